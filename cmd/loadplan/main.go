@@ -1,0 +1,73 @@
+// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, demo, merge.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes, k6's numbers where k6 has one so CI recipes carry over.
+const (
+	exitOK          = 0
+	exitRuntime     = 1   // runtime error: target unreachable at start, an output failed to start
+	exitUsage       = 2   // bad command-line usage
+	exitSaturated   = 98  // the generator could not keep the plan: figures not to be trusted
+	exitThreshold   = 99  // a threshold failed
+	exitInvalidPlan = 104 // invalid plan (also what validate exits with)
+	exitInterrupted = 105 // interrupted by a signal, after a graceful stop and a flushed summary
+)
+
+const usage = `loadplan — load tests as HCL plans
+
+Usage:
+  loadplan validate [-json] [PATH...]        parse and check plans (files or folders)
+  loadplan fmt [-check] [-diff] [PATH...]    canonical formatting
+  loadplan plan [-json] FILE                 show the compiled schedule; sends nothing
+  loadplan apply [flags] FILE                run a plan; the exit code is the verdict
+  loadplan demo [-addr 127.0.0.1:8000]       serve the built-in demo backend
+  loadplan merge [flags] SUMMARY...          combine segment summaries and evaluate thresholds
+  loadplan version
+
+Run 'loadplan COMMAND -h' for a command's flags.
+Exit codes: 0 ok, 1 runtime error, 2 usage, 98 generator saturated, 99 threshold failed,
+104 invalid plan, 105 interrupted.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a verb and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	verb, rest := args[0], args[1:]
+	switch verb {
+	case "validate":
+		return runValidate(rest, stdout, stderr)
+	case "fmt":
+		return runFmt(rest, stdout, stderr)
+	case "plan":
+		return runPlan(rest, stdout, stderr)
+	case "apply", "run":
+		return runApply(rest, stdout, stderr)
+	case "demo":
+		return runDemo(rest, stdout, stderr)
+	case "merge":
+		return runMerge(rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "loadplan", version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "loadplan: unknown command %q\n\n%s", verb, usage)
+	return exitUsage
+}

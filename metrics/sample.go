@@ -1,0 +1,100 @@
+package metrics
+
+// Tags is the immutable tag set of a step, built once when a plan is compiled and shared by pointer
+// by every Sample the step emits, so that samples stay flat and aggregation keys stay comparable.
+// Two Tags values with equal fields must be the same pointer (see Interner) for series to merge.
+type Tags struct {
+	Scenario string // scenario name
+	Step     string // step name (http/websocket block label, or "websocket.step" for ws steps)
+	Target   string // target name
+	Method   string // HTTP method, or "WS" for WebSocket steps
+	URL      string // URL template or the step's `name` tag; never an expanded per-iteration URL
+	Group    string // "http" or "ws" (or "" for scenario-level samples such as iterations)
+}
+
+// Get returns the value of the tag called name, and whether such a tag exists. The dynamic tags
+// status and label live on the Sample (see Sample.Tag).
+func (t *Tags) Get(name string) (string, bool) {
+	if t == nil {
+		return "", false
+	}
+	switch name {
+	case "scenario":
+		return t.Scenario, true
+	case "step":
+		return t.Step, true
+	case "target":
+		return t.Target, true
+	case "method":
+		return t.Method, true
+	case "url", "name":
+		return t.URL, true
+	}
+	return "", false
+}
+
+// TagNames lists every tag name a selector may use, static and dynamic.
+var TagNames = []string{"scenario", "step", "target", "method", "url", "name", "status", "check", "error"}
+
+// Sample is one measurement. It is a flat value, cheap to copy; the hot path allocates nothing for
+// it beyond its slot in a batch.
+type Sample struct {
+	Metric Metric
+	Time   int64   // Unix nanoseconds when the measurement ended
+	Value  float64 // milliseconds for Time metrics, bytes for Bytes, 0/1 for rates, counts otherwise
+	Tags   *Tags   // shared, immutable; nil for run-level samples (vus)
+	Status int     // HTTP status, WebSocket close code, 0 when none
+	// Label is the check name for checks, the error kind for errors and ws_errors, "" otherwise.
+	Label string
+}
+
+// Tag returns the value of a static or dynamic tag of s.
+func (s *Sample) Tag(name string) (string, bool) {
+	switch name {
+	case "status":
+		if s.Status == 0 {
+			return "", false
+		}
+		return itoa(s.Status), true
+	case "check", "error":
+		if s.Label == "" {
+			return "", false
+		}
+		return s.Label, true
+	}
+	return s.Tags.Get(name)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// Sink receives batches of samples. Push must not retain batch after it returns: the caller
+// reuses it. A Sink may block briefly (back-pressure) but never drops samples.
+type Sink interface {
+	Push(batch []Sample)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(batch []Sample)
+
+// Push calls f(batch).
+func (f SinkFunc) Push(batch []Sample) { f(batch) }

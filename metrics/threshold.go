@@ -1,0 +1,199 @@
+package metrics
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Condition is one parsed threshold condition such as `p(95) < 300ms`: an aggregation of a
+// metric's series, a comparison and a bound. Time bounds are held in milliseconds.
+type Condition struct {
+	Source string  // as written
+	Agg    string  // avg, min, max, med, p, count, rate, value
+	P      float64 // percentile for Agg == "p", 0..100
+	Op     string  // <, <=, >, >=, ==, !=
+	Bound  float64
+}
+
+// ConditionError says where in the condition text a problem is.
+type ConditionError struct {
+	Offset int // byte offset in the condition string
+	Msg    string
+}
+
+func (e *ConditionError) Error() string { return e.Msg }
+
+// aggsFor lists the aggregations each kind supports.
+var aggsFor = map[Kind][]string{
+	Trend:   {"avg", "min", "max", "med", "p", "count"},
+	Counter: {"count", "rate"},
+	Rate:    {"rate"},
+	Gauge:   {"value", "min", "max"},
+}
+
+// ParseCondition parses a condition for a metric of kind k and unit u.
+func ParseCondition(src string, k Kind, u Unit) (Condition, error) {
+	c := Condition{Source: src}
+	s := src
+	i := 0
+	skip := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	skip()
+	start := i
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z') {
+		i++
+	}
+	c.Agg = s[start:i]
+	if c.Agg == "" {
+		return c, &ConditionError{start, "a condition starts with an aggregation such as p(95), avg, rate or count"}
+	}
+	if c.Agg == "p" {
+		if i >= len(s) || s[i] != '(' {
+			return c, &ConditionError{i, `a percentile is written p(N), e.g. "p(95) < 300ms"`}
+		}
+		j := strings.IndexByte(s[i:], ')')
+		if j < 0 {
+			return c, &ConditionError{i, `missing ")" after the percentile`}
+		}
+		p, err := strconv.ParseFloat(strings.TrimSpace(s[i+1:i+j]), 64)
+		if err != nil || p < 0 || p > 100 {
+			return c, &ConditionError{i + 1, "the percentile must be a number from 0 to 100"}
+		}
+		c.P = p
+		i += j + 1
+	}
+	ok := false
+	for _, a := range aggsFor[k] {
+		if a == c.Agg {
+			ok = true
+		}
+	}
+	if !ok {
+		return c, &ConditionError{start, fmt.Sprintf("%q does not apply to a %s metric; use one of %s", c.Agg, k, aggList(k))}
+	}
+	skip()
+	opStart := i
+	for i < len(s) && strings.IndexByte("<>=!", s[i]) >= 0 {
+		i++
+	}
+	c.Op = s[opStart:i]
+	switch c.Op {
+	case "<", "<=", ">", ">=", "==", "!=":
+	default:
+		return c, &ConditionError{opStart, "expected a comparison: <, <=, >, >=, == or !="}
+	}
+	skip()
+	valStart := i
+	val := strings.TrimSpace(s[i:])
+	if val == "" {
+		return c, &ConditionError{valStart, "expected a value after the comparison"}
+	}
+	timed := u == Time && (c.Agg != "count")
+	if timed {
+		if f, err := strconv.ParseFloat(val, 64); err == nil {
+			c.Bound = f // a bare number is milliseconds, as in k6
+			return c, nil
+		}
+		d, err := time.ParseDuration(val)
+		if err != nil {
+			return c, &ConditionError{valStart, fmt.Sprintf("%q is not a duration; write e.g. 300ms, 1.5s or a number of milliseconds", val)}
+		}
+		c.Bound = float64(d) / float64(time.Millisecond)
+		return c, nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
+	if err != nil {
+		return c, &ConditionError{valStart, fmt.Sprintf("%q is not a number", val)}
+	}
+	if strings.HasSuffix(val, "%") {
+		f /= 100
+	}
+	c.Bound = f
+	return c, nil
+}
+
+func aggList(k Kind) string {
+	var b []string
+	for _, a := range aggsFor[k] {
+		if a == "p" {
+			a = "p(N)"
+		}
+		b = append(b, a)
+	}
+	return strings.Join(b, ", ")
+}
+
+// Observe returns the condition's aggregation of s. elapsed is the run time the series covers, for
+// a counter's rate. ok is false when s holds no samples (a threshold then fails, never passes).
+func (c Condition) Observe(s *Series, elapsed time.Duration) (v float64, ok bool) {
+	if s == nil || s.Count == 0 {
+		return 0, false
+	}
+	k := s.Key.Metric.Kind()
+	switch c.Agg {
+	case "count":
+		if k == Counter {
+			return s.Sum, true
+		}
+		return float64(s.Count), true
+	case "rate":
+		if k == Counter {
+			if elapsed <= 0 {
+				return 0, false
+			}
+			return s.Sum / elapsed.Seconds(), true
+		}
+		return float64(s.Trues) / float64(s.Count), true
+	case "value":
+		return s.Last, true
+	case "avg":
+		return s.Sum / float64(s.Count), true
+	case "min":
+		if s.Hist != nil {
+			return s.Hist.Min, true
+		}
+		return s.Min, true
+	case "max":
+		if s.Hist != nil {
+			return s.Hist.Max, true
+		}
+		return s.Max, true
+	case "med":
+		return s.Hist.Quantile(0.5), true
+	case "p":
+		return s.Hist.Quantile(c.P / 100), true
+	}
+	return 0, false
+}
+
+// Holds reports whether observed satisfies the condition.
+func (c Condition) Holds(observed float64) bool {
+	switch c.Op {
+	case "<":
+		return observed < c.Bound
+	case "<=":
+		return observed <= c.Bound
+	case ">":
+		return observed > c.Bound
+	case ">=":
+		return observed >= c.Bound
+	case "==":
+		return observed == c.Bound
+	case "!=":
+		return observed != c.Bound
+	}
+	return false
+}
+
+// AggName returns the aggregation as k6's summary-export names it: "p(95)", "avg", "rate", ...
+func (c Condition) AggName() string {
+	if c.Agg == "p" {
+		return "p(" + strconv.FormatFloat(c.P, 'f', -1, 64) + ")"
+	}
+	return c.Agg
+}

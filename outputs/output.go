@@ -1,0 +1,124 @@
+// Package outputs holds the consumers of samples: files (CSV, JSON lines), network outputs
+// (Prometheus, InfluxDB), the end-of-run summary and the threshold evaluator. Every one implements
+// Output and is driven by a Manager.
+package outputs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// Output consumes sample batches.
+//
+// The contract:
+//   - Start is called once, before any request is sent. An error (port in use, file not writable,
+//     server unreachable when required) aborts the run before it starts (exit 1); outputs started
+//     before the failing one are stopped again.
+//   - Emit is called from one goroutine only (the Manager's loop), in time order of batches. It
+//     must return quickly: no network I/O, no blocking on a full queue. It must not retain batch
+//     after it returns (the slice is reused); copy what it keeps. A network output queues with a
+//     bound and counts what it drops.
+//   - Stop is called once after the last Emit. It flushes everything (a file output loses nothing)
+//     and returns within ctx's deadline.
+type Output interface {
+	Name() string
+	Start(ctx context.Context) error
+	Emit(batch []metrics.Sample)
+	Stop(ctx context.Context) error
+}
+
+// Manager fans sample batches out to every output from a single goroutine.
+//
+// The executor pushes batches (Push implements metrics.Sink). They are copied into a buffered
+// channel; when the loop falls behind, Push blocks — back-pressure rather than loss, since the
+// summary and raw files must stay exact. The loop owns the outputs between Start and Stop.
+type Manager struct {
+	outputs []Output
+	ch      chan []metrics.Sample
+	done    chan struct{}
+	pool    sync.Pool
+	closeMu sync.RWMutex // guards closed and the send on ch: pushes share it, Close takes it alone
+	closed  bool
+}
+
+// NewManager returns a Manager for outs, in order.
+func NewManager(outs ...Output) *Manager {
+	return &Manager{outputs: outs, ch: make(chan []metrics.Sample, 256), done: make(chan struct{})}
+}
+
+// Outputs returns the managed outputs.
+func (m *Manager) Outputs() []Output { return m.outputs }
+
+// Start starts every output in order and then the fan-out loop. If one fails, the ones already
+// started are stopped in reverse order and the error is returned.
+func (m *Manager) Start(ctx context.Context) error {
+	for i, o := range m.outputs {
+		if err := o.Start(ctx); err != nil {
+			var errs []error
+			for j := i - 1; j >= 0; j-- {
+				if serr := m.outputs[j].Stop(ctx); serr != nil {
+					errs = append(errs, serr)
+				}
+			}
+			return errors.Join(append([]error{fmt.Errorf("output %s: %w", o.Name(), err)}, errs...)...)
+		}
+	}
+	go m.loop()
+	return nil
+}
+
+func (m *Manager) loop() {
+	defer close(m.done)
+	for batch := range m.ch {
+		for _, o := range m.outputs {
+			o.Emit(batch)
+		}
+		m.pool.Put(batch[:0])
+	}
+}
+
+// Push copies batch into the fan-out queue. It is safe for concurrent use by every VU.
+func (m *Manager) Push(batch []metrics.Sample) {
+	if len(batch) == 0 {
+		return
+	}
+	var buf []metrics.Sample
+	if b, ok := m.pool.Get().([]metrics.Sample); ok {
+		buf = b
+	}
+	buf = append(buf, batch...)
+	m.closeMu.RLock()
+	defer m.closeMu.RUnlock()
+	if m.closed {
+		return // after Close nothing may arrive: the summary is already final
+	}
+	m.ch <- buf
+}
+
+// Close ends the fan-out: every batch pushed before it is emitted, then the loop ends. It does
+// not stop the outputs (see Stop).
+func (m *Manager) Close() {
+	m.closeMu.Lock()
+	if !m.closed {
+		m.closed = true
+		close(m.ch)
+	}
+	m.closeMu.Unlock()
+	<-m.done
+}
+
+// Stop closes the fan-out and stops every output in order, collecting errors.
+func (m *Manager) Stop(ctx context.Context) error {
+	m.Close()
+	var errs []error
+	for _, o := range m.outputs {
+		if err := o.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("output %s: %w", o.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}

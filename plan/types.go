@@ -1,0 +1,377 @@
+package plan
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// Pos is a source position kept on plan elements for runtime messages. It is plain data so that
+// packages other than plan never import HCL.
+type Pos struct {
+	File   string
+	Line   int
+	Column int
+}
+
+// Plan is a loaded, validated plan: plain data, durations as time.Duration, references resolved to
+// pointers. Constant expressions are already folded; what depends on the iteration is a *Template.
+type Plan struct {
+	Files      []string
+	Variables  []*Variable
+	Targets    []*Target
+	Data       []*Feeder
+	Scenarios  []*Scenario
+	Load       *Load // plan-level load, shared by scenarios without their own; may be nil
+	Thresholds []*Threshold
+	Outputs    []*Output
+}
+
+// Variable is a declared input variable and the value it took.
+type Variable struct {
+	Name        string
+	Type        string // "string", "number", "bool", "list(string)", ... as written
+	Description string
+	Sensitive   bool
+	Value       string // rendered value; "(sensitive)" when Sensitive
+	Pos         Pos
+}
+
+// Target is a server the scenarios send to.
+type Target struct {
+	Name               string
+	BaseURL            string
+	Timeout            time.Duration // default 60s
+	Headers            []KV          // sent with every request to this target
+	InsecureSkipVerify bool
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	Pos                Pos
+}
+
+// KV is an ordered name/value pair whose value may depend on the iteration.
+type KV struct {
+	Name  string
+	Value *Template
+}
+
+// FeederMode is how a CSV feeder hands out rows.
+type FeederMode string
+
+const (
+	Sequential FeederMode = "sequential" // rows in order, shared by all VUs, wrapping around
+	Random     FeederMode = "random"     // a random row each iteration
+	Unique     FeederMode = "unique"     // each row once across the run; the scenario stops when they run out
+)
+
+// Feeder is a `data` block: a CSV file loaded once and shared by every VU without copying.
+type Feeder struct {
+	Name   string
+	Path   string
+	Mode   FeederMode
+	Header []string
+	Rows   [][]string
+	Pos    Pos
+}
+
+// Column returns the index of field in Header, or -1.
+func (f *Feeder) Column(field string) int {
+	for i, h := range f.Header {
+		if h == field {
+			return i
+		}
+	}
+	return -1
+}
+
+// ThinkTime is a pause between steps or iterations: Min when Max == Min, uniform in [Min,Max]
+// otherwise. The zero value means no pause.
+type ThinkTime struct {
+	Min, Max time.Duration
+}
+
+// Scenario is a named sequence of steps run by VUs.
+type Scenario struct {
+	Name      string
+	Target    *Target // default target of its steps; may be nil when every step has a url
+	Weight    int     // share of the plan-level load's VUs; default 1
+	ThinkTime ThinkTime
+	Load      *Load     // the scenario's own load; nil means it shares Plan.Load
+	Steps     []*Step   // in source order
+	Feeders   []*Feeder // feeders this scenario references; one row of each is taken per iteration
+	Tags      map[string]string
+	Pos       Pos
+}
+
+// StepKind says which of Step's pointers is set.
+type StepKind uint8
+
+const (
+	HTTPStepKind StepKind = iota + 1
+	WebSocketStepKind
+	SleepStepKind
+)
+
+// Step is one step of a scenario.
+type Step struct {
+	Kind      StepKind
+	HTTP      *HTTPStep
+	WebSocket *WebSocketStep
+	Sleep     ThinkTime // for SleepStepKind
+	Pos       Pos
+}
+
+// HTTPStep is an `http` block.
+type HTTPStep struct {
+	Name            string
+	Method          string    // upper case; default GET
+	URL             *Template // absolute URL: the target's base_url joined with path, or url
+	URLTag          string    // what the url tag shows: the `name` attribute, else the URL template's display
+	Query           []KV
+	Headers         []KV // step headers; the target's headers come first and are overridden by these
+	Body            *Template
+	JSON            *Template // value encoded as JSON; sets Content-Type when not given
+	Form            []KV      // urlencoded form; sets Content-Type when not given
+	Timeout         time.Duration
+	FollowRedirects bool // default true
+	MaxRedirects    int  // default 10
+	Checks          []*Check
+	Captures        []*Capture
+	ThinkTime       *ThinkTime // after this step; overrides the scenario's
+	// FailOnCheck makes a failed check count the request as failed in http_req_failed (default true).
+	FailOnCheck bool
+	Target      *Target
+	Tags        *metrics.Tags
+	Pos         Pos
+}
+
+// CheckKind is what a check tests.
+type CheckKind uint8
+
+const (
+	CheckStatus       CheckKind = iota + 1 // Statuses or StatusRanges
+	CheckHeaderEquals                      // Header == Value
+	CheckHeaderMatches                     // Header =~ Regexp
+	CheckBodyContains                      // body contains Value
+	CheckBodyMatches                       // body =~ Regexp
+	CheckJSONEquals                        // JSON Path == JSONValue
+	CheckMaxDuration                       // duration <= Duration
+)
+
+// Check is one condition on a response. A `check` block with several attributes yields several
+// Checks, each counted on its own.
+type Check struct {
+	Name         string // shown in the summary and the `check` tag, e.g. `status == 200`
+	Kind         CheckKind
+	Statuses     []int
+	StatusRanges [][2]int // inclusive ranges, e.g. {200,299} for "2xx"
+	Header       string
+	Value        string
+	Regexp       *regexp.Regexp
+	Path         string // JSON path for CheckJSONEquals: dot-separated, numbers index arrays
+	JSONValue    string // expected value as canonical JSON text (numbers as JSON, strings quoted)
+	Duration     time.Duration
+	Pos          Pos
+}
+
+// CaptureKind is where a capture reads from.
+type CaptureKind uint8
+
+const (
+	CaptureJSON CaptureKind = iota + 1
+	CaptureHeader
+	CaptureRegex
+	CaptureCookie
+)
+
+// Capture extracts a value from a response (or WebSocket frame) into capture.NAME for later steps
+// of the same iteration.
+type Capture struct {
+	Name     string
+	Kind     CaptureKind
+	Path     string         // JSON path (dot-separated), header name or cookie name
+	Regexp   *regexp.Regexp // for CaptureRegex: the first submatch, or the whole match without groups
+	Required bool           // default true: a missing value fails the iteration
+	Pos      Pos
+}
+
+// SessionMode says how long a WebSocket connection lives.
+type SessionMode string
+
+const (
+	PerIteration SessionMode = "iteration"  // connect, run the steps, close, every iteration
+	Persistent   SessionMode = "persistent" // one connection per VU across iterations
+)
+
+// WebSocketStep is a `websocket` block: a connection and a sequence of message steps.
+type WebSocketStep struct {
+	Name           string
+	URL            *Template // ws:// or wss:// (http and https base URLs are converted)
+	URLTag         string
+	Headers        []KV
+	Query          []KV
+	Subprotocols   []string
+	Timeout        time.Duration // connect timeout, default 10s
+	MaxMessageSize int64         // default 1 MiB
+	Compression    bool
+	Session        SessionMode
+	Reconnect      *Reconnect // nil: a dropped connection fails the session
+	OnMessage      []*AutoReply
+	Steps          []*WSStep
+	Target         *Target
+	Tags           *metrics.Tags // tags of the connection itself (step = block name)
+	Pos            Pos
+}
+
+// Reconnect is the policy for re-establishing a dropped connection.
+type Reconnect struct {
+	MaxAttempts int
+	Backoff     string // "exponential" or "constant"
+	Initial     time.Duration
+	Max         time.Duration
+}
+
+// AutoReply answers server frames that match, whenever they arrive, in any step.
+type AutoReply struct {
+	Name  string
+	Match *FrameMatch
+	Reply *Message
+	Pos   Pos
+}
+
+// WSStepKind is the kind of a WebSocket message step.
+type WSStepKind uint8
+
+const (
+	WSSend WSStepKind = iota + 1
+	WSExpect
+	WSReceive
+	WSSleep
+	WSPing
+	WSClose
+)
+
+// Message is what a send step or auto-reply sends.
+type Message struct {
+	Text   *Template // text frame; JSON is encoded into Text at load when constant
+	JSON   *Template // value encoded as JSON per send when not constant
+	Binary []byte    // binary frame
+}
+
+// FrameMatch is how an expect step or auto-reply recognises a frame. Empty fields match anything.
+type FrameMatch struct {
+	JSON   *Template // subset match: every key in this object must equal the frame's
+	Equals *Template // text equality
+	Regexp *regexp.Regexp
+	Binary []byte // exact binary frame
+}
+
+// WSStep is one step inside a websocket block.
+type WSStep struct {
+	Kind     WSStepKind
+	Name     string
+	Send     *Message
+	Repeat   int           // send: how many times (default 1)
+	Interval time.Duration // send: pause between repeats
+	Match    *FrameMatch   // expect
+	Count    int           // expect: frames to match (default 1)
+	Within   time.Duration // expect: timeout (default 10s); ping: timeout
+	Strict   bool          // expect: a non-matching frame fails the step
+	Captures []*Capture    // expect: from the (last) matched frame
+	Duration time.Duration // receive, sleep
+	ExpectRate float64     // receive: minimum frames per second, 0 for none
+	CloseCode  int         // close: code to send (default 1000)
+	ExpectCode int         // close: the server's close code to require, 0 for any
+	Tags       *metrics.Tags
+	Pos        Pos
+}
+
+// Model is a workload model.
+type Model string
+
+const (
+	Users           Model = "users"             // closed: VUs ramp by stage
+	ArrivalRate     Model = "arrival_rate"      // open: iterations per time unit ramp by stage
+	PerVUIterations Model = "per_vu_iterations" // each of VUs runs Iterations iterations
+	SharedIterations Model = "shared_iterations" // VUs share Iterations iterations
+)
+
+// Stage is one linear segment of a ramp: from the previous target to Target over Duration.
+// Target is VUs for Users and iterations per TimeUnit for ArrivalRate.
+type Stage struct {
+	Duration time.Duration
+	Target   float64
+	Pos      Pos
+}
+
+// Load is a `load` block.
+type Load struct {
+	Model            Model
+	Stages           []Stage
+	StartVUs         int           // users: VUs at t=0 (default 0)
+	GracefulRampDown time.Duration // users: how long a VU that must go may finish its iteration (default 30s)
+	StartRate        float64       // arrival_rate: rate at t=0
+	TimeUnit         time.Duration // arrival_rate: default 1s
+	PreAllocatedVUs  int           // arrival_rate
+	MaxVUs           int           // arrival_rate: default PreAllocatedVUs
+	VUs              int           // iterations models
+	Iterations       int           // iterations models: per VU or shared
+	MaxDuration      time.Duration // iterations models: default 10m
+	GracefulStop     time.Duration // in-flight iterations at the end may finish within this (default 30s)
+	// MaxScheduleLag is the schedule lag beyond which the generator is called saturated (exit 98).
+	// Default 1s; 0 disables.
+	MaxScheduleLag time.Duration
+	// MaxDroppedIterations above which the run is saturated (exit 98); default 0 (any drop), -1 disables.
+	MaxDroppedIterations int
+	Pos                  Pos
+}
+
+// Duration returns the planned length of the load's stages (MaxDuration for iteration models).
+func (l *Load) Duration() time.Duration {
+	if l.Model == PerVUIterations || l.Model == SharedIterations {
+		return l.MaxDuration
+	}
+	var d time.Duration
+	for _, s := range l.Stages {
+		d += s.Duration
+	}
+	return d
+}
+
+// Threshold is one pass/fail rule.
+type Threshold struct {
+	Name        string            // the block label as written, e.g. `http_req_duration{scenario=rest}`
+	Metric      metrics.Metric
+	Selector    map[string]string // tag filters
+	Conditions  []metrics.Condition
+	AbortOnFail bool
+	Delay       time.Duration // abort_on_fail is not acted upon before this much run time
+	Window      time.Duration // sliding window; 0 means the whole run
+	Stage       int           // 1-based stage of the plan-level load (or the only scenario's); 0 means all
+	Pos         Pos
+}
+
+// Output is an `output` block. Kind says which fields apply.
+type Output struct {
+	Kind string // csv, json, prometheus, influxdb
+	Pos  Pos
+
+	Path string // csv, json: a file (".gz" compresses) or a folder (timestamped file name)
+	// csv: write Locust-style aggregated files PREFIX_stats.csv, _stats_history.csv, _failures.csv
+	Aggregated bool
+
+	Listen      string        // prometheus: listen address, default 127.0.0.1:9646
+	Linger      time.Duration // prometheus: keep serving after the run
+	PushGateway string        // prometheus: push final values there
+	TestID      string        // prometheus, influxdb: testid label/tag
+
+	URL           string        // influxdb
+	Org           string        // influxdb
+	Bucket        string        // influxdb; "db/retention" for 1.8
+	Token         string        // influxdb; secret — never print it
+	BatchSize     int           // influxdb, default 5000
+	FlushInterval time.Duration // influxdb, default 1s
+	Required      bool          // influxdb: unreachable at start is an error (default true)
+}
