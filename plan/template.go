@@ -15,10 +15,10 @@ import (
 // Runtime holds the per-iteration values a Template may read. The executor owns one per VU and
 // updates it in place; a Template never retains it.
 type Runtime struct {
-	VU       int64             // vu.id, 1-based
-	Iter     int64             // iter, 0-based within the VU
-	Scenario string            // scenario.name
-	Captures map[string]string // capture.NAME
+	VU       int64               // vu.id, 1-based
+	Iter     int64               // iter, 0-based within the VU
+	Scenario string              // scenario.name
+	Captures map[string]string   // capture.NAME
 	Rows     map[string][]string // data.NAME.FIELD: the current row of each feeder, by feeder name
 }
 
@@ -38,10 +38,10 @@ const (
 )
 
 type part struct {
-	kind  partKind
-	lit   string
-	name  string // capture name or feeder name
-	col   int    // feeder column
+	kind partKind
+	lit  string
+	name string // capture name or feeder name
+	col  int    // feeder column
 }
 
 // Template is an expression compiled at load time. A constant one was folded once and costs
@@ -394,4 +394,3 @@ func ctyToJSON(v cty.Value) ([]byte, error) {
 	}
 	return ctyjson.Marshal(v, v.Type())
 }
-

@@ -151,13 +151,13 @@ type HTTPStep struct {
 type CheckKind uint8
 
 const (
-	CheckStatus       CheckKind = iota + 1 // Statuses or StatusRanges
-	CheckHeaderEquals                      // Header == Value
-	CheckHeaderMatches                     // Header =~ Regexp
-	CheckBodyContains                      // body contains Value
-	CheckBodyMatches                       // body =~ Regexp
-	CheckJSONEquals                        // JSON Path == JSONValue
-	CheckMaxDuration                       // duration <= Duration
+	CheckStatus        CheckKind = iota + 1 // Statuses or StatusRanges
+	CheckHeaderEquals                       // Header == Value
+	CheckHeaderMatches                      // Header =~ Regexp
+	CheckBodyContains                       // body contains Value
+	CheckBodyMatches                        // body =~ Regexp
+	CheckJSONEquals                         // JSON Path == JSONValue
+	CheckMaxDuration                        // duration <= Duration
 )
 
 // Check is one condition on a response. A `check` block with several attributes yields several
@@ -270,20 +270,20 @@ type FrameMatch struct {
 
 // WSStep is one step inside a websocket block.
 type WSStep struct {
-	Kind     WSStepKind
-	Name     string
-	Send     *Message
-	Repeat   int           // send: how many times (default 1)
-	Interval time.Duration // send: pause between repeats
-	Match    *FrameMatch   // expect
-	Count    int           // expect: frames to match (default 1)
-	Within   time.Duration // expect: timeout (default 10s); ping: timeout
-	Strict   bool          // expect: a non-matching frame fails the step
-	Captures []*Capture    // expect: from the (last) matched frame
-	Duration time.Duration // receive, sleep
-	ExpectRate float64     // receive: minimum frames per second, 0 for none
-	CloseCode  int         // close: code to send (default 1000)
-	ExpectCode int         // close: the server's close code to require, 0 for any
+	Kind       WSStepKind
+	Name       string
+	Send       *Message
+	Repeat     int           // send: how many times (default 1)
+	Interval   time.Duration // send: pause between repeats
+	Match      *FrameMatch   // expect
+	Count      int           // expect: frames to match (default 1)
+	Within     time.Duration // expect: timeout (default 10s); ping: timeout
+	Strict     bool          // expect: a non-matching frame fails the step
+	Captures   []*Capture    // expect: from the (last) matched frame
+	Duration   time.Duration // receive, sleep
+	ExpectRate float64       // receive: minimum frames per second, 0 for none
+	CloseCode  int           // close: code to send (default 1000)
+	ExpectCode int           // close: the server's close code to require, 0 for any
 	Tags       *metrics.Tags
 	Pos        Pos
 }
@@ -292,9 +292,9 @@ type WSStep struct {
 type Model string
 
 const (
-	Users           Model = "users"             // closed: VUs ramp by stage
-	ArrivalRate     Model = "arrival_rate"      // open: iterations per time unit ramp by stage
-	PerVUIterations Model = "per_vu_iterations" // each of VUs runs Iterations iterations
+	Users            Model = "users"             // closed: VUs ramp by stage
+	ArrivalRate      Model = "arrival_rate"      // open: iterations per time unit ramp by stage
+	PerVUIterations  Model = "per_vu_iterations" // each of VUs runs Iterations iterations
 	SharedIterations Model = "shared_iterations" // VUs share Iterations iterations
 )
 
@@ -342,7 +342,7 @@ func (l *Load) Duration() time.Duration {
 
 // Threshold is one pass/fail rule.
 type Threshold struct {
-	Name        string            // the block label as written, e.g. `http_req_duration{scenario=rest}`
+	Name        string // the block label as written, e.g. `http_req_duration{scenario=rest}`
 	Metric      metrics.Metric
 	Selector    map[string]string // tag filters
 	Conditions  []metrics.Condition
