@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/loadplan/loadplan/metrics"
 )
@@ -121,4 +122,19 @@ func (m *Manager) Stop(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Options is what every output constructor receives besides its own plan.Output block.
+// Each output package exports `New(o *plan.Output, opts outputs.Options) (*Output, error)`.
+type Options struct {
+	PlanName string                           // base name of the plan file without extension, for file names
+	Now      func() time.Time                 // clock for timestamped file names; time.Now when nil
+	Logf     func(format string, args ...any) // warnings (dropped points, ...); never given secrets
+	Segment  string                           // "2/4" when running a segment, "" otherwise; a tag on network outputs
+}
+
+// Dropper is implemented by outputs that may drop data under pressure (InfluxDB). The summary
+// reports every non-zero count.
+type Dropper interface {
+	Dropped() uint64
 }
