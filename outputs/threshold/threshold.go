@@ -1,0 +1,277 @@
+// Package threshold is the output that judges a run: it evaluates the plan's thresholds over the
+// whole run, a sliding window or one stage, reports each verdict with the observed values, and
+// aborts the run early when a threshold with abort_on_fail fails after its delay.
+package threshold
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// Span is one stage of the plan-level load as run, as offsets from the run's start.
+type Span struct {
+	Start, End time.Duration
+}
+
+// Run is what the evaluator needs to know about the run: when it started and its stages. A zero
+// Start means the run has not started yet.
+type Run struct {
+	Start  time.Time
+	Stages []Span
+}
+
+// Config configures an Evaluator.
+type Config struct {
+	Thresholds []*plan.Threshold
+	// Run reports the run's start and stages (cmd reads them from the executor). It may be nil,
+	// in which case the first sample's time is taken as the start and stage scopes see no stage.
+	Run func() Run
+	// Abort is called at most once, from the evaluator's own goroutine, when a threshold with
+	// abort_on_fail fails after its delay. It must not block for long.
+	Abort func(reason string)
+	// Interval is how often abort_on_fail thresholds are evaluated; default 1s.
+	Interval time.Duration
+	// KeepBuckets keeps every per-second bucket of windowed thresholds instead of pruning them,
+	// so that a segment summary can carry them to `loadplan merge`.
+	KeepBuckets bool
+}
+
+// lateness is how long after a second ends its samples may still arrive (VU batches flush every
+// ~250 ms, then queue in the fan-out); a window is judged only once all its seconds are complete.
+const lateness = 2
+
+// Evaluator is an outputs.Output evaluating thresholds.
+//
+// Emit runs on the Manager's goroutine; the abort loop on the evaluator's own goroutine; Verdicts
+// on cmd's after Stop. mu guards every field below it.
+type Evaluator struct {
+	cfg     Config
+	cancel  context.CancelFunc
+	done    chan struct{}
+	aborted bool // set by the abort loop once Abort was called
+
+	mu      sync.Mutex
+	states  []*state
+	matches map[metrics.Key][]*state // selector results per series key, computed once
+	start   time.Time                // run start, from cfg.Run or the first sample
+	end     time.Time                // run end, from Finish or the last sample
+	lastNs  int64                    // latest sample time
+	reason  string                   // why the run was aborted, "" if it was not
+}
+
+// New returns an Evaluator for cfg.Thresholds.
+func New(cfg Config) *Evaluator {
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	e := &Evaluator{cfg: cfg, matches: make(map[metrics.Key][]*state)}
+	for _, th := range cfg.Thresholds {
+		e.states = append(e.states, newState(th))
+	}
+	return e
+}
+
+// Name implements outputs.Output.
+func (e *Evaluator) Name() string { return "thresholds" }
+
+// Start starts the abort loop when a threshold asks for abort_on_fail.
+func (e *Evaluator) Start(ctx context.Context) error {
+	need := false
+	for _, th := range e.cfg.Thresholds {
+		need = need || th.AbortOnFail
+	}
+	if !need || e.cfg.Abort == nil {
+		return nil
+	}
+	ctx, e.cancel = context.WithCancel(context.Background())
+	e.done = make(chan struct{})
+	go e.abortLoop(ctx)
+	return nil
+}
+
+func (e *Evaluator) abortLoop(ctx context.Context) {
+	defer close(e.done)
+	t := time.NewTicker(e.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if reason := e.CheckAbort(now); reason != "" {
+				e.cfg.Abort(reason)
+				return
+			}
+		}
+	}
+}
+
+// Emit folds a batch into the thresholds it concerns.
+func (e *Evaluator) Emit(batch []metrics.Sample) {
+	if len(e.states) == 0 || len(batch) == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	run := e.runLocked(batch[0].Time)
+	for i := range batch {
+		x := &batch[i]
+		if x.Time > e.lastNs {
+			e.lastNs = x.Time
+		}
+		k := metrics.KeyOf(x)
+		sts, ok := e.matches[k]
+		if !ok {
+			for _, st := range e.states {
+				if st.th.Metric == k.Metric && matchSelector(st.th.Selector, k) {
+					sts = append(sts, st)
+				}
+			}
+			e.matches[k] = sts
+		}
+		for _, st := range sts {
+			st.add(x, run, e.start)
+		}
+	}
+	for _, st := range e.states {
+		if st.th.Window > 0 {
+			st.judgeWindows(e.lastNs/int64(time.Second)-lateness, e.startSec(), e.cfg.KeepBuckets)
+		}
+	}
+}
+
+// runLocked refreshes the run start and returns the run info; firstNs is a fallback start.
+func (e *Evaluator) runLocked(firstNs int64) Run {
+	var r Run
+	if e.cfg.Run != nil {
+		r = e.cfg.Run()
+	}
+	if !r.Start.IsZero() {
+		e.start = r.Start
+	} else if e.start.IsZero() && firstNs != 0 {
+		e.start = time.Unix(0, firstNs)
+	}
+	return r
+}
+
+func (e *Evaluator) startSec() int64 {
+	if e.start.IsZero() {
+		return 0
+	}
+	return e.start.UnixNano() / int64(time.Second)
+}
+
+// matchSelector reports whether every tag of sel has the wanted value on k.
+func matchSelector(sel map[string]string, k metrics.Key) bool {
+	for name, want := range sel {
+		got, ok := k.Tag(name)
+		if !ok || got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// Finish records when the run ended, for counters' rates; call it before Stop.
+func (e *Evaluator) Finish(end time.Time) {
+	e.mu.Lock()
+	e.end = end
+	e.mu.Unlock()
+}
+
+// Stop ends the abort loop and judges the windows left open.
+func (e *Evaluator) Stop(ctx context.Context) error {
+	if e.cancel != nil {
+		e.cancel()
+		<-e.done
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, st := range e.states {
+		if st.th.Window > 0 {
+			st.closeWindows(e.lastNs/int64(time.Second), e.startSec(), e.cfg.KeepBuckets)
+		}
+	}
+	return nil
+}
+
+// AbortReason returns why abort_on_fail stopped the run, or "" when it did not.
+func (e *Evaluator) AbortReason() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.reason
+}
+
+// CheckAbort evaluates the abort_on_fail thresholds whose delay has passed at now and returns a
+// reason when one fails (and records it), "" otherwise. A threshold that has seen no samples yet
+// does not abort: it may still receive some. The abort loop calls it every Interval.
+func (e *Evaluator) CheckAbort(now time.Time) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.reason != "" {
+		return ""
+	}
+	run := e.runLocked(0)
+	if e.start.IsZero() {
+		return ""
+	}
+	elapsed := now.Sub(e.start)
+	for _, st := range e.states {
+		if !st.th.AbortOnFail || elapsed < st.th.Delay {
+			continue
+		}
+		v := st.verdict(run, e.start, now, false)
+		if v.NoSamples || v.Pass {
+			continue
+		}
+		e.reason = "threshold " + st.th.Name + " failed (" + v.Summary() + ") with abort_on_fail"
+		st.abortedRun = true
+		return e.reason
+	}
+	return ""
+}
+
+// Verdicts judges every threshold, in plan order. Call it after Stop (or Finish) for the final
+// verdicts; before, it gives the verdicts so far.
+func (e *Evaluator) Verdicts() []Verdict {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var run Run
+	if e.cfg.Run != nil {
+		run = e.cfg.Run()
+	}
+	end := e.end
+	if end.IsZero() && e.lastNs != 0 {
+		end = time.Unix(0, e.lastNs)
+	}
+	out := make([]Verdict, 0, len(e.states))
+	for _, st := range e.states {
+		out = append(out, st.verdict(run, e.start, end, true))
+	}
+	return out
+}
+
+// States returns deep copies of the evaluators' mergeable state, for segment summaries.
+func (e *Evaluator) States() []State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]State, 0, len(e.states))
+	for _, st := range e.states {
+		out = append(out, st.export())
+	}
+	return out
+}
+
+// Failed reports whether any verdict failed.
+func Failed(vs []Verdict) bool {
+	for _, v := range vs {
+		if !v.Pass {
+			return true
+		}
+	}
+	return false
+}
