@@ -1,0 +1,275 @@
+// Package csv writes samples to CSV files: every raw sample as one row in k6's layout, and
+// optionally Locust-style aggregated files (PREFIX_stats.csv, PREFIX_stats_history.csv,
+// PREFIX_failures.csv).
+//
+// Emit only copies a batch into an unbounded in-memory queue; one writer goroutine encodes and
+// writes. Nothing is ever dropped: Stop drains the queue and flushes, on a normal and on an
+// interrupted stop alike, so the number of http_reqs rows equals the summary's http_reqs count.
+package csv
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// DefaultFolder is where results go when an output gives no path.
+const DefaultFolder = "results"
+
+// Output is the CSV output. Create it with New.
+type Output struct {
+	spec       string // path as configured
+	aggregated bool
+	opts       outputs.Options
+
+	path   string // raw file actually written, set by Start
+	prefix string // PREFIX of the aggregated files, "" when not aggregated
+
+	file  *os.File
+	gz    *gzip.Writer
+	w     *bufio.Writer
+	stats *stats // nil when not aggregated; owned by the writer goroutine
+
+	q    queue
+	done chan struct{}
+	err  error // first write error; set by the writer goroutine, read after done is closed
+}
+
+// New checks o (kind "csv") and returns an output that has not touched the file system yet.
+// An empty path means the folder DefaultFolder. A path is a folder when it ends with a path
+// separator, is an existing directory, or has no extension; the files then get timestamped names
+// `<folder>/<plan>-YYYYMMDD-HHMMSS.csv` and the aggregated files are always written.
+func New(o *plan.Output, opts outputs.Options) (*Output, error) {
+	if o == nil {
+		return nil, errors.New("csv: no output configuration")
+	}
+	if o.Kind != "" && o.Kind != "csv" {
+		return nil, fmt.Errorf("csv: output kind %q is not csv", o.Kind)
+	}
+	spec := o.Path
+	if spec == "" {
+		spec = DefaultFolder + string(filepath.Separator)
+	}
+	if strings.ContainsRune(spec, 0) {
+		return nil, fmt.Errorf("csv: path %q contains a NUL byte", spec)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	return &Output{spec: spec, aggregated: o.Aggregated, opts: opts, done: make(chan struct{})}, nil
+}
+
+// Name returns "csv".
+func (c *Output) Name() string { return "csv" }
+
+// Path returns the raw CSV file written; it is known once Start has succeeded.
+func (c *Output) Path() string { return c.path }
+
+// StatsPrefix returns PREFIX of the aggregated files, or "" when they are not written.
+func (c *Output) StatsPrefix() string { return c.prefix }
+
+func isFolder(spec string) bool {
+	if strings.HasSuffix(spec, "/") || strings.HasSuffix(spec, string(filepath.Separator)) {
+		return true
+	}
+	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
+		return true
+	}
+	return filepath.Ext(spec) == ""
+}
+
+// resolve decides the raw file name and the aggregated prefix.
+func (c *Output) resolve() {
+	if isFolder(c.spec) {
+		name := c.opts.PlanName
+		if name == "" {
+			name = "loadplan"
+		}
+		base := filepath.Join(c.spec, name+"-"+c.opts.Now().Format("20060102-150405"))
+		c.path = base + ".csv"
+		c.prefix = base
+		return
+	}
+	c.path = c.spec
+	if c.aggregated {
+		p := strings.TrimSuffix(c.spec, ".gz")
+		c.prefix = strings.TrimSuffix(p, filepath.Ext(p))
+	}
+}
+
+// Start creates the folder when missing and the files, and starts the writer. A path that
+// cannot be written is an error, before any request is sent.
+func (c *Output) Start(ctx context.Context) error {
+	c.resolve()
+	if dir := filepath.Dir(c.path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("csv: create folder: %w", err)
+		}
+	}
+	f, err := os.Create(c.path)
+	if err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	c.file = f
+	var sink io.Writer = f
+	if strings.HasSuffix(c.path, ".gz") {
+		c.gz = gzip.NewWriter(f)
+		sink = c.gz
+	}
+	c.w = bufio.NewWriterSize(sink, 256<<10)
+	if _, err := c.w.WriteString(header); err != nil {
+		f.Close()
+		return fmt.Errorf("csv: write %s: %w", c.path, err)
+	}
+	if c.prefix != "" {
+		st, err := newStats(c.prefix)
+		if err != nil {
+			f.Close()
+			os.Remove(c.path)
+			return fmt.Errorf("csv: %w", err)
+		}
+		c.stats = st
+	}
+	c.q.wake = make(chan struct{}, 1)
+	go c.writer()
+	return nil
+}
+
+// Emit copies batch into the queue. It never blocks on I/O.
+func (c *Output) Emit(batch []metrics.Sample) { c.q.put(batch) }
+
+// Stop writes every queued sample, the aggregated files, and closes the files. When ctx ends
+// first it returns an error saying the files are incomplete; the writer still finishes them.
+func (c *Output) Stop(ctx context.Context) error {
+	if c.file == nil {
+		return nil // never started
+	}
+	c.q.close()
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return fmt.Errorf("csv: stop: %s is still being written: %w", c.path, ctx.Err())
+	}
+	return c.err
+}
+
+// writer owns the files: it drains the queue until Stop closes it, then finishes the files.
+func (c *Output) writer() {
+	defer close(c.done)
+	var (
+		spare     []metrics.Sample
+		buf       = make([]byte, 0, 512)
+		enc       = newEncoder()
+		lastFlush = time.Now()
+	)
+	for {
+		batch, closed := c.q.take(spare)
+		if len(batch) > 0 {
+			for i := range batch {
+				buf = enc.appendRow(buf[:0], &batch[i])
+				if _, err := c.w.Write(buf); err != nil && c.err == nil {
+					c.err = fmt.Errorf("csv: write %s: %w", c.path, err)
+				}
+			}
+			if c.stats != nil {
+				c.stats.add(batch)
+			}
+			spare = batch
+			continue
+		}
+		if closed {
+			break
+		}
+		if time.Since(lastFlush) > time.Second {
+			c.flushSoft()
+			lastFlush = time.Now()
+		}
+		<-c.q.wake
+	}
+	c.finish()
+}
+
+// flushSoft makes what was written so far visible in a plain file while the run goes on.
+func (c *Output) flushSoft() {
+	if err := c.w.Flush(); err != nil && c.err == nil {
+		c.err = fmt.Errorf("csv: write %s: %w", c.path, err)
+	}
+	if c.stats != nil {
+		c.stats.flushHistory()
+	}
+}
+
+func (c *Output) finish() {
+	errs := []error{c.err}
+	if err := c.w.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("csv: write %s: %w", c.path, err))
+	}
+	if c.gz != nil {
+		if err := c.gz.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("csv: compress %s: %w", c.path, err))
+		}
+	}
+	if err := c.file.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("csv: close %s: %w", c.path, err))
+	}
+	if c.stats != nil {
+		if err := c.stats.finish(); err != nil {
+			errs = append(errs, fmt.Errorf("csv: %w", err))
+		}
+	}
+	c.err = errors.Join(errs...)
+}
+
+// queue is an unbounded sample queue between Emit and the writer: raw files must lose nothing,
+// and memory is the only limit (the writer keeps up with a local disk by far).
+type queue struct {
+	mu     sync.Mutex // guards buf and closed
+	buf    []metrics.Sample
+	closed bool
+	wake   chan struct{} // capacity 1: a pending wake-up for the writer
+}
+
+func (q *queue) put(batch []metrics.Sample) {
+	q.mu.Lock()
+	q.buf = append(q.buf, batch...)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns everything queued, handing spare's storage to the queue for reuse.
+func (q *queue) take(spare []metrics.Sample) ([]metrics.Sample, bool) {
+	q.mu.Lock()
+	b := q.buf
+	q.buf = spare[:0]
+	closed := q.closed
+	q.mu.Unlock()
+	return b, closed
+}
+
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,118 @@
+package csv
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// Columns of the raw file: k6's three leading columns, then the tags. The static tags of a step
+// come first so that their encoding can be cached per tag set; status, check and error are
+// per-sample. timestamp is Unix seconds with microseconds (a number every spreadsheet and pandas
+// read; k6 writes whole seconds by default, which loses the order of fast requests).
+var Columns = []string{
+	"metric_name", "timestamp", "metric_value",
+	"scenario", "step", "group", "method", "url", "target",
+	"status", "check", "error",
+}
+
+var header = strings.Join(Columns, ",") + "\n"
+
+// encoder turns samples into rows. It caches the encoded static columns of each tag set, so a
+// row costs a few appends and no allocation once a step has been seen.
+type encoder struct {
+	static map[*metrics.Tags][]byte
+	names  [][]byte // metric name by metric number, with the trailing comma
+}
+
+func newEncoder() *encoder {
+	e := &encoder{static: make(map[*metrics.Tags][]byte)}
+	all := metrics.All()
+	e.names = make([][]byte, len(all)+2)
+	for _, m := range all {
+		e.names[m] = []byte(m.String() + ",")
+	}
+	return e
+}
+
+// appendRow appends the CSV row of s, with its newline, to b.
+func (e *encoder) appendRow(b []byte, s *metrics.Sample) []byte {
+	if int(s.Metric) < len(e.names) && e.names[s.Metric] != nil {
+		b = append(b, e.names[s.Metric]...)
+	} else {
+		b = appendField(b, s.Metric.String())
+		b = append(b, ',')
+	}
+	b = appendTimestamp(b, s.Time)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, s.Value, 'f', -1, 64)
+	b = append(b, ',')
+	b = append(b, e.staticCols(s.Tags)...)
+	if s.Status != 0 {
+		b = strconv.AppendInt(b, int64(s.Status), 10)
+	}
+	b = append(b, ',')
+	if s.Label != "" {
+		if s.Metric == metrics.Checks {
+			b = appendField(b, s.Label)
+			b = append(b, ',')
+		} else {
+			b = append(b, ',')
+			b = appendField(b, s.Label)
+		}
+	} else {
+		b = append(b, ',')
+	}
+	return append(b, '\n')
+}
+
+// staticCols returns "scenario,step,group,method,url,target," for t.
+func (e *encoder) staticCols(t *metrics.Tags) []byte {
+	if c, ok := e.static[t]; ok {
+		return c
+	}
+	var c []byte
+	if t == nil {
+		c = []byte(",,,,,,")
+	} else {
+		for _, v := range []string{t.Scenario, t.Step, t.Group, t.Method, t.URL, t.Target} {
+			c = appendField(c, v)
+			c = append(c, ',')
+		}
+	}
+	e.static[t] = c
+	return c
+}
+
+// appendTimestamp appends Unix nanoseconds ns as seconds with six decimals.
+func appendTimestamp(b []byte, ns int64) []byte {
+	if ns < 0 {
+		b = append(b, '-')
+		ns = -ns
+	}
+	b = strconv.AppendInt(b, ns/1e9, 10)
+	us := (ns % 1e9) / 1e3
+	b = append(b, '.')
+	var d [6]byte
+	for i := 5; i >= 0; i-- {
+		d[i] = byte('0' + us%10)
+		us /= 10
+	}
+	return append(b, d[:]...)
+}
+
+// appendField appends v as a CSV field, quoted only when it must be (RFC 4180).
+func appendField(b []byte, v string) []byte {
+	if !strings.ContainsAny(v, ",\"\r\n") {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, v[i])
+	}
+	return append(b, '"')
+}

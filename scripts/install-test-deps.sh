@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# install-test-deps.sh installs what the integration tests and the benchmark harness need, when
+# missing: the Debian packages prometheus, prometheus-pushgateway, wrk and hey, and influxd 1.8
+# (built with `go install`, which takes about 90 s on a cold cache). It is idempotent: a second run
+# installs nothing and only prints the versions. The Makefile's test target calls it first.
+#
+# Environment: SUDO (default "sudo" when not root), INFLUXD_VERSION (default v1.8.10).
+set -euo pipefail
+
+INFLUXD_VERSION="${INFLUXD_VERSION:-v1.8.10}"
+if [ "$(id -u)" -eq 0 ]; then SUDO="${SUDO:-}"; else SUDO="${SUDO:-sudo}"; fi
+GOBIN_DIR="$(go env GOBIN 2>/dev/null || true)"
+if [ -z "$GOBIN_DIR" ]; then GOBIN_DIR="$(go env GOPATH)/bin"; fi
+
+# Debian package → the binary it provides.
+declare -A pkgs=(
+  [prometheus]=prometheus
+  [prometheus-pushgateway]=prometheus-pushgateway
+  [wrk]=wrk
+  [hey]=hey
+)
+
+missing=()
+for pkg in "${!pkgs[@]}"; do
+  if ! command -v "${pkgs[$pkg]}" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-test-deps: missing ${missing[*]} and no apt-get here; install them by hand" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v influxd >/dev/null 2>&1 && [ ! -x "$GOBIN_DIR/influxd" ]; then
+  echo "install-test-deps: building influxd $INFLUXD_VERSION (about 90 s on a cold cache)"
+  # GOFLAGS=-mod=mod: influxd is built in module mode outside this repository.
+  (cd / && GOFLAGS=-mod=mod go install "github.com/influxdata/influxdb/cmd/influxd@$INFLUXD_VERSION")
+fi
+
+influxd_bin="$(command -v influxd 2>/dev/null || echo "$GOBIN_DIR/influxd")"
+echo "prometheus:             $(prometheus --version 2>&1 | head -1)"
+echo "prometheus-pushgateway: $(prometheus-pushgateway --version 2>&1 | head -1)"
+echo "wrk:                    $(wrk --version 2>&1 | head -1)"
+echo "hey:                    $(command -v hey)"
+echo "influxd:                $("$influxd_bin" version 2>&1 | head -1) ($influxd_bin)"
