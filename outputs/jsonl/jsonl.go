@@ -1,0 +1,257 @@
+// Package jsonl writes every sample as one JSON object per line, in k6's JSON output layout, for
+// ad-hoc analysis with jq or pandas:
+//
+//	{"type":"Metric","metric":"http_reqs","data":{"name":"http_reqs","type":"counter","contains":"default"}}
+//	{"type":"Point","metric":"http_reqs","data":{"time":"2026-11-22T10:15:00.01Z","value":1,"tags":{"scenario":"rest",...}}}
+//
+// A "Metric" line precedes the first point of each metric. Like the CSV output, Emit only copies
+// into an unbounded queue drained by one writer goroutine, and Stop loses nothing.
+package jsonl
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// Output is the JSON lines output. Create it with New.
+type Output struct {
+	spec string
+	opts outputs.Options
+	path string
+
+	file *os.File
+	gz   *gzip.Writer
+	w    *bufio.Writer
+
+	mu     sync.Mutex // guards buf and closed
+	buf    []metrics.Sample
+	closed bool
+	wake   chan struct{} // capacity 1: a pending wake-up for the writer
+	done   chan struct{}
+	err    error // set by the writer before done is closed
+}
+
+// New checks o (kind "json") and returns an output that has not touched the file system yet.
+// The path is a file (".gz" compresses) or a folder (ends with a separator or has no extension),
+// in which the file is named `<plan>-YYYYMMDD-HHMMSS.jsonl`.
+func New(o *plan.Output, opts outputs.Options) (*Output, error) {
+	if o == nil {
+		return nil, errors.New("json: no output configuration")
+	}
+	if o.Kind != "" && o.Kind != "json" && o.Kind != "jsonl" {
+		return nil, fmt.Errorf("json: output kind %q is not json", o.Kind)
+	}
+	spec := o.Path
+	if spec == "" {
+		spec = "results" + string(filepath.Separator)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Output{spec: spec, opts: opts, wake: make(chan struct{}, 1), done: make(chan struct{})}, nil
+}
+
+// Name returns "json".
+func (j *Output) Name() string { return "json" }
+
+// Path returns the file written; it is known once Start has succeeded.
+func (j *Output) Path() string { return j.path }
+
+// Start creates the file (and its folder) and starts the writer.
+func (j *Output) Start(ctx context.Context) error {
+	j.path = j.spec
+	fi, statErr := os.Stat(j.spec)
+	if strings.HasSuffix(j.spec, "/") || filepath.Ext(j.spec) == "" || (statErr == nil && fi.IsDir()) {
+		name := j.opts.PlanName
+		if name == "" {
+			name = "loadplan"
+		}
+		j.path = filepath.Join(j.spec, name+"-"+j.opts.Now().Format("20060102-150405")+".jsonl")
+	}
+	if err := os.MkdirAll(filepath.Dir(j.path), 0o755); err != nil {
+		return fmt.Errorf("json: create folder: %w", err)
+	}
+	f, err := os.Create(j.path)
+	if err != nil {
+		return fmt.Errorf("json: %w", err)
+	}
+	j.file = f
+	var sink io.Writer = f
+	if strings.HasSuffix(j.path, ".gz") {
+		j.gz = gzip.NewWriter(f)
+		sink = j.gz
+	}
+	j.w = bufio.NewWriterSize(sink, 256<<10)
+	go j.writer()
+	return nil
+}
+
+// Emit copies batch into the queue; it never blocks on I/O.
+func (j *Output) Emit(batch []metrics.Sample) {
+	j.mu.Lock()
+	j.buf = append(j.buf, batch...)
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stop writes everything queued and closes the file.
+func (j *Output) Stop(ctx context.Context) error {
+	if j.file == nil {
+		return nil
+	}
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-j.done:
+		return j.err
+	case <-ctx.Done():
+		return fmt.Errorf("json: stop: %s is still being written: %w", j.path, ctx.Err())
+	}
+}
+
+func (j *Output) writer() {
+	defer close(j.done)
+	enc := &encoder{tags: make(map[*metrics.Tags][]byte)}
+	var spare []metrics.Sample
+	line := make([]byte, 0, 512)
+	for {
+		j.mu.Lock()
+		batch, closed := j.buf, j.closed
+		j.buf = spare[:0]
+		j.mu.Unlock()
+		if len(batch) == 0 {
+			if closed {
+				break
+			}
+			<-j.wake
+			continue
+		}
+		for i := range batch {
+			line = enc.appendSample(line[:0], &batch[i])
+			if _, err := j.w.Write(line); err != nil && j.err == nil {
+				j.err = fmt.Errorf("json: write %s: %w", j.path, err)
+			}
+		}
+		spare = batch
+	}
+	errs := []error{j.err}
+	if err := j.w.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("json: write %s: %w", j.path, err))
+	}
+	if j.gz != nil {
+		errs = append(errs, j.gz.Close())
+	}
+	errs = append(errs, j.file.Close())
+	j.err = errors.Join(errs...)
+}
+
+// encoder caches the encoded static tags of each tag set and remembers which metrics were
+// declared. Only the writer goroutine uses it.
+type encoder struct {
+	tags     map[*metrics.Tags][]byte
+	declared [256]bool
+}
+
+func (e *encoder) appendSample(b []byte, s *metrics.Sample) []byte {
+	name := s.Metric.String()
+	if !e.declared[s.Metric] {
+		e.declared[s.Metric] = true
+		b = append(b, `{"type":"Metric","metric":`...)
+		b = appendString(b, name)
+		b = append(b, `,"data":{"name":`...)
+		b = appendString(b, name)
+		b = append(b, `,"type":"`...)
+		b = append(b, s.Metric.Kind().String()...)
+		b = append(b, `","contains":"`...)
+		switch s.Metric.Info().Unit {
+		case metrics.Time:
+			b = append(b, "time"...)
+		case metrics.Bytes:
+			b = append(b, "data"...)
+		default:
+			b = append(b, "default"...)
+		}
+		b = append(b, "\"}}\n"...)
+	}
+	b = append(b, `{"type":"Point","metric":`...)
+	b = appendString(b, name)
+	b = append(b, `,"data":{"time":"`...)
+	b = time.Unix(0, s.Time).UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","value":`...)
+	b = strconv.AppendFloat(b, s.Value, 'g', -1, 64)
+	b = append(b, `,"tags":{`...)
+	t := e.static(s.Tags)
+	b = append(b, t...)
+	sep := len(t) > 0
+	if s.Status != 0 {
+		if sep {
+			b = append(b, ',')
+		}
+		b = append(b, `"status":"`...)
+		b = strconv.AppendInt(b, int64(s.Status), 10)
+		b = append(b, '"')
+		sep = true
+	}
+	if s.Label != "" {
+		if sep {
+			b = append(b, ',')
+		}
+		if s.Metric == metrics.Checks {
+			b = append(b, `"check":`...)
+		} else {
+			b = append(b, `"error":`...)
+		}
+		b = appendString(b, s.Label)
+	}
+	return append(b, "}}}\n"...)
+}
+
+func (e *encoder) static(t *metrics.Tags) []byte {
+	if c, ok := e.tags[t]; ok {
+		return c
+	}
+	var c []byte
+	if t != nil {
+		for _, kv := range [][2]string{{"scenario", t.Scenario}, {"step", t.Step}, {"group", t.Group}, {"method", t.Method}, {"url", t.URL}, {"target", t.Target}} {
+			if kv[1] == "" {
+				continue
+			}
+			if len(c) > 0 {
+				c = append(c, ',')
+			}
+			c = appendString(c, kv[0])
+			c = append(c, ':')
+			c = appendString(c, kv[1])
+		}
+	}
+	e.tags[t] = c
+	return c
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
