@@ -1,0 +1,208 @@
+package summary
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/threshold"
+)
+
+// Export is k6's --summary-export layout: metrics by name (submetrics as `name{tag:value}`), each
+// with the fields of its kind, durations in milliseconds; checks in root_group.
+//
+// In each metric's "thresholds" object a condition maps to true when it FAILED, as in k6's
+// summary export (k6 kept that inverted flag for compatibility).
+type Export struct {
+	Metrics   map[string]map[string]any `json:"metrics"`
+	RootGroup Group                     `json:"root_group"`
+	State     ExportState               `json:"state"`
+}
+
+// Group is a k6 group: loadplan maps each scenario to a group under the root group.
+type Group struct {
+	Name   string            `json:"name"`
+	Path   string            `json:"path"`
+	ID     string            `json:"id"`
+	Groups map[string]*Group `json:"groups"`
+	Checks map[string]*Check `json:"checks"`
+}
+
+// Check is a k6 check with its pass and fail counts.
+type Check struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	ID     string `json:"id"`
+	Passes uint64 `json:"passes"`
+	Fails  uint64 `json:"fails"`
+}
+
+// ExportState carries the run's length, as k6's handleSummary data does.
+type ExportState struct {
+	TestRunDurationMs float64 `json:"testRunDurationMs"`
+}
+
+func groupID(path string) string {
+	sum := md5.Sum([]byte(path))
+	return hex.EncodeToString(sum[:])
+}
+
+// values returns the k6 summary fields of a series of metric m.
+func values(m metrics.Metric, s *metrics.Series, secs float64) map[string]any {
+	switch m.Kind() {
+	case metrics.Counter:
+		return map[string]any{"count": s.Sum, "rate": s.Sum / secs}
+	case metrics.Gauge:
+		return map[string]any{"value": s.Last, "min": s.Min, "max": s.Max}
+	case metrics.Rate:
+		v := 0.0
+		if s.Count > 0 {
+			v = float64(s.Trues) / float64(s.Count)
+		}
+		return map[string]any{"passes": s.Trues, "fails": s.Count - s.Trues, "value": v}
+	}
+	h := s.Hist
+	if h == nil {
+		h = &metrics.Histogram{}
+	}
+	return map[string]any{"avg": h.Mean(), "min": h.Min, "med": h.Quantile(0.5), "max": h.Max,
+		"p(90)": h.Quantile(0.9), "p(95)": h.Quantile(0.95), "p(99)": h.Quantile(0.99)}
+}
+
+// BuildExport assembles the summary export.
+func (r *Report) BuildExport() *Export {
+	secs := r.Duration().Seconds()
+	ex := &Export{Metrics: map[string]map[string]any{}, State: ExportState{TestRunDurationMs: float64(r.Duration().Microseconds()) / 1000}}
+	seen := map[metrics.Metric]bool{}
+	for _, s := range r.Series {
+		seen[s.Key.Metric] = true
+	}
+	for m := range seen {
+		ex.Metrics[m.String()] = values(m, r.Total(m), secs)
+	}
+	for _, v := range r.Verdicts {
+		th := v.Threshold
+		name := th.Metric.String() + threshold.SelectorString(th.Selector)
+		entry := ex.Metrics[name]
+		if entry == nil {
+			entry = values(th.Metric, metrics.Combine(r.Series, th.Metric, func(k metrics.Key) bool { return threshold.Matches(th, k) }), secs)
+			ex.Metrics[name] = entry
+		}
+		ths, _ := entry["thresholds"].(map[string]bool)
+		if ths == nil {
+			ths = map[string]bool{}
+			entry["thresholds"] = ths
+		}
+		suffix := "" // scoped thresholds get their scope in the key, so keys stay unique
+		switch {
+		case th.Window > 0:
+			suffix = " [window " + th.Window.String() + "]"
+		case th.Stage > 0:
+			suffix = " [stage " + fmt.Sprint(th.Stage) + "]"
+		}
+		for _, c := range v.Conditions {
+			ths[c.Condition.Source+suffix] = !c.Pass
+		}
+	}
+	ex.RootGroup = Group{Name: "", Path: "", ID: groupID(""), Groups: map[string]*Group{}, Checks: map[string]*Check{}}
+	for _, c := range r.checkRows() {
+		g := ex.RootGroup.Groups[c.scenario]
+		if g == nil {
+			path := "::" + c.scenario
+			g = &Group{Name: c.scenario, Path: path, ID: groupID(path), Groups: map[string]*Group{}, Checks: map[string]*Check{}}
+			ex.RootGroup.Groups[c.scenario] = g
+		}
+		name := c.step + ": " + c.name
+		ck := g.Checks[name]
+		if ck == nil {
+			path := g.Path + "::" + name
+			ck = &Check{Name: name, Path: path, ID: groupID(path)}
+			g.Checks[name] = ck
+		}
+		ck.Passes += c.pass
+		ck.Fails += c.total - c.pass
+	}
+	return ex
+}
+
+// WriteExport writes the summary export as indented JSON.
+func (r *Report) WriteExport(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.BuildExport())
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes JUnit XML with one test case per threshold; a failed threshold's failure
+// message names the failed conditions and their observed values.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	dur := fmt.Sprintf("%.3f", r.Duration().Seconds())
+	suite := junitSuite{Name: "loadplan thresholds", Time: dur}
+	if r.Title != "" {
+		suite.Name += " (" + r.Title + ")"
+	}
+	for _, v := range r.Verdicts {
+		var conds []string
+		for _, c := range v.Threshold.Conditions {
+			conds = append(conds, c.Source)
+		}
+		tc := junitCase{Name: v.Threshold.Name + ": " + strings.Join(conds, ", "), Classname: "loadplan.thresholds", Time: dur}
+		if sc := v.Scope(); sc != "" {
+			tc.Name += " [" + sc + "]"
+		}
+		tc.SystemOut = "observed " + v.Summary()
+		if !v.Pass {
+			msg := v.Failure()
+			tc.Failure = &junitFailure{Message: msg, Type: "threshold", Text: msg}
+			suite.Failures++
+		}
+		suite.Tests++
+		suite.Cases = append(suite.Cases, tc)
+	}
+	doc := junitSuites{Name: "loadplan", Tests: suite.Tests, Failures: suite.Failures, Time: dur, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,235 @@
+package summary
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/threshold"
+)
+
+// SegmentVersion is the version of the segment summary format.
+const SegmentVersion = 1
+
+// Segment is a mergeable summary of one execution segment's run: every series with its histogram
+// encoded exactly, and every threshold's scoped state, so that `loadplan merge` judges the
+// thresholds over the whole fleet as if one instance had run it all.
+type Segment struct {
+	Version     int                `json:"version"`
+	Segment     string             `json:"segment"` // "2/4"
+	Title       string             `json:"title,omitempty"`
+	Start       time.Time          `json:"start"`
+	End         time.Time          `json:"end"`
+	Stages      []threshold.Span   `json:"stages,omitempty"`
+	Series      []SeriesJSON       `json:"series"`
+	Thresholds  []StateJSON        `json:"thresholds,omitempty"`
+	Dropped     []Drop             `json:"dropped,omitempty"`
+	Notes       []string           `json:"notes,omitempty"`
+	Interrupted bool               `json:"interrupted,omitempty"`
+	Saturated   bool               `json:"saturated,omitempty"`
+	Extra       map[string]float64 `json:"extra,omitempty"`
+}
+
+// TagsJSON is metrics.Tags in JSON.
+type TagsJSON struct {
+	Scenario string `json:"scenario,omitempty"`
+	Step     string `json:"step,omitempty"`
+	Target   string `json:"target,omitempty"`
+	Method   string `json:"method,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Group    string `json:"group,omitempty"`
+}
+
+// SeriesJSON is a metrics.Series in JSON; the histogram is metrics.Histogram's exact encoding.
+type SeriesJSON struct {
+	Metric string           `json:"metric"`
+	Tags   *TagsJSON        `json:"tags,omitempty"`
+	Status int              `json:"status,omitempty"`
+	Label  string           `json:"label,omitempty"`
+	Count  uint64           `json:"count"`
+	Sum    float64          `json:"sum"`
+	Trues  uint64           `json:"trues,omitempty"`
+	Last   float64          `json:"last"`
+	Min    float64          `json:"min"`
+	Max    float64          `json:"max"`
+	First  int64            `json:"first"`
+	End    int64            `json:"end"`
+	Hist   *metrics.Encoded `json:"hist,omitempty"`
+}
+
+// StateJSON is a threshold.State in JSON; buckets are keyed by Unix second.
+type StateJSON struct {
+	Name    string                `json:"name"`
+	Total   *SeriesJSON           `json:"total,omitempty"`
+	Buckets map[string]SeriesJSON `json:"buckets,omitempty"`
+}
+
+// EncodeSeries converts a series to JSON form.
+func EncodeSeries(s *metrics.Series) SeriesJSON {
+	out := SeriesJSON{Metric: s.Key.Metric.String(), Status: s.Key.Status, Label: s.Key.Label, Count: s.Count,
+		Sum: s.Sum, Trues: s.Trues, Last: s.Last, Min: s.Min, Max: s.Max, First: s.First, End: s.End}
+	if t := s.Key.Tags; t != nil {
+		out.Tags = &TagsJSON{t.Scenario, t.Step, t.Target, t.Method, t.URL, t.Group}
+	}
+	if s.Hist != nil {
+		e := s.Hist.Encode()
+		out.Hist = &e
+	}
+	return out
+}
+
+// Interner hands out one *metrics.Tags per distinct tag set, so decoded series of equal tags
+// share a key and merge. It is not safe for concurrent use.
+type Interner map[metrics.Tags]*metrics.Tags
+
+// Decode converts a JSON series back, interning its tags in in.
+func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
+	m, ok := metrics.ByName(j.Metric)
+	if !ok {
+		return nil, fmt.Errorf("unknown metric %q", j.Metric)
+	}
+	s := &metrics.Series{Key: metrics.Key{Metric: m, Status: j.Status, Label: j.Label}, Count: j.Count, Sum: j.Sum,
+		Trues: j.Trues, Last: j.Last, Min: j.Min, Max: j.Max, First: j.First, End: j.End}
+	if j.Tags != nil {
+		t := metrics.Tags{Scenario: j.Tags.Scenario, Step: j.Tags.Step, Target: j.Tags.Target, Method: j.Tags.Method, URL: j.Tags.URL, Group: j.Tags.Group}
+		p := in[t]
+		if p == nil {
+			p = &t
+			in[t] = p
+		}
+		s.Key.Tags = p
+	}
+	if j.Hist != nil {
+		s.Hist = j.Hist.Decode()
+		if s.Hist.Count != s.Count && m.Kind() == metrics.Trend {
+			return nil, fmt.Errorf("%s: histogram holds %d values, series %d", j.Metric, s.Hist.Count, s.Count)
+		}
+	}
+	return s, nil
+}
+
+// BuildSegment assembles the segment summary of a run.
+func BuildSegment(r *Report, stages []threshold.Span, states []threshold.State) *Segment {
+	seg := &Segment{Version: SegmentVersion, Segment: r.Segment, Title: r.Title, Start: r.Start, End: r.End,
+		Stages: stages, Dropped: r.Dropped, Notes: r.Notes}
+	for _, s := range r.Series {
+		seg.Series = append(seg.Series, EncodeSeries(s))
+	}
+	for _, st := range states {
+		sj := StateJSON{Name: st.Name}
+		if st.Total != nil && st.Total.Count > 0 {
+			t := EncodeSeries(st.Total)
+			sj.Total = &t
+		}
+		if len(st.Buckets) > 0 {
+			sj.Buckets = make(map[string]SeriesJSON, len(st.Buckets))
+			for sec, b := range st.Buckets {
+				sj.Buckets[fmt.Sprint(sec)] = EncodeSeries(b)
+			}
+		}
+		seg.Thresholds = append(seg.Thresholds, sj)
+	}
+	return seg
+}
+
+// WriteSegment writes seg as JSON.
+func WriteSegment(w io.Writer, seg *Segment) error {
+	return json.NewEncoder(w).Encode(seg)
+}
+
+// ReadSegment reads a segment summary.
+func ReadSegment(r io.Reader) (*Segment, error) {
+	var seg Segment
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&seg); err != nil {
+		return nil, fmt.Errorf("not a loadplan segment summary: %w", err)
+	}
+	if seg.Version != SegmentVersion {
+		return nil, fmt.Errorf("segment summary version %d, this loadplan reads version %d", seg.Version, SegmentVersion)
+	}
+	return &seg, nil
+}
+
+// Merged is the fleet-wide combination of segment summaries.
+type Merged struct {
+	Store      *metrics.Store
+	Start, End time.Time
+	Stages     []threshold.Span // the first segment's (every segment runs the same stages)
+	States     []threshold.State
+	Dropped    []Drop
+	Notes      []string
+	Segments   []string
+}
+
+// Merge combines segment summaries exactly: series merge bucket for bucket, threshold states
+// merge by threshold name, the run spans from the earliest start to the latest end.
+func Merge(segs []*Segment) (*Merged, error) {
+	in := Interner{}
+	m := &Merged{Store: metrics.NewStore()}
+	drops := map[string]uint64{}
+	var order []string
+	seen := map[string]bool{}
+	for i, seg := range segs {
+		if seg.Segment != "" && seen[seg.Segment] {
+			return nil, fmt.Errorf("segment %s given twice", seg.Segment)
+		}
+		seen[seg.Segment] = true
+		m.Segments = append(m.Segments, seg.Segment)
+		if i == 0 || seg.Start.Before(m.Start) {
+			m.Start = seg.Start
+		}
+		if seg.End.After(m.End) {
+			m.End = seg.End
+		}
+		if m.Stages == nil {
+			m.Stages = seg.Stages
+		}
+		for _, sj := range seg.Series {
+			s, err := sj.Decode(in)
+			if err != nil {
+				return nil, fmt.Errorf("segment %s: %w", seg.Segment, err)
+			}
+			m.Store.MergeSeries(s)
+		}
+		for _, tj := range seg.Thresholds {
+			st := threshold.State{Name: tj.Name}
+			if tj.Total != nil {
+				s, err := tj.Total.Decode(in)
+				if err != nil {
+					return nil, fmt.Errorf("segment %s: threshold %s: %w", seg.Segment, tj.Name, err)
+				}
+				st.Total = s
+			}
+			for k, bj := range tj.Buckets {
+				var sec int64
+				if _, err := fmt.Sscan(k, &sec); err != nil {
+					return nil, fmt.Errorf("segment %s: threshold %s: bad bucket %q", seg.Segment, tj.Name, k)
+				}
+				b, err := bj.Decode(in)
+				if err != nil {
+					return nil, fmt.Errorf("segment %s: threshold %s: %w", seg.Segment, tj.Name, err)
+				}
+				if st.Buckets == nil {
+					st.Buckets = map[int64]*metrics.Series{}
+				}
+				st.Buckets[sec] = b
+			}
+			m.States = append(m.States, st)
+		}
+		for _, d := range seg.Dropped {
+			if _, ok := drops[d.Output]; !ok {
+				order = append(order, d.Output)
+			}
+			drops[d.Output] += d.Count
+		}
+		for _, n := range seg.Notes {
+			m.Notes = append(m.Notes, "segment "+seg.Segment+": "+n)
+		}
+	}
+	for _, o := range order {
+		m.Dropped = append(m.Dropped, Drop{Output: o, Count: drops[o]})
+	}
+	return m, nil
+}

@@ -1,0 +1,175 @@
+// Package summary is the output that aggregates every sample of a run into a metrics.Store and,
+// at the end, renders what happened: the terminal summary, k6's summary-export JSON, JUnit XML
+// for CI, and the mergeable segment summary that `loadplan merge` combines.
+package summary
+
+import (
+	"context"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// Summary is an outputs.Output that aggregates samples into a Store. Emit runs on the Manager's
+// goroutine; the Store may be read from any goroutine (the progress line does).
+type Summary struct {
+	store *metrics.Store
+}
+
+// New returns an empty Summary.
+func New() *Summary { return &Summary{store: metrics.NewStore()} }
+
+// Name implements outputs.Output.
+func (s *Summary) Name() string { return "summary" }
+
+// Start implements outputs.Output; the summary needs nothing started.
+func (s *Summary) Start(context.Context) error { return nil }
+
+// Emit folds a batch into the store.
+func (s *Summary) Emit(batch []metrics.Sample) { s.store.Add(batch) }
+
+// Stop implements outputs.Output; the store is final once the Manager stopped.
+func (s *Summary) Stop(context.Context) error { return nil }
+
+// Store returns the aggregation store.
+func (s *Summary) Store() *metrics.Store { return s.store }
+
+// Drop is an output's count of data it dropped under pressure (outputs.Dropper).
+type Drop struct {
+	Output string
+	Count  uint64
+}
+
+// Report is everything the end-of-run renderings show. cmd assembles it after the Manager stopped.
+type Report struct {
+	Plan       *plan.Plan // for scenario and step order; may be nil (rows are then sorted by name)
+	Title      string     // e.g. the plan file
+	Segment    string     // "2/4" for a segment run, "" otherwise
+	Start, End time.Time
+	Series     []*metrics.Series // a Store snapshot
+	Verdicts   []threshold.Verdict
+	Dropped    []Drop
+	Notes      []string // saturation, interruption, abort, ...: shown as warnings
+}
+
+// Duration is the run's length, at least a millisecond so that rates stay finite.
+func (r *Report) Duration() time.Duration {
+	d := r.End.Sub(r.Start)
+	if d < time.Millisecond {
+		d = time.Millisecond
+	}
+	return d
+}
+
+// Total merges every series of metric m (all tag sets) into one.
+func (r *Report) Total(m metrics.Metric) *metrics.Series { return metrics.Combine(r.Series, m, nil) }
+
+// rowKey groups series into the rows of the summary tables: one per step tag set.
+type rowKey = metrics.Tags
+
+// row is one table row: every series of one step.
+type row struct {
+	tags   rowKey
+	series map[metrics.Metric]*metrics.Series // merged across status and label
+	order  int
+}
+
+func (rw *row) get(m metrics.Metric) *metrics.Series {
+	if s := rw.series[m]; s != nil {
+		return s
+	}
+	return &metrics.Series{Key: metrics.Key{Metric: m}}
+}
+
+// rows groups the report's step-level series by tag set, in plan order when the plan is known.
+func (r *Report) rows() []*row {
+	order := planOrder(r.Plan)
+	byTags := map[rowKey]*row{}
+	var out []*row
+	for _, s := range r.Series {
+		if s.Key.Tags == nil || s.Key.Tags.Step == "" {
+			continue
+		}
+		k := *s.Key.Tags
+		rw := byTags[k]
+		if rw == nil {
+			o, ok := order[k]
+			if !ok {
+				o = len(order) + len(out)
+			}
+			rw = &row{tags: k, series: map[metrics.Metric]*metrics.Series{}, order: o}
+			byTags[k] = rw
+			out = append(out, rw)
+		}
+		dst := rw.series[s.Key.Metric]
+		if dst == nil {
+			dst = &metrics.Series{Key: metrics.Key{Metric: s.Key.Metric}}
+			rw.series[s.Key.Metric] = dst
+		}
+		dst.Merge(s)
+	}
+	sortRows(out)
+	return out
+}
+
+func sortRows(rs []*row) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && lessRow(rs[j], rs[j-1]); j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+func lessRow(a, b *row) bool {
+	if a.order != b.order {
+		return a.order < b.order
+	}
+	if a.tags.Scenario != b.tags.Scenario {
+		return a.tags.Scenario < b.tags.Scenario
+	}
+	return a.tags.Step < b.tags.Step
+}
+
+// planOrder numbers every step tag set of the plan in source order.
+func planOrder(p *plan.Plan) map[rowKey]int {
+	order := map[rowKey]int{}
+	if p == nil {
+		return order
+	}
+	add := func(t *metrics.Tags) {
+		if t != nil {
+			if _, ok := order[*t]; !ok {
+				order[*t] = len(order)
+			}
+		}
+	}
+	for _, sc := range p.Scenarios {
+		for _, st := range sc.Steps {
+			switch {
+			case st.HTTP != nil:
+				add(st.HTTP.Tags)
+			case st.WebSocket != nil:
+				add(st.WebSocket.Tags)
+				for _, ws := range st.WebSocket.Steps {
+					add(ws.Tags)
+				}
+			}
+		}
+	}
+	return order
+}
+
+// isWS reports whether a row belongs to a WebSocket step.
+func (rw *row) isWS() bool {
+	if rw.tags.Group == "ws" || rw.tags.Method == "WS" {
+		return true
+	}
+	for m := range rw.series {
+		if m.IsWebSocket() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,278 @@
+package summary
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/plan"
+)
+
+var (
+	t0      = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	tLogin  = &metrics.Tags{Scenario: "rest", Step: "login", Method: "POST", Group: "http"}
+	tQuote  = &metrics.Tags{Scenario: "rest", Step: "quote", Method: "GET", Group: "http"}
+	tWS     = &metrics.Tags{Scenario: "stream", Step: "osc", Method: "WS", Group: "ws"}
+	tWSAck  = &metrics.Tags{Scenario: "stream", Step: "osc.ack", Method: "WS", Group: "ws"}
+	tScRest = &metrics.Tags{Scenario: "rest"}
+)
+
+// fed is what a test fed, computed independently of the summary.
+type fed struct {
+	reqs, failed, checks, checksOK int
+	dur                            metrics.Histogram
+	sent                           float64
+}
+
+// feed pushes n requests of random latency through a Summary, as the Manager would.
+func feed(emit func([]metrics.Sample), seed uint64, n int, f *fed) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var batch []metrics.Sample
+	for i := range n {
+		tags := tLogin
+		if i%3 != 0 {
+			tags = tQuote
+		}
+		at := t0.Add(time.Duration(i) * 10 * time.Millisecond).UnixNano()
+		lat := 5 + rng.ExpFloat64()*40
+		status, bad := 200, 0.0
+		if rng.IntN(10) == 0 {
+			status, bad = 500, 1
+		}
+		ok := 1.0 - bad
+		batch = append(batch,
+			metrics.Sample{Metric: metrics.HTTPReqs, Time: at, Value: 1, Tags: tags, Status: status},
+			metrics.Sample{Metric: metrics.HTTPReqDuration, Time: at, Value: lat, Tags: tags, Status: status},
+			metrics.Sample{Metric: metrics.HTTPReqFailed, Time: at, Value: bad, Tags: tags, Status: status},
+			metrics.Sample{Metric: metrics.Checks, Time: at, Value: ok, Tags: tags, Label: "status == 200"},
+			metrics.Sample{Metric: metrics.DataSent, Time: at, Value: 120, Tags: tags, Status: status},
+			metrics.Sample{Metric: metrics.Iterations, Time: at, Value: 1, Tags: tScRest},
+		)
+		f.reqs++
+		f.failed += int(bad)
+		f.checks++
+		f.checksOK += int(ok)
+		f.dur.Record(lat)
+		f.sent += 120
+		if len(batch) >= 60 {
+			emit(batch)
+			batch = batch[:0]
+		}
+	}
+	ws := []metrics.Sample{
+		{Metric: metrics.WSSessions, Time: t0.UnixNano(), Value: 1, Tags: tWS},
+		{Metric: metrics.WSConnecting, Time: t0.UnixNano(), Value: 3, Tags: tWS},
+		{Metric: metrics.WSMsgsSent, Time: t0.UnixNano(), Value: 1, Tags: tWSAck},
+		{Metric: metrics.WSMsgsReceived, Time: t0.UnixNano(), Value: 1, Tags: tWSAck},
+		{Metric: metrics.WSExpectDuration, Time: t0.UnixNano(), Value: 7, Tags: tWSAck},
+		{Metric: metrics.WSExpectFailed, Time: t0.UnixNano(), Value: 0, Tags: tWSAck},
+	}
+	emit(append(batch, ws...))
+}
+
+func mkThreshold(t *testing.T, name string, m metrics.Metric, sel map[string]string, conds ...string) *plan.Threshold {
+	t.Helper()
+	th := &plan.Threshold{Name: name, Metric: m, Selector: sel}
+	for _, c := range conds {
+		pc, err := metrics.ParseCondition(c, m.Kind(), m.Info().Unit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th.Conditions = append(th.Conditions, pc)
+	}
+	return th
+}
+
+// report runs samples through a Summary and a threshold Evaluator and assembles the Report.
+func report(t *testing.T, n int) (*Report, *fed, *threshold.Evaluator) {
+	t.Helper()
+	ths := []*plan.Threshold{
+		mkThreshold(t, "http_req_duration", metrics.HTTPReqDuration, nil, "p(95) < 10s", "avg < 1ms"),
+		mkThreshold(t, "http_reqs{step=login}", metrics.HTTPReqs, map[string]string{"step": "login"}, "count > 0"),
+	}
+	s := New()
+	ev := threshold.New(threshold.Config{Thresholds: ths, Run: func() threshold.Run { return threshold.Run{Start: t0} }})
+	f := &fed{}
+	feed(func(b []metrics.Sample) { s.Emit(b); ev.Emit(b) }, 7, n, f)
+	end := t0.Add(time.Duration(n) * 10 * time.Millisecond)
+	ev.Finish(end)
+	if err := ev.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &Report{Title: "test.hcl", Start: t0, End: end, Series: s.Store().Snapshot(), Verdicts: ev.Verdicts(),
+		Dropped: []Drop{{Output: "influxdb", Count: 12}}}, f, ev
+}
+
+func TestExportValuesMatchSamples(t *testing.T) {
+	r, f, _ := report(t, 3000)
+	var buf bytes.Buffer
+	if err := r.WriteExport(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Metrics   map[string]map[string]any `json:"metrics"`
+		RootGroup Group                     `json:"root_group"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	secs := r.Duration().Seconds()
+	eq := func(metric, field string, want float64) {
+		t.Helper()
+		v, ok := got.Metrics[metric][field].(float64)
+		if !ok || v != want {
+			t.Errorf("%s.%s = %v, want %v", metric, field, got.Metrics[metric][field], want)
+		}
+	}
+	eq("http_reqs", "count", float64(f.reqs))
+	eq("http_reqs", "rate", float64(f.reqs)/secs)
+	eq("http_req_failed", "passes", float64(f.failed))
+	eq("http_req_failed", "fails", float64(f.reqs-f.failed))
+	eq("http_req_failed", "value", float64(f.failed)/float64(f.reqs))
+	eq("http_req_duration", "min", f.dur.Min)
+	eq("http_req_duration", "max", f.dur.Max)
+	if v, _ := got.Metrics["http_req_duration"]["avg"].(float64); math.Abs(v-f.dur.Mean()) > 1e-9*f.dur.Mean() {
+		t.Errorf("http_req_duration.avg = %v, want %v", v, f.dur.Mean()) // sums differ in the last bit by order
+	}
+	eq("http_req_duration", "med", f.dur.Quantile(0.5))
+	eq("http_req_duration", "p(90)", f.dur.Quantile(0.9))
+	eq("http_req_duration", "p(95)", f.dur.Quantile(0.95))
+	eq("checks", "passes", float64(f.checksOK))
+	eq("data_sent", "count", f.sent)
+	eq("ws_msgs_received", "count", 1)
+	// k6's flag: true means the condition failed.
+	ths := got.Metrics["http_req_duration"]["thresholds"].(map[string]any)
+	if ths["p(95) < 10s"] != false || ths["avg < 1ms"] != true {
+		t.Errorf("thresholds flags %v", ths)
+	}
+	login := got.Metrics["http_reqs{step:login}"]
+	if login["count"] != float64((f.reqs+2)/3) || login["thresholds"].(map[string]any)["count > 0"] != false {
+		t.Errorf("submetric http_reqs{step:login} = %v", login)
+	}
+	rest := got.RootGroup.Groups["rest"]
+	if rest == nil {
+		t.Fatal("no rest group")
+	}
+	var passes, fails uint64
+	for _, c := range rest.Checks {
+		passes += c.Passes
+		fails += c.Fails
+	}
+	if passes != uint64(f.checksOK) || fails != uint64(f.checks-f.checksOK) {
+		t.Errorf("checks %d/%d, want %d/%d", passes, fails, f.checksOK, f.checks-f.checksOK)
+	}
+}
+
+func TestTextSummary(t *testing.T) {
+	r, f, _ := report(t, 300)
+	r.Notes = []string{"saturated: schedule lag 1.2s over the 1s bound"}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if testing.Verbose() {
+		t.Log(out)
+	}
+	for _, want := range []string{
+		"scenario rest", "login", "quote", "total", "scenario stream", "osc.ack",
+		"✗ rest/login", "status == 200", "93.00%",
+		"✓ http_reqs{step=login}", "✗ http_req_duration", "avg=",
+		"! saturated: schedule lag", "! output influxdb dropped 12 points",
+		"http_reqs", "  " + strconv.Itoa(f.reqs) + "  ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestJUnit(t *testing.T) {
+	r, _, _ := report(t, 100)
+	var buf bytes.Buffer
+	if err := r.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Tests != 2 || doc.Failures != 1 || len(doc.Suites[0].Cases) != 2 {
+		t.Fatalf("junit: %+v", doc)
+	}
+	fail := doc.Suites[0].Cases[0].Failure
+	avg := r.Verdicts[0].Conditions[1].Observed
+	if fail == nil || !strings.Contains(fail.Message, "avg < 1ms: observed avg="+threshold.FormatMillis(avg)) {
+		t.Errorf("failure %+v", fail)
+	}
+	if doc.Suites[0].Cases[1].Failure != nil {
+		t.Error("passing threshold has a failure")
+	}
+}
+
+func TestSegmentsMergeExactly(t *testing.T) {
+	var segs []*Segment
+	var want fed
+	var wantStates int
+	for i, n := range []int{500, 700} {
+		r, f, ev := report(t, n)
+		r.Segment = []string{"1/2", "2/2"}[i]
+		want.reqs += f.reqs
+		want.failed += f.failed
+		want.dur.Merge(&f.dur)
+		states := ev.States()
+		wantStates = len(states)
+		var buf bytes.Buffer
+		if err := WriteSegment(&buf, BuildSegment(r, nil, states)); err != nil {
+			t.Fatal(err)
+		}
+		seg, err := ReadSegment(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs = append(segs, seg)
+	}
+	m, err := Merge(segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := m.Store.Snapshot()
+	reqs := metrics.Combine(all, metrics.HTTPReqs, nil)
+	failed := metrics.Combine(all, metrics.HTTPReqFailed, nil)
+	dur := metrics.Combine(all, metrics.HTTPReqDuration, nil)
+	if reqs.Sum != float64(want.reqs) || failed.Trues != uint64(want.failed) {
+		t.Errorf("merged reqs %v failed %d, want %d %d", reqs.Sum, failed.Trues, want.reqs, want.failed)
+	}
+	for _, q := range []float64{0.5, 0.9, 0.95, 0.99} {
+		if dur.Hist.Quantile(q) != want.dur.Quantile(q) {
+			t.Errorf("merged q%v = %v, want %v", q, dur.Hist.Quantile(q), want.dur.Quantile(q))
+		}
+	}
+	if len(m.States) != 2*wantStates || len(m.Dropped) != 1 || m.Dropped[0].Count != 24 {
+		t.Errorf("states %d, dropped %+v", len(m.States), m.Dropped)
+	}
+	if _, err := Merge([]*Segment{segs[0], segs[0]}); err == nil {
+		t.Error("the same segment twice merged without an error")
+	}
+}
+
+func TestReadSegmentRejectsGarbage(t *testing.T) {
+	for _, in := range []string{"", "{", `{"version": 99}`, `[1,2]`} {
+		if _, err := ReadSegment(strings.NewReader(in)); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+	seg := &Segment{Version: SegmentVersion, Series: []SeriesJSON{{Metric: "nope"}}}
+	if _, err := Merge([]*Segment{seg}); err == nil || !strings.Contains(err.Error(), `unknown metric "nope"`) {
+		t.Errorf("unknown metric: %v", err)
+	}
+}

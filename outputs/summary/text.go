@@ -1,0 +1,287 @@
+package summary
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/threshold"
+)
+
+// WriteText renders the terminal summary: per scenario the HTTP and WebSocket step tables, the
+// checks, the run totals, each threshold's verdict and the notes.
+func (r *Report) WriteText(w io.Writer) error {
+	b := &strings.Builder{}
+	head := "loadplan summary"
+	if r.Title != "" {
+		head += " · " + r.Title
+	}
+	head += " · " + threshold.FormatMillis(float64(r.Duration().Milliseconds()))
+	if r.Segment != "" {
+		head += " · segment " + r.Segment
+	}
+	fmt.Fprintf(b, "\n  %s\n", head)
+	secs := r.Duration().Seconds()
+
+	rows := r.rows()
+	scenario := "\x00"
+	for i := 0; i < len(rows); {
+		scenario = rows[i].tags.Scenario
+		j := i
+		for j < len(rows) && rows[j].tags.Scenario == scenario {
+			j++
+		}
+		fmt.Fprintf(b, "\n  scenario %s\n", scenario)
+		var http, ws []*row
+		for _, rw := range rows[i:j] {
+			if rw.isWS() {
+				ws = append(ws, rw)
+			} else if rw.series[metrics.HTTPReqs] != nil {
+				http = append(http, rw)
+			}
+		}
+		if len(http) > 0 {
+			writeHTTP(b, http, secs)
+		}
+		if len(ws) > 0 {
+			writeWS(b, ws)
+		}
+		i = j
+	}
+	r.writeChecks(b)
+	r.writeTotals(b, secs)
+	r.writeThresholds(b)
+	r.writeNotes(b)
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func newTab(b *strings.Builder) *tabwriter.Writer {
+	return tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+}
+
+func ms(v float64) string { return threshold.FormatMillis(v) }
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// leftPad returns a function padding names to the widest of names, so that right-aligned tables
+// keep their first column left-aligned.
+func leftPad(names ...string) func(string) string {
+	w := 0
+	for _, n := range names {
+		w = max(w, utf8.RuneCountInString(n))
+	}
+	return func(s string) string { return s + strings.Repeat(" ", w-utf8.RuneCountInString(s)) }
+}
+
+func writeHTTP(b *strings.Builder, rows []*row, secs float64) {
+	tw := newTab(b)
+	names := []string{"step", "total"}
+	for _, rw := range rows {
+		names = append(names, rw.tags.Step)
+	}
+	pad := leftPad(names...)
+	fmt.Fprintln(tw, "    "+pad("step")+"\tmethod\treqs\tfail\trps\tmin\tavg\tmed\tp90\tp95\tp99\tmax\t")
+	total := &row{series: map[metrics.Metric]*metrics.Series{}}
+	line := func(name, method string, rw *row) {
+		reqs := rw.get(metrics.HTTPReqs).Sum
+		failed := rw.get(metrics.HTTPReqFailed).Trues
+		h := rw.get(metrics.HTTPReqDuration).Hist
+		if h == nil {
+			h = &metrics.Histogram{}
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pad(name), method, num(reqs), failed, reqs/secs,
+			ms(h.Min), ms(h.Mean()), ms(h.Quantile(0.5)), ms(h.Quantile(0.9)), ms(h.Quantile(0.95)), ms(h.Quantile(0.99)), ms(h.Max))
+	}
+	for _, rw := range rows {
+		line(rw.tags.Step, rw.tags.Method, rw)
+		for m, s := range rw.series {
+			dst := total.series[m]
+			if dst == nil {
+				dst = &metrics.Series{Key: metrics.Key{Metric: m}}
+				total.series[m] = dst
+			}
+			dst.Merge(s)
+		}
+	}
+	if len(rows) > 1 {
+		line("total", "", total)
+	}
+	tw.Flush()
+}
+
+func writeWS(b *strings.Builder, rows []*row) {
+	tw := newTab(b)
+	names := []string{"websocket step"}
+	for _, rw := range rows {
+		names = append(names, rw.tags.Step)
+	}
+	pad := leftPad(names...)
+	fmt.Fprintln(tw, "    "+pad("websocket step")+"\tsessions\tsent\trecv\tunmatched\texpects\tfailed\terrors\tmed\tp95\tmax\t")
+	for _, rw := range rows {
+		// Time columns: the expect (or ping) time for message steps, the connect time for the
+		// connection row.
+		var h *metrics.Histogram
+		for _, m := range []metrics.Metric{metrics.WSExpectDuration, metrics.WSPing, metrics.WSConnecting} {
+			if s := rw.series[m]; s != nil && s.Hist != nil {
+				h = s.Hist
+				break
+			}
+		}
+		med, p95, mx := "-", "-", "-"
+		if h != nil {
+			med, p95, mx = ms(h.Quantile(0.5)), ms(h.Quantile(0.95)), ms(h.Max)
+		}
+		exp := rw.get(metrics.WSExpectFailed)
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(rw.tags.Step),
+			num(rw.get(metrics.WSSessions).Sum), num(rw.get(metrics.WSMsgsSent).Sum), num(rw.get(metrics.WSMsgsReceived).Sum),
+			num(rw.get(metrics.WSMsgsUnmatched).Sum), exp.Count, exp.Trues, num(rw.get(metrics.WSErrors).Sum), med, p95, mx)
+	}
+	tw.Flush()
+	b.WriteString("    (times: expect or ping for message steps, connect for the connection)\n")
+}
+
+type checkRow struct {
+	scenario, step, name string
+	pass, total          uint64
+}
+
+// checkRows aggregates the checks series by scenario, step and check name.
+func (r *Report) checkRows() []checkRow {
+	idx := map[[3]string]int{}
+	var out []checkRow
+	for _, s := range r.Series {
+		if s.Key.Metric != metrics.Checks {
+			continue
+		}
+		var sc, st string
+		if s.Key.Tags != nil {
+			sc, st = s.Key.Tags.Scenario, s.Key.Tags.Step
+		}
+		k := [3]string{sc, st, s.Key.Label}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, checkRow{scenario: sc, step: st, name: s.Key.Label})
+		}
+		out[i].pass += s.Trues
+		out[i].total += s.Count
+	}
+	return out
+}
+
+func (r *Report) writeChecks(b *strings.Builder) {
+	rows := r.checkRows()
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n  checks\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, c := range rows {
+		mark := "✓"
+		if c.pass < c.total {
+			mark = "✗"
+		}
+		fmt.Fprintf(tw, "    %s %s/%s\t%s\t%6.2f%%\t%d/%d\n", mark, c.scenario, c.step, c.name,
+			100*float64(c.pass)/float64(max(c.total, 1)), c.pass, c.total)
+	}
+	tw.Flush()
+}
+
+func (r *Report) writeTotals(b *strings.Builder, secs float64) {
+	b.WriteString("\n  totals\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 1, '.', 0)
+	seen := map[metrics.Metric]bool{}
+	for _, s := range r.Series {
+		seen[s.Key.Metric] = true
+	}
+	for _, m := range metrics.All() {
+		if !seen[m] {
+			continue
+		}
+		t := r.Total(m)
+		var v string
+		switch m.Kind() {
+		case metrics.Counter:
+			v = threshold.FormatValue(m, "count", t.Sum) + "  " + threshold.FormatValue(m, "count", round2(t.Sum/secs)) + "/s"
+			if m.Info().Unit == metrics.Bytes {
+				v = threshold.FormatBytes(t.Sum) + "  " + threshold.FormatBytes(t.Sum/secs) + "/s"
+			}
+		case metrics.Rate:
+			v = fmt.Sprintf("%.2f%%  %d of %d", 100*float64(t.Trues)/float64(max(t.Count, 1)), t.Trues, t.Count)
+		case metrics.Gauge:
+			v = fmt.Sprintf("%s  min=%s max=%s", num(t.Last), num(t.Min), num(t.Max))
+		case metrics.Trend:
+			h := t.Hist
+			if h == nil {
+				continue
+			}
+			f := func(x float64) string { return threshold.FormatValue(m, "avg", x) }
+			v = fmt.Sprintf("avg=%s min=%s med=%s p(90)=%s p(95)=%s p(99)=%s max=%s", f(h.Mean()), f(h.Min),
+				f(h.Quantile(0.5)), f(h.Quantile(0.9)), f(h.Quantile(0.95)), f(h.Quantile(0.99)), f(h.Max))
+		}
+		fmt.Fprintf(tw, "    %s\t: %s\n", m, v)
+	}
+	tw.Flush()
+}
+
+func round2(v float64) float64 {
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
+	return f
+}
+
+func (r *Report) writeThresholds(b *strings.Builder) {
+	if len(r.Verdicts) == 0 {
+		return
+	}
+	b.WriteString("\n  thresholds\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, v := range r.Verdicts {
+		mark := "✓"
+		if !v.Pass {
+			mark = "✗"
+		}
+		var conds []string
+		for _, c := range v.Threshold.Conditions {
+			conds = append(conds, "'"+c.Source+"'")
+		}
+		extra := v.Scope()
+		if v.AbortedRun {
+			extra = strings.TrimSpace(extra + " aborted the run")
+		}
+		if extra != "" {
+			extra = "[" + extra + "]"
+		}
+		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, v.Threshold.Name, strings.Join(conds, " "), v.Summary(), extra)
+	}
+	tw.Flush()
+}
+
+func (r *Report) writeNotes(b *strings.Builder) {
+	var notes []string
+	notes = append(notes, r.Notes...)
+	if d := r.Total(metrics.DroppedIterations); d.Sum > 0 {
+		notes = append(notes, fmt.Sprintf("%s iterations dropped: no VU was free when they were due (raise max_vus)", num(d.Sum)))
+	}
+	drops := append([]Drop(nil), r.Dropped...)
+	sort.Slice(drops, func(i, j int) bool { return drops[i].Output < drops[j].Output })
+	for _, d := range drops {
+		if d.Count > 0 {
+			notes = append(notes, fmt.Sprintf("output %s dropped %d points under pressure", d.Output, d.Count))
+		}
+	}
+	if len(notes) == 0 {
+		return
+	}
+	b.WriteString("\n  notes\n")
+	for _, n := range notes {
+		fmt.Fprintf(b, "    ! %s\n", n)
+	}
+}
