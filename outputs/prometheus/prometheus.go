@@ -1,0 +1,365 @@
+// Package prometheus exposes a run's metrics for Prometheus to scrape, on an opt-in listener
+// (default 127.0.0.1:9646), from a private registry.
+//
+// Names get the loadplan_ prefix and base units:
+//
+//   - trends of time become histograms in seconds with classic buckets and native (sparse)
+//     buckets: loadplan_http_req_duration_seconds, loadplan_ws_expect_duration_seconds, …;
+//   - counters end in _total, bytes in _bytes_total: loadplan_http_reqs_total,
+//     loadplan_data_sent_bytes_total, loadplan_ws_msgs_received_total, …;
+//   - gauges keep their name: loadplan_vus, loadplan_vus_max;
+//   - rates become two counters: loadplan_<name>_total counts the samples whose value is true
+//     (failed requests for http_req_failed, passed checks for checks, failed expects for
+//     ws_expect_failed) and loadplan_<name>_samples_total counts all of them, so that
+//     sum(rate(x_total[1m])) / sum(rate(x_samples_total[1m])) is the rate over any window and
+//     any label selection, which a gauge could not give.
+//
+// Labels: scenario, step, target, method, name (the URL template or the step's name tag — never
+// an expanded URL), status, and check (checks) or error (errors, ws_errors); testid and segment
+// are constant labels of every series.
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/push"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// DefaultListen is the listen address when the output does not give one.
+const DefaultListen = "127.0.0.1:9646"
+
+// Buckets are the classic histogram buckets, in seconds. Native buckets are kept as well for
+// servers that scrape them.
+var Buckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// Output is the Prometheus output. Create it with New.
+type Output struct {
+	listen   string
+	linger   time.Duration
+	pushURL  string
+	testID   string
+	segment  string
+	logf     func(string, ...any)
+	reg      *prometheus.Registry
+	families map[metrics.Metric]*family
+
+	// cache holds the collectors of each series. Only the Emit goroutine touches it; the
+	// collectors themselves are safe for the concurrent scrape.
+	cache map[metrics.Key]*series
+
+	ln   net.Listener
+	srv  *http.Server
+	done chan struct{} // closed when the server has stopped serving
+}
+
+// family is the collector vector(s) of one metric.
+type family struct {
+	kind    metrics.Kind
+	scale   float64 // multiplies sample values: 1/1000 for milliseconds → seconds
+	label   string  // "check", "error" or "" — the name of the Sample.Label label
+	counter *prometheus.CounterVec
+	samples *prometheus.CounterVec // rates: every sample
+	gauge   *prometheus.GaugeVec
+	hist    *prometheus.HistogramVec
+}
+
+func (f *family) collectors() []prometheus.Collector {
+	switch f.kind {
+	case metrics.Counter:
+		return []prometheus.Collector{f.counter}
+	case metrics.Rate:
+		return []prometheus.Collector{f.counter, f.samples}
+	case metrics.Gauge:
+		return []prometheus.Collector{f.gauge}
+	}
+	return []prometheus.Collector{f.hist}
+}
+
+// series is the resolved collectors of one metrics.Key.
+type series struct {
+	kind    metrics.Kind
+	scale   float64
+	counter prometheus.Counter
+	samples prometheus.Counter
+	gauge   prometheus.Gauge
+	obs     prometheus.Observer
+}
+
+var labelNames = []string{"scenario", "step", "target", "method", "name", "status"}
+
+// New checks o (kind "prometheus") and builds the registry; nothing listens before Start.
+// The testid label defaults to the plan name.
+func New(o *plan.Output, opts outputs.Options) (*Output, error) {
+	if o == nil {
+		return nil, errors.New("prometheus: no output configuration")
+	}
+	if o.Kind != "" && o.Kind != "prometheus" {
+		return nil, fmt.Errorf("prometheus: output kind %q is not prometheus", o.Kind)
+	}
+	p := &Output{
+		listen: o.Listen, linger: o.Linger, pushURL: o.PushGateway, testID: o.TestID, segment: opts.Segment,
+		logf: opts.Logf, reg: prometheus.NewRegistry(), families: make(map[metrics.Metric]*family),
+		cache: make(map[metrics.Key]*series), done: make(chan struct{}),
+	}
+	if p.listen == "" {
+		p.listen = DefaultListen
+	}
+	if _, _, err := net.SplitHostPort(p.listen); err != nil {
+		return nil, fmt.Errorf("prometheus: listen address %q: %w", p.listen, err)
+	}
+	if p.linger < 0 {
+		return nil, fmt.Errorf("prometheus: linger %s is negative", p.linger)
+	}
+	if p.testID == "" {
+		p.testID = opts.PlanName
+	}
+	if p.logf == nil {
+		p.logf = func(string, ...any) {}
+	}
+	constLabels := prometheus.Labels{"testid": p.testID}
+	if p.segment != "" {
+		constLabels["segment"] = p.segment
+	}
+	for _, m := range metrics.All() {
+		f, err := newFamily(m, constLabels)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range f.collectors() {
+			if err := p.reg.Register(c); err != nil {
+				return nil, fmt.Errorf("prometheus: register %s: %w", m, err)
+			}
+		}
+		p.families[m] = f
+	}
+	return p, nil
+}
+
+// MetricName returns the Prometheus name of m (for a rate, the name of its "true" counter).
+func MetricName(m metrics.Metric) string {
+	info := m.Info()
+	base := "loadplan_" + info.Name
+	switch info.Kind {
+	case metrics.Trend:
+		if info.Unit == metrics.Time {
+			return base + "_seconds"
+		}
+		return base
+	case metrics.Counter:
+		if info.Unit == metrics.Bytes {
+			return base + "_bytes_total"
+		}
+		return base + "_total"
+	case metrics.Rate:
+		return base + "_total"
+	}
+	return base
+}
+
+func newFamily(m metrics.Metric, constLabels prometheus.Labels) (*family, error) {
+	info := m.Info()
+	f := &family{kind: info.Kind, scale: 1}
+	if info.Unit == metrics.Time {
+		f.scale = 1.0 / 1000
+	}
+	switch m {
+	case metrics.Checks:
+		f.label = "check"
+	case metrics.Errors, metrics.WSErrors:
+		f.label = "error"
+	}
+	names := labelNames
+	if f.label != "" {
+		names = append(append([]string(nil), labelNames...), f.label)
+	}
+	name := MetricName(m)
+	switch info.Kind {
+	case metrics.Counter:
+		f.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: info.Help, ConstLabels: constLabels}, names)
+	case metrics.Rate:
+		f.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: info.Help + " (samples with a true value)", ConstLabels: constLabels}, names)
+		f.samples = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "loadplan_" + info.Name + "_samples_total", Help: info.Help + " (all samples)", ConstLabels: constLabels}, names)
+	case metrics.Gauge:
+		f.gauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: info.Help, ConstLabels: constLabels}, names)
+	case metrics.Trend:
+		help := info.Help
+		if info.Unit == metrics.Time {
+			help += " (seconds)"
+		}
+		f.hist = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: name, Help: help, ConstLabels: constLabels, Buckets: Buckets,
+			NativeHistogramBucketFactor:     1.1,
+			NativeHistogramMaxBucketNumber:  160,
+			NativeHistogramMinResetDuration: time.Hour,
+		}, names)
+	default:
+		return nil, fmt.Errorf("prometheus: metric %s has unknown kind %s", m, info.Kind)
+	}
+	return f, nil
+}
+
+// Name returns "prometheus".
+func (p *Output) Name() string { return "prometheus" }
+
+// Gatherer returns the private registry, for tests and for embedding the handler elsewhere.
+func (p *Output) Gatherer() prometheus.Gatherer { return p.reg }
+
+// Addr returns the address the listener is bound to (useful with port 0), once started.
+func (p *Output) Addr() string {
+	if p.ln == nil {
+		return ""
+	}
+	return p.ln.Addr().String()
+}
+
+// Handler returns the /metrics handler of the private registry.
+func (p *Output) Handler() http.Handler {
+	return promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+}
+
+// Start binds the listener. A port already in use is an error, before any request is sent.
+func (p *Output) Start(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", p.listen)
+	if err != nil {
+		return fmt.Errorf("prometheus: listen on %s: %w (set the output's listen address or LOADPLAN_PROMETHEUS_ADDR)", p.listen, err)
+	}
+	p.ln = ln
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", p.Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "loadplan metrics: /metrics")
+	})
+	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(p.done)
+		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.logf("prometheus: serve: %v", err)
+		}
+	}()
+	return nil
+}
+
+// Emit updates the collectors of each sample's series. It allocates only for a series seen for
+// the first time.
+func (p *Output) Emit(batch []metrics.Sample) {
+	for i := range batch {
+		s := &batch[i]
+		k := metrics.KeyOf(s)
+		se := p.cache[k]
+		if se == nil {
+			se = p.resolve(k)
+			if se == nil {
+				continue
+			}
+			p.cache[k] = se
+		}
+		switch se.kind {
+		case metrics.Counter:
+			if s.Value >= 0 {
+				se.counter.Add(s.Value)
+			}
+		case metrics.Rate:
+			se.samples.Inc()
+			if s.Value != 0 {
+				se.counter.Inc()
+			}
+		case metrics.Gauge:
+			se.gauge.Set(s.Value)
+		case metrics.Trend:
+			se.obs.Observe(s.Value * se.scale)
+		}
+	}
+}
+
+// resolve builds the collectors of a new series; nil for an unknown metric.
+func (p *Output) resolve(k metrics.Key) *series {
+	f := p.families[k.Metric]
+	if f == nil {
+		return nil
+	}
+	values := make([]string, 0, len(labelNames)+1)
+	if t := k.Tags; t != nil {
+		values = append(values, t.Scenario, t.Step, t.Target, t.Method, t.URL)
+	} else {
+		values = append(values, "", "", "", "", "")
+	}
+	status := ""
+	if k.Status != 0 {
+		status = strconv.Itoa(k.Status)
+	}
+	values = append(values, status)
+	if f.label != "" {
+		values = append(values, k.Label)
+	}
+	se := &series{kind: f.kind, scale: f.scale}
+	switch f.kind {
+	case metrics.Counter:
+		se.counter = f.counter.WithLabelValues(values...)
+	case metrics.Rate:
+		se.counter = f.counter.WithLabelValues(values...)
+		se.samples = f.samples.WithLabelValues(values...)
+	case metrics.Gauge:
+		se.gauge = f.gauge.WithLabelValues(values...)
+	case metrics.Trend:
+		se.obs = f.hist.WithLabelValues(values...)
+	}
+	return se
+}
+
+// Stop pushes the final values to the Pushgateway when configured, keeps serving for the linger
+// period (bounded by ctx) so that the last scrape sees the final values, and closes the listener.
+func (p *Output) Stop(ctx context.Context) error {
+	if p.srv == nil {
+		return nil
+	}
+	var errs []error
+	if p.pushURL != "" {
+		// The grouping key must not repeat a label of the metrics (testid, segment), so the
+		// group is the instance: one per test id and segment, replaced by a rerun.
+		instance := p.testID
+		if p.segment != "" {
+			instance += "-" + strings.ReplaceAll(p.segment, "/", "of")
+		}
+		if instance == "" {
+			instance = "loadplan"
+		}
+		pusher := push.New(p.pushURL, "loadplan").Gatherer(p.reg).Grouping("instance", instance)
+		if err := pusher.PushContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("prometheus: push to gateway: %w", err))
+		}
+	}
+	if p.linger > 0 {
+		p.logf("prometheus: serving final values on %s for %s", p.Addr(), p.linger)
+		t := time.NewTimer(p.linger)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := p.srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("prometheus: shutdown: %w", err))
+	}
+	<-p.done
+	return errors.Join(errs...)
+}
