@@ -102,7 +102,10 @@ type Scenario struct {
 	Steps     []*Step   // in source order
 	Feeders   []*Feeder // feeders this scenario references; one row of each is taken per iteration
 	Tags      map[string]string
-	Pos       Pos
+	// MetricTags are the interned tags of the scenario's own samples (iterations, iteration_duration,
+	// dropped_iterations, errors): Scenario set, every other field empty.
+	MetricTags *metrics.Tags
+	Pos        Pos
 }
 
 // StepKind says which of Step's pointers is set.

@@ -1,0 +1,219 @@
+package plan
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// rootSchema is the top level of a plan file.
+var rootSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+		{Type: "target", LabelNames: []string{"name"}},
+		{Type: "data", LabelNames: []string{"name"}},
+		{Type: "scenario", LabelNames: []string{"name"}},
+		{Type: "load"},
+		{Type: "threshold", LabelNames: []string{"metric"}},
+		{Type: "output", LabelNames: []string{"kind"}},
+	},
+}
+
+// source is one parsed plan file and what evaluating its expressions needs.
+type source struct {
+	name    string
+	src     []byte
+	baseDir string
+	content *hcl.BodyContent
+	ctx     *hcl.EvalContext // var, local and the load-time functions
+}
+
+// loader holds the state of one Load call. It is used by one goroutine.
+type loader struct {
+	opts     Options
+	diags    hcl.Diagnostics
+	files    map[string]*hcl.File
+	sources  []*source
+	plan     *Plan
+	vars     map[string]cty.Value
+	varDecls map[string]*varDecl
+	locals   map[string]cty.Value
+	localDef map[string]*hcl.Attribute
+	targets  map[string]*Target
+	feeders  map[string]*Feeder
+	// sensitiveTargets are targets whose base_url came from a secret (env()): never shown.
+	sensitiveTargets map[string]bool
+	badFeeders       map[string]bool // feeders whose file failed to load (already reported)
+	interned         map[metrics.Tags]*metrics.Tags
+	funcs            map[string]map[string]function.Function // by base dir
+}
+
+// LoadPlan reads the plan files at paths (together they form one plan, like the files of a Terraform
+// module), checks them and returns the plan with every default filled. The diagnostics report every
+// problem found, each with its source range; the plan is nil when any of them is an error.
+//
+// (It is the `plan.Load` of the team contract: Go does not allow a function named Load next to the
+// type Load, so the function is LoadPlan.)
+func LoadPlan(paths []string, opts Options) (*Plan, hcl.Diagnostics) {
+	p, _, diags := LoadFiles(paths, opts)
+	return p, diags
+}
+
+// LoadFiles is LoadPlan that also returns the parsed files by name, for hcl.NewDiagnosticTextWriter.
+func LoadFiles(paths []string, opts Options) (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
+	l := newLoader(opts)
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read plan file",
+				Detail:   fmt.Sprintf("%s: %v. Check the path; plan files end in .hcl.", p, unwrapPathErr(err)),
+			})
+			continue
+		}
+		l.parse(p, src)
+	}
+	return l.finish()
+}
+
+// LoadSource loads a plan from src as if it were the file name (relative paths in the plan resolve
+// against name's folder). Tests and tools that hold a plan in memory use it.
+func LoadSource(name string, src []byte, opts Options) (*Plan, hcl.Diagnostics) {
+	l := newLoader(opts)
+	l.parse(name, src)
+	p, _, diags := l.finish()
+	return p, diags
+}
+
+// LoadSources is LoadSource for several in-memory files forming one plan; it also returns the
+// parsed files.
+func LoadSources(srcs map[string][]byte, order []string, opts Options) (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
+	l := newLoader(opts)
+	for _, name := range order {
+		l.parse(name, srcs[name])
+	}
+	return l.finish()
+}
+
+func newLoader(opts Options) *loader {
+	return &loader{
+		opts:             opts,
+		files:            map[string]*hcl.File{},
+		plan:             &Plan{},
+		vars:             map[string]cty.Value{},
+		varDecls:         map[string]*varDecl{},
+		locals:           map[string]cty.Value{},
+		localDef:         map[string]*hcl.Attribute{},
+		targets:          map[string]*Target{},
+		feeders:          map[string]*Feeder{},
+		sensitiveTargets: map[string]bool{},
+		badFeeders:       map[string]bool{},
+		interned:         map[metrics.Tags]*metrics.Tags{},
+		funcs:            map[string]map[string]function.Function{},
+	}
+}
+
+func (l *loader) parse(name string, src []byte) {
+	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	l.files[name] = f
+	l.diags = append(l.diags, diags...)
+	l.plan.Files = append(l.plan.Files, name)
+	if diags.HasErrors() || f == nil {
+		return
+	}
+	content, cdiags := f.Body.Content(rootSchema)
+	l.diags = append(l.diags, cdiags...)
+	dir := filepath.Dir(name)
+	l.sources = append(l.sources, &source{name: name, src: src, baseDir: dir, content: content})
+}
+
+// finish runs the phases in dependency order. Each phase keeps going after an error so that one
+// run reports every problem.
+func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
+	if len(l.sources) > 0 {
+		l.loadVariables()
+		l.loadLocals()
+		l.buildContexts()
+		l.loadTargets()
+		l.loadFeeders()
+		l.loadScenarios()
+		l.loadPlanLoad()
+		l.loadThresholds()
+		l.loadOutputs()
+		l.finalChecks()
+	}
+	if len(l.plan.Files) == 0 {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No plan files",
+			Detail:   "Give at least one .hcl plan file.",
+		})
+	}
+	if l.diags.HasErrors() {
+		return nil, l.files, l.diags
+	}
+	return l.plan, l.files, l.diags
+}
+
+// buildContexts makes each file's evaluation context: var, local and the functions, with file()
+// resolving against the file's folder.
+func (l *loader) buildContexts() {
+	vars := map[string]cty.Value{
+		"var":   cty.ObjectVal(l.vars),
+		"local": cty.ObjectVal(l.locals),
+	}
+	for _, s := range l.sources {
+		s.ctx = &hcl.EvalContext{Variables: vars, Functions: l.functions(s.baseDir)}
+	}
+}
+
+func (l *loader) functions(dir string) map[string]function.Function {
+	if f, ok := l.funcs[dir]; ok {
+		return f
+	}
+	f := Functions(l.opts, dir)
+	l.funcs[dir] = f
+	return f
+}
+
+// blocks returns every top-level block of type typ across the files, in file then source order.
+func (l *loader) blocks(typ string) []fileBlock {
+	var out []fileBlock
+	for _, s := range l.sources {
+		for _, b := range s.content.Blocks {
+			if b.Type == typ {
+				out = append(out, fileBlock{s, b})
+			}
+		}
+	}
+	return out
+}
+
+type fileBlock struct {
+	src   *source
+	block *hcl.Block
+}
+
+// intern returns the shared pointer for t.
+func (l *loader) intern(t metrics.Tags) *metrics.Tags {
+	if p, ok := l.interned[t]; ok {
+		return p
+	}
+	p := &t
+	l.interned[t] = p
+	return p
+}
+
+// posOf converts an HCL range start to a Pos.
+func posOf(r hcl.Range) Pos {
+	return Pos{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column}
+}
