@@ -1,8 +1,20 @@
 // Package executor compiles a plan.Plan into a runnable program — schedulers, VUs, HTTP and
 // WebSocket steps — runs it and emits samples to a metrics.Sink.
+//
+// A run has two contexts, as in k6: stop (start no new iteration: end of the stages, Stop, a
+// ramp-down) inside hard (abort in-flight work: graceful-stop timeout, ramp-down timeout, the
+// caller cancelling Run's ctx). Every request is made with a context derived from hard.
 package executor
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
@@ -24,4 +36,202 @@ type Config struct {
 // stage, so Total instances together run the whole plan.
 type Segment struct {
 	Index, Total int
+}
+
+// Status is a snapshot of a running executor, for the progress line.
+type Status struct {
+	Start          time.Time
+	Elapsed, Total time.Duration
+	Stage          int // 1-based stage of the plan-level load (or the first group's), 0 before start
+	StageCount     int
+	VUs, MaxVUs    int
+	Iterations     uint64
+	Dropped        uint64
+}
+
+// StageSpan is one stage of the plan-level load as run, as offsets from the start.
+type StageSpan struct {
+	Start, End time.Duration
+}
+
+// Result says how a run ended.
+type Result struct {
+	Start, End       time.Time
+	Interrupted      bool // Stop was called (graceful stop)
+	Aborted          bool // Run's ctx was cancelled (hard abort)
+	Saturated        bool // the generator could not keep the plan (exit 98)
+	SaturationReason string
+	Err              error
+}
+
+// Executor runs one compiled plan once. Its methods are safe for concurrent use; Run may be
+// called once.
+type Executor struct {
+	cfg       Config
+	logf      func(format string, args ...any)
+	groups    []*group
+	scenarios []*scenario
+	total     time.Duration
+	spans     []StageSpan
+	hosts     []string // host:port of every used target, for Preflight
+	targets   []*targetConf
+	targetIdx map[*plan.Target]int
+	feeders   map[*plan.Feeder]*feederState
+	vuSeq     atomic.Int64
+
+	startNano atomic.Int64
+	ran       atomic.Bool
+	stopOnce  sync.Once
+	stopCh    chan struct{} // closed by Stop
+	tick      atomic.Pointer[chan struct{}]
+
+	regMu sync.Mutex // guards vus: appended when a VU is allocated, read by Status
+	vus   []*vu
+
+	satMu     sync.Mutex // guards saturated and satReason
+	saturated bool
+	satReason string
+}
+
+// New compiles the plan in cfg. Its errors are user-facing: an unknown scenario, a bad segment,
+// a URL that cannot be parsed, a TLS file that cannot be read.
+func New(cfg Config) (*Executor, error) {
+	if cfg.Plan == nil {
+		return nil, errors.New("executor: no plan")
+	}
+	if cfg.Sink == nil {
+		cfg.Sink = metrics.SinkFunc(func([]metrics.Sample) {})
+	}
+	if cfg.Segment.Total == 0 && cfg.Segment.Index == 0 {
+		cfg.Segment = Segment{1, 1}
+	}
+	if cfg.Segment.Total < 1 || cfg.Segment.Index < 1 || cfg.Segment.Index > cfg.Segment.Total {
+		return nil, fmt.Errorf("segment %d/%d: want INDEX/TOTAL with 1 <= INDEX <= TOTAL", cfg.Segment.Index, cfg.Segment.Total)
+	}
+	if cfg.Duration < 0 || cfg.MaxVUs < 0 {
+		return nil, errors.New("duration and max VUs must not be negative")
+	}
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	e := &Executor{cfg: cfg, logf: logf, stopCh: make(chan struct{})}
+	ch := make(chan struct{})
+	e.tick.Store(&ch)
+	if err := e.compile(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Preflight dials every used target's host:port once, so that an unreachable target is a clear
+// error (exit 1) before any request is sent.
+func (e *Executor) Preflight(ctx context.Context) error {
+	var errs []error
+	d := net.Dialer{Timeout: 5 * time.Second}
+	for _, h := range e.hosts {
+		c, err := d.DialContext(ctx, "tcp", h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("target %s unreachable: %w", h, err))
+			continue
+		}
+		c.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// hostPort returns the host:port a URL dials.
+func hostPort(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https", "wss":
+			port = "443"
+		default:
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port), true
+}
+
+// Stop starts a graceful stop: no new iterations; in-flight ones get their load's graceful_stop,
+// then are cancelled. It is idempotent and safe from any goroutine, before or during Run.
+func (e *Executor) Stop() {
+	e.stopOnce.Do(func() { close(e.stopCh) })
+}
+
+func (e *Executor) stopped() bool {
+	select {
+	case <-e.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stages returns the plan-level load's stages as run (after --duration scaling), as offsets from
+// the start. Without a plan-level load, those of the first running group.
+func (e *Executor) Stages() []StageSpan { return append([]StageSpan(nil), e.spans...) }
+
+// Status returns a snapshot; safe from any goroutine.
+func (e *Executor) Status() Status {
+	st := Status{Total: e.total, StageCount: len(e.spans)}
+	if ns := e.startNano.Load(); ns != 0 {
+		st.Start = time.Unix(0, ns)
+		st.Elapsed = time.Since(st.Start)
+		for i, sp := range e.spans {
+			if st.Elapsed >= sp.Start {
+				st.Stage = i + 1
+			}
+		}
+	}
+	e.regMu.Lock()
+	vus := e.vus
+	e.regMu.Unlock()
+	st.MaxVUs = len(vus)
+	for _, v := range vus {
+		if v.active.Load() {
+			st.VUs++
+		}
+		st.Iterations += v.iterations.Load()
+	}
+	for _, g := range e.groups {
+		st.Dropped += g.dropped.Load()
+	}
+	return st
+}
+
+// register records an allocated VU for Status and the vus_max gauge.
+func (e *Executor) register(v *vu) {
+	e.regMu.Lock()
+	e.vus = append(e.vus, v)
+	e.regMu.Unlock()
+}
+
+// saturate records the first reason the generator could not keep the plan.
+func (e *Executor) saturate(reason string) {
+	e.satMu.Lock()
+	if !e.saturated {
+		e.saturated, e.satReason = true, reason
+		e.logf("generator saturated: %s", reason)
+	}
+	e.satMu.Unlock()
+}
+
+// flushTick returns a channel closed at the next flush tick (every 250 ms): idle VUs wait on it
+// to push their batch, so one clock serves every VU and no VU allocates a timer.
+func (e *Executor) flushTick() <-chan struct{} { return *e.tick.Load() }
+
+// sortedNames returns the scenario names of p, for messages.
+func sortedNames(p *plan.Plan) []string {
+	var out []string
+	for _, s := range p.Scenarios {
+		out = append(out, s.Name)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,0 +1,265 @@
+package executor
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// scenario is a compiled plan.Scenario: immutable after compile except the atomics.
+type scenario struct {
+	e       *Executor
+	g       *group
+	ps      *plan.Scenario
+	name    string
+	weight  int
+	tags    *metrics.Tags // scenario-level samples: iterations, iteration_duration, errors, ...
+	steps   []*step
+	feeders []*feederState
+
+	exhausted atomic.Bool // a unique feeder ran out: the scenario starts no new iteration
+}
+
+// step is a compiled plan.Step.
+type step struct {
+	kind  plan.StepKind
+	http  *httpStep
+	ws    *plan.WebSocketStep
+	sleep plan.ThinkTime
+	think *plan.ThinkTime // pause after the step; nil for none
+	tags  *metrics.Tags   // for errors samples of this step
+}
+
+// targetConf is a target with its TLS configuration built once and shared by every VU.
+type targetConf struct {
+	t       *plan.Target
+	tls     *tls.Config
+	timeout time.Duration
+}
+
+// feederState hands out the rows of one feeder, shared by every VU and scenario using it.
+type feederState struct {
+	f      *plan.Feeder
+	cursor atomic.Uint64
+}
+
+// next returns the row for one iteration, false when a unique feeder has run out.
+func (fs *feederState) next(rng *rand.Rand) ([]string, bool) {
+	n := uint64(len(fs.f.Rows))
+	if n == 0 {
+		return nil, false
+	}
+	switch fs.f.Mode {
+	case plan.Random:
+		return fs.f.Rows[rng.Uint64N(n)], true
+	case plan.Unique:
+		i := fs.cursor.Add(1) - 1
+		if i >= n {
+			return nil, false
+		}
+		return fs.f.Rows[i], true
+	default:
+		return fs.f.Rows[(fs.cursor.Add(1)-1)%n], true
+	}
+}
+
+// exhaust stops the scenario because fs ran out of unique rows; it logs once.
+func (sc *scenario) exhaust(fs *feederState) {
+	if sc.exhausted.CompareAndSwap(false, true) {
+		sc.e.logf("scenario %s stops: data %q has no unique rows left (%d used)", sc.name, fs.f.Name, len(fs.f.Rows))
+	}
+}
+
+// compile turns the plan into groups of scenarios sharing a load.
+func (e *Executor) compile() error {
+	p := e.cfg.Plan
+	want := map[string]bool{}
+	for _, name := range e.cfg.Scenarios {
+		found := false
+		for _, s := range p.Scenarios {
+			found = found || s.Name == name
+		}
+		if !found {
+			return fmt.Errorf("unknown scenario %q (the plan has: %s)", name, strings.Join(sortedNames(p), ", "))
+		}
+		want[name] = true
+	}
+	e.targetIdx = map[*plan.Target]int{}
+	e.targets = []*targetConf{{timeout: 60 * time.Second}}
+	e.feeders = map[*plan.Feeder]*feederState{}
+	var shared []*scenario
+	for _, ps := range p.Scenarios {
+		if len(want) > 0 && !want[ps.Name] {
+			continue
+		}
+		sc, err := e.compileScenario(ps)
+		if err != nil {
+			return fmt.Errorf("scenario %s: %w", ps.Name, err)
+		}
+		e.scenarios = append(e.scenarios, sc)
+		if ps.Load == nil {
+			shared = append(shared, sc)
+			continue
+		}
+		g, err := e.newGroup(ps.Load, []*scenario{sc}, "scenario "+ps.Name)
+		if err != nil {
+			return err
+		}
+		e.groups = append(e.groups, g)
+	}
+	if len(e.scenarios) == 0 {
+		return fmt.Errorf("the plan has no scenario to run")
+	}
+	var planGroup *group
+	if len(shared) > 0 {
+		if p.Load == nil {
+			return fmt.Errorf("scenario %s has no load block and the plan has none", shared[0].name)
+		}
+		g, err := e.newGroup(p.Load, shared, "the plan-level load")
+		if err != nil {
+			return err
+		}
+		planGroup = g
+		e.groups = append([]*group{g}, e.groups...)
+	}
+	if err := e.buildTLS(); err != nil {
+		return err
+	}
+	e.scale()
+	spanOf := e.groups[0]
+	if planGroup != nil {
+		spanOf = planGroup
+	}
+	e.spans = spanOf.spans()
+	for _, g := range e.groups {
+		e.total = max(e.total, g.duration)
+	}
+	return nil
+}
+
+func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
+	sc := &scenario{e: e, ps: ps, name: ps.Name, weight: max(ps.Weight, 1)}
+	sc.tags = &metrics.Tags{Scenario: ps.Name}
+	for _, f := range ps.Feeders {
+		fs := e.feeders[f]
+		if fs == nil {
+			fs = &feederState{f: f}
+			e.feeders[f] = fs
+		}
+		sc.feeders = append(sc.feeders, fs)
+	}
+	var think *plan.ThinkTime
+	if ps.ThinkTime.Max > 0 || ps.ThinkTime.Min > 0 {
+		think = &ps.ThinkTime
+	}
+	for i, s := range ps.Steps {
+		st := &step{kind: s.Kind, sleep: s.Sleep, tags: sc.tags}
+		switch s.Kind {
+		case plan.HTTPStepKind:
+			if s.HTTP == nil {
+				return nil, fmt.Errorf("step %d: http step without its block", i+1)
+			}
+			hs, err := e.compileHTTP(sc, s.HTTP)
+			if err != nil {
+				return nil, fmt.Errorf("http %s: %w", s.HTTP.Name, err)
+			}
+			st.http, st.tags, st.think = hs, hs.tags, think
+			if s.HTTP.ThinkTime != nil {
+				st.think = s.HTTP.ThinkTime
+			}
+		case plan.WebSocketStepKind:
+			if s.WebSocket == nil {
+				return nil, fmt.Errorf("step %d: websocket step without its block", i+1)
+			}
+			st.ws, st.think = s.WebSocket, think
+			if s.WebSocket.Tags != nil {
+				st.tags = s.WebSocket.Tags
+			}
+			e.targetIndex(s.WebSocket.Target)
+			if s.WebSocket.URL != nil && s.WebSocket.URL.IsConstant() {
+				e.addHost(s.WebSocket.URL.Display())
+			} else if s.WebSocket.Target != nil {
+				e.addHost(s.WebSocket.Target.BaseURL)
+			}
+		case plan.SleepStepKind:
+		default:
+			return nil, fmt.Errorf("step %d: unknown step kind %d", i+1, s.Kind)
+		}
+		if st.think != nil && st.think.Max <= 0 && st.think.Min <= 0 {
+			st.think = nil
+		}
+		sc.steps = append(sc.steps, st)
+	}
+	return sc, nil
+}
+
+// targetIndex returns the index of t's compiled configuration, building it on first use. It is
+// called only while compiling (and reads only afterwards).
+func (e *Executor) targetIndex(t *plan.Target) int {
+	if t == nil {
+		return 0
+	}
+	if i, ok := e.targetIdx[t]; ok {
+		return i
+	}
+	tc := &targetConf{t: t, timeout: t.Timeout}
+	if tc.timeout <= 0 {
+		tc.timeout = 60 * time.Second
+	}
+	e.targets = append(e.targets, tc)
+	e.targetIdx[t] = len(e.targets) - 1
+	return len(e.targets) - 1
+}
+
+// buildTLS loads the TLS options of every target. Errors name the target and the file.
+func (e *Executor) buildTLS() error {
+	for _, tc := range e.targets[1:] {
+		t := tc.t
+		if !t.InsecureSkipVerify && t.CAFile == "" && t.CertFile == "" {
+			continue
+		}
+		cfg := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // the plan asks for it
+		if t.CAFile != "" {
+			pem, err := os.ReadFile(t.CAFile)
+			if err != nil {
+				return fmt.Errorf("target %s: ca file: %w", t.Name, err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("target %s: ca file %s holds no PEM certificate", t.Name, t.CAFile)
+			}
+			cfg.RootCAs = pool
+		}
+		if t.CertFile != "" || t.KeyFile != "" {
+			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+			if err != nil {
+				return fmt.Errorf("target %s: client certificate: %w", t.Name, err)
+			}
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+		tc.tls = cfg
+	}
+	return nil
+}
+
+// addHost records a URL's host:port for Preflight.
+func (e *Executor) addHost(raw string) {
+	h, ok := hostPort(raw)
+	if !ok {
+		return
+	}
+	for _, x := range e.hosts {
+		if x == h {
+			return
+		}
+	}
+	e.hosts = append(e.hosts, h)
+}

@@ -1,0 +1,198 @@
+package executor
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// response is what one hop left for checks and captures. body aliases the VU's buffer.
+type response struct {
+	status  int
+	header  http.Header
+	cookies []*http.Cookie
+	body    []byte
+	service time.Duration
+	err     error
+	kind    string // error kind when err != nil
+}
+
+// doHTTP runs one HTTP step: the request, its redirects (each hop a counted request), checks
+// and captures. A returned error ends the iteration (missing capture, template failure); a
+// failed request is data in its samples, not an error.
+func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
+	u, err := v.buildURL(hs)
+	if err != nil {
+		return templateError("url", err)
+	}
+	body, err := v.buildBody(hs)
+	if err != nil {
+		return templateError("body", err)
+	}
+	if err := v.fillHeader(hs); err != nil {
+		return templateError("header", err)
+	}
+	client := v.http.client(hs.target, false)
+	method := hs.method
+	ps := hs.ps
+	var res response
+	for hop := 0; ; hop++ {
+		res = v.send(ctx, hs, client, method, u, body)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if res.err != nil || !ps.FollowRedirects || !isRedirect(res.status) {
+			break
+		}
+		loc := res.header.Get("Location")
+		next, err := u.Parse(loc)
+		if loc == "" || err != nil {
+			break
+		}
+		if hop >= ps.MaxRedirects {
+			res.err, res.kind = errTooManyRedirects, "too many redirects"
+			break
+		}
+		v.emitAt(time.Now(), metrics.HTTPReqFailed, 0, hs.tags, res.status, "")
+		if res.status == http.StatusSeeOther || ((res.status == http.StatusMovedPermanently || res.status == http.StatusFound) && method == http.MethodPost) {
+			method, body = http.MethodGet, nil
+			delete(v.http.hdr, "Content-Type")
+		}
+		if next.Host != u.Host {
+			delete(v.http.hdr, "Authorization")
+			delete(v.http.hdr, "Cookie")
+		}
+		u = next
+	}
+	now := time.Now()
+	failed := res.err != nil
+	if failed {
+		v.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
+	}
+	statusOK := res.status < 400
+	var doc jsonDoc
+	if res.err == nil {
+		for _, c := range hs.checks {
+			ok := c.eval(&res, &doc)
+			if c.pc.Kind == plan.CheckStatus && ok {
+				statusOK = true // a status check that accepts this status: not a failure
+			}
+			b := 0.0
+			if ok {
+				b = 1
+			} else if ps.FailOnCheck {
+				failed = true
+			}
+			v.emitAt(now, metrics.Checks, b, hs.tags, 0, c.pc.Name)
+		}
+	}
+	if !statusOK {
+		failed = true
+	}
+	f := 0.0
+	if failed {
+		f = 1
+	}
+	v.emitAt(now, metrics.HTTPReqFailed, f, hs.tags, res.status, "")
+	for _, c := range ps.Captures {
+		val, ok := "", false
+		if res.err == nil {
+			val, ok = v.captureHTTP(c, &res, &doc, u)
+		}
+		if ok {
+			v.rt.Captures[c.Name] = val
+		} else if c.Required {
+			return &iterError{label: "capture " + c.Name + " missing"}
+		}
+	}
+	return nil
+}
+
+type redirectError struct{}
+
+func (redirectError) Error() string { return "too many redirects" }
+
+var errTooManyRedirects error = redirectError{}
+
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+// send makes one request and emits its timing and byte samples, and http_reqs. The first
+// request of an open-model iteration carries the iteration's schedule lag in http_req_duration.
+func (v *vu) send(ctx context.Context, hs *httpStep, client *http.Client, method string, u *url.URL, body []byte) response {
+	h := &v.http
+	var res response
+	reqCtx, cancel := context.WithCancelCause(h.ctx)
+	defer cancel(nil)
+	req, err := newRequest(reqCtx, method, u, h.hdr, body)
+	if err != nil {
+		res.err, res.kind = err, "request error"
+		return res
+	}
+	inBefore, outBefore := h.in.Load(), h.out.Load()
+	h.times.reset()
+	start := mono()
+	h.cur.Store(&inflight{cancel: cancel, deadline: start + int64(hs.timeout)})
+	h.timer.Reset(hs.timeout)
+	resp, err := client.Do(req)
+	if err == nil {
+		err = h.readBody(resp.Body, hs.needBody)
+		resp.Body.Close()
+		res.status, res.header = resp.StatusCode, resp.Header
+		if len(hs.ps.Captures) > 0 {
+			res.cookies = resp.Cookies()
+		}
+	}
+	end := mono()
+	h.timer.Stop()
+	h.cur.Store(nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return res // hard abort: the iteration is interrupted, not measured
+		}
+		res.err, res.kind = err, errorKind(err, context.Cause(reqCtx))
+	}
+	if hs.needBody {
+		res.body = h.body
+	}
+	res.service = time.Duration(end - start)
+	dur := res.service + v.lag
+	v.lag = 0
+
+	t := &h.times
+	span := func(a, b int64) float64 {
+		if a == 0 || b < a {
+			return 0
+		}
+		return ms(time.Duration(b - a))
+	}
+	getConn, gotConn, first := t.getConn.Load(), t.gotConn.Load(), t.firstByte.Load()
+	blockedEnd := t.connectStart.Load()
+	if blockedEnd == 0 {
+		blockedEnd = gotConn
+	}
+	wrote := t.wrote.Load()
+	now := time.Now()
+	tags, st := hs.tags, res.status
+	v.emitAt(now, metrics.HTTPReqs, 1, tags, st, "")
+	v.emitAt(now, metrics.HTTPReqDuration, ms(dur), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqServiceTime, ms(res.service), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqBlocked, span(getConn, blockedEnd), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqConnecting, span(t.connectStart.Load(), t.connectDone.Load()), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqTLSHandshaking, span(t.tlsStart.Load(), t.tlsDone.Load()), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqSending, span(gotConn, wrote), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqWaiting, span(wrote, first), tags, st, "")
+	v.emitAt(now, metrics.HTTPReqReceiving, span(first, end), tags, st, "")
+	v.emitAt(now, metrics.DataSent, float64(h.out.Load()-outBefore), tags, st, "")
+	v.emitAt(now, metrics.DataReceived, float64(h.in.Load()-inBefore), tags, st, "")
+	return res
+}

@@ -1,0 +1,388 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// group is a set of scenarios sharing one load block: the plan-level load (scenarios split its
+// VUs or iterations by weight) or a scenario's own.
+type group struct {
+	e         *Executor
+	load      *plan.Load
+	name      string
+	scenarios []*scenario
+	weights   []int
+
+	ramp     ramp // users: VUs; arrival_rate: iterations per second
+	pacer    *pacer
+	pattern  []int
+	duration time.Duration // stages (scaled) or max_duration
+
+	dropped atomic.Uint64
+}
+
+func (g *group) label() string { return g.name }
+
+func (e *Executor) newGroup(l *plan.Load, scs []*scenario, name string) (*group, error) {
+	g := &group{e: e, load: l, name: name, scenarios: scs}
+	for _, sc := range scs {
+		sc.g = g
+		g.weights = append(g.weights, sc.weight)
+	}
+	switch l.Model {
+	case plan.Users, plan.ArrivalRate:
+		if len(l.Stages) == 0 {
+			return nil, fmt.Errorf("%s: the %s model needs at least one stage", name, l.Model)
+		}
+		unit := 1.0
+		start := float64(l.StartVUs)
+		if l.Model == plan.ArrivalRate {
+			tu := l.TimeUnit
+			if tu <= 0 {
+				tu = time.Second
+			}
+			unit = tu.Seconds()
+			start = l.StartRate / unit
+		}
+		g.ramp.start = start
+		for _, s := range l.Stages {
+			if s.Target < 0 || s.Duration < 0 {
+				return nil, fmt.Errorf("%s: stage targets and durations must not be negative", name)
+			}
+			g.ramp.stages = append(g.ramp.stages, rampStage{dur: s.Duration, target: s.Target / unit})
+		}
+		g.duration = g.ramp.total()
+	case plan.PerVUIterations, plan.SharedIterations:
+		if l.VUs < 0 || l.Iterations < 0 {
+			return nil, fmt.Errorf("%s: vus and iterations must not be negative", name)
+		}
+		g.duration = l.MaxDuration
+		if g.duration <= 0 {
+			g.duration = 10 * time.Minute
+		}
+	default:
+		return nil, fmt.Errorf("%s: unknown load model %q", name, l.Model)
+	}
+	return g, nil
+}
+
+// scale applies Config.Duration: stage-based loads are scaled by one factor so that the longest
+// fits; iteration models have their max_duration capped.
+func (e *Executor) scale() {
+	capd := e.cfg.Duration
+	var longest time.Duration
+	for _, g := range e.groups {
+		if g.load.Model == plan.Users || g.load.Model == plan.ArrivalRate {
+			longest = max(longest, g.ramp.total())
+		}
+	}
+	for _, g := range e.groups {
+		staged := g.load.Model == plan.Users || g.load.Model == plan.ArrivalRate
+		if capd > 0 && staged && longest > capd {
+			g.ramp = scaleRamp(g.ramp, float64(capd)/float64(longest))
+			g.duration = g.ramp.total()
+		}
+		if capd > 0 && !staged && g.duration > capd {
+			g.duration = capd
+		}
+		if g.load.Model == plan.ArrivalRate {
+			g.pacer = newPacer(g.ramp)
+			g.pattern = weightPattern(g.weights)
+		}
+	}
+}
+
+// spans returns the group's stages as offsets from the start.
+func (g *group) spans() []StageSpan {
+	if len(g.ramp.stages) == 0 {
+		return []StageSpan{{0, g.duration}}
+	}
+	var out []StageSpan
+	var at time.Duration
+	for _, s := range g.ramp.stages {
+		out = append(out, StageSpan{at, at + s.dur})
+		at += s.dur
+	}
+	return out
+}
+
+// capVUs applies Config.MaxVUs.
+func (g *group) capVUs(n int) int {
+	if c := g.e.cfg.MaxVUs; c > 0 && n > c {
+		return c
+	}
+	return n
+}
+
+// run runs the group's load between the run's stop and hard contexts. The group's own stop comes
+// at the end of its stages (or max_duration); graceful_stop later its hard context ends.
+func (g *group) run(stop, hard context.Context, start time.Time) {
+	gStop, cancelStop := context.WithDeadline(stop, start.Add(g.duration))
+	gHard, cancelHard := context.WithCancel(hard)
+	graceDone := make(chan struct{})
+	go func() {
+		defer close(graceDone)
+		select {
+		case <-gStop.Done():
+		case <-gHard.Done():
+			return
+		}
+		t := time.NewTimer(g.load.GracefulStop)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelHard()
+		case <-gHard.Done():
+		}
+	}()
+	switch g.load.Model {
+	case plan.Users:
+		g.runUsers(gStop, gHard, start)
+	case plan.ArrivalRate:
+		g.runArrival(gStop, gHard, start)
+	default:
+		g.runIterations(gStop, gHard)
+	}
+	cancelStop()
+	cancelHard()
+	<-graceDone
+}
+
+// runIterations runs per_vu_iterations and shared_iterations.
+func (g *group) runIterations(gStop, gHard context.Context) {
+	seg := g.e.cfg.Segment
+	l := g.load
+	vus := splitWeights(g.capVUs(segmentShare(l.VUs, seg.Index, seg.Total)), g.weights)
+	var shares []int
+	if l.Model == plan.SharedIterations {
+		shares = splitWeights(segmentShare(l.Iterations, seg.Index, seg.Total), g.weights)
+	}
+	var wg sync.WaitGroup
+	for i, sc := range g.scenarios {
+		n := vus[i]
+		if shares != nil && shares[i] > 0 && n == 0 {
+			n = 1 // a share of iterations needs someone to run it
+		}
+		taken := new(atomic.Int64)
+		for range n {
+			v := newVU(g.e, sc)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hard, cancel := context.WithCancel(gHard)
+				defer cancel()
+				v.activate(gStop, hard, func() {
+					if shares != nil {
+						v.runShared(taken, int64(shares[i]))
+					} else {
+						v.runCount(l.Iterations)
+					}
+				})
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// slot is one VU of the users model with its current activation.
+type slot struct {
+	v          *vu
+	running    bool
+	stopping   bool
+	done       chan struct{}
+	cancelStop context.CancelFunc
+	cancelHard context.CancelFunc
+	rampDown   *time.Timer
+}
+
+// runUsers runs the closed model: a controller moves each scenario's active VUs to its share of
+// the ramp's value, checking every 50 ms. VUs that must go finish their iteration within
+// graceful_ramp_down, then are cancelled.
+func (g *group) runUsers(gStop, gHard context.Context, start time.Time) {
+	seg := g.e.cfg.Segment
+	pools := make([][]*slot, len(g.scenarios))
+	adjust := func() {
+		total := int(math.Floor(g.ramp.at(time.Since(start)) + 1e-9))
+		per := splitWeights(g.capVUs(segmentShare(total, seg.Index, seg.Total)), g.weights)
+		for i, sc := range g.scenarios {
+			n := per[i]
+			if sc.exhausted.Load() {
+				n = 0
+			}
+			pools[i] = g.resize(sc, pools[i], n, gStop, gHard)
+		}
+	}
+	adjust()
+	t := time.NewTicker(50 * time.Millisecond)
+loop:
+	for {
+		select {
+		case <-gStop.Done():
+			break loop
+		case <-t.C:
+			adjust()
+		}
+	}
+	t.Stop()
+	for _, pool := range pools {
+		for _, s := range pool {
+			if s.running {
+				<-s.done
+			}
+			if s.rampDown != nil {
+				s.rampDown.Stop()
+			}
+		}
+	}
+}
+
+// resize moves pool to n active VUs: it starts idle slots (lowest first) and stops the
+// highest active ones.
+func (g *group) resize(sc *scenario, pool []*slot, n int, gStop, gHard context.Context) []*slot {
+	active := 0
+	for _, s := range pool {
+		if s.running {
+			select {
+			case <-s.done:
+				s.running, s.stopping = false, false
+			default:
+			}
+		}
+		if s.running && !s.stopping {
+			active++
+		}
+	}
+	for i := 0; active < n; i++ {
+		if i == len(pool) {
+			pool = append(pool, &slot{v: newVU(g.e, sc)})
+		}
+		s := pool[i]
+		if s.running {
+			continue
+		}
+		vStop, cs := context.WithCancel(gStop)
+		vHard, ch := context.WithCancel(gHard)
+		s.running, s.stopping, s.cancelStop, s.cancelHard = true, false, cs, ch
+		s.done = make(chan struct{})
+		go func(s *slot, done chan struct{}) {
+			defer close(done)
+			s.v.activate(vStop, vHard, s.v.runClosed)
+			cs()
+			ch()
+		}(s, s.done)
+		active++
+	}
+	for i := len(pool) - 1; i >= 0 && active > n; i-- {
+		s := pool[i]
+		if !s.running || s.stopping {
+			continue
+		}
+		s.stopping = true
+		s.cancelStop()
+		if s.rampDown != nil {
+			s.rampDown.Stop()
+		}
+		s.rampDown = time.AfterFunc(g.load.GracefulRampDown, s.cancelHard)
+		active--
+	}
+	return pool
+}
+
+// runArrival runs the open model: a scheduler hands each iteration, at its scheduled time, to a
+// free VU; when none is free and max_vus are allocated the iteration is dropped, never delayed.
+func (g *group) runArrival(gStop, gHard context.Context, start time.Time) {
+	seg := g.e.cfg.Segment
+	l := g.load
+	maxVUs := l.MaxVUs
+	if maxVUs < l.PreAllocatedVUs {
+		maxVUs = l.PreAllocatedVUs
+	}
+	maxVUs = max(g.capVUs(segmentShare(maxVUs, seg.Index, seg.Total)), 1)
+	pre := min(segmentShare(l.PreAllocatedVUs, seg.Index, seg.Total), maxVUs)
+	preS, maxS := splitWeights(pre, g.weights), splitWeights(maxVUs, g.weights)
+	type pool struct {
+		free  chan *vu
+		all   []*vu
+		limit int
+	}
+	pools := make([]*pool, len(g.scenarios))
+	var wg sync.WaitGroup
+	alloc := func(i int) *vu {
+		p := pools[i]
+		v := newVU(g.e, g.scenarios[i])
+		v.jobs = make(chan int64, 1)
+		p.all = append(p.all, v)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hard, cancel := context.WithCancel(gHard)
+			defer cancel()
+			v.activate(gStop, hard, func() { v.runOpen(p.free) })
+		}()
+		return v
+	}
+	for i := range g.scenarios {
+		limit := max(maxS[i], 1)
+		pools[i] = &pool{free: make(chan *vu, limit), limit: limit}
+		for range min(preS[i], limit) {
+			pools[i].free <- alloc(i)
+		}
+	}
+	b := newBatcher(g.e.cfg.Sink)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	step := uint64(seg.Total)
+loop:
+	for n := uint64(seg.Index - 1); ; n += step {
+		off, ok := g.pacer.at(n)
+		if !ok {
+			break
+		}
+		due := start.Add(off)
+		if d := time.Until(due); d > 0 {
+			if b.stale(time.Now().UnixNano()) {
+				b.flush(time.Now().UnixNano())
+			}
+			timer.Reset(d)
+			select {
+			case <-gStop.Done():
+				timer.Stop()
+				break loop
+			case <-timer.C:
+			}
+		} else if gStop.Err() != nil {
+			break
+		}
+		i := g.pattern[n%uint64(len(g.pattern))]
+		sc, p := g.scenarios[i], pools[i]
+		if sc.exhausted.Load() {
+			continue
+		}
+		select {
+		case v := <-p.free:
+			v.jobs <- due.UnixNano()
+		default:
+			if len(p.all) < p.limit {
+				alloc(i).jobs <- due.UnixNano()
+				continue
+			}
+			g.dropped.Add(1)
+			b.add(metrics.Sample{Metric: metrics.DroppedIterations, Time: time.Now().UnixNano(), Value: 1, Tags: sc.tags})
+		}
+	}
+	b.flush(time.Now().UnixNano())
+	for _, p := range pools {
+		for _, v := range p.all {
+			close(v.jobs)
+		}
+	}
+	wg.Wait()
+}

@@ -1,0 +1,231 @@
+package executor
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptrace"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// monoBase anchors the monotonic timestamps of request tracing.
+var monoBase = time.Now()
+
+func mono() int64 { return int64(time.Since(monoBase)) }
+
+// errStepTimeout is the cancel cause of a request that ran past its step's timeout.
+var errStepTimeout = errors.New("step timeout")
+
+// traceTimes are the httptrace events of the request in flight, in mono() ns. They are atomics
+// because the transport may call the hooks from its own goroutines (dial, write loop).
+type traceTimes struct {
+	getConn, connectStart, connectDone, tlsStart, tlsDone, gotConn, wrote, firstByte atomic.Int64
+}
+
+func (t *traceTimes) reset() {
+	for _, a := range []*atomic.Int64{&t.getConn, &t.connectStart, &t.connectDone, &t.tlsStart, &t.tlsDone, &t.gotConn, &t.wrote, &t.firstByte} {
+		a.Store(0)
+	}
+}
+
+// inflight is the cancel function and deadline of the request in flight, read by the VU's
+// timeout timer.
+type inflight struct {
+	cancel   context.CancelCauseFunc
+	deadline int64 // mono() ns
+}
+
+// httpState is a VU's HTTP machinery: one client (transport, keep-alive connections) per target
+// like a real user's browser, one cookie jar, the request trace and reusable buffers. Owned by
+// the VU goroutine except the atomics.
+type httpState struct {
+	v       *vu
+	jar     http.CookieJar
+	clients []*http.Client // by target index; built on first use
+	ws      []*http.Client // HTTP/1.1-only clients for WebSocket handshakes
+	in, out atomic.Int64   // bytes read and written on the VU's connections
+	times   traceTimes
+	trace   *httptrace.ClientTrace
+	ctx     context.Context // the VU's hard context carrying the trace
+
+	timer *time.Timer // per-request timeout, reused: never a timer per request
+	cur   atomic.Pointer[inflight]
+
+	hdr     http.Header // request headers, refilled per request
+	urlBuf  []byte
+	body    []byte // response body when a check or capture needs it
+	scratch []byte // discard buffer for bodies nobody reads
+}
+
+func (h *httpState) init(v *vu) {
+	h.v = v
+	h.jar, _ = cookiejar.New(nil)
+	n := len(v.e.targets)
+	h.clients, h.ws = make([]*http.Client, n), make([]*http.Client, n)
+	h.hdr = make(http.Header, 8)
+	mark := func(a *atomic.Int64) { a.CompareAndSwap(0, mono()) }
+	h.trace = &httptrace.ClientTrace{
+		GetConn:              func(string) { mark(&h.times.getConn) },
+		ConnectStart:         func(string, string) { mark(&h.times.connectStart) },
+		ConnectDone:          func(string, string, error) { h.times.connectDone.Store(mono()) },
+		TLSHandshakeStart:    func() { mark(&h.times.tlsStart) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { h.times.tlsDone.Store(mono()) },
+		GotConn:              func(httptrace.GotConnInfo) { mark(&h.times.gotConn) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { mark(&h.times.wrote) },
+		GotFirstResponseByte: func() { mark(&h.times.firstByte) },
+	}
+	h.timer = time.AfterFunc(time.Hour, h.onTimeout)
+	h.timer.Stop()
+}
+
+// begin binds the trace to the VU's hard context for one activation.
+func (h *httpState) begin(hard context.Context) {
+	h.ctx = httptrace.WithClientTrace(hard, h.trace)
+}
+
+// onTimeout runs on the timer's goroutine: it cancels the request in flight if its deadline has
+// passed (a late fire meant for an earlier request finds a later deadline and does nothing).
+func (h *httpState) onTimeout() {
+	if p := h.cur.Load(); p != nil && mono() >= p.deadline {
+		p.cancel(errStepTimeout)
+	}
+}
+
+// closeIdle closes the VU's idle connections (a user leaving).
+func (h *httpState) closeIdle() {
+	for _, list := range [][]*http.Client{h.clients, h.ws} {
+		for _, c := range list {
+			if c != nil {
+				c.CloseIdleConnections()
+			}
+		}
+	}
+}
+
+// client returns the VU's client for target index i; ws selects the HTTP/1.1-only variant.
+func (h *httpState) client(i int, ws bool) *http.Client {
+	list := h.clients
+	if ws {
+		list = h.ws
+	}
+	if c := list[i]; c != nil {
+		return c
+	}
+	tc := h.v.e.targets[i]
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countConn{Conn: c, in: &h.in, out: &h.out}, nil
+		},
+		TLSClientConfig:     tc.tls,
+		ForceAttemptHTTP2:   !ws,
+		MaxIdleConns:        8,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	if ws {
+		cfg := &tls.Config{}
+		if tc.tls != nil {
+			cfg = tc.tls.Clone()
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tr.TLSClientConfig = cfg
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	c := &http.Client{
+		Transport: tr,
+		Jar:       h.jar,
+		// Redirects are followed by the executor so that every hop is counted as a request.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	list[i] = c
+	return c
+}
+
+// countConn counts the bytes a VU's connection carries (data_sent, data_received).
+type countConn struct {
+	net.Conn
+	in, out *atomic.Int64
+}
+
+func (c *countConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+func (c *countConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.out.Add(int64(n))
+	return n, err
+}
+
+// readBody reads the whole body, keeping it in h.body only when keep is set.
+func (h *httpState) readBody(r io.Reader, keep bool) error {
+	if keep {
+		h.body = h.body[:0]
+		for {
+			if len(h.body) == cap(h.body) {
+				h.body = append(h.body, 0)[:len(h.body)]
+			}
+			n, err := r.Read(h.body[len(h.body):cap(h.body)])
+			h.body = h.body[:len(h.body)+n]
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if h.scratch == nil {
+		h.scratch = make([]byte, 16<<10)
+	}
+	for {
+		_, err := r.Read(h.scratch)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// errorKind classifies a transport error into a short, fixed label for the errors metric.
+func errorKind(err, cause error) string {
+	var dnsErr *net.DNSError
+	var ne net.Error
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.Is(cause, errStepTimeout):
+		return "timeout"
+	case errors.As(err, &dnsErr):
+		return "dns"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset"
+	case errors.As(err, &certErr), errors.As(err, &recErr):
+		return "tls"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "eof"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "request error"
+}

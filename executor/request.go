@@ -1,0 +1,280 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// httpStep is a compiled plan.HTTPStep: everything constant is built once here so that the hot
+// path only copies it.
+type httpStep struct {
+	ps      *plan.HTTPStep
+	tags    *metrics.Tags
+	method  string
+	target  int
+	timeout time.Duration
+
+	urlConst *url.URL // the whole URL with its query when constant; nil otherwise
+	query    []plan.KV
+
+	constHdr http.Header // constant headers: the target's, overridden by the step's
+	dynHdr   []plan.KV   // per-iteration headers, applied after constHdr
+
+	bodyConst []byte // constant body (body, json or form); nil when none or dynamic
+	bodyT     *plan.Template
+	jsonT     *plan.Template
+	form      []plan.KV
+	hasBody   bool
+
+	checks   []*check
+	needBody bool
+}
+
+func (e *Executor) compileHTTP(sc *scenario, ps *plan.HTTPStep) (*httpStep, error) {
+	hs := &httpStep{ps: ps, tags: ps.Tags, method: ps.Method, timeout: ps.Timeout}
+	if hs.method == "" {
+		hs.method = http.MethodGet
+	}
+	if hs.tags == nil {
+		tn := ""
+		if ps.Target != nil {
+			tn = ps.Target.Name
+		}
+		hs.tags = &metrics.Tags{Scenario: sc.name, Step: ps.Name, Target: tn, Method: hs.method, URL: ps.URLTag, Group: "http"}
+	}
+	if ps.URL == nil {
+		return nil, fmt.Errorf("no url")
+	}
+	hs.target = e.targetIndex(ps.Target)
+	if hs.timeout <= 0 {
+		hs.timeout = e.targets[hs.target].timeout
+	}
+	constQuery := true
+	for _, kv := range ps.Query {
+		constQuery = constQuery && kv.Value.IsConstant()
+	}
+	hs.query = ps.Query
+	if ps.URL.IsConstant() {
+		raw, err := ps.URL.String(nil)
+		if err != nil {
+			return nil, err
+		}
+		e.addHost(raw)
+		if constQuery {
+			raw = string(appendQuery([]byte(raw), ps.Query, nil))
+			u, err := url.Parse(raw)
+			if err != nil {
+				return nil, fmt.Errorf("url %q: %w", raw, err)
+			}
+			if u.Scheme != "http" && u.Scheme != "https" {
+				return nil, fmt.Errorf("url %q: want an http:// or https:// URL", raw)
+			}
+			hs.urlConst, hs.query = u, nil
+		}
+	} else if ps.Target != nil {
+		e.addHost(ps.Target.BaseURL)
+	}
+	// Headers: the target's first, the step's override them by canonical name.
+	var all []plan.KV
+	if ps.Target != nil {
+		all = append(all, ps.Target.Headers...)
+	}
+	all = append(all, ps.Headers...)
+	final := map[string]int{}
+	var order []plan.KV
+	for _, kv := range all {
+		k := http.CanonicalHeaderKey(kv.Name)
+		if i, ok := final[k]; ok {
+			order[i] = plan.KV{Name: k, Value: kv.Value}
+			continue
+		}
+		final[k] = len(order)
+		order = append(order, plan.KV{Name: k, Value: kv.Value})
+	}
+	hs.constHdr = http.Header{}
+	for _, kv := range order {
+		if kv.Value.IsConstant() {
+			s, err := kv.Value.String(nil)
+			if err != nil {
+				return nil, fmt.Errorf("header %s: %w", kv.Name, err)
+			}
+			hs.constHdr[kv.Name] = []string{s}
+		} else {
+			hs.dynHdr = append(hs.dynHdr, kv)
+		}
+	}
+	ctype := ""
+	switch {
+	case ps.JSON != nil:
+		hs.hasBody, ctype = true, "application/json"
+		if ps.JSON.IsConstant() {
+			b, err := ps.JSON.JSON(nil)
+			if err != nil {
+				return nil, fmt.Errorf("json: %w", err)
+			}
+			hs.bodyConst = b
+		} else {
+			hs.jsonT = ps.JSON
+		}
+	case len(ps.Form) > 0:
+		hs.hasBody, ctype = true, "application/x-www-form-urlencoded"
+		constForm := true
+		for _, kv := range ps.Form {
+			constForm = constForm && kv.Value.IsConstant()
+		}
+		if constForm {
+			b := appendQuery(nil, ps.Form, nil)
+			hs.bodyConst = b[1:]
+		} else {
+			hs.form = ps.Form
+		}
+	case ps.Body != nil:
+		hs.hasBody = true
+		if ps.Body.IsConstant() {
+			s, err := ps.Body.String(nil)
+			if err != nil {
+				return nil, fmt.Errorf("body: %w", err)
+			}
+			hs.bodyConst = []byte(s)
+		} else {
+			hs.bodyT = ps.Body
+		}
+	}
+	if _, set := final["Content-Type"]; ctype != "" && !set {
+		hs.constHdr["Content-Type"] = []string{ctype}
+	}
+	for _, c := range ps.Checks {
+		ck, err := compileCheck(c)
+		if err != nil {
+			return nil, err
+		}
+		hs.checks = append(hs.checks, ck)
+		hs.needBody = hs.needBody || c.Kind == plan.CheckBodyContains || c.Kind == plan.CheckBodyMatches || c.Kind == plan.CheckJSONEquals
+	}
+	for _, c := range ps.Captures {
+		hs.needBody = hs.needBody || c.Kind == plan.CaptureJSON || c.Kind == plan.CaptureRegex
+	}
+	return hs, nil
+}
+
+// appendQuery appends kvs as an encoded query to dst ('?' or '&' first). A nil rt means every
+// value is constant.
+func appendQuery(dst []byte, kvs []plan.KV, rt *plan.Runtime) []byte {
+	for _, kv := range kvs {
+		if bytes.IndexByte(dst, '?') >= 0 {
+			dst = append(dst, '&')
+		} else {
+			dst = append(dst, '?')
+		}
+		s, _ := kv.Value.String(rt)
+		dst = append(dst, url.QueryEscape(kv.Name)...)
+		dst = append(dst, '=')
+		dst = append(dst, url.QueryEscape(s)...)
+	}
+	return dst
+}
+
+// buildURL returns the URL of one request.
+func (v *vu) buildURL(hs *httpStep) (*url.URL, error) {
+	if hs.urlConst != nil {
+		u := *hs.urlConst
+		return &u, nil
+	}
+	h := &v.http
+	var err error
+	h.urlBuf, err = hs.ps.URL.AppendString(h.urlBuf[:0], v.rt)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range hs.query {
+		if _, err := kv.Value.String(v.rt); err != nil {
+			return nil, err
+		}
+	}
+	h.urlBuf = appendQuery(h.urlBuf, hs.query, v.rt)
+	u, err := url.Parse(string(h.urlBuf))
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("url %s: want http or https", hs.ps.URL.Source)
+	}
+	return u, nil
+}
+
+// buildBody returns the request body of one request, nil when the step sends none.
+func (v *vu) buildBody(hs *httpStep) ([]byte, error) {
+	switch {
+	case !hs.hasBody:
+		return nil, nil
+	case hs.bodyConst != nil:
+		return hs.bodyConst, nil
+	case hs.jsonT != nil:
+		return hs.jsonT.JSON(v.rt)
+	case hs.form != nil:
+		for _, kv := range hs.form {
+			if _, err := kv.Value.String(v.rt); err != nil {
+				return nil, err
+			}
+		}
+		return appendQuery(nil, hs.form, v.rt)[1:], nil
+	case hs.bodyT != nil:
+		s, err := hs.bodyT.String(v.rt)
+		return []byte(s), err
+	}
+	return []byte{}, nil
+}
+
+// fillHeader refills the VU's header map for one request: constant values are shared (net/http
+// replaces, never mutates, a value slice), dynamic ones are evaluated.
+func (v *vu) fillHeader(hs *httpStep) error {
+	h := v.http.hdr
+	clear(h)
+	for k, vs := range hs.constHdr {
+		h[k] = vs
+	}
+	for _, kv := range hs.dynHdr {
+		s, err := kv.Value.String(v.rt)
+		if err != nil {
+			return err
+		}
+		h[kv.Name] = []string{s}
+	}
+	return nil
+}
+
+// newRequest builds one request on ctx.
+func newRequest(ctx context.Context, method string, u *url.URL, hdr http.Header, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.URL, req.Host, req.Header = u, u.Host, hdr
+	if body != nil {
+		req.ContentLength = int64(len(body))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		if len(body) == 0 {
+			req.Body = http.NoBody
+		}
+	}
+	return req, nil
+}
+
+// templateError turns a template failure into an iteration-ending error with a short label.
+func templateError(what string, err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return &iterError{label: "template " + what + ": " + msg}
+}

@@ -1,0 +1,273 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// vu is one virtual user. Everything in it is owned by the VU's goroutine, except the atomics
+// (read by Status) and the connection byte counters (written by the transport's goroutines).
+// A vu survives deactivation (closed model ramp-down) and keeps its id and iteration counter.
+type vu struct {
+	e  *Executor
+	sc *scenario
+	id int64
+	rt *plan.Runtime
+	// rng is the VU's own random source (think time, random feeders); never shared.
+	rng *rand.Rand
+	b   batcher
+
+	// stop is done when the VU must start no new iteration; hard when in-flight work must end.
+	stop, hard context.Context
+
+	http httpState // per-VU clients, buffers and request timing (http.go)
+
+	sessions map[any]io.Closer // persistent per-VU state, closed at VU exit (WebSocket sessions)
+	timer    *time.Timer       // reused by sleep
+
+	active     atomic.Bool   // running (closed/iteration models) or in an iteration (open model)
+	iterations atomic.Uint64 // completed iterations, read by Status
+	iter       int64         // iter for templates, 0-based within the VU
+
+	lag  time.Duration // schedule lag of the current iteration, added to its first request
+	jobs chan int64    // open model: scheduled start (Unix ns) of the next iteration
+}
+
+func newVU(e *Executor, sc *scenario) *vu {
+	id := e.vuSeq.Add(1)
+	v := &vu{
+		e:   e,
+		sc:  sc,
+		id:  id,
+		rt:  &plan.Runtime{VU: id, Scenario: sc.name, Captures: make(map[string]string), Rows: make(map[string][]string)},
+		rng: rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano()))),
+		b:   newBatcher(e.cfg.Sink),
+	}
+	v.timer = time.NewTimer(time.Hour)
+	v.timer.Stop()
+	v.http.init(v)
+	e.register(v)
+	return v
+}
+
+// activate runs body with the given contexts, then closes the VU's sessions and idle connections
+// and pushes every buffered sample.
+func (v *vu) activate(stop, hard context.Context, body func()) {
+	v.stop, v.hard = stop, hard
+	v.http.begin(hard)
+	body()
+	v.active.Store(false)
+	v.closeSessions()
+	v.http.closeIdle()
+	v.flush()
+}
+
+// runClosed iterates until the VU is told to stop (users model).
+func (v *vu) runClosed() {
+	v.active.Store(true)
+	for v.stop.Err() == nil && !v.sc.exhausted.Load() {
+		v.iterate(0)
+	}
+}
+
+// runCount runs n iterations, or until told to stop (per_vu_iterations).
+func (v *vu) runCount(n int) {
+	v.active.Store(true)
+	for i := 0; i < n && v.stop.Err() == nil && !v.sc.exhausted.Load(); i++ {
+		v.iterate(0)
+	}
+}
+
+// runShared takes iterations from a shared budget until it is spent (shared_iterations).
+func (v *vu) runShared(taken *atomic.Int64, limit int64) {
+	v.active.Store(true)
+	for v.stop.Err() == nil && !v.sc.exhausted.Load() && taken.Add(1) <= limit {
+		v.iterate(0)
+	}
+}
+
+// runOpen runs the iterations the scheduler hands it until jobs is closed (arrival_rate). While
+// idle it pushes its samples at the executor's flush tick.
+func (v *vu) runOpen(free chan<- *vu) {
+	for {
+		select {
+		case due, ok := <-v.jobs:
+			if !ok {
+				return
+			}
+			v.active.Store(true)
+			v.iterate(due)
+			v.active.Store(false)
+			free <- v
+		case <-v.e.flushTick():
+			v.flush()
+		}
+	}
+}
+
+// iterError ends an iteration with an `errors` sample whose label is the error text.
+type iterError struct{ label string }
+
+func (e *iterError) Error() string { return e.label }
+
+// iterate runs the scenario's steps once. due is the scheduled start in Unix ns (open model), 0
+// otherwise. An iteration interrupted by the hard context is not counted.
+func (v *vu) iterate(due int64) {
+	sc := v.sc
+	ctx := v.hard
+	start := time.Now()
+	origin := start
+	v.lag = 0
+	if due != 0 {
+		origin = time.Unix(0, due)
+		if lag := start.Sub(origin); lag > 0 {
+			v.lag = lag
+		}
+		v.emitAt(start, metrics.ScheduleLag, ms(v.lag), sc.tags, 0, "")
+		if max := sc.g.load.MaxScheduleLag; max > 0 && v.lag > max {
+			v.e.saturate("schedule lag " + v.lag.Round(time.Millisecond).String() + " over max_schedule_lag " +
+				max.String() + " in " + sc.g.label() + ": the generator cannot keep the rate")
+		}
+	}
+	v.rt.Iter = v.iter
+	clear(v.rt.Captures)
+	for _, fs := range sc.feeders {
+		row, ok := fs.next(v.rng)
+		if !ok {
+			sc.exhaust(fs)
+			return
+		}
+		v.rt.Rows[fs.f.Name] = row
+	}
+	last := len(sc.steps) - 1
+	for i, st := range sc.steps {
+		if ctx.Err() != nil {
+			return
+		}
+		var err error
+		switch st.kind {
+		case plan.HTTPStepKind:
+			err = v.doHTTP(ctx, st.http)
+		case plan.WebSocketStepKind:
+			err = v.runWebSocket(ctx, st.ws)
+		case plan.SleepStepKind:
+			if !v.sleep(ctx, v.pick(st.sleep)) {
+				return
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var ie *iterError
+			label := err.Error()
+			if errors.As(err, &ie) {
+				label = ie.label
+			}
+			v.emit(metrics.Errors, 1, st.tags, 0, shorten(label))
+			break
+		}
+		if st.think != nil && (i < last || v.stop.Err() == nil) {
+			if !v.sleep(ctx, v.pick(*st.think)) {
+				return
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	end := time.Now()
+	v.emitAt(end, metrics.Iterations, 1, sc.tags, 0, "")
+	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), sc.tags, 0, "")
+	v.iter++
+	v.iterations.Add(1)
+}
+
+// shorten bounds an error label so that it stays readable in a summary row.
+func shorten(s string) string {
+	if len(s) > 100 {
+		return s[:97] + "..."
+	}
+	return s
+}
+
+// ms converts a duration to the milliseconds a Time sample holds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// emit records a sample timed now. Samples are batched per VU and pushed every ~64 samples or
+// ~250 ms; emit never blocks on the network.
+func (v *vu) emit(m metrics.Metric, value float64, tags *metrics.Tags, status int, label string) {
+	v.emitAt(time.Now(), m, value, tags, status, label)
+}
+
+// emitAt records a sample that ended at t.
+func (v *vu) emitAt(t time.Time, m metrics.Metric, value float64, tags *metrics.Tags, status int, label string) {
+	v.b.add(metrics.Sample{Metric: m, Time: t.UnixNano(), Value: value, Tags: tags, Status: status, Label: label})
+}
+
+// flush pushes the VU's buffered samples.
+func (v *vu) flush() { v.b.flush(time.Now().UnixNano()) }
+
+// pick returns a think time: Min, or uniform in [Min, Max].
+func (v *vu) pick(t plan.ThinkTime) time.Duration {
+	if t.Max <= t.Min {
+		return t.Min
+	}
+	return t.Min + time.Duration(v.rng.Int64N(int64(t.Max-t.Min)+1))
+}
+
+// sleep waits d or until ctx ends, reusing the VU's timer; it reports whether the full time
+// passed. Buffered samples are pushed first when the pause is long enough to delay them.
+func (v *vu) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	if d >= flushEvery || v.b.stale(time.Now().UnixNano()) {
+		v.flush()
+	}
+	v.timer.Reset(d)
+	select {
+	case <-ctx.Done():
+		v.timer.Stop()
+		return false
+	case <-v.timer.C:
+		return true
+	}
+}
+
+// logf logs through the executor's Logf. Never pass secrets.
+func (v *vu) logf(format string, args ...any) { v.e.logf(format, args...) }
+
+// session returns the persistent value stored under key, nil if none.
+func (v *vu) session(key any) io.Closer { return v.sessions[key] }
+
+// setSession stores c under key; it is closed when the VU exits. A previous value is replaced,
+// not closed.
+func (v *vu) setSession(key any, c io.Closer) {
+	if v.sessions == nil {
+		v.sessions = make(map[any]io.Closer)
+	}
+	v.sessions[key] = c
+}
+
+// dropSession forgets the value under key without closing it.
+func (v *vu) dropSession(key any) { delete(v.sessions, key) }
+
+func (v *vu) closeSessions() {
+	for k, c := range v.sessions {
+		c.Close()
+		delete(v.sessions, k)
+	}
+}
+
+// wsClient returns the VU's HTTP/1.1 client for WebSocket handshakes to t (nil t: no target
+// options). Bytes on its connections are counted like HTTP's.
+func (v *vu) wsClient(t *plan.Target) *http.Client { return v.http.client(v.e.targetIndex(t), true) }
