@@ -1,12 +1,421 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/demo"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/summary"
+	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/plan"
 )
 
-// runApply is a placeholder until its verb is built.
+// applyOptions are apply's command-line flags.
+type applyOptions struct {
+	paths      []string
+	vars       map[string]string
+	varFiles   []string
+	scenarios  []string
+	duration   time.Duration
+	vus        int
+	outs       []*plan.Output
+	export     string
+	junit      string
+	segment    executor.Segment
+	segmentSum string
+	demo       bool
+	quiet      bool
+	noProgress bool
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseApplyFlags parses apply's arguments; flags may come before or after the plan files.
+func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
+	o := &applyOptions{}
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pv planVars
+	pv.register(fs)
+	var scenarios, outs multiFlag
+	var segment string
+	fs.Var(&scenarios, "scenario", "run only this scenario (repeatable)")
+	fs.DurationVar(&o.duration, "duration", 0, "cap the whole run at this length, scaling every stage (e.g. 30s)")
+	fs.IntVar(&o.vus, "vus", 0, "cap the VUs (closed model) and max_vus (open model)")
+	fs.Var(&outs, "out", "add an output: csv=FILE|FOLDER/, json=FILE, prometheus[=ADDR], influxdb=URL (repeatable)")
+	fs.StringVar(&o.export, "summary-export", "", "write the summary as JSON in k6's summary-export layout")
+	fs.StringVar(&o.junit, "junit", "", "write JUnit XML with one test case per threshold")
+	fs.StringVar(&segment, "segment", "", "run execution segment INDEX/TOTAL of the plan, e.g. 2/4")
+	fs.StringVar(&o.segmentSum, "segment-summary", "", "write a mergeable summary for `loadplan merge`")
+	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: loadplan apply [flags] FILE...")
+		fs.PrintDefaults()
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		o.paths = append(o.paths, rest[0])
+		args = rest[1:]
+	}
+	if len(o.paths) == 0 {
+		fs.Usage()
+		return nil, errors.New("apply needs a plan file")
+	}
+	paths, err := findPlanFiles(o.paths)
+	if err != nil {
+		return nil, err
+	}
+	o.paths, o.vars, o.varFiles, o.scenarios = paths, pv.vars, pv.files, scenarios
+	if o.duration < 0 || o.vus < 0 {
+		return nil, errors.New("--duration and --vus must not be negative")
+	}
+	for _, spec := range outs {
+		out, err := parseOut(spec)
+		if err != nil {
+			return nil, err
+		}
+		o.outs = append(o.outs, out)
+	}
+	if segment != "" {
+		i, n, ok := strings.Cut(segment, "/")
+		idx, err1 := strconv.Atoi(i)
+		tot, err2 := strconv.Atoi(n)
+		if !ok || err1 != nil || err2 != nil || tot < 1 || idx < 1 || idx > tot {
+			return nil, fmt.Errorf("--segment %q: write INDEX/TOTAL with 1 <= INDEX <= TOTAL, e.g. 2/4", segment)
+		}
+		o.segment = executor.Segment{Index: idx, Total: tot}
+	}
+	return o, nil
+}
+
+// parseOut turns `--out kind[=value]` into an output block, as k6's --out does.
+func parseOut(spec string) (*plan.Output, error) {
+	kind, val, _ := strings.Cut(spec, "=")
+	switch kind {
+	case "csv":
+		return &plan.Output{Kind: "csv", Path: val, Aggregated: true}, nil
+	case "json", "jsonl":
+		if val == "" {
+			return nil, fmt.Errorf("--out %s needs a file: --out json=results/run.jsonl", kind)
+		}
+		return &plan.Output{Kind: "json", Path: val}, nil
+	case "prometheus":
+		return &plan.Output{Kind: "prometheus", Listen: val}, nil
+	case "influxdb":
+		if val == "" {
+			return nil, errors.New("--out influxdb needs a URL: --out influxdb=http://127.0.0.1:8086/DATABASE")
+		}
+		return &plan.Output{Kind: "influxdb", URL: val, Required: true}, nil
+	}
+	return nil, fmt.Errorf("--out %q: unknown output kind %q; use csv, json, prometheus or influxdb", spec, kind)
+}
+
+// environ returns the process environment as a map, for plan.Options (what env() and
+// LOADPLAN_VAR_name read). Shared with validate and plan (planload.go).
+func environ() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// isTerminal reports whether w is a character device (a TTY). Shared with planload.go.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// runApply runs a plan: load, build the outputs, start them, check the targets, run with signal
+// handling, stop the outputs, print the summary, write the exports and return the verdict.
 func runApply(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "loadplan: not built yet")
-	return exitRuntime
+	opts, err := parseApplyFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "loadplan apply:", err)
+			return exitUsage
+		}
+		return exitOK
+	}
+	info := func(format string, a ...any) {
+		if !opts.quiet {
+			fmt.Fprintf(stderr, format+"\n", a...)
+		}
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "loadplan: "+format+"\n", a...) }
+
+	env := environ()
+	var demoSrv *demo.Server
+	if opts.demo {
+		if demoSrv, err = demo.Listen("127.0.0.1:0"); err != nil {
+			fmt.Fprintln(stderr, "loadplan apply: demo backend:", err)
+			return exitRuntime
+		}
+		// Through the environment so that an explicit -var host=... still wins.
+		env[plan.EnvVarPrefix+"host"] = demoSrv.URL()
+		info("demo backend serving on %s", demoSrv.URL())
+	}
+	code := applyPlan(opts, env, stdout, stderr, info, logf)
+	if demoSrv != nil {
+		demoSrv.Close()
+	}
+	return code
+}
+
+func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
+	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles})
+	if diags.HasErrors() || p == nil {
+		printDiagnostics(stderr, files, diags)
+		return exitInvalidPlan
+	}
+	if len(diags) > 0 {
+		printDiagnostics(stderr, files, diags)
+	}
+	if err := checkScenarios(p, opts.scenarios); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return exitUsage
+	}
+	segName := ""
+	if opts.segment.Total > 0 {
+		segName = fmt.Sprintf("%d/%d", opts.segment.Index, opts.segment.Total)
+	}
+
+	// Outputs: the summary and the threshold evaluator first, then the plan's and --out's.
+	var exec atomic.Pointer[executor.Executor]
+	var runInfo atomic.Pointer[threshold.Run]
+	sum := summary.New()
+	thr := threshold.New(threshold.Config{
+		Thresholds:  p.Thresholds,
+		KeepBuckets: opts.segmentSum != "",
+		Run:         func() threshold.Run { return currentRun(&exec, &runInfo) },
+		Abort: func(reason string) {
+			logf("aborting: %s", reason)
+			if e := exec.Load(); e != nil {
+				e.Stop()
+			}
+		},
+	})
+	outs := []outputs.Output{sum, thr}
+	oopts := outputs.Options{PlanName: planName(opts.paths[0]), Now: time.Now, Logf: logf, Segment: segName}
+	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
+		if o.Kind == "prometheus" && o.Listen == "" {
+			o.Listen = env["LOADPLAN_PROMETHEUS_ADDR"]
+		}
+		out, err := buildOutput(o, oopts)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadplan apply:", err)
+			return exitRuntime
+		}
+		outs = append(outs, out)
+	}
+	mgr := outputs.NewManager(outs...)
+
+	e, err := executor.New(executor.Config{Plan: p, Sink: mgr, Scenarios: opts.scenarios, Duration: opts.duration,
+		MaxVUs: opts.vus, Segment: opts.segment, Logf: logf})
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return exitInvalidPlan
+	}
+	exec.Store(e)
+	if err := mgr.Start(context.Background()); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return exitRuntime
+	}
+	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err = e.Preflight(pctx)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		if serr := mgr.Stop(context.Background()); serr != nil {
+			fmt.Fprintln(stderr, "loadplan apply:", serr)
+		}
+		return exitRuntime
+	}
+
+	// Signals: the first stops gracefully, the second aborts in-flight work (the hard context)
+	// and, once the run is over, cuts the outputs' shutdown short.
+	hard, hardCancel := context.WithCancel(context.Background())
+	stopCtx, stopCancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var interrupted atomic.Bool
+	finished := make(chan struct{})
+	sigDone := make(chan struct{})
+	go func() {
+		defer close(sigDone)
+		select {
+		case <-sigs:
+			interrupted.Store(true)
+			logf("stopping: no new iterations; in-flight ones get their graceful_stop (Ctrl-C again to abort them)")
+			e.Stop()
+		case <-finished:
+			return
+		}
+		select {
+		case <-sigs:
+			logf("aborting in-flight requests")
+			hardCancel()
+			stopCancel()
+		case <-finished:
+		}
+	}()
+
+	if segName != "" {
+		info("running %s (segment %s)", strings.Join(opts.paths, " "), segName)
+	} else {
+		info("running %s", strings.Join(opts.paths, " "))
+	}
+	prog := startProgress(progressConfig{w: stderr, tty: isTerminal(stderr), status: e.Status, store: sum.Store(),
+		disabled: opts.quiet || opts.noProgress})
+	res := e.Run(hard)
+	prog.stop()
+
+	thr.Finish(res.End)
+	stopErr := mgr.Stop(stopCtx)
+	close(finished)
+	<-sigDone
+	signal.Stop(sigs)
+	hardCancel()
+	stopCancel()
+	if stopErr != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", stopErr)
+	}
+
+	rep := &summary.Report{Plan: p, Title: strings.Join(opts.paths, " "), Segment: segName, Start: res.Start, End: res.End,
+		Series: sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(outs)}
+	if interrupted.Load() {
+		rep.Notes = append(rep.Notes, "interrupted by a signal: the run stopped early")
+	}
+	if res.Aborted {
+		rep.Notes = append(rep.Notes, "in-flight requests were aborted")
+	}
+	if r := thr.AbortReason(); r != "" {
+		rep.Notes = append(rep.Notes, "stopped early: "+r)
+	}
+	if res.Saturated {
+		rep.Notes = append(rep.Notes, "the load generator was saturated ("+res.SaturationReason+"): the figures are not to be trusted")
+	}
+	if res.Err != nil {
+		rep.Notes = append(rep.Notes, "run error: "+res.Err.Error())
+	}
+	code := verdictCode(interrupted.Load(), threshold.Failed(rep.Verdicts) || thr.AbortReason() != "", res.Saturated)
+	if res.Err != nil && code == exitOK {
+		code = exitRuntime
+	}
+	var seg *summary.Segment
+	if opts.segmentSum != "" {
+		seg = summary.BuildSegment(rep, spans(e.Stages()), thr.States())
+		seg.Interrupted, seg.Saturated = interrupted.Load(), res.Saturated
+	}
+	if err := writeReports(rep, stdout, opts.export, opts.junit, opts.segmentSum, seg); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		if code == exitOK {
+			code = exitRuntime
+		}
+	}
+	return code
+}
+
+// currentRun returns the run's start and stages for the threshold evaluator, caching them once
+// the executor has started.
+func currentRun(exec *atomic.Pointer[executor.Executor], cache *atomic.Pointer[threshold.Run]) threshold.Run {
+	if r := cache.Load(); r != nil {
+		return *r
+	}
+	e := exec.Load()
+	if e == nil {
+		return threshold.Run{}
+	}
+	r := threshold.Run{Start: e.Status().Start, Stages: spans(e.Stages())}
+	if !r.Start.IsZero() {
+		cache.Store(&r)
+	}
+	return r
+}
+
+func spans(ss []executor.StageSpan) []threshold.Span {
+	out := make([]threshold.Span, len(ss))
+	for i, s := range ss {
+		out[i] = threshold.Span{Start: s.Start, End: s.End}
+	}
+	return out
+}
+
+// checkScenarios reports --scenario names the plan does not have.
+func checkScenarios(p *plan.Plan, names []string) error {
+	var have []string
+	for _, sc := range p.Scenarios {
+		have = append(have, sc.Name)
+	}
+	for _, n := range names {
+		found := false
+		for _, h := range have {
+			found = found || h == n
+		}
+		if !found {
+			return fmt.Errorf("--scenario %q: the plan has no such scenario; it has %s", n, strings.Join(have, ", "))
+		}
+	}
+	return nil
+}
+
+func planName(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// drops collects the outputs' dropped counts.
+func drops(outs []outputs.Output) []summary.Drop {
+	var out []summary.Drop
+	for _, o := range outs {
+		if d, ok := o.(outputs.Dropper); ok {
+			out = append(out, summary.Drop{Output: o.Name(), Count: d.Dropped()})
+		}
+	}
+	return out
+}
+
+// verdictCode maps how a run ended to its exit code: interrupted first, then thresholds, then
+// saturation.
+func verdictCode(interrupted, thresholdFailed, saturated bool) int {
+	switch {
+	case interrupted:
+		return exitInterrupted
+	case thresholdFailed:
+		return exitThreshold
+	case saturated:
+		return exitSaturated
+	}
+	return exitOK
 }

@@ -1,12 +1,164 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/csv"
+	"github.com/loadplan/loadplan/outputs/jsonl"
+	"github.com/loadplan/loadplan/outputs/summary"
+	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/plan"
 )
 
-// runMerge is a placeholder until its verb is built.
+// runMerge combines the segment summaries of a distributed run, prints the fleet's summary,
+// judges the plan's thresholds over the whole fleet and exits like apply would have.
 func runMerge(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "loadplan: not built yet")
-	return exitRuntime
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var planPaths multiFlag
+	var pv planVars
+	var export, junit string
+	fs.Var(&planPaths, "plan", "the plan the segments ran (its thresholds are judged); repeatable for multi-file plans")
+	pv.register(fs)
+	fs.StringVar(&export, "summary-export", "", "write the merged summary as JSON in k6's summary-export layout")
+	fs.StringVar(&junit, "junit", "", "write JUnit XML with one test case per threshold")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: loadplan merge -plan FILE [flags] SEGMENT.json...")
+		fs.PrintDefaults()
+	}
+	var segPaths []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		segPaths = append(segPaths, rest[0])
+		args = rest[1:]
+	}
+	if len(planPaths) == 0 || len(segPaths) == 0 {
+		fs.Usage()
+		fmt.Fprintln(stderr, "loadplan merge: needs -plan FILE and at least one segment summary")
+		return exitUsage
+	}
+	paths, err := findPlanFiles(planPaths)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan merge:", err)
+		return exitUsage
+	}
+	p, files, diags := plan.LoadFiles(paths, pv.options())
+	if diags.HasErrors() || p == nil {
+		printDiagnostics(stderr, files, diags)
+		return exitInvalidPlan
+	}
+
+	var segs []*summary.Segment
+	for _, path := range segPaths {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadplan merge:", err)
+			return exitRuntime
+		}
+		seg, err := summary.ReadSegment(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "loadplan merge: %s: %v\n", path, err)
+			return exitRuntime
+		}
+		segs = append(segs, seg)
+	}
+	m, err := summary.Merge(segs)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan merge:", err)
+		return exitRuntime
+	}
+	run := threshold.Run{Start: m.Start, Stages: m.Stages}
+	ev := threshold.New(threshold.Config{Thresholds: p.Thresholds, Run: func() threshold.Run { return run }})
+	for _, st := range m.States {
+		ev.Load(st)
+	}
+	ev.Finish(m.End)
+	if err := ev.Stop(context.Background()); err != nil {
+		fmt.Fprintln(stderr, "loadplan merge:", err)
+		return exitRuntime
+	}
+	rep := &summary.Report{Plan: p, Title: strings.Join(planPaths, " ") + " (merged: " + strings.Join(m.Segments, ", ") + ")",
+		Start: m.Start, End: m.End, Series: m.Store.Snapshot(), Verdicts: ev.Verdicts(), Dropped: m.Dropped, Notes: m.Notes}
+	interrupted, saturated := false, false
+	for _, s := range segs {
+		interrupted = interrupted || s.Interrupted
+		saturated = saturated || s.Saturated
+	}
+	code := verdictCode(interrupted, threshold.Failed(rep.Verdicts), saturated)
+	if err := writeReports(rep, stdout, export, junit, "", nil); err != nil {
+		fmt.Fprintln(stderr, "loadplan merge:", err)
+		if code == exitOK {
+			code = exitRuntime
+		}
+	}
+	return code
+}
+
+// writeReports prints the terminal summary and writes the requested export files.
+func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.Segment) error {
+	var errs []error
+	if err := rep.WriteText(stdout); err != nil {
+		errs = append(errs, err)
+	}
+	write := func(path string, f func(io.Writer) error) {
+		if path == "" {
+			return
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				errs = append(errs, err)
+				return
+			}
+		}
+		file, err := os.Create(path)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		err = f(file)
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+		}
+	}
+	write(export, rep.WriteExport)
+	write(junit, rep.WriteJUnit)
+	if seg != nil {
+		write(segPath, func(w io.Writer) error { return summary.WriteSegment(w, seg) })
+	}
+	return errors.Join(errs...)
+}
+
+// buildOutput builds the output of an `output` block or --out flag.
+func buildOutput(o *plan.Output, opts outputs.Options) (outputs.Output, error) {
+	switch o.Kind {
+	case "csv":
+		return csv.New(o, opts)
+	case "json", "jsonl":
+		return jsonl.New(o, opts)
+	case "prometheus", "influxdb":
+		// TODO(APPLY): wire outputs/prometheus and outputs/influxdb when OUT commits them.
+		return nil, fmt.Errorf("output %s: not available in this build", o.Kind)
+	}
+	return nil, fmt.Errorf("unknown output kind %q", o.Kind)
 }

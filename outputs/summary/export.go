@@ -134,6 +134,7 @@ func (r *Report) BuildExport() *Export {
 func (r *Report) WriteExport(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "p(95)<300" as k6 writes it, not "p(95)\u003c300"
 	return enc.Encode(r.BuildExport())
 }
 

@@ -130,6 +130,8 @@ func FormatMillis(ms float64) string {
 	switch {
 	case math.IsNaN(ms) || math.IsInf(ms, 0):
 		return "n/a"
+	case ms == 0:
+		return "0s"
 	case ms < 1 && ms > 0:
 		return strconv.FormatFloat(ms*1000, 'f', 0, 64) + "µs"
 	case ms < 1000:

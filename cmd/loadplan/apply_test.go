@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// loadplanBin builds the binary once per test process, into a temporary folder.
+func loadplanBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "loadplan-cli-test")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "loadplan")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// counter is a loopback target that counts every request it serves: /ok answers 200, /fail 500.
+type counter struct {
+	srv  *httptest.Server
+	hits atomic.Int64
+}
+
+func newCounter(t *testing.T, delay time.Duration) *counter {
+	t.Helper()
+	c := &counter{}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.hits.Add(1)
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// writePlan writes a plan hitting path with the given load and threshold blocks.
+func writePlan(t *testing.T, path, load, thresholds string) string {
+	t.Helper()
+	src := `variable "host" {
+  type = string
+}
+
+target "api" {
+  base_url = var.host
+}
+
+scenario "rest" {
+  target = target.api
+  http "hit" {
+    path = "` + path + `"
+  }
+}
+
+` + load + "\n" + thresholds + "\n"
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the binary to completion (bounded by a minute).
+func runCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadplanBin(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return result{code: exitCode(t, err), stdout: out.String(), stderr: errb.String()}
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+// exportedCount reads metrics[name].count from a summary export.
+func exportedCount(t *testing.T, file, name string) float64 {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		Metrics map[string]map[string]any `json:"metrics"`
+	}
+	if err := json.Unmarshal(data, &ex); err != nil {
+		t.Fatal(err)
+	}
+	v, ok := ex.Metrics[name]["count"].(float64)
+	if !ok {
+		t.Fatalf("%s has no %s.count: %s", file, name, data)
+	}
+	return v
+}
+
+const iterations200 = `load {
+  model      = "shared_iterations"
+  vus        = 4
+  iterations = 200
+}`
+
+func TestApplyThresholdsHold(t *testing.T) {
+	srv := newCounter(t, 0)
+	file := writePlan(t, "/ok", iterations200, `threshold "http_req_failed" {
+  condition = "rate < 0.01"
+}
+threshold "http_reqs" {
+  condition = "count == 200"
+}`)
+	export := filepath.Join(t.TempDir(), "summary.json")
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r := runCLI(t, "apply", "-var", "host="+srv.srv.URL, "--summary-export", export, "--junit", junit, file)
+	if r.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := srv.hits.Load(); got != 200 {
+		t.Errorf("server saw %d requests, want 200", got)
+	}
+	if got := exportedCount(t, export, "http_reqs"); got != float64(srv.hits.Load()) {
+		t.Errorf("summary export http_reqs = %v, server saw %d", got, srv.hits.Load())
+	}
+	for _, want := range []string{"scenario rest", "hit", "✓ http_req_failed", "✓ http_reqs"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	data, _ := os.ReadFile(junit)
+	if err := xml.Unmarshal(data, &doc); err != nil || doc.Tests != 2 || doc.Failures != 0 {
+		t.Errorf("junit %+v (%v):\n%s", doc, err, data)
+	}
+}
+
+func TestApplyThresholdFails(t *testing.T) {
+	srv := newCounter(t, 0)
+	file := writePlan(t, "/fail", iterations200, `threshold "http_req_failed" {
+  condition = "rate < 0.01"
+}`)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r := runCLI(t, "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--junit", junit, file)
+	if r.code != exitThreshold {
+		t.Fatalf("exit %d, want 99\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "✗ http_req_failed") || !strings.Contains(r.stdout, "rate=100.00%") {
+		t.Errorf("summary does not show the failed threshold with its value:\n%s", r.stdout)
+	}
+	data, _ := os.ReadFile(junit)
+	if !strings.Contains(string(data), `message="rate &lt; 0.01: observed rate=100.00%"`) {
+		t.Errorf("junit lacks the failure message:\n%s", data)
+	}
+}
+
+func TestApplyInvalidPlan(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.hcl")
+	os.WriteFile(file, []byte("scenario \"x\" {\n  http \"a\" {\n    path = \n  }\n}\n"), 0o644)
+	r := runCLI(t, "apply", file)
+	if r.code != exitInvalidPlan {
+		t.Fatalf("exit %d, want 104\nstderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "bad.hcl line 3") {
+		t.Errorf("diagnostics do not point at bad.hcl line 3:\n%s", r.stderr)
+	}
+}
+
+func TestApplyUsage(t *testing.T) {
+	for _, args := range [][]string{{"apply"}, {"apply", "--segment", "3/2", "x.hcl"}, {"apply", "--out", "carrier-pigeon", "x.hcl"}} {
+		if r := runCLI(t, args...); r.code != exitUsage {
+			t.Errorf("%v: exit %d, want 2\n%s", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestApplyUnreachableTarget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	file := writePlan(t, "/ok", iterations200, "")
+	r := runCLI(t, "apply", "-var", "host=http://"+addr, file)
+	if r.code != exitRuntime {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, addr) {
+		t.Errorf("error does not name %s:\n%s", addr, r.stderr)
+	}
+}
+
+func TestApplyInterrupted(t *testing.T) {
+	srv := newCounter(t, 2*time.Millisecond)
+	file := writePlan(t, "/ok", `load {
+  model    = "users"
+  vus      = 4
+  duration = "1m"
+}`, `threshold "http_reqs" {
+  condition = "count > 0"
+}`)
+	export := filepath.Join(t.TempDir(), "summary.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for srv.hits.Load() < 50 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	code := exitCode(t, cmd.Wait())
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want 105\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "scenario rest") || !strings.Contains(out.String(), "interrupted") {
+		t.Errorf("no summary after the interrupt:\n%s", out.String())
+	}
+	if got, want := exportedCount(t, export, "http_reqs"), float64(srv.hits.Load()); got != want {
+		t.Errorf("summary export http_reqs = %v, server saw %v", got, want)
+	}
+}
+
+func TestApplyAbortOnFail(t *testing.T) {
+	srv := newCounter(t, 0)
+	file := writePlan(t, "/fail", `load {
+  model    = "arrival_rate"
+  rate     = 50
+  duration = "1m"
+  pre_allocated_vus = 5
+}`, `threshold "http_req_failed" {
+  condition     = "rate < 0.01"
+  abort_on_fail = true
+  delay         = "1s"
+}`)
+	r := runCLI(t, "apply", "--no-progress", "-var", "host="+srv.srv.URL, file)
+	if r.code != exitThreshold {
+		t.Fatalf("exit %d, want 99\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	// Planned: 50/s for 60 s = 3000 requests; the abort after about a second leaves a few hundred
+	// at most.
+	if got := srv.hits.Load(); got == 0 || got > 1000 {
+		t.Errorf("server saw %d requests; abort_on_fail should stop far below the planned 3000", got)
+	}
+	if !strings.Contains(r.stdout, "aborted the run") {
+		t.Errorf("summary does not say which threshold aborted the run:\n%s", r.stdout)
+	}
+}
+
+func TestMergeSegments(t *testing.T) {
+	srv := newCounter(t, 0)
+	file := writePlan(t, "/ok", iterations200, `threshold "http_reqs" {
+  condition = "count == 200"
+}`)
+	dir := t.TempDir()
+	var segs []string
+	var perSeg []int64
+	for _, s := range []string{"1/2", "2/2"} {
+		before := srv.hits.Load()
+		seg := filepath.Join(dir, "seg"+s[:1]+".json")
+		r := runCLI(t, "apply", "--quiet", "-var", "host="+srv.srv.URL, "--segment", s, "--segment-summary", seg, file)
+		// Each segment alone runs its share, so its own count == 200 threshold fails.
+		if r.code != exitThreshold {
+			t.Fatalf("segment %s: exit %d, want 99\nstdout:\n%s\nstderr:\n%s", s, r.code, r.stdout, r.stderr)
+		}
+		segs = append(segs, seg)
+		perSeg = append(perSeg, srv.hits.Load()-before)
+	}
+	export := filepath.Join(dir, "merged.json")
+	r := runCLI(t, append([]string{"merge", "-plan", file, "-var", "host=http://127.0.0.1:1", "--summary-export", export}, segs...)...)
+	if r.code != exitOK {
+		t.Fatalf("merge: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := exportedCount(t, export, "http_reqs"); got != float64(perSeg[0]+perSeg[1]) || got != float64(srv.hits.Load()) {
+		t.Errorf("merged http_reqs = %v, segments made %v, server saw %d", got, perSeg, srv.hits.Load())
+	}
+	if r := runCLI(t, "merge", "-plan", file, "-var", "host=http://127.0.0.1:1", segs[0], segs[0]); r.code != exitRuntime {
+		t.Errorf("merging a segment twice: exit %d, want 1", r.code)
+	}
+}
