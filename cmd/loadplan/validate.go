@@ -1,12 +1,104 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
+
+	"github.com/loadplan/loadplan/plan"
 )
 
-// runValidate is a placeholder until its verb is built.
+// runValidate checks plan files: `validate [-json] [-var k=v] [-var-file F] [PATH...]`. Each file is
+// a plan of its own; a folder stands for every *.hcl below it (default: the current folder).
+// Exit 0 when all are valid, 104 when any is invalid, 2 for bad usage.
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "loadplan: not built yet")
-	return exitRuntime
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	var pv planVars
+	pv.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: loadplan validate [-json] [-var name=value] [-var-file FILE] [PATH...]")
+		fmt.Fprintln(stderr, "Checks plan files (folders: every *.hcl below). Exit 0 valid, 104 invalid, 2 usage.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	files, err := findPlanFiles(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan validate:", err)
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "loadplan validate: no .hcl files in %v\n", paths)
+		return exitUsage
+	}
+	opts := pv.options()
+	type fileResult struct {
+		Path        string     `json:"path"`
+		Valid       bool       `json:"valid"`
+		Diagnostics []jsonDiag `json:"diagnostics"`
+	}
+	var results []fileResult
+	invalid, totalErrs, totalWarns := 0, 0, 0
+	for _, f := range files {
+		_, parsed, diags := plan.LoadFiles([]string{f}, opts)
+		errs, warns := countDiags(diags)
+		totalErrs += errs
+		totalWarns += warns
+		if errs > 0 {
+			invalid++
+		}
+		results = append(results, fileResult{Path: f, Valid: errs == 0, Diagnostics: toJSONDiags(diags)})
+		if *jsonOut {
+			continue
+		}
+		printDiagnostics(stderr, parsed, diags)
+		if errs == 0 {
+			fmt.Fprintf(stdout, "%s: valid%s\n", f, warnText(warns))
+		} else {
+			fmt.Fprintf(stdout, "%s: invalid (%d error%s%s)\n", f, errs, plural(errs), warnText(warns))
+		}
+	}
+	if *jsonOut {
+		writeJSON(stdout, map[string]any{
+			"valid": invalid == 0, "error_count": totalErrs, "warning_count": totalWarns, "files": results,
+		})
+	} else if len(files) > 1 {
+		fmt.Fprintf(stdout, "%d of %d plans valid\n", len(files)-invalid, len(files))
+	}
+	if invalid > 0 {
+		return exitInvalidPlan
+	}
+	return exitOK
+}
+
+func warnText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d warning%s", n, plural(n))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// loadPlan loads one plan (several files form one plan) for plan and apply, printing diagnostics.
+// It returns the plan, or nil and the exit code (104 for an invalid plan).
+func loadPlan(files []string, pv *planVars, stderr io.Writer) (*plan.Plan, int) {
+	p, parsed, diags := plan.LoadFiles(files, pv.options())
+	printDiagnostics(stderr, parsed, diags)
+	if diags.HasErrors() || p == nil {
+		return nil, exitInvalidPlan
+	}
+	return p, exitOK
 }

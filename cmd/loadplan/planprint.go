@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/loadplan/loadplan/plan"
+)
+
+// printPlan writes the dry run for people.
+func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
+	fmt.Fprintf(w, "Plan %s — nothing is sent by `loadplan plan`.\n", strings.Join(p.Files, ", "))
+	if len(s.Variables) > 0 {
+		fmt.Fprintln(w, "\nVariables:")
+		for _, v := range s.Variables {
+			fmt.Fprintf(w, "  %-16s = %s\n", v.Name, v.Value)
+		}
+	}
+	if len(p.Targets) > 0 {
+		fmt.Fprintln(w, "\nTargets:")
+		for _, t := range p.Targets {
+			fmt.Fprintf(w, "  %-16s %s (timeout %s)\n", t.Name, t.BaseURL, t.Timeout)
+		}
+	}
+	for _, ls := range s.Loads {
+		printLoad(w, ls)
+	}
+	fmt.Fprintln(w, "\nScenarios:")
+	for _, sc := range s.Scenarios {
+		head := fmt.Sprintf("  %s", sc.Name)
+		if sc.Target != "" {
+			head += " → target " + sc.Target
+		}
+		if sc.Load == "own" {
+			head += ", own load"
+		} else {
+			head += fmt.Sprintf(", weight %d of the plan load", sc.Weight)
+		}
+		fmt.Fprintln(w, head)
+		n := 0
+		for _, st := range sc.Steps {
+			if strings.HasPrefix(st, "  ") {
+				fmt.Fprintf(w, "       %s\n", st)
+			} else {
+				n++
+				fmt.Fprintf(w, "    %d. %s\n", n, st)
+			}
+		}
+	}
+	if len(s.Thresholds) > 0 {
+		fmt.Fprintln(w, "\nThresholds:")
+		for _, t := range s.Thresholds {
+			extra := ""
+			if t.Window != "" {
+				extra += ", window " + t.Window
+			}
+			if t.Stage > 0 {
+				extra += fmt.Sprintf(", stage %d", t.Stage)
+			}
+			if t.AbortOnFail {
+				extra += ", aborts the run"
+				if t.Delay != "" {
+					extra += " after " + t.Delay
+				}
+			}
+			fmt.Fprintf(w, "  %-40s %s%s\n", t.Name, strings.Join(t.Conditions, " and "), extra)
+		}
+	}
+	if len(s.Outputs) > 0 {
+		fmt.Fprintln(w, "\nOutputs:")
+		for _, o := range s.Outputs {
+			fmt.Fprintf(w, "  %s\n", outputText(o))
+		}
+	}
+	fmt.Fprintf(w, "\nTotal: %s, peak %d VUs", s.Duration, s.PeakVUs)
+	if s.ExpectedIters > 0 {
+		fmt.Fprintf(w, ", %.0f iterations expected", s.ExpectedIters)
+	}
+	fmt.Fprintln(w, ".")
+}
+
+func printLoad(w io.Writer, ls loadSummary) {
+	l := ls.load
+	fmt.Fprintf(w, "\nLoad (%s: %s), model %s, %s, graceful stop %s\n", ls.Scope, strings.Join(ls.Scenarios, ", "), ls.Model, ls.Duration, ls.GracefulStop)
+	switch l.Model {
+	case plan.PerVUIterations:
+		fmt.Fprintf(w, "  %d VUs × %d iterations = %d iterations, at most %s\n", l.VUs, l.Iterations, l.VUs*l.Iterations, l.MaxDuration)
+		return
+	case plan.SharedIterations:
+		fmt.Fprintf(w, "  %d VUs share %d iterations, at most %s\n", l.VUs, l.Iterations, l.MaxDuration)
+		return
+	}
+	if l.Model == plan.ArrivalRate {
+		fmt.Fprintf(w, "  %d pre-allocated VUs, at most %d; peak %s iterations/s, %.0f iterations expected\n",
+			l.PreAllocatedVUs, l.MaxVUs, num(ls.PeakRate), ls.ExpectedIters)
+		fmt.Fprintf(w, "  %-3s %-10s %-10s %-22s %s\n", "#", "start", "end", "iterations/s", "iterations")
+		for i, st := range ls.Stages {
+			fmt.Fprintf(w, "  %-3d %-10s %-10s %-22s %.0f\n", i+1, st.Start, st.End, num(st.From)+" → "+num(st.To), st.ExpectedIters)
+		}
+	} else {
+		fmt.Fprintf(w, "  peak %d VUs\n", ls.PeakVUs)
+		fmt.Fprintf(w, "  %-3s %-10s %-10s %s\n", "#", "start", "end", "VUs")
+		for i, st := range ls.Stages {
+			fmt.Fprintf(w, "  %-3d %-10s %-10s %s\n", i+1, st.Start, st.End, num(st.From)+" → "+num(st.To))
+		}
+	}
+	fmt.Fprint(w, chart(l, 60, 8))
+}
+
+func num(f float64) string {
+	if f == math.Trunc(f) {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return fmt.Sprintf("%.2f", f)
+}
+
+// chart draws VUs (users model) or iterations/s (arrival_rate) over time as columns of '#'.
+func chart(l *plan.Load, width, height int) string {
+	total := l.Duration()
+	if total <= 0 {
+		return ""
+	}
+	val := l.VUsAt
+	unit := "VUs"
+	if l.Model == plan.ArrivalRate {
+		val, unit = l.RateAt, "it/s"
+	}
+	cols := make([]float64, width)
+	top := float64(l.PeakVUs())
+	if l.Model == plan.ArrivalRate {
+		top = l.PeakRate()
+	}
+	for i := range cols {
+		t := time.Duration((float64(i) + 0.5) / float64(width) * float64(total))
+		cols[i] = val(t)
+		top = max(top, cols[i])
+	}
+	if top == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	label := num(top) + " " + unit
+	pad := len(label)
+	for row := height; row >= 1; row-- {
+		lvl := top * (float64(row) - 0.5) / float64(height)
+		if row == height {
+			fmt.Fprintf(&sb, "  %*s ┤", pad, label)
+		} else {
+			fmt.Fprintf(&sb, "  %*s │", pad, "")
+		}
+		for _, c := range cols {
+			if c >= lvl {
+				sb.WriteByte('#')
+			} else {
+				sb.WriteByte(' ')
+			}
+		}
+		sb.WriteByte('\n')
+	}
+	fmt.Fprintf(&sb, "  %*s └%s\n", pad, "0", strings.Repeat("─", width))
+	end := total.String()
+	fmt.Fprintf(&sb, "  %*s  0s%*s\n", pad, "", width-2, end)
+	return sb.String()
+}
