@@ -1,0 +1,327 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// wsVU is the WebSocket state of one VU: where its samples go, its runtime values, and the
+// persistent sessions it holds across iterations. It is owned by the VU goroutine; nothing in
+// it is shared except through wsShared and the connections' reader goroutines.
+type wsVU struct {
+	shared *wsShared
+	rt     *plan.Runtime
+	emit   func(metrics.Sample) // appends to the VU's batch; called only from the VU goroutine
+	// stop, when closed, ends receive steps, sleeps and send intervals early so that an
+	// iteration in flight at a graceful stop finishes its remaining steps promptly. nil: never.
+	stop     <-chan struct{}
+	sessions map[*plan.WebSocketStep]*wsSession // persistent sessions, by block
+}
+
+// wsSession is one websocket block's logical session: one connection at a time, replaced on a
+// reconnect. A per-iteration session lives for one run of the block; a persistent one for the VU.
+type wsSession struct {
+	block    *plan.WebSocketStep
+	ctx      context.Context // parent of every connection: cancelling it closes them at once
+	cancel   context.CancelFunc
+	conn     *wsConn     // nil when not connected
+	rules    *[]wsRule   // on_message rules rendered with the current captures; nil when none
+	lastSend time.Time   // when the last message was sent, for ws_expect_duration
+	sendRef  bool        // a send happened since the last expect or receive step
+	sendBuf  []byte      // reused for rendering text messages
+	dynamic  bool        // some on_message rule depends on the iteration
+}
+
+// add emits one sample.
+func (w *wsVU) add(m metrics.Metric, tags *metrics.Tags, v float64, status int, label string) {
+	w.emit(metrics.Sample{Metric: m, Time: time.Now().UnixNano(), Value: v, Tags: tags, Status: status, Label: label})
+}
+
+// wsStepError is a failed websocket block: Kind is the ws_errors label of the cause.
+type wsStepError struct {
+	Block, Step string
+	Kind        string
+	Err         error
+}
+
+func (e *wsStepError) Error() string {
+	if e.Step == "" {
+		return fmt.Sprintf("websocket %q: %v", e.Block, e.Err)
+	}
+	return fmt.Sprintf("websocket %q step %q: %v", e.Block, e.Step, e.Err)
+}
+
+func (e *wsStepError) Unwrap() error { return e.Err }
+
+// run runs one websocket block for the current iteration. ctx is the iteration's hard context:
+// cancelling it closes the connection at once and run returns promptly with ctx's error. A
+// failed step ends the block (the protocol is broken); run returns a *wsStepError for it.
+func (w *wsVU) run(ctx context.Context, st *plan.WebSocketStep) error {
+	persistent := st.Session == plan.Persistent
+	var s *wsSession
+	if persistent {
+		s = w.sessions[st]
+		if s == nil {
+			s = w.newSession(context.Background(), st)
+			if w.sessions == nil {
+				w.sessions = make(map[*plan.WebSocketStep]*wsSession)
+			}
+			w.sessions[st] = s
+		}
+		// The executor's hard context ends a persistent session too: a VU is never held by it.
+		stopAfter := context.AfterFunc(ctx, s.cancel)
+		defer stopAfter()
+	} else {
+		s = w.newSession(ctx, st)
+	}
+	s.sendRef = false
+	err := w.renderRules(s)
+	if err == nil {
+		err = w.ensureConn(ctx, s, nil)
+	}
+	for _, step := range st.Steps {
+		if err != nil {
+			break
+		}
+		err = w.step(ctx, s, step)
+		w.flushConn(s)
+	}
+	if ctx.Err() != nil {
+		w.endSession(s, true)
+		if persistent {
+			delete(w.sessions, st)
+		}
+		return ctx.Err()
+	}
+	if !persistent {
+		w.endSession(s, false)
+	}
+	return err
+}
+
+// close ends every persistent session of the VU (at VU exit). Safe to call more than once.
+func (w *wsVU) close() {
+	for st, s := range w.sessions {
+		w.endSession(s, false)
+		delete(w.sessions, st)
+	}
+}
+
+func (w *wsVU) newSession(parent context.Context, st *plan.WebSocketStep) *wsSession {
+	ctx, cancel := context.WithCancel(parent)
+	s := &wsSession{block: st, ctx: ctx, cancel: cancel}
+	for _, r := range st.OnMessage {
+		if !wsConstMatch(r.Match) || (r.Reply != nil && (!r.Reply.Text.IsConstant() || !r.Reply.JSON.IsConstant())) {
+			s.dynamic = true
+		}
+	}
+	return s
+}
+
+// wsConstMatch reports whether a frame match does not depend on the iteration.
+func wsConstMatch(m *plan.FrameMatch) bool {
+	return m == nil || (m.JSON.IsConstant() && m.Equals.IsConstant())
+}
+
+// renderRules renders the block's on_message rules with the current runtime values and hands
+// them to the connection's reader. Constant rules are rendered once per session.
+func (w *wsVU) renderRules(s *wsSession) error {
+	if len(s.block.OnMessage) == 0 || (s.rules != nil && !s.dynamic) {
+		return nil
+	}
+	rules := make([]wsRule, 0, len(s.block.OnMessage))
+	for _, r := range s.block.OnMessage {
+		m, err := newWSMatcher(r.Match, w.rt)
+		if err != nil {
+			return &wsStepError{Block: s.block.Name, Kind: "template", Err: fmt.Errorf("on_message %q: %w", r.Name, err)}
+		}
+		typ, b, err := wsMessage(r.Reply, w.rt, nil)
+		if err != nil {
+			return &wsStepError{Block: s.block.Name, Kind: "template", Err: fmt.Errorf("on_message %q: %w", r.Name, err)}
+		}
+		rules = append(rules, wsRule{match: m, typ: typ, reply: append([]byte(nil), b...)})
+	}
+	s.rules = &rules
+	if s.conn != nil {
+		s.conn.rules.Store(s.rules)
+	}
+	return nil
+}
+
+// ensureConn makes sure s has a live connection. A connection found dead (dropped while the
+// session was idle, or during a step: tags says which) is reported and replaced — by a reconnect
+// when the block has a reconnect policy, otherwise by a fresh connection for a session that is
+// starting (tags nil) or an error for a step in progress.
+func (w *wsVU) ensureConn(ctx context.Context, s *wsSession, step *plan.WSStep) error {
+	if s.conn != nil {
+		ended, rerr := s.conn.hasEnded()
+		if !ended {
+			return nil
+		}
+		tags := s.block.Tags
+		if step != nil {
+			tags = step.Tags
+		}
+		kind := w.dropped(s, rerr, tags)
+		if s.block.Reconnect != nil {
+			return w.reconnect(ctx, s)
+		}
+		if step != nil {
+			return &wsStepError{Block: s.block.Name, Step: step.Name, Kind: kind, Err: fmt.Errorf("connection lost: %v", rerr)}
+		}
+	}
+	c, err := w.dial(ctx, s)
+	if err != nil {
+		var de *wsDialError
+		if errors.As(err, &de) {
+			return &wsStepError{Block: s.block.Name, Kind: de.Kind, Err: de.Err}
+		}
+		return err
+	}
+	s.conn = c
+	return nil
+}
+
+// dropped reports a connection the server ended (or that broke): ws_errors with its kind,
+// ws_session_duration, and what it had received. It returns the kind.
+func (w *wsVU) dropped(s *wsSession, rerr error, tags *metrics.Tags) string {
+	kind := wsErrorKind(rerr)
+	w.add(metrics.WSErrors, tags, 1, wsCloseCode(rerr), kind)
+	c := s.conn
+	c.abort()
+	w.flushConn(s)
+	w.leftovers(s)
+	w.add(metrics.WSSessionDuration, s.block.Tags, wsMillis(time.Since(c.opened)), 0, "")
+	s.conn = nil
+	return kind
+}
+
+// wsCloseCode returns the close code carried by err, or 0.
+func wsCloseCode(err error) int {
+	if code := websocket.CloseStatus(err); code > 0 {
+		return int(code)
+	}
+	return 0
+}
+
+// wsErrorKind names a connection's terminal error for ws_errors.
+func wsErrorKind(err error) string {
+	switch {
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		return "message_too_big"
+	case websocket.CloseStatus(err) > 0:
+		return "closed_" + strconv.Itoa(int(websocket.CloseStatus(err)))
+	}
+	return "read"
+}
+
+// reconnect re-establishes s's connection with the block's backoff policy. Each attempt is a
+// dial (ws_connecting, ws_sessions or ws_errors); success counts ws_reconnects and
+// ws_reconnect_duration (from the start of reconnecting, backoff included).
+func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
+	p := s.block.Reconnect
+	delay, maxDelay := p.Initial, p.Max
+	if delay <= 0 {
+		delay = 100 * time.Millisecond
+	}
+	if maxDelay <= 0 {
+		maxDelay = 5 * time.Second
+	}
+	attempts := p.MaxAttempts
+	if attempts <= 0 {
+		attempts = 10
+	}
+	start := time.Now()
+	var last error
+	for i := 0; i < attempts; i++ {
+		if err := wsWait(ctx, nil, min(delay, maxDelay)); err != nil {
+			return err
+		}
+		c, err := w.dial(ctx, s)
+		if err == nil {
+			s.conn = c
+			w.add(metrics.WSReconnects, s.block.Tags, 1, 0, "")
+			w.add(metrics.WSReconnectDuration, s.block.Tags, wsMillis(time.Since(start)), 0, "")
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		last = err
+		if p.Backoff != "constant" {
+			delay = min(delay*2, maxDelay)
+		}
+	}
+	return &wsStepError{Block: s.block.Name, Kind: "reconnect", Err: fmt.Errorf("reconnect failed after %d attempts: %w", attempts, last)}
+}
+
+// wsWait sleeps d, returning early with ctx's error, or with nil when stop is closed.
+func wsWait(ctx context.Context, stop <-chan struct{}, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-stop:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flushConn turns what the reader counted on its own (auto-replies, frames lost to a full
+// queue) into samples tagged with the block.
+func (w *wsVU) flushConn(s *wsSession) {
+	c := s.conn
+	if c == nil {
+		return
+	}
+	tags := s.block.Tags
+	recv, sent, over := c.autoRecv.Swap(0), c.autoSent.Swap(0), c.overflow.Swap(0)
+	if recv+over > 0 {
+		w.add(metrics.WSMsgsReceived, tags, float64(recv+over), 0, "")
+	}
+	if over > 0 {
+		w.add(metrics.WSMsgsUnmatched, tags, float64(over), 0, "")
+	}
+	if sent > 0 {
+		w.add(metrics.WSMsgsSent, tags, float64(sent), 0, "")
+	}
+	if n := c.autoWrErr.Swap(0); n > 0 {
+		w.add(metrics.WSErrors, tags, float64(n), 0, "write")
+	}
+}
+
+// leftovers counts frames still queued on a finished connection as received.
+func (w *wsVU) leftovers(s *wsSession) {
+	if n := s.conn.queued(); n > 0 {
+		w.add(metrics.WSMsgsReceived, s.block.Tags, float64(n), 0, "")
+	}
+}
+
+// endSession closes s's connection — with a close handshake, or at once when abort — and emits
+// its final counts and ws_session_duration.
+func (w *wsVU) endSession(s *wsSession, abort bool) {
+	if c := s.conn; c != nil {
+		if abort {
+			c.abort()
+		} else {
+			c.close(websocket.StatusNormalClosure)
+		}
+		w.flushConn(s)
+		w.leftovers(s)
+		w.add(metrics.WSSessionDuration, s.block.Tags, wsMillis(time.Since(c.opened)), 0, "")
+		s.conn = nil
+	}
+	s.cancel()
+}

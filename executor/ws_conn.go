@@ -1,0 +1,190 @@
+package executor
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// wsQueueMax bounds the frames a connection keeps for steps that have not read them yet (a
+// stream during a sleep step, or between iterations of a persistent session). Beyond it the
+// oldest frame is discarded and counted as received and unmatched; the reader never blocks, so
+// auto-replies and control frames are always answered.
+const wsQueueMax = 4096
+
+// wsConn is one WebSocket connection and its reader goroutine.
+//
+// Ownership: the VU goroutine owns the connection's steps and is the only one to pop frames; the
+// reader goroutine is the only one to push. mu guards the queue and the reader's terminal error.
+// The reader also writes auto-replies (websocket.Conn writes are safe for concurrent use) and
+// counts what it did in atomics, which the VU goroutine turns into samples.
+type wsConn struct {
+	ws     *websocket.Conn
+	ctx    context.Context // cancelled by cancel: aborts the reader and closes ws
+	cancel context.CancelFunc
+	opened time.Time
+
+	mu     sync.Mutex
+	q      []wsFrame // q[head:] are queued
+	head   int
+	rerr   error // the reader's terminal error; valid once ended is true
+	ended  bool
+	notify chan struct{} // capacity 1; signalled on every push and when the reader ends
+	done   chan struct{} // closed when the reader goroutine has returned
+
+	closing atomic.Bool // we are closing it: the reader's end is not a drop
+
+	rules     atomic.Pointer[[]wsRule] // rendered on_message rules; nil when none
+	autoRecv  atomic.Int64             // frames consumed by an auto-reply rule
+	autoSent  atomic.Int64             // auto-replies written
+	overflow  atomic.Int64             // frames discarded because the queue was full
+	autoWrErr atomic.Int64             // auto-replies that failed to write
+}
+
+// wsRule is an on_message rule rendered for the current captures.
+type wsRule struct {
+	match *wsMatcher
+	typ   websocket.MessageType
+	reply []byte
+}
+
+// startWSConn wraps an open connection and starts its reader. parent bounds the connection's
+// life: cancelling it closes the connection at once.
+func startWSConn(parent context.Context, ws *websocket.Conn, rules *[]wsRule) *wsConn {
+	ctx, cancel := context.WithCancel(parent)
+	c := &wsConn{ws: ws, ctx: ctx, cancel: cancel, opened: time.Now(),
+		notify: make(chan struct{}, 1), done: make(chan struct{})}
+	if rules != nil {
+		c.rules.Store(rules)
+	}
+	go c.readLoop()
+	return c
+}
+
+// readLoop reads frames until the connection ends, answering auto-reply rules and queueing the
+// rest for the steps.
+func (c *wsConn) readLoop() {
+	defer close(c.done)
+	for {
+		typ, b, err := c.ws.Read(c.ctx)
+		if err != nil {
+			c.mu.Lock()
+			c.rerr, c.ended = err, true
+			c.mu.Unlock()
+			c.signal()
+			return
+		}
+		f := wsFrame{typ: typ, data: b, at: time.Now()}
+		if c.autoReply(&f) {
+			continue
+		}
+		c.mu.Lock()
+		if len(c.q)-c.head >= wsQueueMax {
+			c.q[c.head] = wsFrame{}
+			c.head++
+			c.overflow.Add(1)
+		}
+		if c.head > 0 && c.head == len(c.q) {
+			c.q, c.head = c.q[:0], 0
+		} else if c.head >= wsQueueMax/2 && c.head*2 >= len(c.q) {
+			n := copy(c.q, c.q[c.head:])
+			clear(c.q[n:])
+			c.q, c.head = c.q[:n], 0
+		}
+		c.q = append(c.q, f)
+		c.mu.Unlock()
+		c.signal()
+	}
+}
+
+// autoReply answers f when an on_message rule matches it, and reports whether it did.
+func (c *wsConn) autoReply(f *wsFrame) bool {
+	rules := c.rules.Load()
+	if rules == nil {
+		return false
+	}
+	for _, r := range *rules {
+		if ok, _ := r.match.match(f); !ok {
+			continue
+		}
+		c.autoRecv.Add(1)
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		err := c.ws.Write(ctx, r.typ, r.reply)
+		cancel()
+		if err != nil {
+			c.autoWrErr.Add(1)
+		} else {
+			c.autoSent.Add(1)
+		}
+		return true
+	}
+	return false
+}
+
+func (c *wsConn) signal() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the oldest queued frame. When the queue is empty it returns ok false, and ended
+// true with the reader's terminal error once the connection has ended.
+func (c *wsConn) pop() (f wsFrame, ok, ended bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head < len(c.q) {
+		f = c.q[c.head]
+		c.q[c.head] = wsFrame{}
+		c.head++
+		return f, true, false, nil
+	}
+	return wsFrame{}, false, c.ended, c.rerr
+}
+
+// queued returns how many frames wait in the queue.
+func (c *wsConn) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.q) - c.head
+}
+
+// hasEnded reports whether the reader has ended, and its error.
+func (c *wsConn) hasEnded() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended, c.rerr
+}
+
+// close closes the connection with a close handshake (bounded by the library's 5 s waits, and
+// at once if the connection's context is cancelled), waits for the reader and returns the close
+// code the server answered with (0 when it sent none).
+func (c *wsConn) close(code websocket.StatusCode) int {
+	c.closing.Store(true)
+	err := c.ws.Close(code, "")
+	c.cancel()
+	<-c.done
+	// Whichever of the reader and Close's own handshake read the server's close frame holds its
+	// code; a handshake that completed without error means the server echoed ours.
+	if got := wsCloseCode(c.rerr); got != 0 {
+		return got
+	}
+	if got := wsCloseCode(err); got != 0 {
+		return got
+	}
+	if err == nil {
+		return int(code)
+	}
+	return 0
+}
+
+// abort closes the connection without a handshake and waits for the reader.
+func (c *wsConn) abort() {
+	c.closing.Store(true)
+	c.cancel()
+	_ = c.ws.CloseNow()
+	<-c.done
+}

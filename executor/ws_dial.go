@@ -1,0 +1,215 @@
+package executor
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// wsShared is the WebSocket state shared by every VU of a run: one handshake client per target
+// (TLS settings differ by target). Safe for concurrent use.
+type wsShared struct {
+	mu      sync.Mutex // guards clients
+	clients map[*plan.Target]*http.Client
+}
+
+func newWSShared() *wsShared { return &wsShared{clients: make(map[*plan.Target]*http.Client)} }
+
+// client returns the handshake client for t (nil for steps without a target).
+func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if c, ok := sh.clients[t]; ok {
+		return c, nil
+	}
+	tr := &http.Transport{
+		Proxy:       nil, // never an environment proxy: traffic goes where the plan says
+		DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		// Every handshake takes its own connection, which the WebSocket then owns: nothing to pool,
+		// and no idle connection (with its two goroutines) left behind after a refused upgrade.
+		DisableKeepAlives: true,
+		// After the upgrade this reader sits below the WebSocket's own buffer; small buffers keep
+		// an idle session cheap.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+	}
+	if t != nil {
+		cfg, err := wsTLSConfig(t)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = cfg
+	}
+	c := &http.Client{Transport: tr}
+	sh.clients[t] = c
+	return c, nil
+}
+
+// close releases the clients' idle resources.
+func (sh *wsShared) close() {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, c := range sh.clients {
+		c.CloseIdleConnections()
+	}
+}
+
+// wsTLSConfig builds the TLS settings of target t.
+func wsTLSConfig(t *plan.Target) (*tls.Config, error) {
+	cfg := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // the user asked for it
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: ca file: %w", t.Name, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("target %q: ca file %s holds no PEM certificate", t.Name, t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: client certificate: %w", t.Name, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// wsURL renders the block's URL for rt: http(s) becomes ws(s), and query pairs are added.
+func wsURL(st *plan.WebSocketStep, rt *plan.Runtime) (string, error) {
+	raw, err := st.URL.String(rt)
+	if err != nil {
+		return "", fmt.Errorf("url: %w", err)
+	}
+	switch {
+	case strings.HasPrefix(raw, "http://"):
+		raw = "ws://" + raw[len("http://"):]
+	case strings.HasPrefix(raw, "https://"):
+		raw = "wss://" + raw[len("https://"):]
+	}
+	if len(st.Query) == 0 {
+		return raw, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("url: %w", err)
+	}
+	q := u.Query()
+	for _, kv := range st.Query {
+		v, err := kv.Value.String(rt)
+		if err != nil {
+			return "", fmt.Errorf("query %s: %w", kv.Name, err)
+		}
+		q.Add(kv.Name, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// wsHeaders renders the target's headers, then the block's (which override them).
+func wsHeaders(st *plan.WebSocketStep, rt *plan.Runtime) (http.Header, error) {
+	h := http.Header{}
+	var kvs []plan.KV
+	if st.Target != nil {
+		kvs = append(kvs, st.Target.Headers...)
+	}
+	for i, set := range [][]plan.KV{kvs, st.Headers} {
+		for _, kv := range set {
+			v, err := kv.Value.String(rt)
+			if err != nil {
+				return nil, fmt.Errorf("header %s: %w", kv.Name, err)
+			}
+			if i == 1 {
+				h.Del(kv.Name)
+			}
+			h.Add(kv.Name, v)
+		}
+	}
+	return h, nil
+}
+
+// wsDialError is a failed connection attempt; Kind is its ws_errors label.
+type wsDialError struct {
+	Kind string
+	Err  error
+}
+
+func (e *wsDialError) Error() string { return e.Err.Error() }
+func (e *wsDialError) Unwrap() error { return e.Err }
+
+// dial opens one connection of session s, emitting ws_connecting and ws_sessions on success and
+// ws_errors on failure. The connection lives until closed or until s.ctx is cancelled.
+func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
+	st := s.block
+	fail := func(kind string, err error) (*wsConn, error) {
+		w.add(metrics.WSErrors, st.Tags, 1, 0, kind)
+		return nil, &wsDialError{Kind: kind, Err: fmt.Errorf("websocket %q: %w", st.Name, err)}
+	}
+	u, err := wsURL(st, w.rt)
+	if err != nil {
+		return fail("template", err)
+	}
+	h, err := wsHeaders(st, w.rt)
+	if err != nil {
+		return fail("template", err)
+	}
+	client, err := w.shared.client(st.Target)
+	if err != nil {
+		return fail("tls", err)
+	}
+	opts := &websocket.DialOptions{HTTPClient: client, HTTPHeader: h, Subprotocols: st.Subprotocols}
+	if st.Compression {
+		opts.CompressionMode = websocket.CompressionNoContextTakeover
+	}
+	timeout := st.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	start := time.Now()
+	ws, resp, err := websocket.Dial(dctx, u, opts)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // aborted by the executor: not the target's fault
+		}
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return fail("handshake_"+strconv.Itoa(resp.StatusCode), fmt.Errorf("handshake refused: HTTP %d", resp.StatusCode))
+		}
+		if resp != nil {
+			return fail("handshake", err)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fail("dial", fmt.Errorf("connect timeout after %s", timeout))
+		}
+		return fail("dial", err)
+	}
+	limit := st.MaxMessageSize
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	ws.SetReadLimit(limit)
+	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
+	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
+	return startWSConn(s.ctx, ws, s.rules), nil
+}
+
+// wsMillis converts d to the milliseconds a Time sample holds.
+func wsMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

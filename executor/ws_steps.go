@@ -1,0 +1,336 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// wsDefaultWithin bounds an expect or ping step that has no timeout of its own, so that nothing
+// ever waits forever.
+const wsDefaultWithin = 10 * time.Second
+
+// step runs one message step of a websocket block.
+func (w *wsVU) step(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+	switch st.Kind {
+	case plan.WSSend:
+		return w.send(ctx, s, st)
+	case plan.WSExpect:
+		return w.expect(ctx, s, st)
+	case plan.WSReceive:
+		return w.receive(ctx, s, st)
+	case plan.WSSleep:
+		return wsWait(ctx, w.stop, st.Duration)
+	case plan.WSPing:
+		return w.ping(ctx, s, st)
+	case plan.WSClose:
+		return w.closeStep(s, st)
+	}
+	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: "plan", Err: fmt.Errorf("unknown step kind %d", st.Kind)}
+}
+
+// fail reports a failed step: ws_errors with kind (unless empty) and a *wsStepError.
+func (w *wsVU) fail(s *wsSession, st *plan.WSStep, kind string, err error) error {
+	if kind != "" {
+		w.add(metrics.WSErrors, st.Tags, 1, 0, kind)
+	}
+	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind, Err: err}
+}
+
+// lost handles a connection that failed under a step (a write or ping error): the reader's own
+// terminal error names the cause when it has one, else kind does. With a reconnect policy the
+// session reconnects and lost returns nil; otherwise the step fails.
+func (w *wsVU) lost(ctx context.Context, s *wsSession, st *plan.WSStep, kind string, cause error) error {
+	c := s.conn
+	if ended, rerr := c.hasEnded(); ended {
+		kind, cause = wsErrorKind(rerr), rerr
+	}
+	c.abort()
+	w.add(metrics.WSErrors, st.Tags, 1, wsCloseCode(cause), kind)
+	w.flushConn(s)
+	w.leftovers(s)
+	w.add(metrics.WSSessionDuration, s.block.Tags, wsMillis(time.Since(c.opened)), 0, "")
+	s.conn = nil
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if s.block.Reconnect != nil {
+		return w.reconnect(ctx, s)
+	}
+	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind, Err: fmt.Errorf("connection lost: %v", cause)}
+}
+
+// send sends the step's message Repeat times, Interval apart. A connection lost on the way is
+// reconnected (with a policy) and the message that failed is sent again, once.
+func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+	sent := 0
+	defer func() {
+		if sent > 0 {
+			w.add(metrics.WSMsgsSent, st.Tags, float64(sent), 0, "")
+		}
+	}()
+	timeout := st.Within
+	if timeout <= 0 {
+		timeout = wsDefaultWithin
+	}
+	for i := 0; i < max(st.Repeat, 1); i++ {
+		if i > 0 && st.Interval > 0 {
+			if err := wsWait(ctx, w.stop, st.Interval); err != nil {
+				return err
+			}
+			if wsClosed(w.stop) {
+				return nil // graceful stop: the publisher stops publishing
+			}
+		}
+		typ, b, err := wsMessage(st.Send, w.rt, s.sendBuf)
+		if err != nil {
+			return w.fail(s, st, "template", err)
+		}
+		if st.Send.Text != nil {
+			s.sendBuf = b[:0]
+		}
+		for attempt := 0; ; attempt++ {
+			if err := w.ensureConn(ctx, s, st); err != nil {
+				return err
+			}
+			wctx, cancel := context.WithTimeout(ctx, timeout)
+			err = s.conn.ws.Write(wctx, typ, b)
+			cancel()
+			if err == nil {
+				sent++
+				s.lastSend, s.sendRef = time.Now(), true
+				break
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := w.lost(ctx, s, st, "write", err); err != nil || attempt > 0 {
+				if err == nil {
+					err = w.fail(s, st, "", fmt.Errorf("message not sent after a reconnect"))
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// wsClosed reports whether ch is closed (a nil channel never is).
+func wsClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// expect waits for Count frames that match, within the step's timeout. Frames that do not match
+// are skipped and counted, or fail the step when Strict.
+func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+	ref := time.Now()
+	if s.sendRef {
+		ref = s.lastSend
+	}
+	s.sendRef = false
+	var recv, unmatched int
+	defer func() {
+		if recv > 0 {
+			w.add(metrics.WSMsgsReceived, st.Tags, float64(recv), 0, "")
+		}
+		if unmatched > 0 {
+			w.add(metrics.WSMsgsUnmatched, st.Tags, float64(unmatched), 0, "")
+		}
+	}()
+	failed := func(kind string, err error) error {
+		w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
+		return w.fail(s, st, kind, err)
+	}
+	m, err := newWSMatcher(st.Match, w.rt)
+	if err != nil {
+		return failed("template", err)
+	}
+	within := st.Within
+	if within <= 0 {
+		within = wsDefaultWithin
+	}
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	count, matched := max(st.Count, 1), 0
+	var last wsFrame
+	for matched < count {
+		if err := w.ensureConn(ctx, s, st); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
+			return err
+		}
+		f, ok, ended, _ := s.conn.pop()
+		if ok {
+			recv++
+			hit, malformed := m.match(&f)
+			if malformed {
+				w.add(metrics.WSErrors, st.Tags, 1, 0, "malformed_json")
+			}
+			if hit {
+				matched++
+				last = f
+				continue
+			}
+			unmatched++
+			if st.Strict {
+				return failed("unexpected_frame", fmt.Errorf("strict: frame %s does not match", wsShort(f.data)))
+			}
+			continue
+		}
+		if ended {
+			continue // ensureConn reports the drop and reconnects or fails
+		}
+		select {
+		case <-s.conn.notify:
+		case <-timer.C:
+			return failed("timeout", fmt.Errorf("%d of %d matching frames within %s (%d others skipped)", matched, count, within, unmatched))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := wsCapture(st.Captures, &last, w.rt); err != nil {
+		return failed("capture", err)
+	}
+	w.add(metrics.WSExpectDuration, st.Tags, wsMillis(max(0, last.at.Sub(ref))), 0, "")
+	w.add(metrics.WSExpectFailed, st.Tags, 0, 0, "")
+	if len(st.Captures) > 0 {
+		return w.renderRules(s)
+	}
+	return nil
+}
+
+// wsShort quotes the start of a frame for an error message.
+func wsShort(b []byte) string {
+	if len(b) > 64 {
+		return strconv.Quote(string(b[:64])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
+
+// receive reads every frame for Duration (or until a graceful stop), counting them, and checks
+// ExpectRate against the frames per second actually seen.
+func (w *wsVU) receive(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+	s.sendRef = false
+	start := time.Now()
+	n := 0
+	defer func() {
+		if n > 0 {
+			w.add(metrics.WSMsgsReceived, st.Tags, float64(n), 0, "")
+		}
+	}()
+	timer := time.NewTimer(max(st.Duration, 0))
+	defer timer.Stop()
+loop:
+	for {
+		if err := w.ensureConn(ctx, s, st); err != nil {
+			if ctx.Err() == nil && st.ExpectRate > 0 {
+				w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
+			}
+			return err
+		}
+		_, ok, ended, _ := s.conn.pop()
+		if ok {
+			n++
+			continue
+		}
+		if ended {
+			continue
+		}
+		select {
+		case <-s.conn.notify:
+		case <-timer.C:
+			break loop
+		case <-w.stop:
+			break loop
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if st.ExpectRate > 0 {
+		rate := float64(n) / max(time.Since(start).Seconds(), 1e-9)
+		if rate < st.ExpectRate {
+			w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
+			return nil // the stream was slow, but the protocol is intact: the block goes on
+		}
+		w.add(metrics.WSExpectFailed, st.Tags, 0, 0, "")
+	}
+	return nil
+}
+
+// ping sends a WebSocket ping and measures the round trip to the pong.
+func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+	if err := w.ensureConn(ctx, s, st); err != nil {
+		return err
+	}
+	timeout := st.Within
+	if timeout <= 0 {
+		timeout = wsDefaultWithin
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	err := s.conn.ws.Ping(pctx)
+	switch {
+	case err == nil:
+		w.add(metrics.WSPing, st.Tags, wsMillis(time.Since(start)), 0, "")
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case pctx.Err() != nil:
+		return w.fail(s, st, "timeout", fmt.Errorf("no pong within %s", timeout))
+	}
+	if err := w.lost(ctx, s, st, "read", err); err != nil {
+		return err
+	}
+	return w.fail(s, st, "", fmt.Errorf("connection lost during ping"))
+}
+
+// closeStep closes the connection with the step's code and checks the server's close code. A
+// connection the server already closed is checked as it is.
+func (w *wsVU) closeStep(s *wsSession, st *plan.WSStep) error {
+	c := s.conn
+	if c == nil {
+		return nil
+	}
+	code := st.CloseCode
+	if code == 0 {
+		code = int(websocket.StatusNormalClosure)
+	}
+	got := 0
+	if ended, rerr := c.hasEnded(); ended {
+		got = wsCloseCode(rerr)
+	} else {
+		got = c.close(websocket.StatusCode(code))
+	}
+	w.flushConn(s)
+	w.leftovers(s)
+	w.add(metrics.WSSessionDuration, s.block.Tags, wsMillis(time.Since(c.opened)), 0, "")
+	s.conn = nil
+	if st.ExpectCode == 0 {
+		return nil
+	}
+	if got != st.ExpectCode {
+		w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
+		kind := "closed_" + strconv.Itoa(got)
+		if got == 0 {
+			kind = "closed_none"
+		}
+		w.add(metrics.WSErrors, st.Tags, 1, got, kind)
+		return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind,
+			Err: fmt.Errorf("server closed with code %d, want %d", got, st.ExpectCode)}
+	}
+	w.add(metrics.WSExpectFailed, st.Tags, 0, 0, "")
+	return nil
+}

@@ -1,0 +1,212 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+	"go.uber.org/goleak"
+)
+
+// wsProtocolBlock exercises every counted path of the protocol server: a burst of data frames,
+// repeated sends, heartbeats answered by an on_message rule, a ping, and a clean close.
+func wsProtocolBlock(t testing.TB, url string, session plan.SessionMode) *plan.WebSocketStep {
+	st := wsBlock(url,
+		wsSendText("ask", `{"n":5}`),
+		wsExpectJSON(t, "data", `{type = "data"}`, 5, 5*time.Second),
+		wsExpectJSON(t, "done", `{type = "done"}`, 1, 5*time.Second),
+		&plan.WSStep{Kind: plan.WSSend, Name: "nudge", Send: &plan.Message{Text: plan.Literal(`{"n":0}`)}, Repeat: 3, Interval: time.Millisecond},
+		wsExpectJSON(t, "dones", `{type = "done"}`, 3, 5*time.Second),
+		wsSendText("hb", `{"hb":2}`),
+		wsExpectJSON(t, "hbdone", `{type = "done"}`, 1, 5*time.Second),
+		&plan.WSStep{Kind: plan.WSPing, Name: "ping", Within: 5 * time.Second},
+	)
+	st.Session = session
+	st.OnMessage = []*plan.AutoReply{{Name: "pong",
+		Match: &plan.FrameMatch{JSON: wsTmpl(t, `{type = "heartbeat"}`)},
+		Reply: &plan.Message{Text: plan.Literal(`{"type":"pong"}`)}}}
+	return st
+}
+
+// wsRunMany runs block iters times on each of vus concurrent VUs and returns every VU's samples.
+func wsRunMany(t *testing.T, sh *wsShared, st *plan.WebSocketStep, vus, iters int) []*wsCollector {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // safety net only
+	defer cancel()
+	cols := make([]*wsCollector, vus)
+	errs := make(chan error, vus*iters)
+	var wg sync.WaitGroup
+	for i := range cols {
+		vu, col := wsTestVU(sh)
+		vu.rt.VU = int64(i + 1)
+		cols[i] = col
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer vu.close()
+			for j := 0; j < iters; j++ {
+				vu.rt.Iter = int64(j)
+				if err := vu.run(ctx, st); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("run: %v", err)
+	}
+	return cols
+}
+
+func wsTotal(cols []*wsCollector, m metrics.Metric, label string) float64 {
+	var n float64
+	for _, c := range cols {
+		n += c.sum(m, label)
+	}
+	return n
+}
+
+func TestWSCountsMatchServer(t *testing.T) {
+	for _, mode := range []plan.SessionMode{plan.PerIteration, plan.Persistent} {
+		t.Run(string(mode), func(t *testing.T) {
+			srv := newWSTestServer(t, wsProtocol)
+			sh := newWSShared()
+			defer sh.close()
+			const vus, iters = 4, 5
+			cols := wsRunMany(t, sh, wsProtocolBlock(t, srv.url(), mode), vus, iters)
+			srv.close() // every handler has returned: the server's counts are final
+
+			wantSessions := int64(vus * iters)
+			if mode == plan.Persistent {
+				wantSessions = vus
+			}
+			if got := wsTotal(cols, metrics.WSSessions, ""); int64(got) != srv.accepted.Load() || srv.accepted.Load() != wantSessions {
+				t.Errorf("ws_sessions %v, server accepted %d, want %d", got, srv.accepted.Load(), wantSessions)
+			}
+			if got := wsTotal(cols, metrics.WSMsgsSent, ""); int64(got) != srv.framesIn.Load() {
+				t.Errorf("ws_msgs_sent %v, server received %d", got, srv.framesIn.Load())
+			}
+			if got := wsTotal(cols, metrics.WSMsgsReceived, ""); int64(got) != srv.framesOut.Load() {
+				t.Errorf("ws_msgs_received %v, server sent %d", got, srv.framesOut.Load())
+			}
+			// Per iteration: 1 + 3 + 1 sends and 2 pongs; 5 data + 1 + 3 + 2 heartbeats + 1 done.
+			if srv.framesIn.Load() != vus*iters*7 || srv.framesOut.Load() != vus*iters*12 || srv.pongs.Load() != vus*iters*2 {
+				t.Errorf("server: in %d, out %d, pongs %d", srv.framesIn.Load(), srv.framesOut.Load(), srv.pongs.Load())
+			}
+			if got := wsTotal(cols, metrics.WSMsgsUnmatched, ""); got != 0 {
+				t.Errorf("ws_msgs_unmatched %v, want 0", got)
+			}
+			var expects, pings, durations int
+			for _, c := range cols {
+				expects += c.count(metrics.WSExpectFailed)
+				pings += c.count(metrics.WSPing)
+				durations += c.count(metrics.WSSessionDuration)
+			}
+			if expects != vus*iters*4 || wsTotal(cols, metrics.WSExpectFailed, "") != 0 || pings != vus*iters || int64(durations) != wantSessions {
+				t.Errorf("expect samples %d (failed %v), pings %d, session durations %d", expects, wsTotal(cols, metrics.WSExpectFailed, ""), pings, durations)
+			}
+			if n := wsTotal(cols, metrics.WSErrors, ""); n != 0 {
+				t.Errorf("ws_errors %v, want 0", n)
+			}
+		})
+	}
+}
+
+// wsStepKind returns the kind of a *wsStepError.
+func wsStepKind(err error) string {
+	var se *wsStepError
+	if errors.As(err, &se) {
+		return se.Kind
+	}
+	return fmt.Sprintf("not a step error: %v", err)
+}
+
+func TestWSCaptureAndTemplates(t *testing.T) {
+	srv := newWSTestServer(t, wsProtocol)
+	sh := newWSShared()
+	defer sh.close()
+	exp := wsExpectJSON(t, "first", `{type = "echo"}`, 1, 5*time.Second)
+	exp.Captures = []*plan.Capture{{Name: "id", Kind: plan.CaptureJSON, Path: "v", Required: true}}
+	st := wsBlock(srv.url(),
+		wsSendText("hello", `{"echo":"abc123"}`),
+		exp,
+		&plan.WSStep{Kind: plan.WSSend, Name: "again", Repeat: 1, Send: &plan.Message{Text: wsTmpl(t, `"{\"echo\":\"got-${capture.id}-${vu.id}\"}"`)}},
+		wsExpectJSON(t, "second", `{type = "echo", v = "got-abc123-1"}`, 1, 5*time.Second),
+	)
+	vu, col := wsTestVU(sh)
+	if err := vu.run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if vu.rt.Captures["id"] != "abc123" || col.sum(metrics.WSExpectFailed, "") != 0 || col.count(metrics.WSExpectDuration) != 2 {
+		t.Errorf("captures %v, expect_failed %v", vu.rt.Captures, col.sum(metrics.WSExpectFailed, ""))
+	}
+}
+
+func TestWSStrictAndCloseCode(t *testing.T) {
+	srv := newWSTestServer(t, wsProtocol)
+	sh := newWSShared()
+	defer sh.close()
+	strict := wsExpectJSON(t, "strict", `{type = "done"}`, 1, 5*time.Second)
+	strict.Strict = true
+	vu, col := wsTestVU(sh)
+	err := vu.run(context.Background(), wsBlock(srv.url(), wsSendText("ask", `{"n":2}`), strict))
+	if wsStepKind(err) != "unexpected_frame" || col.sum(metrics.WSErrors, "unexpected_frame") != 1 || col.sum(metrics.WSMsgsUnmatched, "") != 1 {
+		t.Errorf("strict: %v, unmatched %v", err, col.sum(metrics.WSMsgsUnmatched, ""))
+	}
+
+	for _, want := range []int{4000, 4001} {
+		vu, col := wsTestVU(sh)
+		st := wsBlock(srv.url(), wsSendText("bye", `{"close":4000}`), &plan.WSStep{Kind: plan.WSClose, Name: "close", ExpectCode: want})
+		err := vu.run(context.Background(), st)
+		if want == 4000 && (err != nil || col.sum(metrics.WSExpectFailed, "") != 0) {
+			t.Errorf("close 4000: %v", err)
+		}
+		if want == 4001 && (wsStepKind(err) != "closed_4000" || col.sum(metrics.WSExpectFailed, "") != 1) {
+			t.Errorf("close expecting 4001: %v", err)
+		}
+	}
+}
+
+func TestWSReceiveRate(t *testing.T) {
+	srv := newWSTestServer(t, wsProtocol)
+	sh := newWSShared()
+	defer sh.close()
+	for _, rate := range []float64{1, 1e9} {
+		vu, col := wsTestVU(sh)
+		st := wsBlock(srv.url(), wsSendText("ask", `{"n":50}`),
+			&plan.WSStep{Kind: plan.WSReceive, Name: "watch", Duration: 500 * time.Millisecond, ExpectRate: rate})
+		if err := vu.run(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+		wantFailed := 0.0
+		if rate > 1 {
+			wantFailed = 1
+		}
+		if col.sum(metrics.WSExpectFailed, "") != wantFailed || col.count(metrics.WSExpectFailed) != 1 {
+			t.Errorf("rate %v: expect_failed %v", rate, col.sum(metrics.WSExpectFailed, ""))
+		}
+		if col.sum(metrics.WSMsgsReceived, "") != 51 {
+			t.Errorf("received %v, want 51", col.sum(metrics.WSMsgsReceived, ""))
+		}
+	}
+}
+
+func TestWSNoGoroutineLeft(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := newWSTestServer(t, wsProtocol)
+	sh := newWSShared()
+	cols := wsRunMany(t, sh, wsProtocolBlock(t, srv.url(), plan.PerIteration), 20, 15)
+	cols = append(cols, wsRunMany(t, sh, wsProtocolBlock(t, srv.url(), plan.Persistent), 50, 2)...)
+	sh.close()
+	srv.close()
+	if got := wsTotal(cols, metrics.WSSessions, ""); got != 350 || srv.accepted.Load() != 350 {
+		t.Errorf("sessions %v, server accepted %d, want 350", got, srv.accepted.Load())
+	}
+}
