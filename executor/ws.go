@@ -31,12 +31,12 @@ type wsSession struct {
 	block    *plan.WebSocketStep
 	ctx      context.Context // parent of every connection: cancelling it closes them at once
 	cancel   context.CancelFunc
-	conn     *wsConn     // nil when not connected
-	rules    *[]wsRule   // on_message rules rendered with the current captures; nil when none
-	lastSend time.Time   // when the last message was sent, for ws_expect_duration
-	sendRef  bool        // a send happened since the last expect or receive step
-	sendBuf  []byte      // reused for rendering text messages
-	dynamic  bool        // some on_message rule depends on the iteration
+	conn     *wsConn   // nil when not connected
+	rules    *[]wsRule // on_message rules rendered with the current captures; nil when none
+	lastSend time.Time // when the last message was sent, for ws_expect_duration
+	sendRef  bool      // a send happened since the last expect or receive step
+	sendBuf  []byte    // reused for rendering text messages
+	dynamic  bool      // some on_message rule depends on the iteration
 }
 
 // add emits one sample.
