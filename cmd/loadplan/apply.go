@@ -252,6 +252,14 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "loadplan apply:", err)
 		return exitRuntime
 	}
+	for _, o := range outs {
+		if f, ok := o.(interface{ Path() string }); ok && f.Path() != "" {
+			info("%s output: %s", o.Name(), f.Path())
+		}
+		if a, ok := o.(interface{ Addr() string }); ok && a.Addr() != "" {
+			info("%s output: http://%s/metrics", o.Name(), a.Addr())
+		}
+	}
 	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err = e.Preflight(pctx)
 	cancel()
@@ -266,7 +274,12 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	// Signals: the first stops gracefully, the second aborts in-flight work (the hard context)
 	// and, once the run is over, cuts the outputs' shutdown short.
 	hard, hardCancel := context.WithCancel(context.Background())
-	stopCtx, stopCancel := context.WithCancel(context.Background())
+	// Outputs get their linger (Prometheus) plus time to flush, unless a second signal comes.
+	var linger time.Duration
+	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
+		linger = max(linger, o.Linger)
+	}
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), linger+30*time.Second)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	var interrupted atomic.Bool

@@ -12,7 +12,9 @@ import (
 
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/csv"
+	"github.com/loadplan/loadplan/outputs/influxdb"
 	"github.com/loadplan/loadplan/outputs/jsonl"
+	"github.com/loadplan/loadplan/outputs/prometheus"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/outputs/threshold"
 	"github.com/loadplan/loadplan/plan"
@@ -156,9 +158,10 @@ func buildOutput(o *plan.Output, opts outputs.Options) (outputs.Output, error) {
 		return csv.New(o, opts)
 	case "json", "jsonl":
 		return jsonl.New(o, opts)
-	case "prometheus", "influxdb":
-		// TODO(APPLY): wire outputs/prometheus and outputs/influxdb when OUT commits them.
-		return nil, fmt.Errorf("output %s: not available in this build", o.Kind)
+	case "prometheus":
+		return prometheus.New(o, opts)
+	case "influxdb":
+		return influxdb.New(o, opts)
 	}
 	return nil, fmt.Errorf("unknown output kind %q", o.Kind)
 }
