@@ -148,6 +148,9 @@ func (e *Executor) compile() error {
 func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 	sc := &scenario{e: e, ps: ps, name: ps.Name, weight: max(ps.Weight, 1)}
 	sc.tags = &metrics.Tags{Scenario: ps.Name}
+	if ps.MetricTags != nil {
+		sc.tags = ps.MetricTags
+	}
 	for _, f := range ps.Feeders {
 		fs := e.feeders[f]
 		if fs == nil {
