@@ -344,3 +344,50 @@ func TestMergeSegments(t *testing.T) {
 		t.Errorf("merging a segment twice: exit %d, want 1", r.code)
 	}
 }
+
+func TestApplySaturated(t *testing.T) {
+	srv := newCounter(t, 50*time.Millisecond)
+	// One VU at 50 ms a request manages about 20 iterations/s of the 100/s planned: the rest are
+	// dropped, so the generator is saturated and the figures are not to be trusted.
+	file := writePlan(t, "/ok", `load {
+  model             = "arrival_rate"
+  rate              = 100
+  duration          = "2s"
+  pre_allocated_vus = 1
+  max_vus           = 1
+}`, "")
+	export := filepath.Join(t.TempDir(), "summary.json")
+	r := runCLI(t, "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
+	if r.code != exitSaturated {
+		t.Fatalf("exit %d, want 98\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	dropped := exportedCount(t, export, "dropped_iterations")
+	reqs := exportedCount(t, export, "http_reqs")
+	if reqs != float64(srv.hits.Load()) || dropped == 0 || reqs+dropped > 200 {
+		t.Errorf("http_reqs %v (server %d), dropped %v; want reqs == server and reqs+dropped <= 200 planned", reqs, srv.hits.Load(), dropped)
+	}
+	if !strings.Contains(r.stdout, "saturated") || !strings.Contains(r.stdout, "iterations dropped") {
+		t.Errorf("summary does not warn about saturation:\n%s", r.stdout)
+	}
+}
+
+func TestApplyDemo(t *testing.T) {
+	// The plan has no host of its own: --demo starts the demo backend in-process and sets var.host.
+	file := writePlan(t, "/api/stocks/AAPL", `load {
+  model      = "shared_iterations"
+  vus        = 2
+  iterations = 20
+}`, `threshold "http_reqs" {
+  condition = "count == 20"
+}
+threshold "http_req_failed" {
+  condition = "rate == 0"
+}`)
+	r := runCLI(t, "apply", "--demo", "--no-progress", file)
+	if r.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "demo backend serving on http://127.0.0.1:") {
+		t.Errorf("no demo address on stderr:\n%s", r.stderr)
+	}
+}

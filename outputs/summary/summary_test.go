@@ -75,6 +75,9 @@ func feed(emit func([]metrics.Sample), seed uint64, n int, f *fed) {
 		{Metric: metrics.WSMsgsReceived, Time: t0.UnixNano(), Value: 1, Tags: tWSAck},
 		{Metric: metrics.WSExpectDuration, Time: t0.UnixNano(), Value: 7, Tags: tWSAck},
 		{Metric: metrics.WSExpectFailed, Time: t0.UnixNano(), Value: 0, Tags: tWSAck},
+		{Metric: metrics.Errors, Time: t0.UnixNano(), Value: 1, Tags: tLogin, Label: "capture token missing"},
+		{Metric: metrics.Errors, Time: t0.UnixNano(), Value: 1, Tags: tLogin, Label: "capture token missing"},
+		{Metric: metrics.WSErrors, Time: t0.UnixNano(), Value: 1, Tags: tWS, Label: "closed", Status: 1011},
 	}
 	emit(append(batch, ws...))
 }
@@ -187,7 +190,8 @@ func TestTextSummary(t *testing.T) {
 		"scenario rest", "login", "quote", "total", "scenario stream", "osc.ack",
 		"✗ rest/login", "status == 200", "93.00%",
 		"✓ http_reqs{step=login}", "✗ http_req_duration", "avg=",
-		"! saturated: schedule lag", "! output influxdb dropped 12 points",
+		"! saturated: schedule lag",
+		"rest/login  capture token missing    2", "stream/osc  websocket closed (1011)  1", "! output influxdb dropped 12 points",
 		"http_reqs", "  " + strconv.Itoa(f.reqs) + "  ",
 	} {
 		if !strings.Contains(out, want) {
