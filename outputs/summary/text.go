@@ -292,7 +292,7 @@ func (r *Report) writeNotes(b *strings.Builder) {
 func (r *Report) writeErrors(b *strings.Builder) {
 	type errRow struct {
 		where, kind string
-		n          float64
+		n           float64
 	}
 	idx := map[[2]string]int{}
 	var rows []errRow
