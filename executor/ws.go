@@ -37,6 +37,7 @@ type wsSession struct {
 	sendRef  bool      // a send happened since the last expect or receive step
 	sendBuf  []byte    // reused for rendering text messages
 	dynamic  bool      // some on_message rule depends on the iteration
+	streak   int       // reconnects since a frame last arrived (bounded by max_attempts)
 }
 
 // add emits one sample.
@@ -155,13 +156,13 @@ func (w *wsVU) renderRules(s *wsSession) error {
 	return nil
 }
 
-// ensureConn makes sure s has a live connection. A connection found dead (dropped while the
+// ensureConn makes sure s has a live connection. A connection found dead and drained (dropped while the
 // session was idle, or during a step: tags says which) is reported and replaced — by a reconnect
 // when the block has a reconnect policy, otherwise by a fresh connection for a session that is
 // starting (tags nil) or an error for a step in progress.
 func (w *wsVU) ensureConn(ctx context.Context, s *wsSession, step *plan.WSStep) error {
 	if s.conn != nil {
-		ended, rerr := s.conn.hasEnded()
+		ended, rerr := s.conn.drained()
 		if !ended {
 			return nil
 		}
@@ -225,6 +226,10 @@ func wsErrorKind(err error) string {
 // reconnect re-establishes s's connection with the block's backoff policy. Each attempt is a
 // dial (ws_connecting, ws_sessions or ws_errors); success counts ws_reconnects and
 // ws_reconnect_duration (from the start of reconnecting, backoff included).
+//
+// Attempts and backoff run on across connections that die before delivering a single frame
+// (a server that accepts and closes at once), so max_attempts bounds a reconnect loop; the
+// streak resets when a frame arrives.
 func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 	p := s.block.Reconnect
 	delay, maxDelay := p.Initial, p.Max
@@ -238,12 +243,18 @@ func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 	if attempts <= 0 {
 		attempts = 10
 	}
+	if p.Backoff != "constant" {
+		for i := 0; i < s.streak && delay < maxDelay; i++ {
+			delay *= 2
+		}
+	}
 	start := time.Now()
-	var last error
-	for i := 0; i < attempts; i++ {
+	var last error = fmt.Errorf("every new connection was lost before it delivered a frame")
+	for s.streak < attempts {
 		if err := wsWait(ctx, nil, min(delay, maxDelay)); err != nil {
 			return err
 		}
+		s.streak++
 		c, err := w.dial(ctx, s)
 		if err == nil {
 			s.conn = c
@@ -259,6 +270,7 @@ func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 			delay = min(delay*2, maxDelay)
 		}
 	}
+	s.streak = 0 // the next drop starts a fresh series
 	return &wsStepError{Block: s.block.Name, Kind: "reconnect", Err: fmt.Errorf("reconnect failed after %d attempts: %w", attempts, last)}
 }
 

@@ -159,6 +159,14 @@ func (c *wsConn) hasEnded() (bool, error) {
 	return c.ended, c.rerr
 }
 
+// drained reports whether the reader has ended and every frame it read has been popped: only
+// then is the connection of no more use to the steps.
+func (c *wsConn) drained() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended && c.head == len(c.q), c.rerr
+}
+
 // close closes the connection with a close handshake (bounded by the library's 5 s waits, and
 // at once if the connection's context is cancelled), waits for the reader and returns the close
 // code the server answered with (0 when it sent none).

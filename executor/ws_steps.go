@@ -174,6 +174,7 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSStep) error 
 		f, ok, ended, _ := s.conn.pop()
 		if ok {
 			recv++
+			s.streak = 0
 			hit, malformed := m.match(&f)
 			if malformed {
 				w.add(metrics.WSErrors, st.Tags, 1, 0, "malformed_json")
@@ -243,6 +244,7 @@ loop:
 		_, ok, ended, _ := s.conn.pop()
 		if ok {
 			n++
+			s.streak = 0
 			continue
 		}
 		if ended {
