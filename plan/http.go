@@ -48,7 +48,7 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 			}
 		}
 	}
-	st.URL = l.stepURL(content, st.Target, sc, b, false)
+	st.URL = l.stepURL(c, content, st.Target, sc, b, false)
 	if a := content.Attributes["query"]; a != nil {
 		st.Query = l.kvs(a, sc)
 	}
@@ -123,7 +123,7 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 }
 
 // stepURL compiles a step's url or path. ws converts http(s) schemes to ws(s).
-func (l *loader) stepURL(content *hcl.BodyContent, t *Target, sc *scope, b *hcl.Block, ws bool) *Template {
+func (l *loader) stepURL(c *stepCtx, content *hcl.BodyContent, t *Target, sc *scope, b *hcl.Block, ws bool) *Template {
 	ua, pa := content.Attributes["url"], content.Attributes["path"]
 	switch {
 	case ua != nil && pa != nil:
@@ -150,6 +150,9 @@ func (l *loader) stepURL(content *hcl.BodyContent, t *Target, sc *scope, b *hcl.
 		return t
 	}
 	if t == nil {
+		if c.noTarget {
+			return nil
+		}
 		l.errorAt(pa.NameRange, "No target for path",
 			"path is joined to a target's base_url, but this scenario has no target. Add target = target.NAME to the scenario, or use an absolute url.")
 		return nil

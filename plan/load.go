@@ -52,6 +52,7 @@ type loader struct {
 	// sensitiveTargets are targets whose base_url came from a secret (env()): never shown.
 	sensitiveTargets map[string]bool
 	badFeeders       map[string]bool // feeders whose file failed to load (already reported)
+	badNames         map[string]bool // "var.x" / "local.x" without a value (already reported)
 	interned         map[metrics.Tags]*metrics.Tags
 	funcs            map[string]map[string]function.Function // by base dir
 }
@@ -117,6 +118,7 @@ func newLoader(opts Options) *loader {
 		feeders:          map[string]*Feeder{},
 		sensitiveTargets: map[string]bool{},
 		badFeeders:       map[string]bool{},
+		badNames:         map[string]bool{},
 		interned:         map[metrics.Tags]*metrics.Tags{},
 		funcs:            map[string]map[string]function.Function{},
 	}

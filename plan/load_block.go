@@ -203,10 +203,11 @@ func (l *loader) shorthand(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		return false
 	}
 	if la == nil || da == nil {
-		missing := "duration"
-		rng := la.NameRange
+		missing, rng := "duration", hcl.Range{}
 		if la == nil {
 			missing, rng = level, da.NameRange
+		} else {
+			rng = la.NameRange
 		}
 		l.errorAt(rng, "Incomplete constant load", "A constant load needs both %s and duration; add %s.", level, missing)
 		return false

@@ -78,6 +78,7 @@ func (l *loader) loadLocals() {
 		state[name] = done
 		if !ok {
 			l.locals[name] = cty.DynamicVal
+			l.badNames["local."+name] = true
 			return false
 		}
 		l.evalLocal(name, e)
@@ -92,6 +93,7 @@ func (l *loader) evalLocal(name string, e *localEntry) {
 	sc := &scope{src: e.src, what: "a local value (locals are computed once, before the test starts)"}
 	if !l.checkRefs(e.attr.Expr, sc) {
 		l.locals[name] = cty.DynamicVal
+		l.badNames["local."+name] = true
 		return
 	}
 	ctx := &hcl.EvalContext{
@@ -102,6 +104,7 @@ func (l *loader) evalLocal(name string, e *localEntry) {
 	l.add(diags)
 	if diags.HasErrors() {
 		v = cty.DynamicVal
+		l.badNames["local."+name] = true
 	}
 	l.locals[name] = v
 }

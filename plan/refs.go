@@ -31,6 +31,12 @@ func (l *loader) checkRefs(expr hcl.Expression, sc *scope) bool {
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
 		name, hasName := traversalAttr(tr, 1)
+		if root == "var" || root == "local" {
+			if l.badNames[root+"."+name] {
+				ok = false // it has no value; that is reported where it is declared
+				continue
+			}
+		}
 		switch root {
 		case "var":
 			if !hasName {

@@ -27,6 +27,9 @@ type stepCtx struct {
 	all     map[string]bool // every capture the scenario defines anywhere
 	used    map[string]bool // feeders the scenario's expressions read
 	names   *names          // step names
+	// noTarget is set when the scenario's target reference failed (already reported), so that
+	// steps do not also report that they have no target.
+	noTarget bool
 }
 
 // scope returns the scope of an expression inside a step.
@@ -47,8 +50,10 @@ func (l *loader) loadScenarios() {
 		content, diags := b.Body.Content(scenarioSchema)
 		l.add(diags)
 		sc := &scope{src: fb.src, what: "a scenario's settings"}
+		badTarget := false
 		if a := content.Attributes["target"]; a != nil {
 			s.Target = l.resolveTarget(a)
+			badTarget = s.Target == nil
 		} else if len(l.plan.Targets) == 1 {
 			s.Target = l.plan.Targets[0]
 		}
@@ -64,7 +69,7 @@ func (l *loader) loadScenarios() {
 			s.Tags, _ = l.strMap(a, sc)
 		}
 		c := &stepCtx{scen: s, src: fb.src, defined: map[string]bool{}, all: map[string]bool{},
-			used: map[string]bool{}, names: newNames("step")}
+			used: map[string]bool{}, names: newNames("step"), noTarget: badTarget}
 		for _, n := range captureNames(b.Body) {
 			c.all[n] = true
 		}
@@ -133,7 +138,11 @@ func captureNames(body hcl.Body) []string {
 // stepTarget returns the target of a step: its own `target` attribute, else the scenario's.
 func (l *loader) stepTarget(c *stepCtx, content *hcl.BodyContent) *Target {
 	if a := content.Attributes["target"]; a != nil {
-		return l.resolveTarget(a)
+		t := l.resolveTarget(a)
+		if t == nil {
+			c.noTarget = true
+		}
+		return t
 	}
 	return c.scen.Target
 }

@@ -106,6 +106,7 @@ func (l *loader) loadVariables() {
 				"Variable %q has no default and no value was given. Set it with -var %s=VALUE, a -var-file, or the environment variable %s%s; or add default = ... to the block.",
 				d.v.Name, d.v.Name, EnvVarPrefix, d.v.Name)
 			l.vars[d.v.Name] = cty.UnknownVal(d.ty)
+			l.badNames["var."+d.v.Name] = true
 			continue
 		}
 		l.vars[d.v.Name] = d.value

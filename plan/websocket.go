@@ -55,7 +55,7 @@ func (l *loader) wsBlock(c *stepCtx, b *hcl.Block) *WebSocketStep {
 	ws.Target = l.stepTarget(c, content)
 	sc := c.scope("a websocket block")
 	cs := &scope{src: c.src, what: "this setting of a websocket block"}
-	ws.URL = l.stepURL(content, ws.Target, sc, b, true)
+	ws.URL = l.stepURL(c, content, ws.Target, sc, b, true)
 	ws.URLTag = ws.URL.Display()
 	if a := content.Attributes["name"]; a != nil {
 		if s, ok := l.str(a, cs); ok {

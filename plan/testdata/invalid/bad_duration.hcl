@@ -1,0 +1,14 @@
+# "10x" is not a duration.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+load {
+  stage {
+    duration = "10x"
+    target   = 5
+  }
+}

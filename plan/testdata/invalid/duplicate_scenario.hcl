@@ -1,0 +1,11 @@
+# Two scenarios with the same name.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+scenario "rest" {
+  http "stocks" { path = "/api/stocks" }
+}

@@ -1,0 +1,10 @@
+# The same series twice: put both conditions in one block.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+threshold "http_req_duration" { condition = "p(95) < 300ms" }
+threshold "http_req_duration" { condition = "p(99) < 1s" }

@@ -1,0 +1,9 @@
+# A percentile is written p(95).
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+threshold "http_req_duration" { condition = "p95 < 300ms" }

@@ -1,0 +1,14 @@
+# A stage cannot ramp to a negative number of users.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+load {
+  stage {
+    duration = "10s"
+    target   = -5
+  }
+}

@@ -1,0 +1,4 @@
+# A path needs a target to join it to.
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}

@@ -1,0 +1,9 @@
+# The selector names a step that does not exist.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+threshold "http_req_duration{step=helth}" { condition = "p(95) < 300ms" }

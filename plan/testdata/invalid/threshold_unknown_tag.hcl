@@ -1,0 +1,9 @@
+# A misspelt tag name in a selector.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+threshold "http_req_duration{scenaro=rest}" { condition = "p(95) < 300ms" }

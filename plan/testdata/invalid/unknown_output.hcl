@@ -1,0 +1,9 @@
+# A misspelt output kind.
+target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+scenario "rest" {
+  http "health" { path = "/api/health" }
+}
+output "promethus" {}
