@@ -179,6 +179,7 @@ func (c *Output) writer() {
 	)
 	for {
 		batch, closed := c.q.take(spare)
+		spare = batch // the queue no longer refers to batch's storage; spare's is the queue's now
 		if len(batch) > 0 {
 			for i := range batch {
 				buf = enc.appendRow(buf[:0], &batch[i])
@@ -189,7 +190,6 @@ func (c *Output) writer() {
 			if c.stats != nil {
 				c.stats.add(batch)
 			}
-			spare = batch
 			continue
 		}
 		if closed {

@@ -271,3 +271,25 @@ func TestEverySampleWrittenOnStop(t *testing.T) {
 		t.Fatalf("%d http_reqs rows, want %d", n, batches*64)
 	}
 }
+
+// TestQueueNeverAliases replays the sequence take (data), take (empty), put, take, put: the
+// batch being written must not share storage with what later puts append to.
+func TestQueueNeverAliases(t *testing.T) {
+	q := queue{wake: make(chan struct{}, 1)}
+	one := []metrics.Sample{{Value: 1}}
+	var spare []metrics.Sample
+	step := func() []metrics.Sample {
+		b, _ := q.take(spare)
+		spare = b
+		return b
+	}
+	q.put(one)
+	step()
+	step() // empty
+	q.put([]metrics.Sample{{Value: 2}})
+	b := step()
+	q.put([]metrics.Sample{{Value: 3}})
+	if len(b) != 1 || b[0].Value != 2 {
+		t.Fatalf("batch in hand changed to %v", b)
+	}
+}

@@ -142,6 +142,7 @@ func (j *Output) writer() {
 		batch, closed := j.buf, j.closed
 		j.buf = spare[:0]
 		j.mu.Unlock()
+		spare = batch // the queue no longer refers to batch's storage; spare's is the queue's now
 		if len(batch) == 0 {
 			if closed {
 				break
@@ -155,7 +156,6 @@ func (j *Output) writer() {
 				j.err = fmt.Errorf("json: write %s: %w", j.path, err)
 			}
 		}
-		spare = batch
 	}
 	errs := []error{j.err}
 	if err := j.w.Flush(); err != nil {

@@ -1,0 +1,236 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/demo"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/csv"
+	"github.com/loadplan/loadplan/outputs/influxdb"
+	"github.com/loadplan/loadplan/outputs/jsonl"
+	"github.com/loadplan/loadplan/outputs/prometheus"
+	"github.com/loadplan/loadplan/outputs/summary"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// testPlan exercises what the dashboards show: REST steps (one failing now and then), a
+// WebSocket protocol, checks. It runs against the demo backend for a few seconds.
+const testPlan = `
+variable "host" {
+  type = string
+}
+
+target "api" {
+  base_url = var.host
+}
+
+scenario "rest" {
+  target     = target.api
+  weight     = 3
+  think_time = "40ms"
+
+  http "stocks" {
+    path = "/api/stocks"
+    check {
+      status = 200
+    }
+  }
+  http "quote" {
+    path = "/api/stocks/AAPL"
+    check {
+      status        = 200
+      body_contains = "price"
+    }
+  }
+  http "flaky" {
+    path  = "/api/flaky"
+    query = { fail = "0.2" }
+    check {
+      status = 200
+    }
+  }
+}
+
+scenario "stream" {
+  target     = target.api
+  weight     = 1
+  think_time = "100ms"
+
+  websocket "osc" {
+    path = "/api/oscilloscope/ws"
+    send "start" {
+      json = { command = "start", frequency = 50 }
+    }
+    expect "data" {
+      json   = { type = "data" }
+      count  = 3
+      within = "2s"
+    }
+    send "stop" {
+      json = { command = "stop" }
+    }
+    expect "stopped" {
+      json   = { type = "stopped" }
+      within = "2s"
+    }
+  }
+}
+
+load {
+  vus      = 4
+  duration = "%s"
+}
+`
+
+// run is the outcome of one load run through every output.
+type run struct {
+	testID     string
+	start, end time.Time
+	series     []*metrics.Series // the summary's store
+	csvPath    string
+	csvPrefix  string
+	jsonPath   string
+	server     demo.Counts
+	influx     *influxdb.Output
+	result     executor.Result
+}
+
+// count returns the summary's total for metric m (the sum of values: a count for counters).
+func (r *run) count(m metrics.Metric) float64 { return metrics.Combine(r.series, m, nil).Sum }
+
+// runOptions says which outputs a run gets and against what.
+type runOptions struct {
+	testID   string
+	duration string
+	dir      string
+	influx   string // InfluxDB URL, "" for none
+	prom     bool
+	pushgw   string
+	during   func(elapsed time.Duration) // called every 100 ms while the run goes on
+	logf     func(string, ...any)
+}
+
+// loadRun runs testPlan through the real executor against the demo backend with the outputs
+// of o, and returns what the summary and the server saw.
+func loadRun(o runOptions) (*run, error) {
+	srv, err := demo.Listen("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	p, diags := plan.LoadSource("integration.hcl", fmt.Appendf(nil, testPlan, o.duration), plan.Options{Vars: map[string]string{"host": srv.URL()}})
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("plan: %s", diags.Error())
+	}
+	opts := outputs.Options{PlanName: "integration", Logf: o.logf}
+	sum := summary.New()
+	c, err := csv.New(&plan.Output{Kind: "csv", Path: o.dir + "/run.csv", Aggregated: true}, opts)
+	if err != nil {
+		return nil, err
+	}
+	j, err := jsonl.New(&plan.Output{Kind: "json", Path: o.dir + "/run.jsonl"}, opts)
+	if err != nil {
+		return nil, err
+	}
+	outs := []outputs.Output{sum, c, j}
+	if o.prom {
+		pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: env.promTarget, Linger: 2500 * time.Millisecond,
+			PushGateway: o.pushgw, TestID: o.testID}, opts)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, pr)
+	}
+	r := &run{testID: o.testID}
+	if o.influx != "" {
+		in, err := influxdb.New(&plan.Output{Kind: "influxdb", URL: o.influx, Bucket: influxDB, Required: true, TestID: o.testID}, opts)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, in)
+		r.influx = in
+	}
+	mgr := outputs.NewManager(outs...)
+	ctx := context.Background()
+	if err := mgr.Start(ctx); err != nil {
+		return nil, err
+	}
+	e, err := executor.New(executor.Config{Plan: p, Sink: mgr, Logf: o.logf})
+	if err != nil {
+		mgr.Stop(ctx)
+		return nil, err
+	}
+	if err := e.Preflight(ctx); err != nil {
+		mgr.Stop(ctx)
+		return nil, err
+	}
+	r.start = time.Now()
+	var wg sync.WaitGroup
+	finished := make(chan struct{})
+	if o.during != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-finished:
+					return
+				case <-tick.C:
+					o.during(time.Since(r.start))
+				}
+			}
+		}()
+	}
+	r.result = e.Run(ctx)
+	close(finished)
+	wg.Wait()
+	r.end = time.Now()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := mgr.Stop(sctx); err != nil {
+		return nil, err
+	}
+	if r.result.Err != nil {
+		return nil, r.result.Err
+	}
+	r.series = sum.Store().Snapshot()
+	r.server = srv.Counts()
+	r.csvPath, r.csvPrefix, r.jsonPath = c.Path(), c.StatsPrefix(), j.Path()
+	return r, nil
+}
+
+// shared is the one full run that the count and dashboard tests read.
+var shared struct {
+	once sync.Once
+	dir  string
+	r    *run
+	err  error
+}
+
+func sharedRun(t *testing.T) *run {
+	t.Helper()
+	need(t, env.prom, env.influx, env.pushgw)
+	shared.once.Do(func() {
+		shared.dir, shared.err = tempDir()
+		if shared.err != nil {
+			return
+		}
+		shared.r, shared.err = loadRun(runOptions{
+			testID: fmt.Sprintf("it-%d", time.Now().UnixNano()), duration: "6s", dir: shared.dir,
+			influx: env.influx.url(), prom: true, pushgw: env.pushgw.url(), logf: log.Printf,
+		})
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.r
+}
