@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// span is what the target saw and spent around one run.
+type span struct {
+	before, after serverCounts
+	srvCPU        time.Duration
+	load          float64 // 1-minute load average when the run started
+	peakWS        int64   // most WebSocket sessions open at once, polled every second
+}
+
+// around runs fn and records the server's counts and CPU around it; it polls the server every
+// second meanwhile for the peak of open WebSocket sessions.
+func (h *harness) around(fn func() error) (span, error) {
+	var s span
+	s.load = loadAvg()
+	var err error
+	if s.before, err = h.srv.resetPeak(); err != nil {
+		return s, fmt.Errorf("bench server stats: %w", err)
+	}
+	cpu0 := procCPU(h.srv.pid())
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if c, err := h.srv.stats(); err == nil && c.WSActive > s.peakWS {
+					s.peakWS = c.WSActive
+				}
+			}
+		}
+	}()
+	ferr := fn()
+	close(stop)
+	<-done
+	s.srvCPU = procCPU(h.srv.pid()) - cpu0
+	if s.after, err = h.srv.stats(); err != nil && ferr == nil {
+		ferr = fmt.Errorf("bench server stats: %w", err)
+	}
+	time.Sleep(h.cfg.pause)
+	return s, ferr
+}
+
+// scrape GETs a Prometheus /metrics endpoint every period until stop, as a Prometheus server would.
+func scrape(url string, period time.Duration) func(stop <-chan struct{}) {
+	return func(stop <-chan struct{}) {
+		hc := &http.Client{Timeout: 5 * time.Second}
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if resp, err := hc.Get(url); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}
+	}
+}
+
+// outputsFlags returns the --out values of the "outputs on" cases and the URL to scrape: CSV and
+// Prometheus, plus InfluxDB when withInflux and influxd runs.
+func (h *harness) outputsFlags(name string, withInflux bool) ([]string, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	outs := []string{"csv=" + filepath.Join(h.work, name+".csv"), "prometheus=" + addr}
+	if withInflux && h.influx != nil {
+		outs = append(outs, h.influx.out())
+	}
+	return outs, "http://" + addr + "/metrics", nil
+}
+
+// cleanOutputs removes the files an outputs case wrote (they can be hundreds of MB).
+func (h *harness) cleanOutputs(name string) {
+	files, _ := filepath.Glob(filepath.Join(h.work, name+"*"))
+	for _, f := range files {
+		os.RemoveAll(f)
+	}
+}
+
+// throughput: 50 connections, no think time, every tool in turn, the order rotated each round.
+func (h *harness) throughput(ctx context.Context) {
+	d := h.cfg.tput
+	tools := []string{"wrk", "hey", "loadplan", "loadplan+outputs"}
+	for round := 0; round < h.cfg.rounds; round++ {
+		got := map[string]map[string]float64{}
+		for i := range tools {
+			tool := tools[(i+round)%len(tools)]
+			if strings.HasPrefix(tool, "loadplan") && !h.lpOK {
+				continue
+			}
+			logf("throughput round %d/%d: %s", round+1, h.cfg.rounds, tool)
+			var tr toolRun
+			sp, err := h.around(func() error {
+				var err error
+				switch tool {
+				case "wrk":
+					tr, err = h.runWrk(ctx, 50, d)
+				case "hey":
+					tr, err = h.runHey(ctx, 50, d)
+				default:
+					tr, err = h.tputLoadplan(ctx, tool == "loadplan+outputs", d)
+				}
+				return err
+			})
+			if err != nil {
+				h.res.fail("throughput %s, round %d: %v", tool, round+1, err)
+				continue
+			}
+			cpu := tr.Proc.CPU().Seconds()
+			vals := map[string]float64{
+				"rps": tr.RPS, "requests": tr.Requests, "cpu_s": cpu, "req_per_cpu_s": tr.Requests / cpu,
+				"p50_ms": tr.P50, "p99_ms": tr.P99, "errors": tr.Errors,
+				"server_requests": float64(sp.after.Requests - sp.before.Requests),
+				"server_cpu_s":    sp.srvCPU.Seconds(), "load1": sp.load,
+				"rss_mb": float64(tr.Proc.MaxRSS) / (1 << 20), "conns_peak": float64(sp.after.ConnsPeak),
+			}
+			h.res.add("tput/"+tool, vals)
+			got[tool] = vals
+		}
+		ratio := map[string]float64{}
+		if lp, w := got["loadplan"], got["wrk"]; lp != nil && w != nil {
+			ratio["rps_vs_wrk"] = lp["rps"] / w["rps"]
+			ratio["cpu_eff_vs_wrk"] = lp["req_per_cpu_s"] / w["req_per_cpu_s"]
+		}
+		if lp, hy := got["loadplan"], got["hey"]; lp != nil && hy != nil {
+			ratio["rps_vs_hey"] = lp["rps"] / hy["rps"]
+			ratio["cpu_eff_vs_hey"] = lp["req_per_cpu_s"] / hy["req_per_cpu_s"]
+		}
+		if lp, lo := got["loadplan"], got["loadplan+outputs"]; lp != nil && lo != nil {
+			ratio["outputs_vs_none"] = lo["rps"] / lp["rps"]
+		}
+		if len(ratio) > 0 {
+			h.res.add("tput/ratio", ratio)
+		}
+	}
+}
+
+// tputLoadplan runs bench/plans/throughput.hcl with 50 VUs, optionally with every output on.
+func (h *harness) tputLoadplan(ctx context.Context, outputs bool, d time.Duration) (toolRun, error) {
+	o := lpOpts{plan: "throughput.hcl", timeout: d + 60*time.Second,
+		vars: map[string]string{"vus": "50", "duration": d.String()}}
+	if outputs {
+		outs, metricsURL, err := h.outputsFlags("tput", true)
+		if err != nil {
+			return toolRun{}, err
+		}
+		defer h.cleanOutputs("tput")
+		o.outs, o.during = outs, scrape(metricsURL, h.cfg.scrape)
+	}
+	r, err := h.runLoadplan(ctx, o)
+	if err != nil {
+		return toolRun{}, err
+	}
+	e := r.Export
+	return toolRun{
+		Requests: e.num("http_reqs", "count"), RPS: e.num("http_reqs", "rate"),
+		P50: e.num("http_req_duration", "med"), P99: e.num("http_req_duration", "p(99)"),
+		Errors: e.num("http_req_failed", "passes"), Proc: r.Proc,
+	}, nil
+}
+
+// memory: N VUs, each one request a second on its own connection; peak RSS per VU.
+func (h *harness) memory(ctx context.Context) {
+	if !h.lpOK {
+		return
+	}
+	type mcase struct {
+		vus     int
+		outputs bool
+	}
+	var cases []mcase
+	for _, n := range h.cfg.memVUs {
+		cases = append(cases, mcase{n, false}, mcase{n, true})
+	}
+	for round := 0; round < h.cfg.rounds; round++ {
+		for i := range cases {
+			c := cases[(i+round)%len(cases)]
+			key := fmt.Sprintf("mem/%d", c.vus)
+			if c.outputs {
+				key += "+outputs"
+			}
+			logf("memory round %d/%d: %s", round+1, h.cfg.rounds, key)
+			o := lpOpts{plan: "vus.hcl", timeout: h.cfg.memRamp + h.cfg.memHold + 90*time.Second,
+				vars: map[string]string{"vus": strconv.Itoa(c.vus), "ramp": h.cfg.memRamp.String(), "hold": h.cfg.memHold.String()}}
+			if c.outputs {
+				outs, metricsURL, err := h.outputsFlags("mem", false)
+				if err != nil {
+					h.res.fail("%s: %v", key, err)
+					continue
+				}
+				o.outs, o.during = outs, scrape(metricsURL, h.cfg.scrape)
+			}
+			var r lpRun
+			sp, err := h.around(func() error { var err error; r, err = h.runLoadplan(ctx, o); return err })
+			h.cleanOutputs("mem")
+			if err != nil {
+				h.res.fail("%s, round %d: %v", key, round+1, err)
+				continue
+			}
+			e, p := r.Export, r.Proc
+			h.res.add(key, map[string]float64{
+				"vus": float64(c.vus), "peak_rss_mb": float64(p.MaxRSS) / (1 << 20),
+				"kb_per_vu": float64(p.MaxRSS) / 1024 / float64(c.vus), "cpu_s": p.CPU().Seconds(),
+				"requests": e.num("http_reqs", "count"), "failed": e.num("http_req_failed", "passes"),
+				"server_requests": float64(sp.after.Requests - sp.before.Requests),
+				"conns_peak":      float64(sp.after.ConnsPeak), "vus_max": e.num("vus_max", "max"),
+				"p99_ms": e.num("http_req_duration", "p(99)"), "load1": sp.load,
+			})
+		}
+	}
+}
+
+// websocket: persistent sessions, each receiving a frame a second from the server.
+func (h *harness) websocket(ctx context.Context) {
+	if !h.lpOK {
+		return
+	}
+	n := h.cfg.wsSessions
+	key := fmt.Sprintf("ws/%d", n)
+	for round := 0; round < h.cfg.rounds; round++ {
+		logf("websocket round %d/%d: %d sessions", round+1, h.cfg.rounds, n)
+		o := lpOpts{plan: "websocket.hcl", timeout: h.cfg.wsRamp + h.cfg.wsHold + 120*time.Second,
+			vars: map[string]string{"vus": strconv.Itoa(n), "ramp": h.cfg.wsRamp.String(), "hold": h.cfg.wsHold.String()}}
+		var r lpRun
+		sp, err := h.around(func() error { var err error; r, err = h.runLoadplan(ctx, o); return err })
+		if err != nil {
+			h.res.fail("%s, round %d: %v", key, round+1, err)
+			continue
+		}
+		e, p := r.Export, r.Proc
+		secs := e.seconds()
+		sent := float64(sp.after.FramesSent - sp.before.FramesSent)
+		recv := e.num("ws_msgs_received", "count")
+		h.res.add(key, map[string]float64{
+			"sessions": float64(n), "peak_open": float64(sp.peakWS),
+			"opened_server": float64(sp.after.WSSessions - sp.before.WSSessions), "opened_loadplan": e.num("ws_sessions", "count"),
+			"peak_rss_mb": float64(p.MaxRSS) / (1 << 20), "kb_per_session": float64(p.MaxRSS) / 1024 / float64(n),
+			"cpu_s": p.CPU().Seconds(), "cpu_pct": 100 * p.CPU().Seconds() / p.Wall.Seconds(),
+			"frames_sent": sent, "frames_received": recv, "sent_per_s": sent / secs, "received_per_s": recv / secs,
+			"received_vs_sent": recv / sent, "ws_errors": e.num("ws_errors", "count"), "load1": sp.load,
+		})
+	}
+}
+
+// openModel: fixed arrival rates; achieved versus planned iterations and dropped iterations.
+func (h *harness) openModel(ctx context.Context) {
+	if !h.lpOK {
+		return
+	}
+	d := h.cfg.open
+	rates := h.cfg.rates
+	for round := 0; round < h.cfg.rounds; round++ {
+		for i := range rates {
+			rate := rates[(i+round)%len(rates)]
+			key := fmt.Sprintf("open/%d", rate)
+			logf("open model round %d/%d: %d it/s", round+1, h.cfg.rounds, rate)
+			o := lpOpts{plan: "arrival.hcl", timeout: d + 60*time.Second, vars: map[string]string{
+				"rate": strconv.Itoa(rate), "duration": d.String(),
+				"vus": strconv.Itoa(max(50, rate/50)), "max_vus": strconv.Itoa(max(500, rate/5))}}
+			var r lpRun
+			sp, err := h.around(func() error { var err error; r, err = h.runLoadplan(ctx, o); return err })
+			if err != nil {
+				h.res.fail("%s, round %d: %v", key, round+1, err)
+				continue
+			}
+			e, p := r.Export, r.Proc
+			planned := float64(rate) * d.Seconds()
+			it := e.num("iterations", "count")
+			h.res.add(key, map[string]float64{
+				"planned": planned, "iterations": it, "achieved_pct": 100 * it / planned,
+				"achieved_rate": it / d.Seconds(), "dropped": e.num("dropped_iterations", "count"),
+				"http_reqs": e.num("http_reqs", "count"), "server_requests": float64(sp.after.Requests - sp.before.Requests),
+				"lag_p99_ms": e.num("schedule_lag", "p(99)"), "p99_ms": e.num("http_req_duration", "p(99)"),
+				"vus_max": e.num("vus_max", "max"), "cpu_s": p.CPU().Seconds(), "server_cpu_s": sp.srvCPU.Seconds(),
+				"failed": e.num("http_req_failed", "passes"), "saturated_exit": b2f(p.Exit == 98), "load1": sp.load,
+			})
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// soak: one long fixed-rate run; RSS after warm-up versus at the end.
+func (h *harness) soak(ctx context.Context) {
+	if !h.lpOK {
+		return
+	}
+	d, rate := h.cfg.soak, h.cfg.soakRate
+	logf("soak: %d it/s for %s", rate, d)
+	o := lpOpts{plan: "arrival.hcl", timeout: d + 60*time.Second, sample: time.Second, vars: map[string]string{
+		"rate": strconv.Itoa(rate), "duration": d.String(), "vus": "100", "max_vus": "1000"}}
+	var r lpRun
+	sp, err := h.around(func() error { var err error; r, err = h.runLoadplan(ctx, o); return err })
+	if err != nil {
+		h.res.fail("soak: %v", err)
+		return
+	}
+	e, p := r.Export, r.Proc
+	warm := p.rssAt(h.cfg.soakWarm)
+	end := p.rssAt(d) // the last reading before the schedule ended (the stop/flush tail excluded)
+	vals := map[string]float64{
+		"rss_warm_mb": float64(warm) / (1 << 20), "rss_end_mb": float64(end) / (1 << 20),
+		"peak_rss_mb": float64(p.MaxRSS) / (1 << 20), "growth_pct": 100 * float64(end-warm) / float64(warm),
+		"iterations": e.num("iterations", "count"), "dropped": e.num("dropped_iterations", "count"),
+		"cpu_s": p.CPU().Seconds(), "load1": sp.load,
+	}
+	for _, at := range []time.Duration{d / 4, d / 2, 3 * d / 4} {
+		vals[fmt.Sprintf("rss_%ds_mb", int(at.Seconds()))] = float64(p.rssAt(at)) / (1 << 20)
+	}
+	h.res.add("soak", vals)
+}

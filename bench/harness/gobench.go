@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// goBenchPkgs are the packages whose `Benchmark…` functions the harness runs with -benchmem.
+var goBenchPkgs = []string{"./plan/", "./metrics/", "./outputs/csv/", "./executor/"}
+
+// The executor benchmarks that compare one request through the VU hot path with a bare net/http
+// request to the same server (executor/vu_bench_test.go).
+const (
+	benchVU   = "BenchmarkHTTPRequestVU"
+	benchBare = "BenchmarkHTTPRequestBare"
+)
+
+// goBenchLine matches `BenchmarkName-2   123   456 ns/op   78 B/op   9 allocs/op`.
+var goBenchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+(\d+) allocs/op)?`)
+
+// goBench is one benchmark's result.
+type goBench struct {
+	pkg, name       string
+	ns, bytes, allc float64
+}
+
+func numCPU() int { return runtime.NumCPU() }
+
+// goBenchmarks runs the Go benchmarks of the pieces once (-count 1, default benchtime) from the
+// module root and records them; the executor pair gives allocations beyond net/http's own.
+func (h *harness) goBenchmarks(ctx context.Context) {
+	logf("go benchmarks: %s", strings.Join(goBenchPkgs, " "))
+	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1", "-timeout", "10m"}, goBenchPkgs...)
+	p, err := runChild(ctx, 10*time.Minute, 0, "go", args...)
+	if err != nil {
+		h.res.fail("go benchmarks: %v", err)
+		return
+	}
+	if p.Exit != 0 {
+		h.res.fail("go benchmarks exited %d: %s", p.Exit, tail(p.Stdout+p.Stderr, 400))
+	}
+	pkg := ""
+	sc := bufio.NewScanner(strings.NewReader(p.Stdout))
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimPrefix(v, "github.com/loadplan/loadplan/")
+			continue
+		}
+		m := goBenchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		h.gobench = append(h.gobench, goBench{pkg: pkg, name: m[1], ns: atof(m[3]), bytes: atof(m[4]), allc: atof(m[5])})
+	}
+	var vu, bare *goBench
+	for i := range h.gobench {
+		switch h.gobench[i].name {
+		case benchVU:
+			vu = &h.gobench[i]
+		case benchBare:
+			bare = &h.gobench[i]
+		}
+	}
+	if vu != nil && bare != nil {
+		h.res.add("gobench/alloc", map[string]float64{"vu_allocs": vu.allc, "bare_allocs": bare.allc,
+			"extra_allocs": vu.allc - bare.allc, "vu_ns": vu.ns, "bare_ns": bare.ns})
+	}
+}
+
+// goBenchSection renders the Go benchmarks, "" when they did not run.
+func (h *harness) goBenchSection() string {
+	if len(h.gobench) == 0 {
+		return ""
+	}
+	t := &table{head: []string{"package", "benchmark", "ns/op", "B/op", "allocs/op"}}
+	for _, g := range h.gobench {
+		t.row(g.pkg, strings.TrimPrefix(g.name, "Benchmark"), num(g.ns, 1), num(g.bytes, 0), num(g.allc, 0))
+	}
+	s := fmt.Sprintf("## Go benchmarks of the pieces (`go test -bench . -benchmem`, one run)\n\n%s\n", t)
+	if a := h.res.get("gobench/alloc", "extra_allocs"); a.n > 0 {
+		s += fmt.Sprintf("One HTTP request through a VU makes %s allocations; the same request with a bare "+
+			"`net/http` client makes %s, so loadplan adds %s.\n",
+			h.res.f("gobench/alloc", "vu_allocs", 0), h.res.f("gobench/alloc", "bare_allocs", 0), a.cell(0))
+	}
+	return s
+}

@@ -1,0 +1,247 @@
+// Command harness is the measuring half of `make bench` (bench/run.sh builds it and runs it). On
+// this machine, against one loopback bench server (bench/server), it runs loadplan and its peers
+// wrk and hey round by round, measures each child's CPU (rusage) and peak memory (VmHWM), reads
+// what each tool reports and what the server counted, and writes bench/RESULTS.md with the median
+// and min–max of every figure across rounds.
+//
+// Every run is bounded in time and sends traffic only to 127.0.0.1.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is how long and how hard each case runs. full() is the real run; quick() a smoke run.
+type config struct {
+	rounds     int
+	quick      bool
+	pause      time.Duration // between runs: lets the target and the kernel settle
+	scrape     time.Duration // Prometheus scrape period in the outputs cases
+	tput       time.Duration
+	memVUs     []int
+	memRamp    time.Duration
+	memHold    time.Duration
+	wsSessions int
+	wsRamp     time.Duration
+	wsHold     time.Duration
+	rates      []int
+	open       time.Duration
+	soak       time.Duration
+	soakWarm   time.Duration
+	soakRate   int
+}
+
+func full(rounds int) config {
+	return config{rounds: rounds, pause: 2 * time.Second, scrape: 5 * time.Second,
+		tput: 10 * time.Second, memVUs: []int{1000, 10000}, memRamp: 5 * time.Second, memHold: 10 * time.Second,
+		wsSessions: 10000, wsRamp: 10 * time.Second, wsHold: 15 * time.Second,
+		rates: []int{1000, 5000, 20000, 40000}, open: 10 * time.Second,
+		soak: 2 * time.Minute, soakWarm: 30 * time.Second, soakRate: 2000}
+}
+
+func quick(rounds int) config {
+	return config{rounds: rounds, quick: true, pause: time.Second, scrape: 2 * time.Second,
+		tput: 3 * time.Second, memVUs: []int{1000, 10000}, memRamp: 3 * time.Second, memHold: 3 * time.Second,
+		wsSessions: 10000, wsRamp: 5 * time.Second, wsHold: 5 * time.Second,
+		rates: []int{1000, 5000, 20000}, open: 3 * time.Second,
+		soak: 20 * time.Second, soakWarm: 5 * time.Second, soakRate: 1000}
+}
+
+// harness is one benchmark run.
+type harness struct {
+	cfg                        config
+	loadplan, wrk, hey, plans  string
+	work                       string
+	srv                        *target
+	influx                     *influx
+	res                        *results
+	seq                        int
+	lpOK                       bool
+	started, finished          time.Time
+	loadStart, loadEnd         float64
+	goVersion, wrkVer, lpVer   string
+	cpuModel, kernel, memTotal string
+	gobench                    []goBench
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s  %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func main() {
+	rounds := flag.Int("rounds", 3, "rounds of every case, tools alternating within each round")
+	quickRun := flag.Bool("quick", false, "short runs: a smoke test of the harness, not figures to publish")
+	lp := flag.String("loadplan", "", "the loadplan binary (required)")
+	server := flag.String("server", "", "the bench/server binary (required)")
+	plans := flag.String("plans", "bench/plans", "folder of the bench plans")
+	out := flag.String("out", "bench/RESULTS.md", "where to write the results")
+	work := flag.String("work", "", "scratch folder for summaries and output files (default: a new temporary folder)")
+	influxd := flag.String("influxd", "", "influxd (1.8) for the outputs case; empty looks in PATH and GOPATH/bin")
+	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench", "which cases to run, comma-separated")
+	flag.Parse()
+	if *lp == "" || *server == "" {
+		fmt.Fprintln(os.Stderr, "harness: -loadplan and -server are required")
+		os.Exit(2)
+	}
+	if *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "harness: -rounds must be at least 1")
+		os.Exit(2)
+	}
+	cfg := full(*rounds)
+	if *quickRun {
+		cfg = quick(*rounds)
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if err := run(ctx, cfg, *lp, *server, *plans, *out, *work, *influxd, *cases); err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd, cases string) error {
+	h := &harness{cfg: cfg, loadplan: lp, plans: plans, res: newResults()}
+	var err error
+	if h.wrk, err = exec.LookPath("wrk"); err != nil {
+		return fmt.Errorf("wrk not found (bench/run.sh installs it): %w", err)
+	}
+	if h.hey, err = exec.LookPath("hey"); err != nil {
+		return fmt.Errorf("hey not found (bench/run.sh installs it): %w", err)
+	}
+	if work == "" {
+		if work, err = os.MkdirTemp("", "loadplan-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	}
+	h.work = work
+	h.machine()
+	h.started, h.loadStart = time.Now().UTC(), loadAvg()
+	if h.srv, err = startTarget(server, work); err != nil {
+		return err
+	}
+	defer h.srv.stop()
+	logf("target %s; load average %.2f", h.srv.URL(), h.loadStart)
+	h.probe(ctx)
+	want := map[string]bool{}
+	for _, c := range strings.Split(cases, ",") {
+		want[strings.TrimSpace(c)] = true
+	}
+	if want["throughput"] && h.lpOK {
+		if bin := findInfluxd(influxd); bin == "" {
+			h.res.note("influxd was not found: the outputs-on throughput case ran with CSV and Prometheus only.")
+		} else if h.influx, err = startInflux(bin, work); err != nil {
+			h.res.note("influxd did not start (%v): the outputs-on throughput case ran with CSV and Prometheus only.", err)
+		} else {
+			defer h.influx.stop()
+		}
+	}
+	steps := []struct {
+		name string
+		fn   func(context.Context)
+	}{{"throughput", h.throughput}, {"memory", h.memory}, {"websocket", h.websocket}, {"open", h.openModel}, {"soak", h.soak}, {"gobench", h.goBenchmarks}}
+	for _, s := range steps {
+		if !want[s.name] {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.fn(ctx)
+	}
+	h.finished, h.loadEnd = time.Now().UTC(), loadAvg()
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted; %s not written", out)
+	}
+	if err := os.WriteFile(out, []byte(h.render()), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s (%s)", out, h.finished.Sub(h.started).Round(time.Second))
+	return nil
+}
+
+// probe runs loadplan apply once, briefly; the loadplan cases run only when it works.
+func (h *harness) probe(ctx context.Context) {
+	r, err := h.runLoadplan(ctx, lpOpts{plan: "throughput.hcl", timeout: 30 * time.Second,
+		vars: map[string]string{"vus": "2", "duration": "1s"}})
+	if err == nil && r.Export.num("http_reqs", "count") == 0 {
+		err = fmt.Errorf("the probe run made no request")
+	}
+	if err != nil {
+		h.res.note("loadplan apply did not work on this build, so its cases were not measured: %v", err)
+		logf("loadplan probe failed: %v", err)
+		return
+	}
+	h.lpOK = true
+}
+
+// findInfluxd returns the influxd to use, "" when there is none.
+func findInfluxd(flagVal string) string {
+	if flagVal != "" {
+		return flagVal
+	}
+	if p, err := exec.LookPath("influxd"); err == nil {
+		return p
+	}
+	gopath, err := exec.Command("go", "env", "GOPATH").Output()
+	if err == nil {
+		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "influxd")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// machine records what the figures were measured on.
+func (h *harness) machine() {
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				h.cpuModel = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		h.kernel = strings.TrimSpace(string(b))
+	}
+	if v, ok := procMeminfo("MemTotal"); ok {
+		h.memTotal = fmt.Sprintf("%.1f GiB", float64(v)/(1<<30))
+	}
+	if b, err := exec.Command("go", "version").Output(); err == nil {
+		h.goVersion = strings.TrimSpace(string(b))
+	}
+	if b, err := exec.Command("wrk", "--version").CombinedOutput(); err == nil || len(b) > 0 {
+		h.wrkVer = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	}
+	if b, err := exec.Command(h.loadplan, "version").Output(); err == nil {
+		h.lpVer = strings.TrimSpace(string(b))
+	}
+}
+
+// procMeminfo reads a field of /proc/meminfo, in bytes.
+func procMeminfo(field string) (int64, bool) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, field+":"); ok {
+			var n int64
+			if _, err := fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &n); err == nil {
+				return n * 1024, true
+			}
+		}
+	}
+	return 0, false
+}

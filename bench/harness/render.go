@@ -1,0 +1,206 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// render writes RESULTS.md: the machine, the budgets, one table per case, notes and raw rounds.
+func (h *harness) render() string {
+	r := h.res
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# loadplan benchmark results\n\n")
+	w("Written by `make bench` (bench/run.sh → bench/harness) — do not edit by hand.\n")
+	if h.cfg.quick {
+		w("\n**QUICK smoke run: short durations; these are not figures to publish.**\n")
+	}
+	w("\n| | |\n|---|---|\n")
+	w("| date | %s → %s UTC (%s) |\n", h.started.Format("2006-01-02 15:04"), h.finished.Format("15:04"), h.finished.Sub(h.started).Round(time.Second))
+	w("| CPU | %s, %d cores |\n", h.cpuModel, numCPU())
+	w("| memory | %s |\n| kernel | Linux %s |\n| Go | %s |\n", h.memTotal, h.kernel, h.goVersion)
+	w("| loadplan | %s |\n| wrk | %s |\n| hey | Debian package `hey` |\n", orDash(h.lpVer), orDash(h.wrkVer))
+	w("| rounds | %d, the tools alternating within each round (order rotated every round) |\n", h.cfg.rounds)
+	la := r.loadRange()
+	w("| load average (1 min) | %.2f at start, %.2f at end; %s when the runs started |\n", h.loadStart, h.loadEnd, la)
+	w("\nThe generator and the target share the same %d cores, as they would for any tool run on one "+
+		"machine; the machine is shared with other work, so every figure is the median of the rounds with "+
+		"its min–max. CPU seconds and peak RSS come from the kernel's rusage of each tool's process "+
+		"(user + system time; ru_maxrss = VmHWM). Each cell: median (min–max).\n\n", numCPU())
+
+	w("## Budgets (issue 6)\n\n")
+	bt := &table{head: []string{"figure", "budget", "measured", "verdict"}}
+	eff := r.get("tput/ratio", "cpu_eff_vs_wrk")
+	bt.row("requests per CPU-second vs wrk (50 conns)", "≥ 0.8×", eff.cell(2)+"×", verdict(eff, func(v float64) bool { return v >= 0.8 }))
+	effH := r.get("tput/ratio", "cpu_eff_vs_hey")
+	bt.row("requests per CPU-second vs hey", "≥ 2×", effH.cell(2)+"×", verdict(effH, func(v float64) bool { return v >= 2 }))
+	rps := r.get("tput/ratio", "rps_vs_wrk")
+	bt.row("requests/s vs wrk", "≥ 0.8×", rps.cell(2)+"×", verdict(rps, func(v float64) bool { return v >= 0.8 }))
+	kb := r.get("mem/10000", "kb_per_vu")
+	bt.row("peak RSS per idle HTTP VU (10,000 VUs)", "≤ 40 KB", kb.cell(1)+" KB", verdict(kb, func(v float64) bool { return v <= 40 }))
+	ws := r.get(fmt.Sprintf("ws/%d", h.cfg.wsSessions), "kb_per_session")
+	bt.row(fmt.Sprintf("peak RSS per persistent WebSocket session (%s)", num(float64(h.cfg.wsSessions), 0)), "≤ 40 KB", ws.cell(1)+" KB", verdict(ws, func(v float64) bool { return v <= 40 }))
+	ach, drop := r.get("open/5000", "achieved_pct"), r.get("open/5000", "dropped")
+	v5 := verdict(ach, func(float64) bool { return ach.min >= 99.5 && drop.max == 0 })
+	bt.row("open model 5k it/s: achieved, dropped (every round)", "≥ 99.5 %, 0", ach.cell(2)+" %, "+drop.cell(0), v5)
+	g := r.get("soak", "growth_pct")
+	bt.row(fmt.Sprintf("soak RSS growth, %s after %s warm-up", h.cfg.soak-h.cfg.soakWarm, h.cfg.soakWarm), "≤ 10 %", g.cell(1)+" %", verdict(g, func(v float64) bool { return v <= 10 }))
+	o := r.get("tput/ratio", "outputs_vs_none")
+	bt.row("throughput with CSV + Prometheus + InfluxDB on vs none", "≥ 95 %", pct(o), verdict(o, func(v float64) bool { return v >= 0.95 }))
+	if a := r.get("gobench/alloc", "extra_allocs"); a.n > 0 {
+		bt.row("allocations per HTTP request beyond net/http's (Go benchmark)", "aim ≤ 10", a.cell(0), verdict(a, func(v float64) bool { return v <= 10 }))
+	}
+	w("%s\n", bt)
+
+	w("## Throughput: 50 connections, no think time, %s, trivial loopback target\n\n", h.cfg.tput)
+	w("wrk `-t2 -c50 -d%ds --latency`, hey `-c 50 -z %ds`, loadplan `apply bench/plans/throughput.hcl` (50 VUs, "+
+		"each its own keep-alive connection). \"outputs\" adds `--out csv=FILE --out prometheus=ADDR --out influxdb=URL` "+
+		"(a real influxd 1.8 on loopback; /metrics scraped every %s). p50/p99 are as each tool reports them; "+
+		"\"server req/s\" is what the target counted over the same %s.\n\n",
+		int(h.cfg.tput.Seconds()), int(h.cfg.tput.Seconds()), h.cfg.scrape, h.cfg.tput)
+	tt := &table{head: []string{"tool", "requests/s", "CPU s", "requests per CPU-s", "p50 ms", "p99 ms", "errors", "server req/s", "peak RSS MB"}}
+	for _, tool := range []string{"wrk", "hey", "loadplan", "loadplan+outputs"} {
+		k := "tput/" + tool
+		srv := r.get(k, "server_requests")
+		srv.med, srv.min, srv.max = srv.med/h.cfg.tput.Seconds(), srv.min/h.cfg.tput.Seconds(), srv.max/h.cfg.tput.Seconds()
+		tt.row(tool, r.f(k, "rps", 0), r.f(k, "cpu_s", 2), r.f(k, "req_per_cpu_s", 0), r.f(k, "p50_ms", 2),
+			r.f(k, "p99_ms", 2), r.f(k, "errors", 0), srv.cell(0), r.f(k, "rss_mb", 1))
+	}
+	w("%s\n", tt)
+	rt := &table{head: []string{"loadplan ÷ peer (paired per round)", "requests/s", "requests per CPU-s"}}
+	rt.row("vs wrk", r.f("tput/ratio", "rps_vs_wrk", 2), r.f("tput/ratio", "cpu_eff_vs_wrk", 2))
+	rt.row("vs hey", r.f("tput/ratio", "rps_vs_hey", 2), r.f("tput/ratio", "cpu_eff_vs_hey", 2))
+	rt.row("with outputs vs without", r.f("tput/ratio", "outputs_vs_none", 3), "")
+	w("%s\n", rt)
+
+	w("## Memory per VU: each VU one request per second on its own connection\n\n")
+	w("`bench/plans/vus.hcl`: ramp to N VUs over %s, hold %s, think time 1 s. KB per VU = peak RSS ÷ VUs "+
+		"(the whole process, not only the VUs). \"outputs\" = `--out csv=FILE --out prometheus=ADDR`.\n\n", h.cfg.memRamp, h.cfg.memHold)
+	mt := &table{head: []string{"VUs", "outputs", "peak RSS MB", "KB per VU", "CPU s", "requests", "failed", "server conns (peak)", "p99 ms"}}
+	for _, n := range h.cfg.memVUs {
+		for _, outs := range []bool{false, true} {
+			k, label := fmt.Sprintf("mem/%d", n), "none"
+			if outs {
+				k, label = k+"+outputs", "CSV + Prometheus"
+			}
+			mt.row(num(float64(n), 0), label, r.f(k, "peak_rss_mb", 1), r.f(k, "kb_per_vu", 1), r.f(k, "cpu_s", 2),
+				r.f(k, "requests", 0), r.f(k, "failed", 0), r.f(k, "conns_peak", 0), r.f(k, "p99_ms", 2))
+		}
+	}
+	w("%s\n", mt)
+	if len(h.cfg.memVUs) == 2 {
+		a, c := r.get(fmt.Sprintf("mem/%d", h.cfg.memVUs[0]), "peak_rss_mb"), r.get(fmt.Sprintf("mem/%d", h.cfg.memVUs[1]), "peak_rss_mb")
+		if a.n > 0 && c.n > 0 {
+			w("Marginal cost of a VU (difference of the medians between %d and %d VUs): %.1f KB.\n\n",
+				h.cfg.memVUs[0], h.cfg.memVUs[1], (c.med-a.med)*1024/float64(h.cfg.memVUs[1]-h.cfg.memVUs[0]))
+		}
+	}
+
+	wk := fmt.Sprintf("ws/%d", h.cfg.wsSessions)
+	w("## WebSocket: %s persistent sessions, the server sending each one frame per second\n\n", num(float64(h.cfg.wsSessions), 0))
+	w("`bench/plans/websocket.hcl`: ramp over %s, hold %s; each VU keeps one session (`session = \"persistent\"`) "+
+		"and runs `receive` steps of 5 s on it.\n\n", h.cfg.wsRamp, h.cfg.wsHold)
+	wt := &table{head: []string{"figure", "value"}}
+	wt.row("sessions open at once (server, peak)", r.f(wk, "peak_open", 0))
+	wt.row("sessions opened: server / loadplan ws_sessions", r.f(wk, "opened_server", 0)+" / "+r.f(wk, "opened_loadplan", 0))
+	wt.row("peak RSS MB", r.f(wk, "peak_rss_mb", 1))
+	wt.row("KB per session", r.f(wk, "kb_per_session", 1))
+	wt.row("CPU s (share of one core over the run)", r.f(wk, "cpu_s", 2)+" ("+r.f(wk, "cpu_pct", 1)+" %)")
+	wt.row("frames/s sent by the server", r.f(wk, "sent_per_s", 0))
+	wt.row("frames/s received by loadplan (ws_msgs_received)", r.f(wk, "received_per_s", 0))
+	wt.row("received ÷ sent", r.f(wk, "received_vs_sent", 4))
+	wt.row("ws_errors", r.f(wk, "ws_errors", 0))
+	w("%s\n", wt)
+
+	w("## Open model: fixed arrival rates for %s\n\n", h.cfg.open)
+	w("`bench/plans/arrival.hcl` (`model = \"arrival_rate\"`, pre-allocated VUs = rate/50, max = rate/5, saturation " +
+		"exit disabled so the figures are always read). Planned = rate × duration; achieved and dropped come from " +
+		"`--summary-export`.\n\n")
+	ot := &table{head: []string{"rate it/s", "planned", "achieved", "achieved %", "dropped", "schedule lag p99 ms", "p99 ms", "VUs used", "CPU s", "server CPU s"}}
+	limit := ""
+	for _, rate := range h.cfg.rates {
+		k := fmt.Sprintf("open/%d", rate)
+		ot.row(num(float64(rate), 0), r.f(k, "planned", 0), r.f(k, "iterations", 0), r.f(k, "achieved_pct", 2),
+			r.f(k, "dropped", 0), r.f(k, "lag_p99_ms", 2), r.f(k, "p99_ms", 2), r.f(k, "vus_max", 0), r.f(k, "cpu_s", 2), r.f(k, "server_cpu_s", 2))
+		a, d := r.get(k, "achieved_pct"), r.get(k, "dropped")
+		if a.n > 0 && limit == "" && (a.min < 99.5 || d.max > 0) {
+			limit = fmt.Sprintf("At %s it/s planned, loadplan achieved %s it/s (median), with %s dropped: this is where the "+
+				"generator (sharing %d cores with the target) stops keeping the rate.", num(float64(rate), 0),
+				r.f(k, "achieved_rate", 0), d.cell(0), numCPU())
+		}
+	}
+	w("%s\n", ot)
+	if limit == "" {
+		limit = "loadplan kept every planned rate (≥ 99.5 %, 0 dropped in every round); its limit is above the highest rate measured."
+	}
+	w("%s\n\n", limit)
+
+	w("## Soak: %d it/s for %s\n\n", h.cfg.soakRate, h.cfg.soak)
+	w("`bench/plans/arrival.hcl`, one run (not repeated per round: its length is the point); VmRSS sampled every second.\n\n")
+	st := &table{head: []string{"figure", "value"}}
+	st.row(fmt.Sprintf("RSS at %s (after warm-up)", h.cfg.soakWarm), r.f("soak", "rss_warm_mb", 1)+" MB")
+	for _, at := range []time.Duration{h.cfg.soak / 4, h.cfg.soak / 2, 3 * h.cfg.soak / 4} {
+		st.row(fmt.Sprintf("RSS at %s", at), r.f("soak", fmt.Sprintf("rss_%ds_mb", int(at.Seconds())), 1)+" MB")
+	}
+	st.row(fmt.Sprintf("RSS at the end (%s)", h.cfg.soak), r.f("soak", "rss_end_mb", 1)+" MB")
+	st.row("growth after warm-up", r.f("soak", "growth_pct", 1)+" %")
+	st.row("peak RSS", r.f("soak", "peak_rss_mb", 1)+" MB")
+	st.row("iterations / dropped", r.f("soak", "iterations", 0)+" / "+r.f("soak", "dropped", 0))
+	w("%s\n", st)
+
+	if s := h.goBenchSection(); s != "" {
+		w("%s\n", s)
+	}
+	if len(r.notes) > 0 || len(r.failures) > 0 {
+		w("## Notes\n\n")
+		for _, n := range r.notes {
+			w("- %s\n", n)
+		}
+		for _, f := range r.failures {
+			w("- FAILED: %s\n", f)
+		}
+		w("\n")
+	}
+	w("## Every round\n\n<details><summary>raw figures per round</summary>\n\n%s</details>\n", r.rawRounds())
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func pct(s stat) string {
+	if s.n == 0 {
+		return "—"
+	}
+	s.med, s.min, s.max = s.med*100, s.min*100, s.max*100
+	return s.cell(1) + " %"
+}
+
+// loadRange is the min–max of the 1-minute load average at the start of every run.
+func (r *results) loadRange() string {
+	lo, hi, n := 0.0, 0.0, 0
+	for _, k := range r.order {
+		for _, m := range r.rounds[k] {
+			v, ok := m["load1"]
+			if !ok {
+				continue
+			}
+			if n == 0 || v < lo {
+				lo = v
+			}
+			if n == 0 || v > hi {
+				hi = v
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f–%.2f", lo, hi)
+}

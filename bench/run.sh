@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/run.sh — what `make bench` runs. It installs the peer tools when missing (through
+# scripts/install-test-deps.sh), builds loadplan, the bench target server and the harness, raises the
+# open-file limit for the 10,000-VU and 10,000-session cases, and runs the harness, which measures
+# loadplan against wrk and hey on 127.0.0.1 only and writes bench/RESULTS.md.
+#
+# Environment:
+#   ROUNDS=N    rounds of every case (default 3; the tools alternate within each round)
+#   QUICK=1     short durations: a smoke run of the harness (about 3 minutes), not figures to publish
+#   CASES=a,b   only these cases: throughput,memory,websocket,open,soak,gobench (default all)
+#   OUT=FILE    where to write the results (default bench/RESULTS.md)
+# A full run takes about 15 minutes on a 2-core machine.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROUNDS="${ROUNDS:-3}"
+OUT="${OUT:-bench/RESULTS.md}"
+CASES="${CASES:-throughput,memory,websocket,open,soak,gobench}"
+
+./scripts/install-test-deps.sh
+
+# 10,000 VUs each keep a connection, and so does the target for each of them: both processes
+# need well over 10,000 descriptors. Raise the soft limit to the hard one, and the hard one when
+# we may (root).
+want=65536
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want" ]; then
+  ulimit -Hn "$want" 2>/dev/null || true
+fi
+ulimit -Sn "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 20000 ]; then
+  echo "bench: the open-file limit is $(ulimit -n); the 10,000-VU cases need 20000 (raise the hard limit)" >&2
+  exit 1
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/loadplan-bench.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+echo "bench: building loadplan, the target server and the harness"
+go build -o "$work/loadplan" ./cmd/loadplan
+go build -o "$work/server" ./bench/server
+go build -o "$work/harness" ./bench/harness
+
+args=(-rounds "$ROUNDS" -loadplan "$work/loadplan" -server "$work/server" -plans bench/plans
+  -out "$OUT" -work "$work" -cases "$CASES")
+if [ "${QUICK:-0}" != 0 ]; then
+  args+=(-quick)
+fi
+"$work/harness" "${args[@]}"
