@@ -12,6 +12,38 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
+// wsKey is the key of a VU's WebSocket state among its sessions.
+type wsKey struct{}
+
+// runWebSocket runs a websocket block for the VU's current iteration (the executor's hook). The
+// VU's WebSocket state lives among its sessions, so the executor closes it — and every persistent
+// connection — when the VU exits. A failed block ends the iteration with a short, fixed error
+// label ("STEP: KIND"); the details are in the block's own samples.
+func (v *vu) runWebSocket(ctx context.Context, st *plan.WebSocketStep) error {
+	w, _ := v.session(wsKey{}).(*wsVU)
+	if w == nil {
+		w = &wsVU{shared: newWSShared(), rt: v.rt, emit: v.b.add, stop: v.stop.Done()}
+		v.setSession(wsKey{}, w)
+	}
+	err := w.run(ctx, st)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	var se *wsStepError
+	if errors.As(err, &se) {
+		return &iterError{label: se.label()}
+	}
+	return err
+}
+
+// Close ends the VU's persistent sessions and releases its handshake clients; the executor calls
+// it when the VU exits.
+func (w *wsVU) Close() error {
+	w.close()
+	w.shared.close()
+	return nil
+}
+
 // wsVU is the WebSocket state of one VU: where its samples go, its runtime values, and the
 // persistent sessions it holds across iterations. It is owned by the VU goroutine; nothing in
 // it is shared except through wsShared and the connections' reader goroutines.
@@ -60,6 +92,15 @@ func (e *wsStepError) Error() string {
 }
 
 func (e *wsStepError) Unwrap() error { return e.Err }
+
+// label is the error's short, fixed form for the `errors` metric: no per-frame values, so that
+// it does not multiply series.
+func (e *wsStepError) label() string {
+	if e.Step == "" {
+		return "websocket: " + e.Kind
+	}
+	return e.Step + ": " + e.Kind
+}
 
 // run runs one websocket block for the current iteration. ctx is the iteration's hard context:
 // cancelling it closes the connection at once and run returns promptly with ctx's error. A
@@ -292,7 +333,7 @@ func wsWait(ctx context.Context, stop <-chan struct{}, d time.Duration) error {
 }
 
 // flushConn turns what the reader counted on its own (auto-replies, frames lost to a full
-// queue) into samples tagged with the block.
+// queue, bytes on the wire) into samples tagged with the block.
 func (w *wsVU) flushConn(s *wsSession) {
 	c := s.conn
 	if c == nil {
@@ -311,6 +352,14 @@ func (w *wsVU) flushConn(s *wsSession) {
 	}
 	if n := c.autoWrErr.Swap(0); n > 0 {
 		w.add(metrics.WSErrors, tags, float64(n), 0, "write")
+	}
+	if c.bytes != nil {
+		if n := c.bytes.out.Swap(0); n > 0 {
+			w.add(metrics.DataSent, tags, float64(n), 0, "")
+		}
+		if n := c.bytes.in.Swap(0); n > 0 {
+			w.add(metrics.DataReceived, tags, float64(n), 0, "")
+		}
 	}
 }
 

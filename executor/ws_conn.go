@@ -26,6 +26,7 @@ type wsConn struct {
 	ctx    context.Context // cancelled by cancel: aborts the reader and closes ws
 	cancel context.CancelFunc
 	opened time.Time
+	bytes  *wsBytes // wire bytes since the last flush; nil when not counted
 
 	mu     sync.Mutex
 	q      []wsFrame // q[head:] are queued

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,9 +37,17 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 	if c, ok := sh.clients[t]; ok {
 		return c, nil
 	}
+	d := &net.Dialer{KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:       nil, // never an environment proxy: traffic goes where the plan says
-		DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: nil, // never an environment proxy: traffic goes where the plan says
+		// The dial context carries the session's byte counters (see wsBytesKey).
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if b, ok := ctx.Value(wsBytesKey{}).(*wsBytes); ok && err == nil {
+				return &wsCountConn{Conn: c, b: b}, nil
+			}
+			return c, err
+		},
 		// Every handshake takes its own connection, which the WebSocket then owns: nothing to pool,
 		// and no idle connection (with its two goroutines) left behind after a refused upgrade.
 		DisableKeepAlives: true,
@@ -66,6 +75,31 @@ func (sh *wsShared) close() {
 	for _, c := range sh.clients {
 		c.CloseIdleConnections()
 	}
+}
+
+// wsBytesKey is the context key under which a dial passes its connection's byte counters.
+type wsBytesKey struct{}
+
+// wsBytes counts the bytes a connection carried on the wire (handshake, frames, TLS included);
+// the transport's goroutines and the reader add, the VU goroutine swaps them into samples.
+type wsBytes struct{ in, out atomic.Int64 }
+
+// wsCountConn counts what passes through a connection.
+type wsCountConn struct {
+	net.Conn
+	b *wsBytes
+}
+
+func (c *wsCountConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.b.in.Add(int64(n))
+	return n, err
+}
+
+func (c *wsCountConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.b.out.Add(int64(n))
+	return n, err
 }
 
 // wsTLSConfig builds the TLS settings of target t.
@@ -182,10 +216,17 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	dctx, cancel := context.WithTimeout(ctx, timeout)
+	bytes := &wsBytes{}
+	dctx, cancel := context.WithTimeout(context.WithValue(ctx, wsBytesKey{}, bytes), timeout)
 	start := time.Now()
 	ws, resp, err := websocket.Dial(dctx, u, opts)
 	cancel()
+	if n := bytes.out.Swap(0); n > 0 {
+		w.add(metrics.DataSent, st.Tags, float64(n), 0, "")
+	}
+	if n := bytes.in.Swap(0); n > 0 {
+		w.add(metrics.DataReceived, st.Tags, float64(n), 0, "")
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // aborted by the executor: not the target's fault
@@ -208,7 +249,9 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	ws.SetReadLimit(limit)
 	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
-	return startWSConn(s.ctx, ws, s.rules), nil
+	c := startWSConn(s.ctx, ws, s.rules)
+	c.bytes = bytes
+	return c, nil
 }
 
 // wsMillis converts d to the milliseconds a Time sample holds.
