@@ -41,7 +41,7 @@ type Manager struct {
 	outputs []Output
 	ch      chan []metrics.Sample
 	done    chan struct{}
-	pool    sync.Pool
+	pool    sync.Pool // of *[]metrics.Sample, emptied batches for Push to refill
 	closeMu sync.RWMutex // guards closed and the send on ch: pushes share it, Close takes it alone
 	closed  bool
 }
@@ -78,7 +78,8 @@ func (m *Manager) loop() {
 		for _, o := range m.outputs {
 			o.Emit(batch)
 		}
-		m.pool.Put(batch[:0])
+		batch = batch[:0]
+		m.pool.Put(&batch)
 	}
 }
 
@@ -88,8 +89,8 @@ func (m *Manager) Push(batch []metrics.Sample) {
 		return
 	}
 	var buf []metrics.Sample
-	if b, ok := m.pool.Get().([]metrics.Sample); ok {
-		buf = b
+	if b, ok := m.pool.Get().(*[]metrics.Sample); ok {
+		buf = *b
 	}
 	buf = append(buf, batch...)
 	m.closeMu.RLock()
