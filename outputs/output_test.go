@@ -1,0 +1,91 @@
+package outputs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// recorder is an Output that counts what it sees and records lifecycle calls.
+type recorder struct {
+	name     string
+	startErr error
+	log      *[]string
+	samples  int
+	batches  int
+}
+
+func (r *recorder) Name() string { return r.name }
+func (r *recorder) Start(context.Context) error {
+	*r.log = append(*r.log, "start "+r.name)
+	return r.startErr
+}
+func (r *recorder) Emit(b []metrics.Sample) { r.samples += len(b); r.batches++ }
+func (r *recorder) Stop(context.Context) error {
+	*r.log = append(*r.log, "stop "+r.name)
+	return nil
+}
+
+func TestManagerFansOutEverySampleFromManyPushers(t *testing.T) {
+	var log []string
+	a := &recorder{name: "a", log: &log}
+	b := &recorder{name: "b", log: &log}
+	m := NewManager(a, b)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const pushers, batches, size = 16, 200, 37
+	var wg sync.WaitGroup
+	for p := 0; p < pushers; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			batch := make([]metrics.Sample, size)
+			for i := 0; i < batches; i++ {
+				m.Push(batch) // the caller reuses batch at once: Push must have copied it
+				batch[0].Value++
+			}
+		}()
+	}
+	wg.Wait()
+	if err := m.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := pushers * batches * size
+	if a.samples != want || b.samples != want {
+		t.Fatalf("outputs saw %d and %d samples, want %d each", a.samples, b.samples, want)
+	}
+	if a.batches != pushers*batches {
+		t.Fatalf("a saw %d batches, want %d", a.batches, pushers*batches)
+	}
+	m.Push(make([]metrics.Sample, 3)) // after Stop: dropped, never delivered, never panics
+	if a.samples != want {
+		t.Fatalf("a sample arrived after Stop")
+	}
+}
+
+func TestManagerStartRollsBackStartedOutputs(t *testing.T) {
+	var log []string
+	boom := errors.New("port in use")
+	m := NewManager(&recorder{name: "a", log: &log}, &recorder{name: "b", log: &log},
+		&recorder{name: "c", log: &log, startErr: boom}, &recorder{name: "d", log: &log})
+	err := m.Start(context.Background())
+	if !errors.Is(err, boom) {
+		t.Fatalf("Start error %v, want %v", err, boom)
+	}
+	if err.Error() != "output c: port in use" {
+		t.Fatalf("error text %q", err.Error())
+	}
+	want := []string{"start a", "start b", "start c", "stop b", "stop a"}
+	if len(log) != len(want) {
+		t.Fatalf("lifecycle %v, want %v", log, want)
+	}
+	for i := range want {
+		if log[i] != want[i] {
+			t.Fatalf("lifecycle %v, want %v", log, want)
+		}
+	}
+}
