@@ -165,3 +165,58 @@ func buildOutput(o *plan.Output, opts outputs.Options) (outputs.Output, error) {
 	}
 	return nil, fmt.Errorf("unknown output kind %q", o.Kind)
 }
+
+// Helpers shared by apply and merge.
+
+// parseOut turns `--out kind[=value]` into an output block, as k6's --out does.
+func parseOut(spec string) (*plan.Output, error) {
+	kind, val, _ := strings.Cut(spec, "=")
+	switch kind {
+	case "csv":
+		return &plan.Output{Kind: "csv", Path: val, Aggregated: true}, nil
+	case "json", "jsonl":
+		if val == "" {
+			return nil, fmt.Errorf("--out %s needs a file: --out json=results/run.jsonl", kind)
+		}
+		return &plan.Output{Kind: "json", Path: val}, nil
+	case "prometheus":
+		return &plan.Output{Kind: "prometheus", Listen: val}, nil
+	case "influxdb":
+		if val == "" {
+			return nil, errors.New("--out influxdb needs a URL: --out influxdb=http://127.0.0.1:8086/DATABASE")
+		}
+		return &plan.Output{Kind: "influxdb", URL: val, Required: true}, nil
+	}
+	return nil, fmt.Errorf("--out %q: unknown output kind %q; use csv, json, prometheus or influxdb", spec, kind)
+}
+
+// planName is the plan file name without folder and extension, for output file names.
+func planName(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// drops collects the outputs' dropped counts.
+func drops(outs []outputs.Output) []summary.Drop {
+	var out []summary.Drop
+	for _, o := range outs {
+		if d, ok := o.(outputs.Dropper); ok {
+			out = append(out, summary.Drop{Output: o.Name(), Count: d.Dropped()})
+		}
+	}
+	return out
+}
+
+// verdictCode maps how a run ended to its exit code: interrupted first, then thresholds, then
+// saturation.
+func verdictCode(interrupted, thresholdFailed, saturated bool) int {
+	switch {
+	case interrupted:
+		return exitInterrupted
+	case thresholdFailed:
+		return exitThreshold
+	case saturated:
+		return exitSaturated
+	}
+	return exitOK
+}

@@ -61,6 +61,7 @@ func TestProgressPlainEveryTenSeconds(t *testing.T) {
 		status, store, add := fakeRun(t)
 		var out lockedBuffer
 		p := startProgress(progressConfig{w: &out, status: status, store: store})
+		time.Sleep(500 * time.Millisecond) // add between ticks, never at the same instant
 		for range 25 {
 			add() // 100 requests a second
 			time.Sleep(time.Second)
@@ -90,6 +91,7 @@ func TestProgressRefreshesOneLineOnATerminal(t *testing.T) {
 		status, store, add := fakeRun(t)
 		var out lockedBuffer
 		p := startProgress(progressConfig{w: &out, tty: true, status: status, store: store})
+		time.Sleep(500 * time.Millisecond)
 		for range 3 {
 			add()
 			time.Sleep(time.Second)

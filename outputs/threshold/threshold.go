@@ -49,10 +49,9 @@ const lateness = 2
 // Emit runs on the Manager's goroutine; the abort loop on the evaluator's own goroutine; Verdicts
 // on cmd's after Stop. mu guards every field below it.
 type Evaluator struct {
-	cfg     Config
-	cancel  context.CancelFunc
-	done    chan struct{}
-	aborted bool // set by the abort loop once Abort was called
+	cfg    Config
+	cancel context.CancelFunc // ends the abort loop; nil when there is none
+	done   chan struct{}      // closed when the abort loop has ended
 
 	mu      sync.Mutex
 	states  []*state
@@ -78,8 +77,9 @@ func New(cfg Config) *Evaluator {
 // Name implements outputs.Output.
 func (e *Evaluator) Name() string { return "thresholds" }
 
-// Start starts the abort loop when a threshold asks for abort_on_fail.
-func (e *Evaluator) Start(ctx context.Context) error {
+// Start starts the abort loop when a threshold asks for abort_on_fail. The loop lives until Stop,
+// not as long as ctx (which only bounds starting).
+func (e *Evaluator) Start(context.Context) error {
 	need := false
 	for _, th := range e.cfg.Thresholds {
 		need = need || th.AbortOnFail
@@ -87,8 +87,8 @@ func (e *Evaluator) Start(ctx context.Context) error {
 	if !need || e.cfg.Abort == nil {
 		return nil
 	}
-	ctx, e.cancel = context.WithCancel(context.Background())
-	e.done = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan struct{})
 	go e.abortLoop(ctx)
 	return nil
 }
