@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 	"go.uber.org/goleak"
@@ -208,5 +210,63 @@ func TestWSNoGoroutineLeft(t *testing.T) {
 	srv.close()
 	if got := wsTotal(cols, metrics.WSSessions, ""); got != 350 || srv.accepted.Load() != 350 {
 		t.Errorf("sessions %v, server accepted %d, want 350", got, srv.accepted.Load())
+	}
+}
+
+// wsSignalServer runs wsProtocol sessions and reports each accepted connection on accepted and
+// each ended one on ended.
+func wsSignalServer(t *testing.T) (srv *wsTestServer, accepted, ended chan struct{}) {
+	accepted, ended = make(chan struct{}, 16), make(chan struct{}, 16)
+	srv = newWSTestServer(t, func(s *wsTestServer, c *websocket.Conn, r *http.Request) {
+		accepted <- struct{}{}
+		defer func() { ended <- struct{}{} }()
+		wsProtocol(s, c, r)
+	})
+	return srv, accepted, ended
+}
+
+func TestWSHardContextClosesPersistentSession(t *testing.T) {
+	srv, accepted, ended := wsSignalServer(t)
+	sh := newWSShared()
+	defer sh.close()
+	st := wsBlock(srv.url(), &plan.WSStep{Kind: plan.WSReceive, Name: "forever", Duration: time.Hour})
+	st.Session = plan.Persistent
+	vu, _ := wsTestVU(sh)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- vu.run(ctx, st) }()
+	<-accepted
+	cancel() // the executor's hard context: the VU must come back, and the connection go
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("run returned %v, want context.Canceled", err)
+	}
+	<-ended
+	if len(vu.sessions) != 0 {
+		t.Errorf("an aborted persistent session is still held")
+	}
+	vu.close()
+}
+
+func TestWSGracefulStopEndsReceive(t *testing.T) {
+	srv, accepted, _ := wsSignalServer(t)
+	sh := newWSShared()
+	defer sh.close()
+	st := wsBlock(srv.url(),
+		&plan.WSStep{Kind: plan.WSReceive, Name: "watch", Duration: time.Hour},
+		wsSendText("bye", `{"n":1}`),
+		wsExpectJSON(t, "done", `{type = "done"}`, 1, 5*time.Second))
+	stop := make(chan struct{})
+	vu, col := wsTestVU(sh)
+	vu.stop = stop
+	done := make(chan error)
+	go func() { done <- vu.run(context.Background(), st) }()
+	<-accepted
+	close(stop) // graceful stop: the receive ends early, the remaining steps still run
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	srv.close()
+	if col.sum(metrics.WSExpectFailed, "") != 0 || int64(col.sum(metrics.WSMsgsReceived, "")) != srv.framesOut.Load() || srv.framesOut.Load() != 2 {
+		t.Errorf("received %v, server sent %d", col.sum(metrics.WSMsgsReceived, ""), srv.framesOut.Load())
 	}
 }
