@@ -147,7 +147,7 @@ func (g *group) run(stop, hard context.Context, start time.Time) {
 	case plan.Users:
 		g.runUsers(gStop, gHard, start)
 	case plan.ArrivalRate:
-		g.runArrival(gStop, gHard, start)
+		g.runArrival(stop, gStop, gHard, start)
 	default:
 		g.runIterations(gStop, gHard)
 	}
@@ -298,7 +298,10 @@ func (g *group) resize(sc *scenario, pool []*slot, n int, gStop, gHard context.C
 
 // runArrival runs the open model: a scheduler hands each iteration, at its scheduled time, to a
 // free VU; when none is free and max_vus are allocated the iteration is dropped, never delayed.
-func (g *group) runArrival(gStop, gHard context.Context, start time.Time) {
+// The schedule ends by itself; only the run's stop (not the stages' deadline, which a late
+// scheduler may pass) cuts it short, so every iteration scheduled before the end is run or
+// counted as dropped.
+func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) {
 	seg := g.e.cfg.Segment
 	l := g.load
 	maxVUs := l.MaxVUs
@@ -353,12 +356,12 @@ loop:
 			}
 			timer.Reset(d)
 			select {
-			case <-gStop.Done():
+			case <-stop.Done():
 				timer.Stop()
 				break loop
 			case <-timer.C:
 			}
-		} else if gStop.Err() != nil {
+		} else if stop.Err() != nil {
 			break
 		}
 		i := g.pattern[n%uint64(len(g.pattern))]

@@ -57,10 +57,9 @@ type httpState struct {
 	timer *time.Timer // per-request timeout, reused: never a timer per request
 	cur   atomic.Pointer[inflight]
 
-	hdr     http.Header // request headers, refilled per request
-	urlBuf  []byte
-	body    []byte // response body when a check or capture needs it
-	scratch []byte // discard buffer for bodies nobody reads
+	hdr    http.Header // request headers, refilled per request
+	urlBuf []byte
+	body   []byte // response body when a check or capture needs it
 }
 
 func (h *httpState) init(v *vu) {
@@ -189,18 +188,9 @@ func (h *httpState) readBody(r io.Reader, keep bool) error {
 			}
 		}
 	}
-	if h.scratch == nil {
-		h.scratch = make([]byte, 16<<10)
-	}
-	for {
-		_, err := r.Read(h.scratch)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	// io.Discard reads through a pooled buffer: no per-VU scratch memory for idle users.
+	_, err := io.Copy(io.Discard, r)
+	return err
 }
 
 // errorKind classifies a transport error into a short, fixed label for the errors metric.

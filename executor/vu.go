@@ -98,6 +98,10 @@ func (v *vu) runShared(taken *atomic.Int64, limit int64) {
 // idle it pushes its samples at the executor's flush tick.
 func (v *vu) runOpen(free chan<- *vu) {
 	for {
+		var tick <-chan struct{} // nil (never ready) when there is nothing to push
+		if len(v.b.buf) > 0 {
+			tick = v.e.flushTick()
+		}
 		select {
 		case due, ok := <-v.jobs:
 			if !ok {
@@ -107,7 +111,7 @@ func (v *vu) runOpen(free chan<- *vu) {
 			v.iterate(due)
 			v.active.Store(false)
 			free <- v
-		case <-v.e.flushTick():
+		case <-tick:
 			v.flush()
 		}
 	}
