@@ -391,3 +391,53 @@ threshold "http_req_failed" {
 		t.Errorf("no demo address on stderr:\n%s", r.stderr)
 	}
 }
+
+func TestApplySecondSignalAborts(t *testing.T) {
+	// Every request hangs until the client gives up; graceful_stop is an hour, so only the second
+	// signal (abort in-flight requests) can end the run within the test's minute.
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	}))
+	defer srv.Close()
+	file := writePlan(t, "/hang", `load {
+  model         = "users"
+  vus           = 3
+  duration      = "10m"
+  graceful_stop = "1h"
+}`, "")
+	export := filepath.Join(t.TempDir(), "summary.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "--no-progress", "-var", "host="+srv.URL, "--summary-export", export, file)
+	var out, errb lockedBuffer // read while the process writes
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for hits.Load() < 3 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	for !strings.Contains(errb.String(), "stopping") && ctx.Err() == nil { // the first was handled
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	code := exitCode(t, cmd.Wait())
+	if ctx.Err() != nil {
+		t.Fatalf("the second signal did not abort the in-flight requests\nstderr:\n%s", errb.String())
+	}
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want 105\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "in-flight requests were aborted") {
+		t.Errorf("summary does not say in-flight requests were aborted:\n%s", out.String())
+	}
+	if _, err := os.Stat(export); err != nil {
+		t.Errorf("no summary export after an abort: %v", err)
+	}
+}
