@@ -20,13 +20,18 @@ const (
 	benchBare = "BenchmarkHTTPRequestBare"
 )
 
-// goBenchLine matches `BenchmarkName-2   123   456 ns/op   78 B/op   9 allocs/op`.
-var goBenchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+(\d+) allocs/op)?`)
+// goBenchLine matches `BenchmarkName-2   123   456 ns/op ...`; goBenchUnit each `VALUE UNIT` pair after
+// the iteration count (ns/op, custom metrics such as ns/sample, B/op, allocs/op).
+var (
+	goBenchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
+	goBenchUnit = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
+)
 
 // goBench is one benchmark's result.
 type goBench struct {
 	pkg, name       string
 	ns, bytes, allc float64
+	extra           string // custom metrics, e.g. "199.7 ns/sample"
 }
 
 func numCPU() int { return runtime.NumCPU() }
@@ -56,7 +61,20 @@ func (h *harness) goBenchmarks(ctx context.Context) {
 		if m == nil {
 			continue
 		}
-		h.gobench = append(h.gobench, goBench{pkg: pkg, name: m[1], ns: atof(m[3]), bytes: atof(m[4]), allc: atof(m[5])})
+		g := goBench{pkg: pkg, name: m[1]}
+		for _, u := range goBenchUnit.FindAllStringSubmatch(m[3], -1) {
+			switch u[2] {
+			case "ns/op":
+				g.ns = atof(u[1])
+			case "B/op":
+				g.bytes = atof(u[1])
+			case "allocs/op":
+				g.allc = atof(u[1])
+			default:
+				g.extra = strings.TrimSpace(g.extra + " " + u[1] + " " + u[2])
+			}
+		}
+		h.gobench = append(h.gobench, g)
 	}
 	var vu, bare *goBench
 	for i := range h.gobench {
@@ -78,9 +96,9 @@ func (h *harness) goBenchSection() string {
 	if len(h.gobench) == 0 {
 		return ""
 	}
-	t := &table{head: []string{"package", "benchmark", "ns/op", "B/op", "allocs/op"}}
+	t := &table{head: []string{"package", "benchmark", "ns/op", "B/op", "allocs/op", "other"}}
 	for _, g := range h.gobench {
-		t.row(g.pkg, strings.TrimPrefix(g.name, "Benchmark"), num(g.ns, 1), num(g.bytes, 0), num(g.allc, 0))
+		t.row(g.pkg, strings.TrimPrefix(g.name, "Benchmark"), num(g.ns, 1), num(g.bytes, 0), num(g.allc, 0), g.extra)
 	}
 	s := fmt.Sprintf("## Go benchmarks of the pieces (`go test -bench . -benchmem`, one run)\n\n%s\n", t)
 	if a := h.res.get("gobench/alloc", "extra_allocs"); a.n > 0 {
