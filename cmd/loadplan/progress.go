@@ -103,6 +103,11 @@ func (p *progress) line() string {
 	reqs := metrics.Combine(ss, metrics.HTTPReqs, nil)
 	failed := metrics.Combine(ss, metrics.HTTPReqFailed, nil)
 	dur := metrics.Combine(ss, metrics.HTTPReqDuration, nil)
+	// Completed iterations as the summary will count them (the executor's own count, if it
+	// keeps one, may include iterations whose samples are still in flight).
+	if it := uint64(metrics.Combine(ss, metrics.Iterations, nil).Sum); it > st.Iterations {
+		st.Iterations = it
+	}
 	rps := 0.0
 	if d := now.Sub(p.lastAt).Seconds(); d > 0 {
 		rps = (reqs.Sum - p.lastReqs) / d

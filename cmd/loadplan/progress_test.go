@@ -46,7 +46,8 @@ func fakeRun(t *testing.T) (func() executor.Status, *metrics.Store, func()) {
 			batch = append(batch,
 				metrics.Sample{Metric: metrics.HTTPReqs, Value: 1, Tags: tags},
 				metrics.Sample{Metric: metrics.HTTPReqFailed, Value: bad, Tags: tags},
-				metrics.Sample{Metric: metrics.HTTPReqDuration, Value: 20, Tags: tags})
+				metrics.Sample{Metric: metrics.HTTPReqDuration, Value: 20, Tags: tags},
+				metrics.Sample{Metric: metrics.Iterations, Value: 1, Tags: tags})
 		}
 		store.Add(batch)
 	}
@@ -72,7 +73,7 @@ func TestProgressPlainEveryTenSeconds(t *testing.T) {
 		if len(lines) != 2 {
 			t.Fatalf("want 2 lines in 25 s, got %d:\n%s", len(lines), out.String())
 		}
-		for _, want := range []string{"running 0:10/1:00", "stage 1/2", "7/10 VUs", "1000 reqs", "100.0 req/s", "5.00% errors", "p95 20.00ms"} {
+		for _, want := range []string{"running 0:10/1:00", "stage 1/2", "7/10 VUs", "1000 iters", "1000 reqs", "100.0 req/s", "5.00% errors", "p95 20.00ms"} {
 			if !strings.Contains(lines[0], want) {
 				t.Errorf("first line lacks %q: %s", want, lines[0])
 			}
