@@ -441,3 +441,62 @@ func TestApplySecondSignalAborts(t *testing.T) {
 		t.Errorf("no summary export after an abort: %v", err)
 	}
 }
+
+func TestApplyOverrides(t *testing.T) {
+	var hitsA, hitsB atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/b" {
+			hitsB.Add(1)
+		} else {
+			hitsA.Add(1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}))
+	defer srv.Close()
+	src := `variable "host" {
+  type = string
+}
+target "api" {
+  base_url = var.host
+}
+scenario "a" {
+  target = target.api
+  http "get" {
+    path = "/a"
+  }
+}
+scenario "b" {
+  target = target.api
+  http "get" {
+    path = "/b"
+  }
+}
+load {
+  model    = "users"
+  vus      = 4
+  duration = "10m"
+}
+`
+	file := filepath.Join(t.TempDir(), "two.hcl")
+	os.WriteFile(file, []byte(src), 0o644)
+	export := filepath.Join(t.TempDir(), "summary.json")
+	// A ten-minute plan capped at a second, one VU, scenario a only.
+	r := runCLI(t, "apply", "--quiet", "--scenario", "a", "--duration", "1s", "--vus", "1", "-var", "host="+srv.URL, "--summary-export", export, file)
+	if r.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if hitsA.Load() == 0 || hitsB.Load() != 0 {
+		t.Errorf("server saw %d requests for a and %d for b; want some for a and none for b", hitsA.Load(), hitsB.Load())
+	}
+	data, _ := os.ReadFile(export)
+	var ex struct {
+		Metrics map[string]map[string]float64 `json:"metrics"`
+	}
+	json.Unmarshal(data, &ex)
+	if ex.Metrics["vus"]["max"] != 1 || ex.Metrics["http_reqs"]["count"] != float64(hitsA.Load()) {
+		t.Errorf("vus max %v (want 1), http_reqs %v (server %d)", ex.Metrics["vus"]["max"], ex.Metrics["http_reqs"]["count"], hitsA.Load())
+	}
+	if r := runCLI(t, "apply", "--scenario", "c", "-var", "host="+srv.URL, file); r.code != exitUsage || !strings.Contains(r.stderr, "it has a, b") {
+		t.Errorf("unknown scenario: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+}
