@@ -1,0 +1,212 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// These tests run the built loadplan binary, as a user would, against a counting test server.
+
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// loadplanBinary builds cmd/loadplan once into the run's temporary folder.
+func loadplanBinary(t *testing.T) string {
+	t.Helper()
+	binary.once.Do(func() {
+		binary.path = filepath.Join(env.root, "loadplan")
+		out, err := exec.Command("go", "build", "-o", binary.path, "../../cmd/loadplan").CombinedOutput()
+		if err != nil {
+			binary.err = errors.New(string(out))
+		}
+	})
+	if binary.err != nil {
+		t.Fatalf("go build: %v", binary.err)
+	}
+	return binary.path
+}
+
+// counting is a test server that counts the requests it receives.
+func counting(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// ratePlan is an open-model plan: 40 iterations/s of one request for 5 s, 200 in all.
+const ratePlan = `
+variable "host" {
+  type = string
+}
+
+target "api" {
+  base_url = var.host
+}
+
+scenario "ping" {
+  target = target.api
+  http "ping" {
+    path = "/ping"
+    check {
+      status = 200
+    }
+  }
+}
+
+load {
+  model             = "arrival_rate"
+  rate              = 40
+  duration          = "5s"
+  pre_allocated_vus = 10
+}
+`
+
+func writePlan(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "rate.hcl")
+	if err := os.WriteFile(path, []byte(ratePlan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// runCmd runs cmd and returns its exit code and combined output; -1 when it could not run.
+func runCmd(cmd *exec.Cmd) (int, string) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String()
+	case err != nil:
+		return -1, err.Error()
+	}
+	return 0, out.String()
+}
+
+// apply runs the binary and returns its exit code and output.
+func apply(t *testing.T, cmd *exec.Cmd) (int, string) {
+	t.Helper()
+	code, out := runCmd(cmd)
+	if code == -1 {
+		t.Fatal(out)
+	}
+	return code, out
+}
+
+func TestPrometheusPortInUseExits1BeforeAnyRequest(t *testing.T) {
+	bin := loadplanBinary(t)
+	srv, hits := counting(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	code, out := apply(t, exec.Command(bin, "apply", "--quiet", "-var", "host="+srv.URL,
+		"--out", "prometheus="+busy.Addr().String(), writePlan(t)))
+	if code != 1 || hits.Load() != 0 {
+		t.Fatalf("exit %d with %d requests sent, want 1 and 0:\n%s", code, hits.Load(), out)
+	}
+	if !strings.Contains(out, busy.Addr().String()) {
+		t.Errorf("the message does not name the address:\n%s", out)
+	}
+}
+
+func TestCSVNotWritableExits1BeforeAnyRequest(t *testing.T) {
+	bin := loadplanBinary(t)
+	srv, hits := counting(t)
+	blocker := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	code, out := apply(t, exec.Command(bin, "apply", "--quiet", "-var", "host="+srv.URL,
+		"--out", "csv="+filepath.Join(blocker, "results")+"/", writePlan(t)))
+	if code != 1 || hits.Load() != 0 {
+		t.Fatalf("exit %d with %d requests sent, want 1 and 0:\n%s", code, hits.Load(), out)
+	}
+}
+
+// TestInfluxKilledMidRun kills InfluxDB while an open-model run is going: the run keeps its
+// schedule (exactly the planned 200 requests, no saturation exit), exits 0, and the summary
+// reports the dropped points.
+func TestInfluxKilledMidRun(t *testing.T) {
+	bin := loadplanBinary(t)
+	path := findBinary("influxd")
+	if path == "" {
+		need(t, nil)
+	}
+	influx, err := startInflux(path, filepath.Join(t.TempDir(), "influx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer influx.stop()
+	srv, hits := counting(t)
+	export := filepath.Join(t.TempDir(), "summary.json")
+	csvPath := filepath.Join(t.TempDir(), "run.csv")
+	cmd := exec.Command(bin, "apply", "--no-progress", "-var", "host="+srv.URL, "--summary-export", export,
+		"--out", "influxdb="+influx.url()+"/"+influxDB, "--out", "csv="+csvPath, writePlan(t))
+	done := make(chan struct{})
+	var code int
+	var out string
+	go func() { defer close(done); code, out = runCmd(cmd) }()
+	// Kill the server once it holds points of this run (so writing worked), while requests are
+	// still being sent.
+	for written := false; !written; {
+		select {
+		case <-done:
+			t.Fatalf("the run ended before InfluxDB was killed:\n%s", out)
+		case <-time.After(50 * time.Millisecond):
+		}
+		res, err := influxQuery(influx, `SELECT count("value") FROM "http_reqs" WHERE "testid" = 'rate'`)
+		written = err == nil && influxHasValue(res)
+	}
+	influx.stop()
+	killedAt := hits.Load()
+	<-done
+	t.Logf("influxd killed after %d requests; output:\n%s", killedAt, out)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	if killedAt >= 200 {
+		t.Fatalf("InfluxDB was killed only after the last request")
+	}
+	if hits.Load() != 200 {
+		t.Errorf("server saw %d requests, want the 200 scheduled", hits.Load())
+	}
+	if !strings.Contains(strings.ToLower(out), "dropped") {
+		t.Errorf("the summary does not report dropped points")
+	}
+	b, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Metrics map[string]map[string]any `json:"metrics"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if c := sum.Metrics["http_reqs"]["count"]; c != float64(200) {
+		t.Errorf("summary http_reqs count %v, want 200", c)
+	}
+	if n, err := countCSV(csvPath, "http_reqs"); err != nil || n != 200 {
+		t.Errorf("csv http_reqs rows %d (%v), want 200", n, err)
+	}
+}
