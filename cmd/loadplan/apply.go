@@ -248,36 +248,35 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		return exitRuntime
 	}
 
-	// Signals: the first stops gracefully, the second aborts in-flight work (the hard context)
-	// and, once the run is over, cuts the outputs' shutdown short.
+	// Signals: the first stops gracefully, the second aborts in-flight work (the hard context);
+	// once the run is over, a signal cuts the outputs' shutdown (Prometheus linger) short.
 	hard, hardCancel := context.WithCancel(context.Background())
-	// Outputs get their linger (Prometheus) plus time to flush, unless a second signal comes.
-	var linger time.Duration
-	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
-		linger = max(linger, o.Linger)
-	}
-	stopCtx, stopCancel := context.WithTimeout(context.Background(), linger+30*time.Second)
+	stopCtx, stopCancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	var interrupted atomic.Bool
+	var interrupted, runOver atomic.Bool
 	finished := make(chan struct{})
 	sigDone := make(chan struct{})
 	go func() {
 		defer close(sigDone)
-		select {
-		case <-sigs:
-			interrupted.Store(true)
-			logf("stopping: no new iterations; in-flight ones get their graceful_stop (Ctrl-C again to abort them)")
-			e.Stop()
-		case <-finished:
-			return
-		}
-		select {
-		case <-sigs:
-			logf("aborting in-flight requests")
-			hardCancel()
-			stopCancel()
-		case <-finished:
+		for n := 1; ; n++ {
+			select {
+			case <-finished:
+				return
+			case <-sigs:
+			}
+			switch {
+			case runOver.Load():
+				logf("signal: cutting the outputs' shutdown short")
+				stopCancel()
+			case n == 1:
+				interrupted.Store(true)
+				logf("stopping: no new iterations; in-flight ones get their graceful_stop (Ctrl-C again to abort them)")
+				e.Stop()
+			default:
+				logf("aborting in-flight requests")
+				hardCancel()
+			}
 		}
 	}()
 
@@ -291,8 +290,16 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	res := e.Run(hard)
 	prog.stop()
 
+	runOver.Store(true)
 	thr.Finish(res.End)
-	stopErr := mgr.Stop(stopCtx)
+	// Outputs get their linger (Prometheus) plus time to flush, unless a signal cuts it short.
+	var linger time.Duration
+	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
+		linger = max(linger, o.Linger)
+	}
+	sctx, scancel := context.WithTimeout(stopCtx, linger+30*time.Second)
+	stopErr := mgr.Stop(sctx)
+	scancel()
 	close(finished)
 	<-sigDone
 	signal.Stop(sigs)
