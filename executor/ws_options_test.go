@@ -1,0 +1,134 @@
+package executor
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+func TestWSConnectionOptions(t *testing.T) {
+	var seen atomic.Value // the handshake request's details, as the server saw them
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			Subprotocols:    []string{"v2.stream"},
+			CompressionMode: websocket.CompressionNoContextTakeover,
+		})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		seen.Store(strings.Join([]string{
+			r.Header.Get("Authorization"), r.Header.Get("X-Client"), r.URL.Query().Get("token"),
+			r.URL.Query().Get("user"), c.Subprotocol(), r.Header.Get("Sec-WebSocket-Extensions"),
+		}, "|"))
+		for {
+			typ, b, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			c.Write(context.Background(), typ, b) // echo
+		}
+	}))
+	defer srv.Close()
+
+	target := &plan.Target{Name: "api", Headers: []plan.KV{
+		{Name: "Authorization", Value: plan.Literal("Bearer target")},
+		{Name: "X-Client", Value: plan.Literal("loadplan")},
+	}}
+	st := wsBlock(srv.URL, // an http:// URL is turned into ws://
+		&plan.WSStep{Kind: plan.WSSend, Name: "bin", Repeat: 1, Send: &plan.Message{Binary: []byte{0, 1, 2, 255}}},
+		&plan.WSStep{Kind: plan.WSExpect, Name: "binback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Binary: []byte{0, 1, 2, 255}}},
+		&plan.WSStep{Kind: plan.WSSend, Name: "json", Repeat: 1, Send: &plan.Message{JSON: wsTmpl(t, `{user = "u${vu.id}", n = 1}`)}},
+		&plan.WSStep{Kind: plan.WSExpect, Name: "jsonback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{JSON: wsTmpl(t, `{user = "u7"}`)}},
+		&plan.WSStep{Kind: plan.WSSend, Name: "big", Repeat: 1, Send: &plan.Message{Text: plan.Literal(strings.Repeat("compress me ", 200))}},
+		&plan.WSStep{Kind: plan.WSExpect, Name: "bigback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Equals: plan.Literal(strings.Repeat("compress me ", 200))}},
+	)
+	st.Target = target
+	st.Headers = []plan.KV{{Name: "Authorization", Value: wsTmpl(t, `"Bearer ${vu.id}"`)}} // overrides the target's
+	st.Query = []plan.KV{{Name: "token", Value: plan.Literal("a b&c")}, {Name: "user", Value: wsTmpl(t, `"u${vu.id}"`)}}
+	st.Subprotocols = []string{"v1.stream", "v2.stream"}
+	st.Compression = true
+	sh := newWSShared()
+	defer sh.close()
+	vu, col := wsTestVU(sh)
+	vu.rt.VU = 7
+	if err := vu.run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	want := "Bearer 7|loadplan|a b&c|u7|v2.stream|permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+	if got, _ := seen.Load().(string); got != want {
+		t.Errorf("server saw %q\nwant        %q", got, want)
+	}
+	if col.sum(metrics.WSExpectFailed, "") != 0 || col.sum(metrics.WSMsgsSent, "") != 3 || col.sum(metrics.WSMsgsReceived, "") != 3 {
+		t.Errorf("samples %v", col.samples)
+	}
+	// The 2400-byte text went out deflated: the whole session's wire bytes are fewer.
+	if sent := col.sum(metrics.DataSent, ""); sent <= 0 || sent >= 2400 || col.sum(metrics.DataReceived, "") <= 0 {
+		t.Errorf("data_sent %v, data_received %v", col.sum(metrics.DataSent, ""), col.sum(metrics.DataReceived, ""))
+	}
+}
+
+func TestWSQueueOverflowIsCounted(t *testing.T) {
+	srv := newWSTestServer(t, wsProtocol)
+	sh := newWSShared()
+	defer sh.close()
+	// More frames than the queue holds arrive while the VU sleeps; the oldest are discarded, but
+	// every frame is still counted as received.
+	st := wsBlock(srv.url(),
+		wsSendText("flood", `{"n":6000}`),
+		&plan.WSStep{Kind: plan.WSSleep, Name: "sleep", Duration: 200 * time.Millisecond},
+		wsExpectJSON(t, "done", `{type = "done"}`, 1, 10*time.Second))
+	vu, col := wsTestVU(sh)
+	if err := vu.run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	srv.close()
+	if int64(col.sum(metrics.WSMsgsReceived, "")) != srv.framesOut.Load() || srv.framesOut.Load() != 6001 {
+		t.Errorf("ws_msgs_received %v, server sent %d", col.sum(metrics.WSMsgsReceived, ""), srv.framesOut.Load())
+	}
+	if col.sum(metrics.WSMsgsUnmatched, "") != 6000 {
+		t.Errorf("ws_msgs_unmatched %v, want the 6000 data frames", col.sum(metrics.WSMsgsUnmatched, ""))
+	}
+}
+
+func TestWSSubsetAndPath(t *testing.T) {
+	doc := map[string]any{"type": "data", "n": 3.0, "items": []any{map[string]any{"id": "a"}, 2.0}, "ok": true}
+	subset := []struct {
+		want any
+		ok   bool
+	}{
+		{map[string]any{"type": "data"}, true},
+		{map[string]any{"type": "data", "n": 3.0}, true},
+		{map[string]any{"type": "other"}, false},
+		{map[string]any{"missing": nil}, false},
+		{map[string]any{"items": []any{map[string]any{}, 2.0}}, true},
+		{map[string]any{"items": []any{2.0}}, false},
+		{"data", false},
+		{map[string]any{}, true},
+	}
+	for _, c := range subset {
+		if got := wsSubset(c.want, doc); got != c.ok {
+			t.Errorf("wsSubset(%v) = %v", c.want, got)
+		}
+	}
+	paths := map[string]string{"type": "data", "$.n": "3", "items.0.id": "a", "items.1": "2", "ok": "true", "items.0": `{"id":"a"}`}
+	for p, want := range paths {
+		v, ok := wsJSONPath(doc, p)
+		if !ok || wsJSONText(v) != want {
+			t.Errorf("path %q = %v %v, want %q", p, v, ok, want)
+		}
+	}
+	for _, p := range []string{"nope", "items.5", "items.x", "type.deeper"} {
+		if _, ok := wsJSONPath(doc, p); ok {
+			t.Errorf("path %q found something", p)
+		}
+	}
+}
