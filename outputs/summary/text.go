@@ -260,7 +260,24 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 		if extra != "" {
 			extra = "[" + extra + "]"
 		}
-		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, v.Threshold.Name, strings.Join(conds, " "), v.Summary(), extra)
+		observed := v.Summary()
+		if len(v.Conditions) > 1 && !v.NoSamples {
+			// Say which condition failed when there are several.
+			var parts []string
+			for _, c := range v.Conditions {
+				val := "n/a"
+				if c.Valid {
+					val = threshold.FormatValue(v.Threshold.Metric, c.Condition.Agg, c.Observed)
+				}
+				m := "✓"
+				if !c.Pass {
+					m = "✗"
+				}
+				parts = append(parts, c.Condition.AggName()+"="+val+" "+m)
+			}
+			observed = strings.Join(parts, ", ")
+		}
+		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, v.Threshold.Name, strings.Join(conds, " "), observed, extra)
 	}
 	tw.Flush()
 }
