@@ -173,12 +173,14 @@ func (j *Output) writer() {
 type encoder struct {
 	tags     map[*metrics.Tags][]byte
 	declared [256]bool
+	names    [256][]byte // quoted metric names
 }
 
 func (e *encoder) appendSample(b []byte, s *metrics.Sample) []byte {
 	name := s.Metric.String()
 	if !e.declared[s.Metric] {
 		e.declared[s.Metric] = true
+		e.names[s.Metric] = appendString(nil, name)
 		b = append(b, `{"type":"Metric","metric":`...)
 		b = appendString(b, name)
 		b = append(b, `,"data":{"name":`...)
@@ -197,7 +199,7 @@ func (e *encoder) appendSample(b []byte, s *metrics.Sample) []byte {
 		b = append(b, "\"}}\n"...)
 	}
 	b = append(b, `{"type":"Point","metric":`...)
-	b = appendString(b, name)
+	b = append(b, e.names[s.Metric]...)
 	b = append(b, `,"data":{"time":"`...)
 	b = time.Unix(0, s.Time).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","value":`...)
