@@ -126,7 +126,8 @@ func (h *httpState) client(i int, ws bool) *http.Client {
 			}
 			return &countConn{Conn: c, in: &h.in, out: &h.out}, nil
 		},
-		TLSClientConfig:     tc.tls,
+		// a copy per transport: HTTP/2 setup writes NextProtos into it
+		TLSClientConfig:     tc.tls.Clone(),
 		ForceAttemptHTTP2:   !ws,
 		MaxIdleConns:        8,
 		MaxIdleConnsPerHost: 2,
