@@ -161,6 +161,9 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) Verdict {
 	if st.th.Window > 0 {
 		v.Windows, v.FailedWindows = st.windows, st.failedWindows
 		if st.windows == 0 {
+			if final && NoEventsMeansZero(st.th.Metric) {
+				return v.zeroEvents()
+			}
 			return v.noSamples()
 		}
 		v.Pass = true
@@ -193,6 +196,9 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) Verdict {
 		}
 	}
 	if st.total.Count == 0 {
+		if final && NoEventsMeansZero(st.th.Metric) {
+			return v.zeroEvents()
+		}
 		return v.noSamples()
 	}
 	v.Pass = true

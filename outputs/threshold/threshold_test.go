@@ -320,3 +320,27 @@ func TestMergeStates(t *testing.T) {
 		t.Errorf("merged window: want worst rate 0.3 (fails < 0.3) over 3 windows, got %+v", vs[1])
 	}
 }
+
+func TestEventCountersWithoutEventsAreZero(t *testing.T) {
+	dropped := mk(t, "dropped_iterations", metrics.DroppedIterations, nil, "count == 0")
+	reconnects := mk(t, "ws_reconnects", metrics.WSReconnects, nil, "count > 0")
+	errs := mk(t, "errors", metrics.Errors, nil, "count < 5")
+	errs.Window = time.Minute
+	reqs := mk(t, "http_reqs{scenario=b}", metrics.HTTPReqs, map[string]string{"scenario": "b"}, "count < 100")
+	ev := New(Config{Thresholds: []*plan.Threshold{dropped, reconnects, errs, reqs}, Run: run()})
+	ev.Emit([]metrics.Sample{sample(metrics.HTTPReqs, 0, 1, tagsA)})
+	vs := finish(t, ev, time.Second)
+	if !vs[0].Pass || vs[0].Summary() != "count=0 (no events)" {
+		t.Errorf("dropped_iterations count == 0 without drops: want a pass, got %+v (%s)", vs[0], vs[0].Summary())
+	}
+	if vs[1].Pass || !strings.Contains(vs[1].Failure(), "count > 0: observed count=0") {
+		t.Errorf("ws_reconnects count > 0 without reconnects: want a failure at 0, got %q", vs[1].Failure())
+	}
+	if !vs[2].Pass {
+		t.Errorf("windowed errors count < 5 without errors: want a pass, got %+v", vs[2])
+	}
+	// A request counter is not an event counter: a scenario that never ran must not pass silently.
+	if vs[3].Pass || !vs[3].NoSamples {
+		t.Errorf("http_reqs of a scenario that never ran: want a no-samples failure, got %+v", vs[3])
+	}
+}

@@ -40,6 +40,29 @@ func (v Verdict) noSamples() Verdict {
 	return v
 }
 
+// NoEventsMeansZero reports whether m counts exceptional events (dropped iterations, errors,
+// WebSocket errors, reconnects, unmatched frames), which the executor emits only when they happen:
+// for these, no samples at the end of a run means zero events, so `dropped_iterations count == 0`
+// passes on a healthy run as k6 users expect. Every other metric without samples fails.
+func NoEventsMeansZero(m metrics.Metric) bool {
+	switch m {
+	case metrics.DroppedIterations, metrics.Errors, metrics.WSErrors, metrics.WSReconnects, metrics.WSMsgsUnmatched:
+		return true
+	}
+	return false
+}
+
+// zeroEvents judges an event counter that saw no events: count and rate are 0.
+func (v Verdict) zeroEvents() Verdict {
+	v.Pass, v.Reason = true, "no events"
+	for _, c := range v.Threshold.Conditions {
+		r := Result{Condition: c, Observed: 0, Valid: true, Pass: c.Holds(0)}
+		v.Pass = v.Pass && r.Pass
+		v.Conditions = append(v.Conditions, r)
+	}
+	return v
+}
+
 // Summary renders the observed values, e.g. "p(95)=412.3ms, rate=0.20%", or the reason.
 func (v Verdict) Summary() string {
 	if v.NoSamples {
