@@ -40,7 +40,15 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 	method := hs.method
 	ps := hs.ps
 	var res response
+	planCookie := v.http.hdr["Cookie"] // the client adds the jar's cookies to the header per hop
 	for hop := 0; ; hop++ {
+		if hop > 0 {
+			if planCookie != nil {
+				v.http.hdr["Cookie"] = planCookie
+			} else {
+				delete(v.http.hdr, "Cookie")
+			}
+		}
 		res = v.send(ctx, hs, client, method, u, body)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -75,20 +83,19 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 	}
 	statusOK := res.status < 400
 	var doc jsonDoc
-	if res.err == nil {
-		for _, c := range hs.checks {
-			ok := c.eval(&res, &doc)
-			if c.pc.Kind == plan.CheckStatus && ok {
-				statusOK = true // a status check that accepts this status: not a failure
-			}
-			b := 0.0
-			if ok {
-				b = 1
-			} else if ps.FailOnCheck {
-				failed = true
-			}
-			v.emitAt(now, metrics.Checks, b, hs.tags, 0, c.pc.Name)
+	for _, c := range hs.checks {
+		// a request that got no response fails every check, as the status it has (0) would
+		ok := res.err == nil && c.eval(&res, &doc)
+		if c.pc.Kind == plan.CheckStatus && ok {
+			statusOK = true // a status check that accepts this status: not a failure
 		}
+		b := 0.0
+		if ok {
+			b = 1
+		} else if ps.FailOnCheck {
+			failed = true
+		}
+		v.emitAt(now, metrics.Checks, b, hs.tags, 0, c.pc.Name)
 	}
 	if !statusOK {
 		failed = true

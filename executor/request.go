@@ -259,6 +259,9 @@ func newRequest(ctx context.Context, method string, u *url.URL, hdr http.Header,
 		return nil, err
 	}
 	req.URL, req.Host, req.Header = u, u.Host, hdr
+	if h := hdr["Host"]; len(h) > 0 {
+		req.Host = h[0] // net/http ignores a Host header; the plan's value goes here
+	}
 	if body != nil {
 		req.ContentLength = int64(len(body))
 		req.Body = io.NopCloser(bytes.NewReader(body))

@@ -219,3 +219,38 @@ func TestTransportErrorIsCounted(t *testing.T) {
 		t.Errorf("Preflight = %v, want unreachable", err)
 	}
 }
+
+func TestRedirectKeepsOneCookieHeader(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := newCounter(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1", Path: "/"})
+		case "/r":
+			http.Redirect(w, r, "/final", http.StatusFound)
+		case "/final":
+			mu.Lock()
+			got = append(got, strings.Join(r.Header.Values("Cookie"), "|"))
+			mu.Unlock()
+		}
+	})
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 1, Iterations: 1})
+	run(t, Config{Plan: planOf(l, httpStepOf("s", "login", "GET", srv.URL+"/login"), httpStepOf("s", "r", "GET", srv.URL+"/r"))})
+	if len(got) != 1 || got[0] != "sid=1" {
+		t.Errorf("Cookie headers after a redirect %q, want [sid=1]", got)
+	}
+}
+
+func TestChecksFailOnTransportError(t *testing.T) {
+	srv := newCounter(t, nil)
+	url := srv.URL
+	srv.Close()
+	st := httpStepOf("s", "a", "GET", url)
+	st.Checks = []*plan.Check{{Name: "status == 200", Kind: plan.CheckStatus, Statuses: []int{200}}}
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 1, Iterations: 2})
+	col, _ := run(t, Config{Plan: planOf(l, st)})
+	if r := checkResults(col); r["status == 200"] != [2]int{0, 2} {
+		t.Errorf("checks %v, want 2 failures", r)
+	}
+}
