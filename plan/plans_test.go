@@ -1,0 +1,80 @@
+package plan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2/hclwrite"
+)
+
+// TestExamplePlans: every plan in plans/ validates without warnings and is fmt-clean.
+func TestExamplePlans(t *testing.T) {
+	files, err := filepath.Glob("../plans/*.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"arrival-rate", "burst", "load", "reconnect", "smoke", "soak", "stress", "websocket"}
+	var got []string
+	for _, f := range files {
+		got = append(got, filepath.Base(f[:len(f)-len(".hcl")]))
+	}
+	eq(t, "plans", got, want)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			p, diags := LoadPlan([]string{f}, Options{Env: map[string]string{}})
+			if len(diags) > 0 {
+				t.Fatalf("diagnostics:\n%s", renderDiags(diags))
+			}
+			if len(p.Scenarios) == 0 || len(p.Thresholds) == 0 {
+				t.Errorf("an example plan needs scenarios and thresholds")
+			}
+			if p.Variables[0].Name != "host" || p.Variables[0].Value != "http://127.0.0.1:8000" {
+				t.Errorf("first variable must be host with the demo default, got %+v", p.Variables[0])
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(src, []byte("# ")) {
+				t.Errorf("an example plan starts with a header comment")
+			}
+			if out := hclwrite.Format(src); !bytes.Equal(out, src) {
+				t.Errorf("not fmt-clean; run: loadplan fmt %s", f)
+			}
+		})
+	}
+}
+
+// TestExampleProfiles checks that the named profiles are what their names promise.
+func TestExampleProfiles(t *testing.T) {
+	cases := []struct {
+		file     string
+		peak     int
+		duration string
+	}{
+		{"smoke", 5, "30s"},
+		{"load", 50, "5m0s"},
+		{"stress", 200, "10m0s"},
+		{"soak", 30, "30m0s"},
+	}
+	for _, c := range cases {
+		p, diags := LoadPlan([]string{"../plans/" + c.file + ".hcl"}, Options{})
+		if diags.HasErrors() {
+			t.Fatal(renderDiags(diags))
+		}
+		eq(t, c.file+" peak VUs", p.Load.PeakVUs(), c.peak)
+		eq(t, c.file+" duration", p.Load.Duration().String(), c.duration)
+	}
+	p, _ := LoadPlan([]string{"../plans/arrival-rate.hcl"}, Options{})
+	eq(t, "arrival-rate model", p.Load.Model, ArrivalRate)
+	p, _ = LoadPlan([]string{"../plans/reconnect.hcl"}, Options{})
+	ws := p.Scenarios[0].Steps[0].WebSocket
+	eq(t, "reconnect session", ws.Session, Persistent)
+	if ws.Reconnect == nil {
+		t.Fatal("reconnect.hcl has no reconnect policy")
+	}
+	q, _ := ws.Query[0].Value.String(nil)
+	eq(t, "reconnect drop_after", [2]string{ws.Query[0].Name, q}, [2]string{"drop_after", "40"})
+}
