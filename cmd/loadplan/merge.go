@@ -28,10 +28,10 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	var planPaths multiFlag
 	var pv planVars
 	var export, junit string
-	fs.Var(&planPaths, "plan", "the plan the segments ran (its thresholds are judged); repeatable for multi-file plans")
+	fs.Var(&planPaths, "plan", "the plan `FILE` the segments ran (its thresholds are judged); repeatable for multi-file plans")
 	pv.register(fs)
-	fs.StringVar(&export, "summary-export", "", "write the merged summary as JSON in k6's summary-export layout")
-	fs.StringVar(&junit, "junit", "", "write JUnit XML with one test case per threshold")
+	fs.StringVar(&export, "summary-export", "", "write the merged summary to `FILE` as JSON in k6's summary-export layout")
+	fs.StringVar(&junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan merge -plan FILE [flags] SEGMENT.json...")
 		fs.PrintDefaults()
