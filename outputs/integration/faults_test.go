@@ -210,3 +210,79 @@ func TestInfluxKilledMidRun(t *testing.T) {
 		t.Errorf("csv http_reqs rows %d (%v), want 200", n, err)
 	}
 }
+
+// usersPlan keeps 3 VUs busy for a minute: long enough to be interrupted.
+const usersPlan = `
+variable "host" {
+  type = string
+}
+
+target "api" {
+  base_url = var.host
+}
+
+scenario "ping" {
+  target     = target.api
+  think_time = "5ms"
+  http "ping" {
+    path = "/ping"
+  }
+}
+
+load {
+  vus      = 3
+  duration = "1m"
+}
+`
+
+// TestInterruptedRunLosesNoCSVRow interrupts a run with SIGINT (as Ctrl-C does): loadplan exits
+// 105 after its graceful stop, and the CSV and JSON files hold exactly as many http_reqs rows as
+// the summary counted and the server received.
+func TestInterruptedRunLosesNoCSVRow(t *testing.T) {
+	bin := loadplanBinary(t)
+	srv, hits := counting(t)
+	dir := t.TempDir()
+	planPath := filepath.Join(dir, "users.hcl")
+	os.WriteFile(planPath, []byte(usersPlan), 0o644)
+	export := filepath.Join(dir, "summary.json")
+	cmd := exec.Command(bin, "apply", "--no-progress", "-var", "host="+srv.URL, "--summary-export", export,
+		"--out", "csv="+filepath.Join(dir, "run.csv.gz"), "--out", "json="+filepath.Join(dir, "run.jsonl"), planPath)
+	done := make(chan struct{})
+	var code int
+	var out string
+	go func() { defer close(done); code, out = runCmd(cmd) }()
+	for hits.Load() < 300 {
+		select {
+		case <-done:
+			t.Fatalf("the run ended before the interrupt:\n%s", out)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if code != 105 {
+		t.Fatalf("exit %d, want 105:\n%s", code, out)
+	}
+	b, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Metrics map[string]map[string]any `json:"metrics"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	want := sum.Metrics["http_reqs"]["count"]
+	if want != float64(hits.Load()) {
+		t.Errorf("summary http_reqs %v, server saw %d", want, hits.Load())
+	}
+	if n, err := countCSV(filepath.Join(dir, "run.csv.gz"), "http_reqs"); err != nil || float64(n) != want {
+		t.Errorf("csv http_reqs rows %d (%v), want %v", n, err, want)
+	}
+	if n, err := countJSON(filepath.Join(dir, "run.jsonl"), "http_reqs"); err != nil || float64(n) != want {
+		t.Errorf("json http_reqs points %d (%v), want %v", n, err, want)
+	}
+}
