@@ -54,9 +54,21 @@ type Report struct {
 	Notes      []string // saturation, interruption, abort, ...: shown as warnings
 }
 
-// Duration is the run's length, at least a millisecond so that rates stay finite.
+// Duration is the run's length, at least a millisecond so that rates stay finite. Without a start
+// or an end (a run that failed early) it is the span of the samples.
 func (r *Report) Duration() time.Duration {
-	d := r.End.Sub(r.Start)
+	start, end := r.Start, r.End
+	if start.IsZero() || end.IsZero() {
+		var first, last int64
+		for _, s := range r.Series {
+			if s.Count > 0 && (first == 0 || s.First < first) {
+				first = s.First
+			}
+			last = max(last, s.End)
+		}
+		start, end = time.Unix(0, first), time.Unix(0, last)
+	}
+	d := end.Sub(start)
 	if d < time.Millisecond {
 		d = time.Millisecond
 	}

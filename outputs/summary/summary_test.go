@@ -280,3 +280,18 @@ func TestReadSegmentRejectsGarbage(t *testing.T) {
 		t.Errorf("unknown metric: %v", err)
 	}
 }
+
+func TestDurationFallsBackToSamples(t *testing.T) {
+	s := New()
+	s.Emit([]metrics.Sample{
+		{Metric: metrics.HTTPReqs, Time: t0.UnixNano(), Value: 1, Tags: tLogin},
+		{Metric: metrics.HTTPReqs, Time: t0.Add(2 * time.Second).UnixNano(), Value: 1, Tags: tQuote},
+	})
+	r := &Report{Series: s.Store().Snapshot()}
+	if d := r.Duration(); d != 2*time.Second {
+		t.Errorf("duration without start and end = %v, want the samples' 2s", d)
+	}
+	if d := (&Report{}).Duration(); d != time.Millisecond {
+		t.Errorf("empty report duration = %v, want the 1ms floor", d)
+	}
+}
