@@ -94,11 +94,14 @@ func TestSameCountEverywhere(t *testing.T) {
 
 // pollProm evaluates an instant query until it returns want or 20 s pass, and returns the last
 // value. Prometheus ingests a scrape asynchronously, hence the polling.
-func pollProm(q string, want float64) (float64, error) {
+func pollProm(q string, want float64) (float64, error) { return pollPromAt(env.prom, q, want) }
+
+// pollPromAt is pollProm against the Prometheus server s.
+func pollPromAt(s *server, q string, want float64) (float64, error) {
 	deadline := time.Now().Add(20 * time.Second)
 	var last float64
 	for {
-		r, err := promQuery(q, time.Time{}, time.Time{}, 0)
+		r, err := promQueryAt(s, q, time.Time{}, time.Time{}, 0)
 		if err != nil {
 			return 0, err
 		}

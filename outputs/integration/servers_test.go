@@ -210,7 +210,7 @@ func tail(b []byte) string {
 	return string(b)
 }
 
-func startPrometheus(bin, root, target string) (*server, error) {
+func startPrometheus(bin, root, target string, flags ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -232,10 +232,10 @@ scrape_configs:
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	return start("prometheus", bin, dir, addr, "/-/ready",
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
+	return start("prometheus", bin, dir, addr, "/-/ready", append([]string{
+		"--config.file=" + filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--log.level=warn"}, flags...)...)
 }
 
 func startPushgateway(bin, root string) (*server, error) {
@@ -345,6 +345,11 @@ type promResult struct {
 
 // promQuery runs an instant query at t (zero: now) or, when end is after start, a range query.
 func promQuery(q string, start, end time.Time, step time.Duration) (*promResult, error) {
+	return promQueryAt(env.prom, q, start, end, step)
+}
+
+// promQueryAt is promQuery against the Prometheus server s.
+func promQueryAt(s *server, q string, start, end time.Time, step time.Duration) (*promResult, error) {
 	v := url.Values{"query": {q}}
 	path := "/api/v1/query"
 	if end.After(start) {
@@ -355,7 +360,7 @@ func promQuery(q string, start, end time.Time, step time.Duration) (*promResult,
 	} else if !start.IsZero() {
 		v.Set("time", fmt.Sprintf("%.3f", float64(start.UnixNano())/1e9))
 	}
-	resp, err := http.PostForm(env.prom.url()+path, v)
+	resp, err := http.PostForm(s.url()+path, v)
 	if err != nil {
 		return nil, err
 	}
