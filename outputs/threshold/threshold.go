@@ -53,9 +53,18 @@ type Evaluator struct {
 	cancel context.CancelFunc // ends the abort loop; nil when there is none
 	done   chan struct{}      // closed when the abort loop has ended
 
+	used [256]bool // metrics some threshold judges; set in New, read-only after
+
 	mu      sync.Mutex
 	states  []*state
 	matches map[metrics.Key][]*state // selector results per series key, computed once
+	// recent caches the last key seen per metric: within a VU's batch a step's samples share
+	// their key, and comparing a key is cheaper than hashing it.
+	recent [256]struct {
+		key metrics.Key
+		sts []*state
+		ok  bool
+	}
 	start   time.Time                // run start, from cfg.Run or the first sample
 	end     time.Time                // run end, from Finish or the last sample
 	lastNs  int64                    // latest sample time
@@ -70,6 +79,7 @@ func New(cfg Config) *Evaluator {
 	e := &Evaluator{cfg: cfg, matches: make(map[metrics.Key][]*state)}
 	for _, th := range cfg.Thresholds {
 		e.states = append(e.states, newState(th))
+		e.used[th.Metric] = true
 	}
 	return e
 }
@@ -123,8 +133,18 @@ func (e *Evaluator) Emit(batch []metrics.Sample) {
 		if x.Time > e.lastNs {
 			e.lastNs = x.Time
 		}
+		if !e.used[x.Metric] {
+			continue
+		}
 		k := metrics.KeyOf(x)
-		sts, ok := e.matches[k]
+		rc := &e.recent[x.Metric]
+		var sts []*state
+		var ok bool
+		if rc.ok && rc.key == k {
+			sts, ok = rc.sts, true
+		} else {
+			sts, ok = e.matches[k]
+		}
 		if !ok {
 			for _, st := range e.states {
 				if st.th.Metric == k.Metric && matchSelector(st.th.Selector, k) {
@@ -133,6 +153,7 @@ func (e *Evaluator) Emit(batch []metrics.Sample) {
 			}
 			e.matches[k] = sts
 		}
+		rc.key, rc.sts, rc.ok = k, sts, true
 		for _, st := range sts {
 			st.add(x, run, e.start)
 		}

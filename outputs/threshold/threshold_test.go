@@ -344,3 +344,32 @@ func TestEventCountersWithoutEventsAreZero(t *testing.T) {
 		t.Errorf("http_reqs of a scenario that never ran: want a no-samples failure, got %+v", vs[3])
 	}
 }
+
+// BenchmarkEmit measures the evaluator's cost per sample with a whole-run, a windowed and a
+// selector threshold, in 64-sample batches as the executor sends them.
+func BenchmarkEmit(b *testing.B) {
+	t := &testing.T{}
+	win := mk(t, "http_req_failed", metrics.HTTPReqFailed, nil, "rate < 0.01")
+	win.Window = time.Minute
+	ths := []*plan.Threshold{
+		mk(t, "http_req_duration", metrics.HTTPReqDuration, nil, "p(95) < 300ms"),
+		mk(t, "http_req_duration{scenario=a}", metrics.HTTPReqDuration, map[string]string{"scenario": "a"}, "p(99) < 1s"),
+		win,
+	}
+	ev := New(Config{Thresholds: ths, Run: run()})
+	batch := make([]metrics.Sample, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		at := time.Duration(i) * time.Millisecond
+		for j := range batch {
+			m := metrics.HTTPReqDuration
+			if j%2 == 1 {
+				m = metrics.HTTPReqFailed
+			}
+			batch[j] = sample(m, at, float64(j), tagsA)
+		}
+		ev.Emit(batch)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
+}
