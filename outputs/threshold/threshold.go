@@ -65,10 +65,10 @@ type Evaluator struct {
 		sts []*state
 		ok  bool
 	}
-	start   time.Time                // run start, from cfg.Run or the first sample
-	end     time.Time                // run end, from Finish or the last sample
-	lastNs  int64                    // latest sample time
-	reason  string                   // why the run was aborted, "" if it was not
+	start  time.Time // run start, from cfg.Run or the first sample
+	end    time.Time // run end, from Finish or the last sample
+	lastNs int64     // latest sample time
+	reason string    // why the run was aborted, "" if it was not
 }
 
 // New returns an Evaluator for cfg.Thresholds.
