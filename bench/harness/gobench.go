@@ -11,7 +11,7 @@ import (
 )
 
 // goBenchPkgs are the packages whose `Benchmark…` functions the harness runs with -benchmem.
-var goBenchPkgs = []string{"./plan/", "./metrics/", "./outputs/csv/", "./executor/"}
+var goBenchPkgs = []string{"./plan/", "./metrics/", "./outputs/csv/", "./internal/h1/", "./executor/"}
 
 // The executor benchmarks that compare one request through the VU hot path with a bare net/http
 // request to the same server (executor/vu_bench_test.go).

@@ -71,6 +71,7 @@ type harness struct {
 	goVersion, wrkVer, lpVer   string
 	cpuModel, kernel, memTotal string
 	gobench                    []goBench
+	profileDir                 string
 }
 
 func logf(format string, args ...any) {
@@ -86,7 +87,8 @@ func main() {
 	out := flag.String("out", "bench/RESULTS.md", "where to write the results")
 	work := flag.String("work", "", "scratch folder for summaries and output files (default: a new temporary folder)")
 	influxd := flag.String("influxd", "", "influxd (1.8) for the outputs case; empty looks in PATH and GOPATH/bin")
-	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench", "which cases to run, comma-separated")
+	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench", "which cases to run, comma-separated (also: profile)")
+	profileDir := flag.String("profile-dir", "bench/profiles", "where the profile case writes its pprof files")
 	flag.Parse()
 	if *lp == "" || *server == "" {
 		fmt.Fprintln(os.Stderr, "harness: -loadplan and -server are required")
@@ -102,14 +104,14 @@ func main() {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	if err := run(ctx, cfg, *lp, *server, *plans, *out, *work, *influxd, *cases); err != nil {
+	if err := run(ctx, cfg, *lp, *server, *plans, *out, *work, *influxd, *cases, *profileDir); err != nil {
 		fmt.Fprintln(os.Stderr, "harness:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd, cases string) error {
-	h := &harness{cfg: cfg, loadplan: lp, plans: plans, res: newResults()}
+func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd, cases, profileDir string) error {
+	h := &harness{cfg: cfg, loadplan: lp, plans: plans, res: newResults(), profileDir: profileDir}
 	var err error
 	if h.wrk, err = exec.LookPath("wrk"); err != nil {
 		return fmt.Errorf("wrk not found (bench/run.sh installs it): %w", err)
@@ -148,7 +150,7 @@ func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd,
 	steps := []struct {
 		name string
 		fn   func(context.Context)
-	}{{"throughput", h.throughput}, {"memory", h.memory}, {"websocket", h.websocket}, {"open", h.openModel}, {"soak", h.soak}, {"gobench", h.goBenchmarks}}
+	}{{"throughput", h.throughput}, {"memory", h.memory}, {"websocket", h.websocket}, {"open", h.openModel}, {"soak", h.soak}, {"gobench", h.goBenchmarks}, {"profile", h.profile}}
 	for _, s := range steps {
 		if !want[s.name] {
 			continue

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"time"
+
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/csv"
+	"github.com/loadplan/loadplan/outputs/prometheus"
+	"github.com/loadplan/loadplan/outputs/summary"
+	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// profile runs the throughput case in this process, wired as `loadplan apply` wires it (summary
+// and threshold outputs first, then optionally CSV and Prometheus), with a CPU profile over the
+// run and an allocation profile at its end, and prints the top of both. It is not part of the
+// default cases: `CASES=profile make bench` (or bench/run.sh) runs it alone.
+func (h *harness) profile(ctx context.Context) {
+	dir := h.profileDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		h.res.fail("profile: %v", err)
+		return
+	}
+	for _, withOutputs := range []bool{false, true} {
+		name := "tput"
+		if withOutputs {
+			name = "tput-outputs"
+		}
+		logf("profile: %s, 50 VUs for %s", name, h.cfg.tput)
+		cpuPath := filepath.Join(dir, name+"-cpu.prof")
+		allocPath := filepath.Join(dir, name+"-allocs.prof")
+		reqs, err := h.profileRun(ctx, withOutputs, cpuPath, allocPath)
+		if err != nil {
+			h.res.fail("profile %s: %v", name, err)
+			continue
+		}
+		h.res.note("profile %s: %s requests in %s; CPU profile %s, allocation profile %s", name, num(reqs, 0), h.cfg.tput, cpuPath, allocPath)
+		for _, p := range []struct{ file, sample string }{{cpuPath, ""}, {allocPath, "-sample_index=alloc_space"}} {
+			args := []string{"tool", "pprof", "-top", "-nodecount=35"}
+			if p.sample != "" {
+				args = append(args, p.sample)
+			}
+			out, _ := exec.Command("go", append(args, p.file)...).CombinedOutput()
+			fmt.Fprintf(os.Stderr, "\n==== %s\n%s\n", p.file, out)
+		}
+	}
+}
+
+func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, allocPath string) (float64, error) {
+	p, diags := plan.LoadPlan([]string{filepath.Join(h.plans, "throughput.hcl")}, plan.Options{Vars: map[string]string{
+		"host": h.srv.URL(), "vus": "50", "duration": h.cfg.tput.String()}})
+	if diags.HasErrors() {
+		return 0, fmt.Errorf("plan: %s", diags.Error())
+	}
+	sum := summary.New()
+	outs := []outputs.Output{sum, threshold.New(threshold.Config{Thresholds: p.Thresholds,
+		Run: func() threshold.Run { return threshold.Run{Start: time.Now()} }, Abort: func(string) {}})}
+	if withOutputs {
+		c, err := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(h.work, "profile.csv")}, outputs.Options{PlanName: "profile"})
+		if err != nil {
+			return 0, err
+		}
+		port, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:" + strconv.Itoa(port)}, outputs.Options{PlanName: "profile"})
+		if err != nil {
+			return 0, err
+		}
+		outs = append(outs, c, pr)
+		defer h.cleanOutputs("profile")
+	}
+	mgr := outputs.NewManager(outs...)
+	e, err := executor.New(executor.Config{Plan: p, Sink: mgr})
+	if err != nil {
+		return 0, err
+	}
+	if err := mgr.Start(ctx); err != nil {
+		return 0, err
+	}
+	f, err := os.Create(cpuPath)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	runtime.MemProfileRate = 64 * 1024
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return 0, err
+	}
+	res := e.Run(ctx)
+	pprof.StopCPUProfile()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := mgr.Stop(sctx); err != nil {
+		return 0, err
+	}
+	if res.Err != nil {
+		return 0, res.Err
+	}
+	af, err := os.Create(allocPath)
+	if err != nil {
+		return 0, err
+	}
+	defer af.Close()
+	if err := pprof.Lookup("allocs").WriteTo(af, 0); err != nil {
+		return 0, err
+	}
+	return metrics.Combine(sum.Store().Snapshot(), metrics.HTTPReqs, nil).Sum, nil
+}

@@ -1,0 +1,180 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// closeAfterOne answers one request per connection and then closes it without saying so, as a
+// server whose keep-alive timeout passed does.
+func closeAfterOne(t *testing.T) (string, *atomic.Int64, *atomic.Int64) {
+	var reqs atomic.Int64
+	addr, conns := rawServer(t, func(r *bufio.Reader, w net.Conn) {
+		if _, ok := readReq(r); ok {
+			reqs.Add(1)
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	return addr, conns, &reqs
+}
+
+func TestStaleConnectionIsRetriedForIdempotentRequests(t *testing.T) {
+	addr, conns, reqs := closeAfterOne(t)
+	var c Client
+	defer c.Close()
+	var resp Response
+	for i := 0; i < 3; i++ {
+		if err := c.Do(context.Background(), get(addr, "/"), &resp, false, nil); err != nil {
+			t.Fatalf("GET %d: %v", i, err)
+		}
+		time.Sleep(20 * time.Millisecond) // let the server's close arrive (not a timing assertion)
+	}
+	if reqs.Load() != 3 || conns.Load() != 3 {
+		t.Fatalf("server saw %d requests on %d connections, want 3 on 3", reqs.Load(), conns.Load())
+	}
+}
+
+func TestStaleConnectionIsNotRetriedForPost(t *testing.T) {
+	addr, _, reqs := closeAfterOne(t)
+	var c Client
+	defer c.Close()
+	var resp Response
+	post := &Request{Method: "POST", Addr: addr, Host: addr, URI: "/", Header: http.Header{}, Body: []byte("x")}
+	if err := c.Do(context.Background(), post, &resp, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	err := c.Do(context.Background(), post, &resp, false, nil)
+	// The write may succeed into the closed socket and the read fail, or the write fail: a write
+	// failure is safe to retry (nothing was sent), a read failure after a written POST is not.
+	if err == nil && reqs.Load() != 2 {
+		t.Fatalf("no error but the server saw %d requests", reqs.Load())
+	}
+	if err != nil && reqs.Load() != 1 {
+		t.Fatalf("error %v and the server saw %d requests, want 1", err, reqs.Load())
+	}
+}
+
+func TestDeadlineIsATimeout(t *testing.T) {
+	release := make(chan struct{})
+	addr, _ := rawServer(t, func(r *bufio.Reader, w net.Conn) {
+		if _, ok := readReq(r); ok {
+			<-release
+		}
+	})
+	defer close(release)
+	var c Client
+	defer c.Close()
+	req := get(addr, "/")
+	req.Deadline = time.Now().Add(50 * time.Millisecond)
+	var resp Response
+	err := c.Do(context.Background(), req, &resp, false, nil)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("got %v, want a timeout", err)
+	}
+}
+
+func TestAbortEndsTheRequestInFlight(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	addr, _ := rawServer(t, func(r *bufio.Reader, w net.Conn) {
+		if _, ok := readReq(r); ok {
+			arrived <- struct{}{}
+			<-release
+		}
+	})
+	defer close(release)
+	var c Client
+	defer c.Close()
+	go func() {
+		<-arrived
+		c.Abort()
+	}()
+	var resp Response
+	if err := c.Do(context.Background(), get(addr, "/"), &resp, false, nil); !errors.Is(err, ErrAborted) {
+		t.Fatalf("got %v, want ErrAborted", err)
+	}
+	if err := c.Do(context.Background(), get(addr, "/"), &resp, false, nil); !errors.Is(err, ErrAborted) {
+		t.Fatalf("after Abort: got %v, want ErrAborted", err)
+	}
+	c.Reset()
+}
+
+func TestHeaderInjectionIsRefusedBeforeSending(t *testing.T) {
+	srv := newCounted(t, func(w http.ResponseWriter, r *http.Request) {})
+	var c Client
+	defer c.Close()
+	for _, h := range []http.Header{{"X-A": {"v\r\nX-Injected: 1"}}, {"X-B\n": {"v"}}, {"X-C": {"v\x00"}}} {
+		req := get(srv.addr(), "/")
+		req.Header = h
+		var resp Response
+		if err := c.Do(context.Background(), req, &resp, false, nil); !errors.Is(err, errInvalidHeader) {
+			t.Errorf("%v: got %v, want errInvalidHeader", h, err)
+		}
+	}
+	if srv.reqs.Load() != 0 || srv.conns.Load() != 0 {
+		t.Fatalf("server saw %d requests on %d connections, want none", srv.reqs.Load(), srv.conns.Load())
+	}
+}
+
+func TestDialErrorIsReturned(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var c Client
+	var resp Response
+	if err := c.Do(context.Background(), get(addr, "/"), &resp, false, nil); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("got %v, want connection refused", err)
+	}
+}
+
+// TestNoAllocationsOnKeepAlive: with the connection kept alive and the response headers the
+// same as the previous response's, a round trip allocates nothing.
+func TestNoAllocationsOnKeepAlive(t *testing.T) {
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nDate: Sun, 22 Nov 2026 08:00:00 GMT\r\n\r\nok"
+	out := []byte(resp)
+	addr, conns := rawServer(t, func(r *bufio.Reader, w net.Conn) {
+		for { // allocation-free (the count covers the whole process): read up to the blank line
+			for {
+				line, err := r.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				if len(line) == 2 {
+					break
+				}
+			}
+			w.Write(out)
+		}
+	})
+	var c Client
+	defer c.Close()
+	req := get(addr, "/api/items?id=1")
+	req.Header["X-Test"] = []string{"1"}
+	var res Response
+	var tr Trace
+	do := func() {
+		if err := c.Do(context.Background(), req, &res, false, &tr); err != nil || res.Status != 200 {
+			t.Fatalf("status %d, %v", res.Status, err)
+		}
+	}
+	do()
+	if n := testing.AllocsPerRun(200, do); n != 0 {
+		t.Fatalf("%v allocations per round trip, want 0", n)
+	}
+	if conns.Load() != 1 {
+		t.Fatalf("%d connections, want 1", conns.Load())
+	}
+}

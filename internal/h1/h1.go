@@ -1,0 +1,348 @@
+// Package h1 is a minimal HTTP/1.1 client for one plain-TCP keep-alive connection, made for the
+// executor's hot path: the round trip runs in the calling goroutine (net/http's Transport hands
+// every request to a write-loop and a read-loop goroutine), the request is written with one
+// write from a reused buffer, the response head is parsed into a reused http.Header, and
+// nothing is allocated per request beyond header values that changed since the previous
+// response. A step timeout is a deadline on the connection, not a timer or a context.
+//
+// Profiles of the throughput benchmark (bench/) showed net/http spending about twice the CPU per
+// request of a plain loop; this client is that loop with the edge cases of HTTP/1.1 framing
+// handled: Content-Length, chunked and close-delimited bodies, 1xx interim responses, HEAD,
+// 204 and 304, Connection: close and HTTP/1.0, and one retry when a reused connection turns out
+// to have been closed by the server. TLS, HTTP/2 and proxies are out of scope: the executor keeps
+// net/http for those.
+//
+// A Client is owned by one goroutine (a VU); only Abort may be called from another.
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Request is one request. Header holds the headers to send besides Host, User-Agent (sent as
+// "Go-http-client/1.1" when Header has none, as net/http does) and Content-Length.
+type Request struct {
+	Method   string
+	Addr     string // host:port to dial
+	Host     string // Host header (the URL's host)
+	URI      string // request target: path and query, e.g. "/api/items?id=1"
+	Header   http.Header
+	Body     []byte // nil for none
+	Deadline time.Time
+}
+
+// Response is the response to a Request. Header is owned by the Client and reused by the next
+// request; Body is the caller's buffer, appended to only when Do is asked to keep the body.
+type Response struct {
+	Status int
+	Proto  string // "HTTP/1.1" or "HTTP/1.0"
+	Header http.Header
+	Body   []byte
+}
+
+// Trace receives the phase timestamps of one round trip, from the Client's Clock. A zero value
+// means the phase did not happen (no dial on a reused connection).
+type Trace struct {
+	GetConn, ConnectStart, ConnectDone, GotConn, Wrote, FirstByte int64
+}
+
+// Client is one keep-alive connection to whatever address the last request went to.
+type Client struct {
+	// Dial opens a connection; nil uses a net.Dialer with a 30 s timeout.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Clock returns a monotonic time in ns for Trace; nil uses time since the Client's first use.
+	Clock func() int64
+	// ReadBufferSize is the size of the connection's read buffer (default 2048). Longer header
+	// lines are still read.
+	ReadBufferSize int
+
+	mu      sync.Mutex // guards conn and aborted against Abort from another goroutine
+	conn    net.Conn
+	aborted bool
+
+	addr   string // address conn is connected to
+	br     *bufio.Reader
+	wbuf   []byte
+	line   []byte // scratch for header lines longer than the read buffer
+	reused bool   // conn already carried a request
+	header http.Header
+	chunk  []byte
+	base   time.Time
+}
+
+// ErrAborted is returned by Do after Abort.
+var ErrAborted = errors.New("h1: aborted")
+
+// errInvalidHeader is a header name or value that would break the request framing.
+var errInvalidHeader = errors.New("h1: invalid header field (CR, LF or NUL)")
+
+func (c *Client) now() int64 {
+	if c.Clock != nil {
+		return c.Clock()
+	}
+	if c.base.IsZero() {
+		c.base = time.Now()
+	}
+	return int64(time.Since(c.base))
+}
+
+// Abort makes the request in flight, and every later one, fail at once with ErrAborted. It is
+// safe from any goroutine (the executor calls it when the run's hard context ends).
+func (c *Client) Abort() {
+	c.mu.Lock()
+	c.aborted = true
+	if c.conn != nil {
+		_ = c.conn.SetDeadline(time.Unix(1, 0))
+	}
+	c.mu.Unlock()
+}
+
+// Reset clears an earlier Abort, for a Client reused in a new activation.
+func (c *Client) Reset() {
+	c.mu.Lock()
+	c.aborted = false
+	c.mu.Unlock()
+}
+
+// Close closes the connection (a user leaving, or an idle connection let go).
+func (c *Client) Close() error {
+	c.mu.Lock()
+	conn := c.conn
+	c.conn = nil
+	c.mu.Unlock()
+	c.reused = false
+	if conn != nil {
+		return conn.Close()
+	}
+	return nil
+}
+
+// Do sends req and reads the response into resp. keepBody appends the body to resp.Body;
+// otherwise it is read and dropped. tr (may be nil) receives the phase timestamps. ctx is used
+// only to dial; cancel in-flight requests with Abort and bound them with req.Deadline.
+func (c *Client) Do(ctx context.Context, req *Request, resp *Response, keepBody bool, tr *Trace) error {
+	var scratch Trace
+	if tr == nil {
+		tr = &scratch
+	}
+	*tr = Trace{GetConn: c.now()}
+	if err := c.writeRequest(req); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		reused, err := c.connect(ctx, req, tr)
+		if err != nil {
+			return err
+		}
+		tr.GotConn = c.now()
+		started, err := c.roundTrip(req, resp, keepBody, tr)
+		if err == nil {
+			return nil
+		}
+		c.Close()
+		if c.isAborted() {
+			return ErrAborted
+		}
+		// A keep-alive connection the server closed while idle fails before any response
+		// byte: retry once on a new connection when the request may be replayed (as net/http).
+		if attempt == 0 && reused && !started && (idempotent(req.Method) || isWriteErr(err)) && retryable(err) {
+			tr.ConnectStart, tr.ConnectDone = 0, 0
+			continue
+		}
+		return err
+	}
+}
+
+func (c *Client) isAborted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.aborted
+}
+
+// connect makes sure a connection to req.Addr is open; it reports whether it was reused.
+func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, error) {
+	c.mu.Lock()
+	if c.aborted {
+		c.mu.Unlock()
+		return false, ErrAborted
+	}
+	if c.conn != nil && c.addr == req.Addr && c.br.Buffered() == 0 {
+		// Under mu, so that an Abort cannot be overwritten by this deadline.
+		err := c.conn.SetDeadline(req.Deadline)
+		c.mu.Unlock()
+		if err == nil {
+			return c.reused, nil
+		}
+		c.Close()
+	} else {
+		stale := c.conn != nil
+		c.mu.Unlock()
+		if stale {
+			c.Close() // another address, or unexpected bytes from the server: start afresh
+		}
+	}
+	dial := c.Dial
+	if dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
+	tr.ConnectStart = c.now()
+	dctx := ctx
+	if !req.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithDeadline(ctx, req.Deadline)
+		defer cancel()
+	}
+	conn, err := dial(dctx, "tcp", req.Addr)
+	tr.ConnectDone = c.now()
+	if err != nil {
+		return false, err
+	}
+	if err := conn.SetDeadline(req.Deadline); err != nil {
+		conn.Close()
+		return false, err
+	}
+	c.mu.Lock()
+	if c.aborted {
+		c.mu.Unlock()
+		conn.Close()
+		return false, ErrAborted
+	}
+	c.conn = conn
+	c.mu.Unlock()
+	c.addr, c.reused = req.Addr, false
+	size := c.ReadBufferSize
+	if size <= 0 {
+		size = 2048
+	}
+	if c.br == nil || c.br.Size() != max(size, 16) {
+		c.br = bufio.NewReaderSize(conn, size)
+	} else {
+		c.br.Reset(conn)
+	}
+	return false, nil
+}
+
+// writeRequest renders the request into c.wbuf.
+func (c *Client) writeRequest(req *Request) error {
+	b := append(c.wbuf[:0], req.Method...)
+	b = append(b, ' ')
+	if req.URI == "" {
+		b = append(b, '/')
+	} else {
+		b = append(b, req.URI...)
+	}
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, req.Host...)
+	b = append(b, "\r\n"...)
+	if _, ok := req.Header["User-Agent"]; !ok {
+		b = append(b, "User-Agent: Go-http-client/1.1\r\n"...)
+	}
+	for k, vs := range req.Header {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue // framing is ours, as in net/http
+		}
+		if !validField(k) {
+			return errInvalidHeader
+		}
+		for _, v := range vs {
+			if !validField(v) {
+				return errInvalidHeader
+			}
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	if req.Body != nil && (len(req.Body) > 0 || needsLength(req.Method)) {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(req.Body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	b = append(b, req.Body...)
+	c.wbuf = b
+	return nil
+}
+
+// roundTrip writes the rendered request and reads the response. started reports whether any
+// response byte arrived (after which a retry would not be safe).
+func (c *Client) roundTrip(req *Request, resp *Response, keepBody bool, tr *Trace) (started bool, err error) {
+	if _, err := c.conn.Write(c.wbuf); err != nil {
+		return false, writeErr{err}
+	}
+	tr.Wrote = c.now()
+	if _, err := c.br.Peek(1); err != nil {
+		return false, err
+	}
+	tr.FirstByte = c.now()
+	closeAfter, err := c.readResponse(req, resp, keepBody)
+	if err != nil {
+		return true, err
+	}
+	c.reused = true
+	if closeAfter {
+		c.Close()
+	}
+	return true, nil
+}
+
+// writeErr marks an error from writing the request: nothing reached the server.
+type writeErr struct{ err error }
+
+func (e writeErr) Error() string { return e.err.Error() }
+func (e writeErr) Unwrap() error { return e.err }
+
+func isWriteErr(err error) bool {
+	var w writeErr
+	return errors.As(err, &w)
+}
+
+// retryable is a failure that means the server had closed the idle connection.
+func retryable(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
+}
+
+// needsLength reports whether an empty body is still announced with Content-Length: 0.
+func needsLength(method string) bool { return method == "POST" || method == "PUT" || method == "PATCH" }
+
+// validField rejects what would let a value split the request: CR, LF and NUL.
+func validField(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\r', '\n', 0:
+			return false
+		}
+	}
+	return true
+}
+
+// ProtocolError is a response that does not follow HTTP/1.1.
+type ProtocolError struct{ What string }
+
+func (e *ProtocolError) Error() string { return "h1: malformed response: " + e.What }
+
+func protoErr(format string, args ...any) error {
+	return &ProtocolError{What: fmt.Sprintf(format, args...)}
+}
