@@ -125,7 +125,6 @@ func (c *Output) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("csv: %w", err)
 	}
-	c.file = f
 	var sink io.Writer = f
 	if strings.HasSuffix(c.path, ".gz") {
 		c.gz = gzip.NewWriter(f)
@@ -145,6 +144,7 @@ func (c *Output) Start(ctx context.Context) error {
 		}
 		c.stats = st
 	}
+	c.file = f // set only now: Stop waits for the writer only when Start succeeded
 	c.q.wake = make(chan struct{}, 1)
 	go c.writer()
 	return nil

@@ -293,3 +293,25 @@ func TestQueueNeverAliases(t *testing.T) {
 		t.Fatalf("batch in hand changed to %v", b)
 	}
 }
+
+// TestStopAfterFailedStart: when the aggregated files cannot be created, Start fails, removes
+// the raw file it made, and Stop returns at once (the Manager may call it during a rollback).
+func TestStopAfterFailedStart(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "run_stats.csv"), 0o755); err != nil { // a folder where a file must go
+		t.Fatal(err)
+	}
+	c, err := New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv"), Aggregated: true}, outputs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err == nil {
+		t.Fatal("Start succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run.csv")); !os.IsNotExist(err) {
+		t.Errorf("raw file left behind: %v", err)
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -169,6 +169,7 @@ func (o *Output) Start(ctx context.Context) error {
 		msg := fmt.Errorf("influxdb: %s is not reachable: %v", o.shownURL, scrub(err, o.token))
 		if o.required {
 			o.client.Close()
+			o.client = nil // Stop has nothing to do
 			return msg
 		}
 		o.logf("%v; going on without it (required = false)", msg)

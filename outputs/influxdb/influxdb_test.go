@@ -178,6 +178,9 @@ func TestStartUnreachable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("Start against %s: %v", addr, err)
 	}
+	if err := o.Stop(context.Background()); err != nil { // after a failed Start: returns at once
+		t.Fatal(err)
+	}
 	var logs []string
 	o, _ = New(&plan.Output{Kind: "influxdb", URL: "http://" + addr + "/db", Required: false},
 		outputs.Options{Logf: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }})
