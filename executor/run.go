@@ -25,7 +25,8 @@ type batcher struct {
 }
 
 func newBatcher(sink metrics.Sink) batcher {
-	return batcher{sink: sink, buf: make([]metrics.Sample, 0, flushSize+16), last: time.Now().UnixNano()}
+	// buf grows on first use: an idle VU holds no sample buffer.
+	return batcher{sink: sink, last: time.Now().UnixNano()}
 }
 
 // add appends s and pushes the batch when it is full or old.

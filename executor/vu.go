@@ -167,6 +167,7 @@ func (v *vu) iterate(due int64) {
 				return
 			}
 		}
+		v.lag = 0 // the lag belongs to the iteration's first step only
 		if err != nil {
 			if ctx.Err() != nil {
 				return
