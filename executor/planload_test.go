@@ -3,12 +3,14 @@ package executor
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
@@ -178,5 +180,55 @@ load {
 	}
 	if len(logs) != 1 || !strings.Contains(logs[0], "no unique rows left") {
 		t.Errorf("logs %q, want one message about the exhausted feeder", logs)
+	}
+}
+
+// TestScheduleAgreesWithLoadPlan: the executor's schedule matches what `loadplan plan` shows
+// (plan.Load's ExpectedIterations and VUsAt) for every example plan and a few synthetic loads.
+func TestScheduleAgreesWithLoadPlan(t *testing.T) {
+	files, _ := filepath.Glob("../plans/*.hcl")
+	var loads []*plan.Load
+	for _, f := range files {
+		p, diags := plan.LoadPlan([]string{f}, plan.Options{Env: map[string]string{}})
+		if diags.HasErrors() {
+			t.Errorf("%s: %s", f, diags.Error())
+			continue
+		}
+		if p.Load != nil {
+			loads = append(loads, p.Load)
+		}
+		for _, sc := range p.Scenarios {
+			if sc.Load != nil {
+				loads = append(loads, sc.Load)
+			}
+		}
+	}
+	loads = append(loads,
+		withDefaults(&plan.Load{Model: plan.ArrivalRate, StartRate: 3, TimeUnit: time.Minute, PreAllocatedVUs: 1,
+			Stages: []plan.Stage{{Duration: 90 * time.Second, Target: 7}, {Duration: 10 * time.Second, Target: 0}}}),
+		withDefaults(&plan.Load{Model: plan.Users, StartVUs: 3, Stages: []plan.Stage{{Duration: 7 * time.Second, Target: 11}}}))
+	for i, l := range loads {
+		e, err := New(Config{Plan: planOf(l, httpStepOf("s", "a", "GET", "http://127.0.0.1:1"))})
+		if err != nil {
+			t.Errorf("load %d: %v", i, err)
+			continue
+		}
+		g := e.groups[0]
+		switch l.Model {
+		case plan.ArrivalRate:
+			want := uint64(math.Ceil(l.ExpectedIterations() - 1e-9))
+			if got := g.pacer.count(); got != want {
+				t.Errorf("load %d: executor schedules %d iterations, plan.Load expects %v", i, got, l.ExpectedIterations())
+			}
+		case plan.Users:
+			for _, at := range []time.Duration{0, l.Duration() / 3, l.Duration() / 2, l.Duration()} {
+				if got, want := g.ramp.at(at), l.VUsAt(at); math.Abs(got-want) > 1e-9 {
+					t.Errorf("load %d: VUs at %v: executor %v, plan.Load %v", i, at, got, want)
+				}
+			}
+		}
+	}
+	if len(loads) < 5 {
+		t.Errorf("only %d loads checked", len(loads))
 	}
 }
