@@ -30,7 +30,16 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadplan demo: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	srv, err := demo.Listen(*addr)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	return serveDemo(*addr, stdout, stderr, sig)
+}
+
+// serveDemo serves the demo backend on addr until stop receives, then closes it and prints what
+// it served.
+func serveDemo(addr string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+	srv, err := demo.Listen(addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan:", err)
 		return exitRuntime
@@ -40,10 +49,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  WebSocket: %s/api/oscilloscope/ws, /api/market/ws\n", srv.URL())
 	fmt.Fprintf(stdout, "run a plan against it: loadplan apply -var host=%s plans/smoke.hcl\n", srv.URL())
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	signal.Stop(sig)
+	<-stop
 	fmt.Fprintln(stdout, "shutting down")
 	if err := srv.Close(); err != nil {
 		fmt.Fprintln(stderr, "loadplan demo:", err)
