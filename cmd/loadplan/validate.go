@@ -66,9 +66,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *jsonOut {
-		writeJSON(stdout, map[string]any{
-			"valid": invalid == 0, "error_count": totalErrs, "warning_count": totalWarns, "files": results,
-		})
+		writeJSON(stdout, struct {
+			Valid        bool         `json:"valid"`
+			ErrorCount   int          `json:"error_count"`
+			WarningCount int          `json:"warning_count"`
+			Files        []fileResult `json:"files"`
+		}{invalid == 0, totalErrs, totalWarns, results})
 	} else if len(files) > 1 {
 		fmt.Fprintf(stdout, "%d of %d plans valid\n", len(files)-invalid, len(files))
 	}
