@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -70,7 +71,7 @@ func startWSConn(parent context.Context, ws *websocket.Conn, rules *[]wsRule) *w
 func (c *wsConn) readLoop() {
 	defer close(c.done)
 	for {
-		typ, b, err := c.ws.Read(c.ctx)
+		typ, b, err := c.read()
 		if err != nil {
 			c.mu.Lock()
 			c.rerr, c.ended = err, true
@@ -99,6 +100,29 @@ func (c *wsConn) readLoop() {
 		c.mu.Unlock()
 		c.signal()
 	}
+}
+
+// wsReadBufs are the buffers frames are read into before being copied out at their exact size,
+// so that a queued frame holds no slack and an idle connection holds no buffer.
+var wsReadBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// read reads one whole data frame.
+func (c *wsConn) read() (websocket.MessageType, []byte, error) {
+	typ, r, err := c.ws.Reader(c.ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := wsReadBufs.Get().(*bytes.Buffer)
+	defer wsReadBufs.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return 0, nil, err
+	}
+	b := append(make([]byte, 0, buf.Len()), buf.Bytes()...)
+	if buf.Cap() > 1<<20 { // do not keep a huge frame's buffer in the pool
+		*buf = bytes.Buffer{}
+	}
+	return typ, b, nil
 }
 
 // autoReply answers f when an on_message rule matches it, and reports whether it did.
