@@ -189,7 +189,7 @@ func TestTextSummary(t *testing.T) {
 	for _, want := range []string{
 		"scenario rest", "login", "quote", "total", "scenario stream", "osc.ack",
 		"✗ rest/login", "status == 200", "93.00%",
-		"✓ http_reqs{step=login}", "✗ http_req_duration", "ms ✓, avg=", "ms ✗",
+		"✓ http_reqs{step=login}", "✗ http_req_duration", "ms ✓, avg=", "ms ✗", "1 of 2 thresholds FAILED",
 		"! saturated: schedule lag",
 		"rest/login  capture token missing    2", "stream/osc  websocket closed (1011)  1", "! output influxdb dropped 12 points",
 		"http_reqs", "  " + strconv.Itoa(f.reqs) + "  ",

@@ -280,6 +280,17 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, v.Threshold.Name, strings.Join(conds, " "), observed, extra)
 	}
 	tw.Flush()
+	failed := 0
+	for _, v := range r.Verdicts {
+		if !v.Pass {
+			failed++
+		}
+	}
+	if failed == 0 {
+		fmt.Fprintf(b, "    all %d thresholds passed\n", len(r.Verdicts))
+	} else {
+		fmt.Fprintf(b, "    %d of %d thresholds FAILED\n", failed, len(r.Verdicts))
+	}
 }
 
 func (r *Report) writeNotes(b *strings.Builder) {
