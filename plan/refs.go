@@ -171,6 +171,16 @@ func traversalAttr(tr hcl.Traversal, i int) (string, bool) {
 // real value, per-iteration ones are evaluated with unknown runtime values. It returns the
 // (unmarked) value and whether it succeeded.
 func (l *loader) probe(expr hcl.Expression, sc *scope) (cty.Value, bool) {
+	v, ok := l.probeMarked(expr, sc)
+	if !ok {
+		return cty.NilVal, false
+	}
+	v, _ = v.UnmarkDeep()
+	return v, true
+}
+
+// probeMarked is probe without removing the marks: a value from env() stays marked sensitive.
+func (l *loader) probeMarked(expr hcl.Expression, sc *scope) (cty.Value, bool) {
 	ctx := sc.src.ctx
 	if sc.runtime && NeedsRuntime(expr) {
 		ctx = ctx.NewChild()
@@ -181,7 +191,6 @@ func (l *loader) probe(expr hcl.Expression, sc *scope) (cty.Value, bool) {
 	if diags.HasErrors() {
 		return cty.NilVal, false
 	}
-	v, _ = v.UnmarkDeep()
 	return v, true
 }
 

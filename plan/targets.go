@@ -33,9 +33,10 @@ func (l *loader) loadTargets() {
 		l.add(diags)
 		sc := &scope{src: fb.src, what: "a target block"}
 		if a := content.Attributes["base_url"]; a != nil {
-			if v, ok := l.constant(a, sc); ok {
-				if v.IsMarked() {
+			if v, sensitive, ok := l.constantMarked(a, sc); ok {
+				if sensitive {
 					l.sensitiveTargets[name] = true
+					t.Sensitive = true
 				}
 				if sv, ok := l.convertTo(a, v, cty.String, `Write a URL such as "http://127.0.0.1:8000".`); ok {
 					u, err := url.Parse(sv.AsString())

@@ -150,7 +150,9 @@ func cannotProduce(m metrics.Metric, sel map[string]string) string {
 		return fmt.Sprintf("%s is a run-level gauge without tags; remove the selector.", m)
 	case m.IsWebSocket():
 		return fmt.Sprintf("No websocket step%s produces %s (%s). Fix the selector, add such a step, or remove the threshold.", where, m, wsOrigin(m))
-	case m.IsHTTP() || m == metrics.Checks:
+	case m == metrics.Checks:
+		return fmt.Sprintf("No http step%s has a check block, so nothing produces checks. Add a check { status = 200 } or remove the threshold.", where)
+	case m.IsHTTP():
 		return fmt.Sprintf("No http step%s produces %s. Fix the selector, add such a step, or remove the threshold.", where, m)
 	case m == metrics.DroppedIterations:
 		return fmt.Sprintf("dropped_iterations comes from the arrival_rate model; no scenario%s uses it.", where)

@@ -48,7 +48,9 @@ type Target struct {
 	CAFile             string
 	CertFile           string
 	KeyFile            string
-	Pos                Pos
+	// Sensitive says BaseURL came from a secret (env()): use it, never show it.
+	Sensitive bool
+	Pos       Pos
 }
 
 // KV is an ordered name/value pair whose value may depend on the iteration.

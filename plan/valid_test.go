@@ -3,6 +3,7 @@ package plan
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,4 +256,42 @@ scenario "b" {
 		t.Errorf("different steps share tags")
 	}
 	eq(t, "default load", *p.Load, *DefaultLoad())
+}
+
+// TestSecretsNeverShown: a base URL or header from env() is used but never displayed.
+func TestSecretsNeverShown(t *testing.T) {
+	src := `
+target "api" {
+  base_url = env("SECRET_HOST")
+  headers  = { Authorization = "Bearer ${env("SECRET_TOKEN")}" }
+}
+scenario "rest" {
+  http "a" { path = "/a/${vu.id}" }
+  http "b" { path = "/b" }
+  websocket "w" {
+    path = "/ws"
+    send "s" { text = env("SECRET_TOKEN") }
+  }
+}
+`
+	env := map[string]string{"SECRET_HOST": "http://10.1.2.3:7777", "SECRET_TOKEN": "hunter2"}
+	p, diags := LoadSource("s.hcl", []byte(src), Options{Env: env})
+	if diags.HasErrors() {
+		t.Fatal(renderDiags(diags))
+	}
+	s := p.Scenarios[0]
+	a, b, w := s.Steps[0].HTTP, s.Steps[1].HTTP, s.Steps[2].WebSocket
+	rt := &Runtime{VU: 4}
+	eq(t, "a.URL value", str(t, "a", a.URL, rt), "http://10.1.2.3:7777/a/4")
+	eq(t, "b.URL value", str(t, "b", b.URL, rt), "http://10.1.2.3:7777/b")
+	eq(t, "w.URL value", str(t, "w", w.URL, rt), "ws://10.1.2.3:7777/ws")
+	eq(t, "header value", str(t, "h", p.Targets[0].Headers[0].Value, rt), "Bearer hunter2")
+	for _, shown := range []string{a.URLTag, b.URLTag, w.URLTag, a.Tags.URL, b.Tags.URL, w.Tags.URL,
+		a.URL.Display(), b.URL.Display(), p.Targets[0].Headers[0].Value.Display(), w.Steps[0].Send.Text.Display()} {
+		if strings.Contains(shown, "10.1.2.3") || strings.Contains(shown, "hunter2") {
+			t.Errorf("a secret is shown: %q", shown)
+		}
+	}
+	eq(t, "b.URLTag", b.URLTag, "${target.api}/b")
+	eq(t, "Target.Sensitive", p.Targets[0].Sensitive, true)
 }

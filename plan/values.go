@@ -14,20 +14,28 @@ import (
 
 // constant evaluates an attribute that is fixed for the whole run (no per-iteration values).
 func (l *loader) constant(a *hcl.Attribute, sc *scope) (cty.Value, bool) {
+	v, _, ok := l.constantMarked(a, sc)
+	return v, ok
+}
+
+// constantMarked is constant that also says whether the value came from a secret (env()).
+func (l *loader) constantMarked(a *hcl.Attribute, sc *scope) (cty.Value, bool, bool) {
 	csc := *sc
 	csc.runtime = false
 	if !l.checkRefs(a.Expr, &csc) {
-		return cty.NilVal, false
+		return cty.NilVal, false, false
 	}
-	v, ok := l.probe(a.Expr, &csc)
+	v, ok := l.probeMarked(a.Expr, &csc)
 	if !ok {
-		return cty.NilVal, false
+		return cty.NilVal, false, false
 	}
+	sensitive := v.ContainsMarked()
+	v, _ = v.UnmarkDeep()
 	if !v.IsWhollyKnown() {
 		l.errorAt(a.Expr.Range(), "Value not known at load time", "The value of %s must be known before the test starts.", a.Name)
-		return cty.NilVal, false
+		return cty.NilVal, false, false
 	}
-	return v, true
+	return v, sensitive, true
 }
 
 // convertTo converts v to ty, reporting a type error at a.

@@ -22,7 +22,11 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 	if len(p.Targets) > 0 {
 		fmt.Fprintln(w, "\nTargets:")
 		for _, t := range p.Targets {
-			fmt.Fprintf(w, "  %-16s %s (timeout %s)\n", t.Name, t.BaseURL, t.Timeout)
+			base := t.BaseURL
+			if t.Sensitive {
+				base = "(sensitive)"
+			}
+			fmt.Fprintf(w, "  %-16s %s (timeout %s)\n", t.Name, base, t.Timeout)
 		}
 	}
 	for _, ls := range s.Loads {
