@@ -188,3 +188,27 @@ func TestTwoScenariosSharePlanLoadByWeight(t *testing.T) {
 		t.Errorf("unknown scenario: err = %v", err)
 	}
 }
+
+// TestStopWhileBehindCountsDueIterationsAsDropped: iterations already due when a stop comes, but
+// never started because the scheduler was behind, are counted as dropped, not forgotten.
+func TestStopWhileBehindCountsDueIterationsAsDropped(t *testing.T) {
+	srv := newCounter(t, nil)
+	l := withDefaults(&plan.Load{Model: plan.ArrivalRate, StartRate: 10, PreAllocatedVUs: 1,
+		Stages: []plan.Stage{{Duration: 2 * time.Second, Target: 10}}})
+	col := newCollector()
+	e, err := New(Config{Plan: planOf(l, httpStepOf("s", "a", "GET", srv.URL)), Sink: col})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, cancel := context.WithCancel(context.Background())
+	cancel()
+	// The run "started" a second ago: iterations 0..10 are due, and the stop has already come.
+	e.groups[0].runArrival(stop, stop, context.Background(), time.Now().Add(-time.Second))
+	d := col.sum(metrics.DroppedIterations)
+	if d < 11 || d > 20 || e.groups[0].dropped.Load() != uint64(d) {
+		t.Errorf("dropped %v (counter %d), want the 11+ iterations already due", d, e.groups[0].dropped.Load())
+	}
+	if srv.hits.Load() != 0 {
+		t.Errorf("server saw %d requests after the stop", srv.hits.Load())
+	}
+}

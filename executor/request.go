@@ -186,8 +186,8 @@ func appendQuery(dst []byte, kvs []plan.KV, rt *plan.Runtime) []byte {
 // buildURL returns the URL of one request.
 func (v *vu) buildURL(hs *httpStep) (*url.URL, error) {
 	if hs.urlConst != nil {
-		u := *hs.urlConst
-		return &u, nil
+		// shared, read-only: a RoundTripper must not modify the request, and redirects make new URLs
+		return hs.urlConst, nil
 	}
 	h := &v.http
 	var err error
@@ -254,11 +254,9 @@ func (v *vu) fillHeader(hs *httpStep) error {
 
 // newRequest builds one request on ctx.
 func newRequest(ctx context.Context, method string, u *url.URL, hdr http.Header, body []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, "", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.URL, req.Host, req.Header = u, u.Host, hdr
+	// Built by hand: NewRequestWithContext would parse a URL and make a header map per request.
+	req := (&http.Request{Method: method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		URL: u, Host: u.Host, Header: hdr}).WithContext(ctx)
 	if h := hdr["Host"]; len(h) > 0 {
 		req.Host = h[0] // net/http ignores a Host header; the plan's value goes here
 	}

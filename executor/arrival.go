@@ -1,0 +1,113 @@
+package executor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// runArrival runs the open model: a scheduler hands each iteration, at its scheduled time, to a
+// free VU; when none is free and max_vus are allocated the iteration is dropped, never delayed.
+// The schedule ends by itself; only the run's stop (not the stages' deadline, which a late
+// scheduler may pass) cuts it short, so every iteration scheduled before the end is run or
+// counted as dropped.
+func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) {
+	seg := g.e.cfg.Segment
+	l := g.load
+	maxVUs := l.MaxVUs
+	if maxVUs < l.PreAllocatedVUs {
+		maxVUs = l.PreAllocatedVUs
+	}
+	maxVUs = max(g.capVUs(segmentShare(maxVUs, seg.Index, seg.Total)), 1)
+	pre := min(segmentShare(l.PreAllocatedVUs, seg.Index, seg.Total), maxVUs)
+	preS, maxS := splitWeights(pre, g.weights), splitWeights(maxVUs, g.weights)
+	type pool struct {
+		free  chan *vu
+		all   []*vu
+		limit int
+	}
+	pools := make([]*pool, len(g.scenarios))
+	var wg sync.WaitGroup
+	alloc := func(i int) *vu {
+		p := pools[i]
+		v := newVU(g.e, g.scenarios[i])
+		v.jobs = make(chan int64, 1)
+		p.all = append(p.all, v)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hard, cancel := context.WithCancel(gHard)
+			defer cancel()
+			v.activate(gStop, hard, func() { v.runOpen(p.free) })
+		}()
+		return v
+	}
+	for i := range g.scenarios {
+		limit := max(maxS[i], 1)
+		pools[i] = &pool{free: make(chan *vu, limit), limit: limit}
+		for range min(preS[i], limit) {
+			pools[i].free <- alloc(i)
+		}
+	}
+	b := newBatcher(g.e.cfg.Sink)
+	drop := func(sc *scenario) {
+		g.dropped.Add(1)
+		b.add(metrics.Sample{Metric: metrics.DroppedIterations, Time: time.Now().UnixNano(), Value: 1, Tags: sc.tags})
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	step := uint64(seg.Total)
+loop:
+	for n := uint64(seg.Index - 1); ; n += step {
+		off, ok := g.pacer.at(n)
+		if !ok {
+			break
+		}
+		due := start.Add(off)
+		if d := time.Until(due); d > 0 {
+			if b.stale(time.Now().UnixNano()) {
+				b.flush(time.Now().UnixNano())
+			}
+			timer.Reset(d)
+			select {
+			case <-stop.Done():
+				timer.Stop()
+				break loop
+			case <-timer.C:
+			}
+		} else if stop.Err() != nil {
+			// Stopped while behind schedule: the iterations already due were never started
+			// because the generator could not keep up; they are dropped, not forgotten.
+			now := time.Since(start)
+			for ; ok && off <= now; off, ok = g.pacer.at(n) {
+				drop(g.scenarios[g.pattern[n%uint64(len(g.pattern))]])
+				n += step
+			}
+			break
+		}
+		i := g.pattern[n%uint64(len(g.pattern))]
+		sc, p := g.scenarios[i], pools[i]
+		if sc.exhausted.Load() {
+			continue
+		}
+		select {
+		case v := <-p.free:
+			v.jobs <- due.UnixNano()
+		default:
+			if len(p.all) < p.limit {
+				alloc(i).jobs <- due.UnixNano()
+				continue
+			}
+			drop(sc)
+		}
+	}
+	b.flush(time.Now().UnixNano())
+	for _, p := range pools {
+		for _, v := range p.all {
+			close(v.jobs)
+		}
+	}
+	wg.Wait()
+}
