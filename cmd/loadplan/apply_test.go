@@ -271,7 +271,7 @@ func TestApplySaturated(t *testing.T) {
 	if reqs != float64(srv.hits.Load()) || dropped == 0 || reqs+dropped > 200 {
 		t.Errorf("http_reqs %v (server %d), dropped %v; want reqs == server and reqs+dropped <= 200 planned", reqs, srv.hits.Load(), dropped)
 	}
-	if !strings.Contains(r.stdout, "saturated") || !strings.Contains(r.stdout, "iterations dropped") {
+	if !strings.Contains(r.stdout, "saturated") || !strings.Contains(r.stdout, "dropped") {
 		t.Errorf("summary does not warn about saturation:\n%s", r.stdout)
 	}
 }

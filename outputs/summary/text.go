@@ -296,7 +296,11 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 func (r *Report) writeNotes(b *strings.Builder) {
 	var notes []string
 	notes = append(notes, r.Notes...)
-	if d := r.Total(metrics.DroppedIterations); d.Sum > 0 {
+	said := false // a saturation note from the executor may already count the drops
+	for _, n := range r.Notes {
+		said = said || strings.Contains(n, "dropped iterations")
+	}
+	if d := r.Total(metrics.DroppedIterations); d.Sum > 0 && !said {
 		notes = append(notes, fmt.Sprintf("%s iterations dropped: no VU was free when they were due (raise max_vus)", num(d.Sum)))
 	}
 	drops := append([]Drop(nil), r.Dropped...)
