@@ -125,14 +125,21 @@ func NewStore() *Store { return &Store{series: make(map[Key]*Series)} }
 
 // Add folds a batch of samples into the store.
 func (st *Store) Add(batch []Sample) {
+	// A batch comes from one VU, so consecutive samples of a metric mostly share a key: the last
+	// series of each metric is checked before the map, which skips hashing the key's string.
+	var recent [numMetrics]*Series
 	st.mu.Lock()
 	for i := range batch {
 		x := &batch[i]
-		k := KeyOf(x)
-		s := st.series[k]
-		if s == nil {
-			s = &Series{Key: k}
-			st.series[k] = s
+		s := recent[x.Metric%numMetrics]
+		if s == nil || s.Key.Tags != x.Tags || s.Key.Metric != x.Metric || s.Key.Status != x.Status || s.Key.Label != x.Label {
+			k := KeyOf(x)
+			s = st.series[k]
+			if s == nil {
+				s = &Series{Key: k}
+				st.series[k] = s
+			}
+			recent[x.Metric%numMetrics] = s
 		}
 		s.Add(x)
 	}
