@@ -41,6 +41,7 @@ go build -o "$work/server" ./bench/server
 go build -o "$work/harness" ./bench/harness
 
 args=(-rounds "$ROUNDS" -loadplan "$work/loadplan" -server "$work/server" -plans bench/plans
+  -commit "$(git describe --always --dirty 2>/dev/null || echo unknown)"
   -out "$OUT" -work "$work" -cases "$CASES")
 if [ "${QUICK:-0}" != 0 ]; then
   args+=(-quick)

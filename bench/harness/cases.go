@@ -221,6 +221,9 @@ func (h *harness) memory(ctx context.Context) {
 				continue
 			}
 			e, p := r.Export, r.Proc
+			if sp.after.ConnsPeak < int64(c.vus) {
+				h.res.note("%s round %d: at most %d connections were open at once for %d VUs.", key, round+1, sp.after.ConnsPeak, c.vus)
+			}
 			h.res.add(key, map[string]float64{
 				"vus": float64(c.vus), "peak_rss_mb": float64(p.MaxRSS) / (1 << 20),
 				"kb_per_vu": float64(p.MaxRSS) / 1024 / float64(c.vus), "cpu_s": p.CPU().Seconds(),
@@ -251,6 +254,9 @@ func (h *harness) websocket(ctx context.Context) {
 			continue
 		}
 		e, p := r.Export, r.Proc
+		if sp.peakWS < int64(n) {
+			h.res.note("%s round %d: only %d of %d sessions were open at once (the ramp did not complete in time on this machine).", key, round+1, sp.peakWS, n)
+		}
 		secs := e.seconds()
 		sent := float64(sp.after.FramesSent - sp.before.FramesSent)
 		recv := e.num("ws_msgs_received", "count")
@@ -258,7 +264,8 @@ func (h *harness) websocket(ctx context.Context) {
 			"sessions": float64(n), "peak_open": float64(sp.peakWS),
 			"opened_server": float64(sp.after.WSSessions - sp.before.WSSessions), "opened_loadplan": e.num("ws_sessions", "count"),
 			"peak_rss_mb": float64(p.MaxRSS) / (1 << 20), "kb_per_session": float64(p.MaxRSS) / 1024 / float64(n),
-			"cpu_s": p.CPU().Seconds(), "cpu_pct": 100 * p.CPU().Seconds() / p.Wall.Seconds(),
+			"kb_per_open_session": float64(p.MaxRSS) / 1024 / float64(max(sp.peakWS, 1)),
+			"cpu_s":               p.CPU().Seconds(), "cpu_pct": 100 * p.CPU().Seconds() / p.Wall.Seconds(),
 			"frames_sent": sent, "frames_received": recv, "sent_per_s": sent / secs, "received_per_s": recv / secs,
 			"received_vs_sent": recv / sent, "ws_errors": e.num("ws_errors", "count"), "load1": sp.load,
 		})

@@ -38,12 +38,13 @@ type config struct {
 	soak       time.Duration
 	soakWarm   time.Duration
 	soakRate   int
+	commit     string
 }
 
 func full(rounds int) config {
 	return config{rounds: rounds, pause: 2 * time.Second, scrape: 5 * time.Second,
-		tput: 10 * time.Second, memVUs: []int{1000, 10000}, memRamp: 5 * time.Second, memHold: 10 * time.Second,
-		wsSessions: 10000, wsRamp: 10 * time.Second, wsHold: 15 * time.Second,
+		tput: 10 * time.Second, memVUs: []int{1000, 10000}, memRamp: 8 * time.Second, memHold: 12 * time.Second,
+		wsSessions: 10000, wsRamp: 15 * time.Second, wsHold: 20 * time.Second,
 		rates: []int{1000, 5000, 20000, 40000}, open: 10 * time.Second,
 		soak: 2 * time.Minute, soakWarm: 30 * time.Second, soakRate: 2000}
 }
@@ -87,6 +88,7 @@ func main() {
 	out := flag.String("out", "bench/RESULTS.md", "where to write the results")
 	work := flag.String("work", "", "scratch folder for summaries and output files (default: a new temporary folder)")
 	influxd := flag.String("influxd", "", "influxd (1.8) for the outputs case; empty looks in PATH and GOPATH/bin")
+	commit := flag.String("commit", "", "the loadplan commit measured, for the results (bench/run.sh passes git describe)")
 	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench", "which cases to run, comma-separated (also: profile)")
 	profileDir := flag.String("profile-dir", "bench/profiles", "where the profile case writes its pprof files")
 	flag.Parse()
@@ -102,6 +104,7 @@ func main() {
 	if *quickRun {
 		cfg = quick(*rounds)
 	}
+	cfg.commit = *commit
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	if err := run(ctx, cfg, *lp, *server, *plans, *out, *work, *influxd, *cases, *profileDir); err != nil {
