@@ -117,8 +117,7 @@ func (e *Executor) clock(quit <-chan struct{}, done chan<- struct{}) {
 			metrics.Sample{Metric: metrics.VUsMax, Time: t, Value: float64(st.MaxVUs)})
 		b.flush(t)
 	}
-	gauges(time.Now())
-	t := time.NewTicker(flushEvery)
+	t := time.NewTicker(flushEvery) // first gauges after a second, when the VUs have started
 	defer t.Stop()
 	for n := 1; ; n++ {
 		select {
