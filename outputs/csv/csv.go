@@ -172,24 +172,28 @@ func (c *Output) Stop(ctx context.Context) error {
 func (c *Output) writer() {
 	defer close(c.done)
 	var (
-		spare     []metrics.Sample
+		chunks    [][]metrics.Sample
 		buf       = make([]byte, 0, 512)
 		enc       = newEncoder()
 		lastFlush = time.Now()
 	)
 	for {
-		batch, closed := c.q.take(spare)
-		spare = batch // the queue no longer refers to batch's storage; spare's is the queue's now
-		if len(batch) > 0 {
-			for i := range batch {
-				buf = enc.appendRow(buf[:0], &batch[i])
-				if _, err := c.w.Write(buf); err != nil && c.err == nil {
-					c.err = fmt.Errorf("csv: write %s: %w", c.path, err)
+		var closed bool
+		chunks, closed = c.q.take(chunks[:0])
+		if len(chunks) > 0 {
+			for _, batch := range chunks {
+				for i := range batch {
+					buf = enc.appendRow(buf[:0], &batch[i])
+					if _, err := c.w.Write(buf); err != nil && c.err == nil {
+						c.err = fmt.Errorf("csv: write %s: %w", c.path, err)
+					}
+				}
+				if c.stats != nil {
+					c.stats.add(batch)
 				}
 			}
-			if c.stats != nil {
-				c.stats.add(batch)
-			}
+			c.q.recycle(chunks)
+			clear(chunks)
 			continue
 		}
 		if closed {
@@ -236,17 +240,38 @@ func (c *Output) finish() {
 }
 
 // queue is an unbounded sample queue between Emit and the writer: raw files must lose nothing,
-// and memory is the only limit (the writer keeps up with a local disk by far).
+// and memory is the only limit (the writer keeps up with a local disk by far). Samples are kept
+// in fixed-size chunks, so a queue that grows while the writer is behind never copies what it
+// already holds; the writer hands drained chunks back for reuse.
 type queue struct {
-	mu     sync.Mutex // guards buf and closed
-	buf    []metrics.Sample
+	mu     sync.Mutex // guards chunks, free and closed
+	chunks [][]metrics.Sample
+	free   [][]metrics.Sample
 	closed bool
 	wake   chan struct{} // capacity 1: a pending wake-up for the writer
 }
 
+const chunkSize = 4096
+
 func (q *queue) put(batch []metrics.Sample) {
 	q.mu.Lock()
-	q.buf = append(q.buf, batch...)
+	for len(batch) > 0 {
+		n := len(q.chunks)
+		if n == 0 || len(q.chunks[n-1]) == cap(q.chunks[n-1]) {
+			var c []metrics.Sample
+			if k := len(q.free); k > 0 {
+				c, q.free = q.free[k-1][:0], q.free[:k-1]
+			} else {
+				c = make([]metrics.Sample, 0, chunkSize)
+			}
+			q.chunks = append(q.chunks, c)
+			n++
+		}
+		last := q.chunks[n-1]
+		m := min(cap(last)-len(last), len(batch))
+		q.chunks[n-1] = append(last, batch[:m]...)
+		batch = batch[m:]
+	}
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -254,14 +279,27 @@ func (q *queue) put(batch []metrics.Sample) {
 	}
 }
 
-// take returns everything queued, handing spare's storage to the queue for reuse.
-func (q *queue) take(spare []metrics.Sample) ([]metrics.Sample, bool) {
+// take returns every queued chunk (appending to dst) and whether the queue is closed. The
+// caller gives the chunks back with recycle once written.
+func (q *queue) take(dst [][]metrics.Sample) ([][]metrics.Sample, bool) {
 	q.mu.Lock()
-	b := q.buf
-	q.buf = spare[:0]
+	dst = append(dst, q.chunks...)
+	clear(q.chunks)
+	q.chunks = q.chunks[:0]
 	closed := q.closed
 	q.mu.Unlock()
-	return b, closed
+	return dst, closed
+}
+
+// recycle keeps written chunks for reuse, up to a few; the rest go to the garbage collector.
+func (q *queue) recycle(chunks [][]metrics.Sample) {
+	q.mu.Lock()
+	for _, c := range chunks {
+		if len(q.free) < 8 {
+			q.free = append(q.free, c[:0])
+		}
+	}
+	q.mu.Unlock()
 }
 
 func (q *queue) close() {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -272,46 +273,56 @@ func TestEverySampleWrittenOnStop(t *testing.T) {
 	}
 }
 
-// TestQueueNeverAliases replays the sequence take (data), take (empty), put, take, put: the
-// batch being written must not share storage with what later puts append to.
-func TestQueueNeverAliases(t *testing.T) {
+// TestQueueKeepsOrderAcrossChunks puts batches that straddle chunk boundaries, takes while
+// putting, recycles, and checks every sample comes out once, in order.
+func TestQueueKeepsOrderAcrossChunks(t *testing.T) {
 	q := queue{wake: make(chan struct{}, 1)}
-	one := []metrics.Sample{{Value: 1}}
-	var spare []metrics.Sample
-	step := func() []metrics.Sample {
-		b, _ := q.take(spare)
-		spare = b
-		return b
+	var got []float64
+	drain := func() {
+		chunks, _ := q.take(nil)
+		for _, c := range chunks {
+			for _, s := range c {
+				got = append(got, s.Value)
+			}
+		}
+		q.recycle(chunks)
 	}
-	q.put(one)
-	step()
-	step() // empty
-	q.put([]metrics.Sample{{Value: 2}})
-	b := step()
-	q.put([]metrics.Sample{{Value: 3}})
-	if len(b) != 1 || b[0].Value != 2 {
-		t.Fatalf("batch in hand changed to %v", b)
+	next := 0.0
+	for round := 0; round < 50; round++ {
+		batch := make([]metrics.Sample, 1000+round*37)
+		for i := range batch {
+			batch[i].Value = next
+			next++
+		}
+		q.put(batch)
+		clear(batch) // the caller reuses its batch
+		if round%3 == 0 {
+			drain()
+		}
+	}
+	drain()
+	if len(got) != int(next) {
+		t.Fatalf("%d samples out, %v in", len(got), next)
+	}
+	for i, v := range got {
+		if v != float64(i) {
+			t.Fatalf("sample %d is %v", i, v)
+		}
 	}
 }
 
-// TestStopAfterFailedStart: when the aggregated files cannot be created, Start fails, removes
-// the raw file it made, and Stop returns at once (the Manager may call it during a rollback).
-func TestStopAfterFailedStart(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "run_stats.csv"), 0o755); err != nil { // a folder where a file must go
-		t.Fatal(err)
+// TestAppendValueMatchesStrconv compares the fast path with strconv on the values samples hold.
+func TestAppendValueMatchesStrconv(t *testing.T) {
+	vals := []float64{0, 1, 2, 100, 310, 123456789, 0.5, 1.25, 12.5, 0.001, 0.000001, 1.234567, 999999.999999,
+		float64(1234567*time.Nanosecond) / 1e6, float64(987654321*time.Nanosecond) / float64(time.Millisecond),
+		0.1, 0.2, 0.3, 1e-7, 1.0000001, 1e9, 5e10, -1, -0.5, 1.0 / 3}
+	for ns := int64(1); ns < 5_000_000_000; ns = ns*7 + 13 {
+		vals = append(vals, float64(ns)/1e6)
 	}
-	c, err := New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv"), Aggregated: true}, outputs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err == nil {
-		t.Fatal("Start succeeded")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "run.csv")); !os.IsNotExist(err) {
-		t.Errorf("raw file left behind: %v", err)
-	}
-	if err := c.Stop(context.Background()); err != nil {
-		t.Fatal(err)
+	for _, v := range vals {
+		want := strconv.FormatFloat(v, 'f', -1, 64)
+		if got := string(appendValue(nil, v)); got != want {
+			t.Errorf("appendValue(%v) = %s, want %s", v, got, want)
+		}
 	}
 }
