@@ -146,3 +146,34 @@ func TestBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestStopCutsThinkTimeShort: at a graceful stop an iteration in its think time skips the pause
+// and runs its remaining steps at once, so it is counted instead of idling through graceful_stop.
+func TestStopCutsThinkTimeShort(t *testing.T) {
+	var a, b atomic.Int64
+	started := make(chan struct{}, 10)
+	srv := newCounter(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/a" {
+			a.Add(1)
+			started <- struct{}{}
+		} else {
+			b.Add(1)
+		}
+	})
+	stA := httpStepOf("s", "a", "GET", srv.URL+"/a")
+	stA.ThinkTime = &plan.ThinkTime{Min: time.Hour, Max: time.Hour}
+	col := newCollector()
+	e, err := New(Config{Plan: planOf(longUsers(2, time.Hour), stA, httpStepOf("s", "b", "GET", srv.URL+"/b")), Sink: col})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan Result)
+	go func() { done <- e.Run(context.Background()) }()
+	<-started
+	<-started
+	e.Stop() // both VUs are in their hour-long think time
+	res := <-done
+	if !res.Interrupted || a.Load() != 2 || b.Load() != 2 || col.sum(metrics.Iterations) != 2 {
+		t.Errorf("a %d, b %d, iterations %v; want each VU to finish its iteration (2, 2, 2)", a.Load(), b.Load(), col.sum(metrics.Iterations))
+	}
+}

@@ -163,7 +163,7 @@ func (v *vu) iterate(due int64) {
 		case plan.WebSocketStepKind:
 			err = v.runWebSocket(ctx, st.ws)
 		case plan.SleepStepKind:
-			if !v.sleep(ctx, v.pick(st.sleep)) {
+			if !v.pause(ctx, v.pick(st.sleep)) {
 				return
 			}
 		}
@@ -181,7 +181,7 @@ func (v *vu) iterate(due int64) {
 			break
 		}
 		if st.think != nil && (i < last || v.stop.Err() == nil) {
-			if !v.sleep(ctx, v.pick(*st.think)) {
+			if !v.pause(ctx, v.pick(*st.think)) {
 				return
 			}
 		}
@@ -243,6 +243,32 @@ func (v *vu) sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		v.timer.Stop()
 		return false
+	case <-v.timer.C:
+		return true
+	}
+}
+
+// pause is a think time or sleep step: it waits d, but ends early when the VU is told to stop, so
+// that an iteration in flight at a graceful stop runs its remaining steps promptly instead of
+// idling through its grace period. It reports false when ctx (hard) ended.
+func (v *vu) pause(ctx context.Context, d time.Duration) bool {
+	if v.stop.Err() != nil {
+		return ctx.Err() == nil
+	}
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	if d >= flushEvery || v.b.stale(time.Now().UnixNano()) {
+		v.flush()
+	}
+	v.timer.Reset(d)
+	select {
+	case <-ctx.Done():
+		v.timer.Stop()
+		return false
+	case <-v.stop.Done():
+		v.timer.Stop()
+		return ctx.Err() == nil
 	case <-v.timer.C:
 		return true
 	}
