@@ -122,6 +122,27 @@ func TestWSConnectFaults(t *testing.T) {
 	closedAddr := ln.Addr().String()
 	ln.Close() // nothing listens there any more: connection refused
 
+	mute, err := net.Listen("tcp", "127.0.0.1:0") // accepts TCP, never answers the upgrade
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := mute.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+
 	cases := []struct {
 		name, url, kind string
 		sessions        float64
@@ -129,11 +150,13 @@ func TestWSConnectFaults(t *testing.T) {
 		{"upgrade refused with 403", forbid.URL, "handshake_403", 0},
 		{"accepted then reset", reset.URL, "read", 1},
 		{"nothing listening", "ws://" + closedAddr, "dial", 0},
+		{"handshake never answered", "ws://" + mute.Addr().String(), "dial", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			vu, col := wsTestVU(sh)
-			st := wsBlock(tc.url, wsExpectJSON(t, "hello", `{type = "hello"}`, 1, 5*time.Second))
+			st := wsBlock(tc.url, wsSendText("hi", `{"n":1}`), wsExpectJSON(t, "hello", `{type = "hello"}`, 1, 5*time.Second))
+			st.Timeout = 300 * time.Millisecond // the connect timeout
 			err := wsFaultRun(t, vu, st)
 			if got := wsStepKind(err); got != tc.kind {
 				t.Fatalf("error kind %q, want %q (%v)", got, tc.kind, err)

@@ -125,7 +125,8 @@ func wsProtocol(s *wsTestServer, c *websocket.Conn, _ *http.Request) {
 
 func wsItoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
-// wsResetServer completes the WebSocket handshake by hand, then resets the TCP connection.
+// wsResetServer completes the WebSocket handshake by hand, waits for the client's first frame,
+// then resets the TCP connection.
 func wsResetServer(t testing.TB) (*httptest.Server, *atomic.Int64) {
 	var accepted atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,8 +139,8 @@ func wsResetServer(t testing.TB) (*httptest.Server, *atomic.Int64) {
 			base64.StdEncoding.EncodeToString(h[:]) + "\r\n\r\n")
 		brw.Flush()
 		accepted.Add(1)
-		time.Sleep(20 * time.Millisecond) // let the client start reading
-		conn.(*net.TCPConn).SetLinger(0)  // close sends RST
+		brw.ReadByte()                   // the client's first frame: its handshake is surely done
+		conn.(*net.TCPConn).SetLinger(0) // close sends RST
 		conn.Close()
 	}))
 	t.Cleanup(srv.Close)
