@@ -144,7 +144,7 @@ func TestMarketSubscribeAndDrop(t *testing.T) {
 
 func TestMarketURLSubscriptionAndHeartbeat(t *testing.T) {
 	s := start(t)
-	cl := dial(t, s, "/api/market/ws?symbols=TSLA&rate=50&heartbeat_ms=20")
+	cl := dial(t, s, "/api/market/ws?symbols=TSLA&rate=50&heartbeat_ms=150")
 	if m, skipped := cl.until("subscribed"); skipped != 0 || m["symbols"].([]any)[0] != "TSLA" {
 		t.Fatalf("first frame: %v after %d", m, skipped)
 	}
