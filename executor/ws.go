@@ -273,26 +273,14 @@ func wsErrorKind(err error) string {
 // streak resets when a frame arrives.
 func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 	p := s.block.Reconnect
-	delay, maxDelay := p.Initial, p.Max
-	if delay <= 0 {
-		delay = 100 * time.Millisecond
-	}
-	if maxDelay <= 0 {
-		maxDelay = 5 * time.Second
-	}
 	attempts := p.MaxAttempts
 	if attempts <= 0 {
 		attempts = 10
 	}
-	if p.Backoff != "constant" {
-		for i := 0; i < s.streak && delay < maxDelay; i++ {
-			delay *= 2
-		}
-	}
 	start := time.Now()
 	var last error = fmt.Errorf("every new connection was lost before it delivered a frame")
 	for s.streak < attempts {
-		if err := wsWait(ctx, nil, min(delay, maxDelay)); err != nil {
+		if err := wsWait(ctx, nil, wsBackoff(p, s.streak)); err != nil {
 			return err
 		}
 		s.streak++
@@ -307,12 +295,27 @@ func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 			return ctx.Err()
 		}
 		last = err
-		if p.Backoff != "constant" {
-			delay = min(delay*2, maxDelay)
-		}
 	}
 	s.streak = 0 // the next drop starts a fresh series
 	return &wsStepError{Block: s.block.Name, Kind: "reconnect", Err: fmt.Errorf("reconnect failed after %d attempts: %w", attempts, last)}
+}
+
+// wsBackoff returns the wait before reconnect attempt n (0-based) of a streak: initial, then
+// doubling up to max for "exponential"; always initial for "constant".
+func wsBackoff(p *plan.Reconnect, n int) time.Duration {
+	delay, maxDelay := p.Initial, p.Max
+	if delay <= 0 {
+		delay = 100 * time.Millisecond
+	}
+	if maxDelay <= 0 {
+		maxDelay = 5 * time.Second
+	}
+	if p.Backoff != "constant" {
+		for i := 0; i < n && delay < maxDelay; i++ {
+			delay *= 2
+		}
+	}
+	return min(delay, maxDelay)
 }
 
 // wsWait sleeps d, returning early with ctx's error, or with nil when stop is closed.

@@ -132,3 +132,24 @@ func TestWSSubsetAndPath(t *testing.T) {
 		}
 	}
 }
+
+func TestWSBackoff(t *testing.T) {
+	ms := time.Millisecond
+	exp := &plan.Reconnect{Backoff: "exponential", Initial: 100 * ms, Max: time.Second}
+	con := &plan.Reconnect{Backoff: "constant", Initial: 250 * ms, Max: time.Second}
+	def := &plan.Reconnect{}
+	cases := []struct {
+		p    *plan.Reconnect
+		n    int
+		want time.Duration
+	}{
+		{exp, 0, 100 * ms}, {exp, 1, 200 * ms}, {exp, 2, 400 * ms}, {exp, 3, 800 * ms}, {exp, 4, time.Second}, {exp, 60, time.Second},
+		{con, 0, 250 * ms}, {con, 5, 250 * ms},
+		{def, 0, 100 * ms}, {def, 6, 5 * time.Second},
+	}
+	for _, c := range cases {
+		if got := wsBackoff(c.p, c.n); got != c.want {
+			t.Errorf("wsBackoff(%+v, %d) = %s, want %s", *c.p, c.n, got, c.want)
+		}
+	}
+}
