@@ -36,7 +36,7 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 	if err := v.fillHeader(hs); err != nil {
 		return templateError("header", err)
 	}
-	client := v.http.client(hs.target, false)
+	client := v.http.client(hs.target)
 	method := hs.method
 	ps := hs.ps
 	var res response

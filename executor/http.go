@@ -48,7 +48,6 @@ type httpState struct {
 	v       *vu
 	jar     http.CookieJar
 	clients []*http.Client // by target index; built on first use
-	ws      []*http.Client // HTTP/1.1-only clients for WebSocket handshakes
 	in, out atomic.Int64   // bytes read and written on the VU's connections
 	times   traceTimes
 	trace   *httptrace.ClientTrace
@@ -65,8 +64,7 @@ type httpState struct {
 func (h *httpState) init(v *vu) {
 	h.v = v
 	h.jar, _ = cookiejar.New(nil)
-	n := len(v.e.targets)
-	h.clients, h.ws = make([]*http.Client, n), make([]*http.Client, n)
+	h.clients = make([]*http.Client, len(v.e.targets))
 	h.hdr = make(http.Header, 8)
 	mark := func(a *atomic.Int64) { a.CompareAndSwap(0, mono()) }
 	h.trace = &httptrace.ClientTrace{
@@ -98,22 +96,16 @@ func (h *httpState) onTimeout() {
 
 // closeIdle closes the VU's idle connections (a user leaving).
 func (h *httpState) closeIdle() {
-	for _, list := range [][]*http.Client{h.clients, h.ws} {
-		for _, c := range list {
-			if c != nil {
-				c.CloseIdleConnections()
-			}
+	for _, c := range h.clients {
+		if c != nil {
+			c.CloseIdleConnections()
 		}
 	}
 }
 
-// client returns the VU's client for target index i; ws selects the HTTP/1.1-only variant.
-func (h *httpState) client(i int, ws bool) *http.Client {
-	list := h.clients
-	if ws {
-		list = h.ws
-	}
-	if c := list[i]; c != nil {
+// client returns the VU's client for target index i, built on first use.
+func (h *httpState) client(i int) *http.Client {
+	if c := h.clients[i]; c != nil {
 		return c
 	}
 	tc := h.v.e.targets[i]
@@ -128,20 +120,11 @@ func (h *httpState) client(i int, ws bool) *http.Client {
 		},
 		// a copy per transport: HTTP/2 setup writes NextProtos into it
 		TLSClientConfig:     tc.tls.Clone(),
-		ForceAttemptHTTP2:   !ws,
+		ForceAttemptHTTP2:   true, // HTTP/2 through ALPN on TLS targets
 		MaxIdleConns:        8,
 		MaxIdleConnsPerHost: 2,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
-	}
-	if ws {
-		cfg := &tls.Config{}
-		if tc.tls != nil {
-			cfg = tc.tls.Clone()
-		}
-		cfg.NextProtos = []string{"http/1.1"}
-		tr.TLSClientConfig = cfg
-		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}
 	c := &http.Client{
 		Transport: tr,
@@ -149,7 +132,7 @@ func (h *httpState) client(i int, ws bool) *http.Client {
 		// Redirects are followed by the executor so that every hop is counted as a request.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	list[i] = c
+	h.clients[i] = c
 	return c
 }
 

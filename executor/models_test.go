@@ -181,8 +181,8 @@ func TestTwoScenariosSharePlanLoadByWeight(t *testing.T) {
 	// --scenario filters.
 	srv.hits.Store(0)
 	col, _ = run(t, Config{Plan: p, Scenarios: []string{"c"}})
-	if srv.hits.Load() != 5 {
-		t.Errorf("only c: server saw %d, want 5", srv.hits.Load())
+	if srv.hits.Load() != 5 || col.sum(metrics.HTTPReqs) != 5 {
+		t.Errorf("only c: server saw %d, http_reqs %v; want 5", srv.hits.Load(), col.sum(metrics.HTTPReqs))
 	}
 	if _, err := New(Config{Plan: p, Scenarios: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "unknown scenario") {
 		t.Errorf("unknown scenario: err = %v", err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -229,25 +228,6 @@ func (v *vu) pick(t plan.ThinkTime) time.Duration {
 	return t.Min + time.Duration(v.rng.Int64N(int64(t.Max-t.Min)+1))
 }
 
-// sleep waits d or until ctx ends, reusing the VU's timer; it reports whether the full time
-// passed. Buffered samples are pushed first when the pause is long enough to delay them.
-func (v *vu) sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	if d >= flushEvery || v.b.stale(time.Now().UnixNano()) {
-		v.flush()
-	}
-	v.timer.Reset(d)
-	select {
-	case <-ctx.Done():
-		v.timer.Stop()
-		return false
-	case <-v.timer.C:
-		return true
-	}
-}
-
 // pause is a think time or sleep step: it waits d, but ends early when the VU is told to stop, so
 // that an iteration in flight at a graceful stop runs its remaining steps promptly instead of
 // idling through its grace period. It reports false when ctx (hard) ended.
@@ -274,9 +254,6 @@ func (v *vu) pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// logf logs through the executor's Logf. Never pass secrets.
-func (v *vu) logf(format string, args ...any) { v.e.logf(format, args...) }
-
 // session returns the persistent value stored under key, nil if none.
 func (v *vu) session(key any) io.Closer { return v.sessions[key] }
 
@@ -289,16 +266,9 @@ func (v *vu) setSession(key any, c io.Closer) {
 	v.sessions[key] = c
 }
 
-// dropSession forgets the value under key without closing it.
-func (v *vu) dropSession(key any) { delete(v.sessions, key) }
-
 func (v *vu) closeSessions() {
 	for k, c := range v.sessions {
 		c.Close()
 		delete(v.sessions, k)
 	}
 }
-
-// wsClient returns the VU's HTTP/1.1 client for WebSocket handshakes to t (nil t: no target
-// options). Bytes on its connections are counted like HTTP's.
-func (v *vu) wsClient(t *plan.Target) *http.Client { return v.http.client(v.e.targetIndex(t), true) }
