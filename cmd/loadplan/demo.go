@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/loadplan/loadplan/internal/demo"
@@ -46,7 +47,7 @@ func serveDemo(addr string, stdout, stderr io.Writer, stop <-chan os.Signal) int
 	}
 	fmt.Fprintf(stdout, "demo backend listening on %s\n", srv.URL())
 	fmt.Fprintf(stdout, "  REST:      %s/api/health, /api/stocks, /api/stocks/{symbol}, POST /api/login, /api/portfolio, /api/slow, /api/flaky\n", srv.URL())
-	fmt.Fprintf(stdout, "  WebSocket: %s/api/oscilloscope/ws, /api/market/ws\n", srv.URL())
+	fmt.Fprintf(stdout, "  WebSocket: ws%s/api/oscilloscope/ws, /api/market/ws\n", strings.TrimPrefix(srv.URL(), "http"))
 	fmt.Fprintf(stdout, "run a plan against it: loadplan apply -var host=%s plans/smoke.hcl\n", srv.URL())
 
 	<-stop
