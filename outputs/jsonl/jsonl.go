@@ -174,6 +174,8 @@ type encoder struct {
 	tags     map[*metrics.Tags][]byte
 	declared [256]bool
 	names    [256][]byte // quoted metric names
+	lastTime int64       // the samples of one request share a time: format it once
+	timeText []byte
 }
 
 func (e *encoder) appendSample(b []byte, s *metrics.Sample) []byte {
@@ -201,7 +203,11 @@ func (e *encoder) appendSample(b []byte, s *metrics.Sample) []byte {
 	b = append(b, `{"type":"Point","metric":`...)
 	b = append(b, e.names[s.Metric]...)
 	b = append(b, `,"data":{"time":"`...)
-	b = time.Unix(0, s.Time).UTC().AppendFormat(b, time.RFC3339Nano)
+	if s.Time != e.lastTime || e.timeText == nil {
+		e.lastTime = s.Time
+		e.timeText = time.Unix(0, s.Time).UTC().AppendFormat(e.timeText[:0], time.RFC3339Nano)
+	}
+	b = append(b, e.timeText...)
 	b = append(b, `","value":`...)
 	b = strconv.AppendFloat(b, s.Value, 'g', -1, 64)
 	b = append(b, `,"tags":{`...)
