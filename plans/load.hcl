@@ -19,6 +19,12 @@ target "api" {
   timeout  = "10s"
 }
 
+# Trader accounts, one row per iteration, shared by all VUs in order.
+data "users" {
+  csv  = "data/users.csv"
+  mode = "sequential"
+}
+
 scenario "browse" {
   target     = target.api
   weight     = 4
@@ -53,7 +59,7 @@ scenario "trader" {
   http "login" {
     method = "POST"
     path   = "/api/login"
-    json   = { user = "trader-${vu.id}", password = env("LOADPLAN_PASSWORD", "demo") }
+    json   = { user = data.users.user, password = data.users.password }
     check { status = 200 }
     capture "token" { json = "token" }
   }
