@@ -178,3 +178,31 @@ func TestNoAllocationsOnKeepAlive(t *testing.T) {
 		t.Fatalf("%d connections, want 1", conns.Load())
 	}
 }
+
+// TestIdleConnectionClosedByServerIsReplacedBeforeWriting: a POST (never retried once written)
+// after the server closed the idle connection goes out on a new connection.
+func TestIdleConnectionClosedByServerIsReplacedBeforeWriting(t *testing.T) {
+	closed := make(chan struct{}, 4)
+	var reqs atomic.Int64
+	addr, conns := rawServer(t, func(r *bufio.Reader, w net.Conn) {
+		if _, ok := readReq(r); ok {
+			reqs.Add(1)
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+		w.Close()
+		closed <- struct{}{}
+	})
+	c := Client{IdleProbe: time.Nanosecond}
+	defer c.Close()
+	post := &Request{Method: "POST", Addr: addr, Host: addr, URI: "/", Header: http.Header{}, Body: []byte("x")}
+	var resp Response
+	for i := 0; i < 3; i++ {
+		if err := c.Do(context.Background(), post, &resp, false, nil); err != nil || resp.Status != 200 {
+			t.Fatalf("POST %d: status %d, %v", i, resp.Status, err)
+		}
+		<-closed // the server has closed this connection before the next POST
+	}
+	if reqs.Load() != 3 || conns.Load() != 3 {
+		t.Fatalf("server saw %d requests on %d connections, want 3 on 3", reqs.Load(), conns.Load())
+	}
+}

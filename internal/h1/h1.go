@@ -65,6 +65,10 @@ type Client struct {
 	// ReadBufferSize is the size of the connection's read buffer (default 2048). Longer header
 	// lines are still read.
 	ReadBufferSize int
+	// IdleProbe: a connection idle for longer is checked before reuse (a peek that never waits),
+	// so that one the server closed meanwhile is replaced before anything is written to it.
+	// Default 500 ms.
+	IdleProbe time.Duration
 
 	mu      sync.Mutex // guards conn and aborted against Abort from another goroutine
 	conn    net.Conn
@@ -75,6 +79,7 @@ type Client struct {
 	wbuf   []byte
 	line   []byte // scratch for header lines longer than the read buffer
 	reused bool   // conn already carried a request
+	last   int64  // Clock time the last response ended
 	header http.Header
 	chunk  []byte
 	base   time.Time
@@ -176,7 +181,12 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, er
 		c.mu.Unlock()
 		return false, ErrAborted
 	}
-	if c.conn != nil && c.addr == req.Addr && c.br.Buffered() == 0 {
+	probe := c.IdleProbe
+	if probe <= 0 {
+		probe = 500 * time.Millisecond
+	}
+	if c.conn != nil && c.addr == req.Addr && c.br.Buffered() == 0 &&
+		(c.now()-c.last < int64(probe) || alive(c.conn)) {
 		// Under mu, so that an Abort cannot be overwritten by this deadline.
 		err := c.conn.SetDeadline(req.Deadline)
 		c.mu.Unlock()
@@ -293,6 +303,7 @@ func (c *Client) roundTrip(req *Request, resp *Response, keepBody bool, tr *Trac
 		return true, err
 	}
 	c.reused = true
+	c.last = c.now()
 	if closeAfter {
 		c.Close()
 	}

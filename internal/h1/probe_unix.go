@@ -1,0 +1,34 @@
+//go:build unix
+
+package h1
+
+import (
+	"errors"
+	"net"
+	"syscall"
+)
+
+// alive reports whether an idle keep-alive connection may still be used: it peeks at the socket
+// without waiting (MSG_PEEK|MSG_DONTWAIT). End of file (the server closed it), unexpected bytes
+// or an error mean it may not. A connection that does not expose its descriptor is assumed alive
+// (the retry in Do still covers it).
+func alive(conn net.Conn) bool {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	var buf [1]byte
+	ok = true
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if n != 0 || (rerr != nil && !errors.Is(rerr, syscall.EAGAIN)) || (n == 0 && rerr == nil) {
+			ok = false
+		}
+		return true // never wait
+	})
+	return ok && err == nil
+}
