@@ -173,7 +173,10 @@ func wsConstMatch(m *plan.FrameMatch) bool {
 }
 
 // renderRules renders the block's on_message rules with the current runtime values and hands
-// them to the connection's reader. Constant rules are rendered once per session.
+// them to the connection's reader. Constant rules are rendered once per session. A rule that
+// depends on the iteration and cannot be rendered yet (it reads a capture that a later step
+// sets) stays inactive until a rendering succeeds; rules are rendered again at the start of each
+// run of the block and after every step that captures.
 func (w *wsVU) renderRules(s *wsSession) error {
 	if len(s.block.OnMessage) == 0 || (s.rules != nil && !s.dynamic) {
 		return nil
@@ -181,11 +184,15 @@ func (w *wsVU) renderRules(s *wsSession) error {
 	rules := make([]wsRule, 0, len(s.block.OnMessage))
 	for _, r := range s.block.OnMessage {
 		m, err := newWSMatcher(r.Match, w.rt)
-		if err != nil {
-			return &wsStepError{Block: s.block.Name, Kind: "template", Err: fmt.Errorf("on_message %q: %w", r.Name, err)}
+		var typ websocket.MessageType
+		var b []byte
+		if err == nil {
+			typ, b, err = wsMessage(r.Reply, w.rt, nil)
 		}
-		typ, b, err := wsMessage(r.Reply, w.rt, nil)
 		if err != nil {
+			if s.dynamic {
+				continue // not renderable with this iteration's values yet
+			}
 			return &wsStepError{Block: s.block.Name, Kind: "template", Err: fmt.Errorf("on_message %q: %w", r.Name, err)}
 		}
 		rules = append(rules, wsRule{match: m, typ: typ, reply: append([]byte(nil), b...)})
@@ -197,10 +204,10 @@ func (w *wsVU) renderRules(s *wsSession) error {
 	return nil
 }
 
-// ensureConn makes sure s has a live connection. A connection found dead and drained (dropped while the
-// session was idle, or during a step: tags says which) is reported and replaced — by a reconnect
-// when the block has a reconnect policy, otherwise by a fresh connection for a session that is
-// starting (tags nil) or an error for a step in progress.
+// ensureConn makes sure s has a live connection. A connection found dead and drained (dropped
+// while the session was idle, or during a step: step says which) is reported and replaced — by a
+// reconnect when the block has a reconnect policy, otherwise by a fresh connection for a session
+// that is starting (step nil) or an error for a step in progress.
 func (w *wsVU) ensureConn(ctx context.Context, s *wsSession, step *plan.WSStep) error {
 	if s.conn != nil {
 		ended, rerr := s.conn.drained()

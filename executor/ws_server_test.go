@@ -28,6 +28,7 @@ type wsTestServer struct {
 	requests, accepted  atomic.Int64
 	framesIn, framesOut atomic.Int64
 	pongs               atomic.Int64
+	lastPong            atomic.Value // string: the last pong frame's text
 	handler             func(s *wsTestServer, c *websocket.Conn, r *http.Request)
 	wg                  sync.WaitGroup // running handlers, so counts are final after Close
 }
@@ -100,6 +101,7 @@ func wsProtocol(s *wsTestServer, c *websocket.Conn, _ *http.Request) {
 		switch {
 		case m.Type == "pong":
 			s.pongs.Add(1)
+			s.lastPong.Store(string(b))
 			if waitPongs--; waitPongs == 0 {
 				s.write(c, `{"type":"done"}`)
 			}

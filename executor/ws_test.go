@@ -151,6 +151,29 @@ func TestWSCaptureAndTemplates(t *testing.T) {
 	}
 }
 
+func TestWSAutoReplyUsesLatestCaptures(t *testing.T) {
+	srv := newWSTestServer(t, wsProtocol)
+	sh := newWSShared()
+	defer sh.close()
+	exp := wsExpectJSON(t, "token", `{type = "echo"}`, 1, 5*time.Second)
+	exp.Captures = []*plan.Capture{{Name: "tok", Kind: plan.CaptureJSON, Path: "v", Required: true}}
+	st := wsBlock(srv.url(),
+		wsSendText("login", `{"echo":"T-42"}`),
+		exp,
+		wsSendText("hb", `{"hb":1}`),
+		wsExpectJSON(t, "done", `{type = "done"}`, 1, 5*time.Second))
+	st.OnMessage = []*plan.AutoReply{{Name: "pong",
+		Match: &plan.FrameMatch{JSON: wsTmpl(t, `{type = "heartbeat"}`)},
+		Reply: &plan.Message{JSON: wsTmpl(t, `{type = "pong", token = capture.tok}`)}}}
+	vu, _ := wsTestVU(sh)
+	if err := vu.run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := srv.lastPong.Load().(string); got != `{"token":"T-42","type":"pong"}` {
+		t.Errorf("the auto-reply was %q", got)
+	}
+}
+
 func TestWSStrictAndCloseCode(t *testing.T) {
 	srv := newWSTestServer(t, wsProtocol)
 	sh := newWSShared()
