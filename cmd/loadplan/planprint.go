@@ -29,19 +29,31 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 			fmt.Fprintf(w, "  %-16s %s (timeout %s)\n", t.Name, base, t.Timeout)
 		}
 	}
+	if len(p.Data) > 0 {
+		fmt.Fprintln(w, "\nData:")
+		for _, f := range p.Data {
+			fmt.Fprintf(w, "  %-16s %s (%d rows, columns %s, %s)\n", f.Name, f.Path, len(f.Rows), strings.Join(f.Header, ", "), f.Mode)
+		}
+	}
 	for _, ls := range s.Loads {
 		printLoad(w, ls)
 	}
 	fmt.Fprintln(w, "\nScenarios:")
-	for _, sc := range s.Scenarios {
+	totalWeight := 0
+	for _, sc := range p.Scenarios {
+		if sc.Load == nil {
+			totalWeight += sc.Weight
+		}
+	}
+	for i, sc := range s.Scenarios {
 		head := fmt.Sprintf("  %s", sc.Name)
 		if sc.Target != "" {
 			head += " → target " + sc.Target
 		}
-		if sc.Load == "own" {
-			head += ", own load"
+		if own := p.Scenarios[i].Load; own != nil {
+			head += fmt.Sprintf(", own load (model %s)", own.Model)
 		} else {
-			head += fmt.Sprintf(", weight %d of the plan load", sc.Weight)
+			head += fmt.Sprintf(", plan load (model %s), weight %d/%d", p.Load.Model, sc.Weight, totalWeight)
 		}
 		fmt.Fprintln(w, head)
 		n := 0
@@ -79,7 +91,7 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 			fmt.Fprintf(w, "  %s\n", outputText(o))
 		}
 	}
-	fmt.Fprintf(w, "\nTotal: %s, peak %d VUs", s.Duration, s.PeakVUs)
+	fmt.Fprintf(w, "\nTotal: %s (+ graceful stop), peak %d VUs", s.Duration, s.PeakVUs)
 	if s.ExpectedIters > 0 {
 		fmt.Fprintf(w, ", %.0f iterations expected", s.ExpectedIters)
 	}

@@ -11,7 +11,7 @@ func TestPlanShowsTheRamp(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"model users", "0 → 50", "150 → 200", "200 → 0", "2m0s", "Total: 10m0s, peak 200 VUs",
+	for _, want := range []string{"model users", "0 → 50", "150 → 200", "200 → 0", "2m0s", "Total: 10m0s (+ graceful stop), peak 200 VUs",
 		"200 VUs ┤", "http_req_failed", "aborts the run after 1m0s", "nothing is sent"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, r.stdout)
