@@ -17,10 +17,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/csv/spool"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -42,7 +42,7 @@ type Output struct {
 	w     *bufio.Writer
 	stats *stats // nil when not aggregated; owned by the writer goroutine
 
-	q    queue
+	q    *spool.Spool
 	done chan struct{}
 	err  error // first write error; set by the writer goroutine, read after done is closed
 }
@@ -71,7 +71,7 @@ func New(o *plan.Output, opts outputs.Options) (*Output, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	return &Output{spec: spec, aggregated: o.Aggregated, opts: opts, done: make(chan struct{})}, nil
+	return &Output{spec: spec, aggregated: o.Aggregated, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
 }
 
 // Name returns "csv".
@@ -145,13 +145,12 @@ func (c *Output) Start(ctx context.Context) error {
 		c.stats = st
 	}
 	c.file = f // set only now: Stop waits for the writer only when Start succeeded
-	c.q.wake = make(chan struct{}, 1)
 	go c.writer()
 	return nil
 }
 
 // Emit copies batch into the queue. It never blocks on I/O.
-func (c *Output) Emit(batch []metrics.Sample) { c.q.put(batch) }
+func (c *Output) Emit(batch []metrics.Sample) { c.q.Put(batch) }
 
 // Stop writes every queued sample, the aggregated files, and closes the files. When ctx ends
 // first it returns an error saying the files are incomplete; the writer still finishes them.
@@ -159,7 +158,7 @@ func (c *Output) Stop(ctx context.Context) error {
 	if c.file == nil {
 		return nil // never started
 	}
-	c.q.close()
+	c.q.Close()
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -179,7 +178,7 @@ func (c *Output) writer() {
 	)
 	for {
 		var closed bool
-		chunks, closed = c.q.take(chunks[:0])
+		chunks, closed = c.q.Take(chunks[:0])
 		if len(chunks) > 0 {
 			for _, batch := range chunks {
 				for i := range batch {
@@ -192,7 +191,7 @@ func (c *Output) writer() {
 					c.stats.add(batch)
 				}
 			}
-			c.q.recycle(chunks)
+			c.q.Recycle(chunks)
 			clear(chunks)
 			continue
 		}
@@ -203,7 +202,7 @@ func (c *Output) writer() {
 			c.flushSoft()
 			lastFlush = time.Now()
 		}
-		<-c.q.wake
+		<-c.q.Wake()
 	}
 	c.finish()
 }
@@ -237,77 +236,4 @@ func (c *Output) finish() {
 		}
 	}
 	c.err = errors.Join(errs...)
-}
-
-// queue is an unbounded sample queue between Emit and the writer: raw files must lose nothing,
-// and memory is the only limit (the writer keeps up with a local disk by far). Samples are kept
-// in fixed-size chunks, so a queue that grows while the writer is behind never copies what it
-// already holds; the writer hands drained chunks back for reuse.
-type queue struct {
-	mu     sync.Mutex // guards chunks, free and closed
-	chunks [][]metrics.Sample
-	free   [][]metrics.Sample
-	closed bool
-	wake   chan struct{} // capacity 1: a pending wake-up for the writer
-}
-
-const chunkSize = 4096
-
-func (q *queue) put(batch []metrics.Sample) {
-	q.mu.Lock()
-	for len(batch) > 0 {
-		n := len(q.chunks)
-		if n == 0 || len(q.chunks[n-1]) == cap(q.chunks[n-1]) {
-			var c []metrics.Sample
-			if k := len(q.free); k > 0 {
-				c, q.free = q.free[k-1][:0], q.free[:k-1]
-			} else {
-				c = make([]metrics.Sample, 0, chunkSize)
-			}
-			q.chunks = append(q.chunks, c)
-			n++
-		}
-		last := q.chunks[n-1]
-		m := min(cap(last)-len(last), len(batch))
-		q.chunks[n-1] = append(last, batch[:m]...)
-		batch = batch[m:]
-	}
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take returns every queued chunk (appending to dst) and whether the queue is closed. The
-// caller gives the chunks back with recycle once written.
-func (q *queue) take(dst [][]metrics.Sample) ([][]metrics.Sample, bool) {
-	q.mu.Lock()
-	dst = append(dst, q.chunks...)
-	clear(q.chunks)
-	q.chunks = q.chunks[:0]
-	closed := q.closed
-	q.mu.Unlock()
-	return dst, closed
-}
-
-// recycle keeps written chunks for reuse, up to a few; the rest go to the garbage collector.
-func (q *queue) recycle(chunks [][]metrics.Sample) {
-	q.mu.Lock()
-	for _, c := range chunks {
-		if len(q.free) < 8 {
-			q.free = append(q.free, c[:0])
-		}
-	}
-	q.mu.Unlock()
-}
-
-func (q *queue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
 }

@@ -273,44 +273,6 @@ func TestEverySampleWrittenOnStop(t *testing.T) {
 	}
 }
 
-// TestQueueKeepsOrderAcrossChunks puts batches that straddle chunk boundaries, takes while
-// putting, recycles, and checks every sample comes out once, in order.
-func TestQueueKeepsOrderAcrossChunks(t *testing.T) {
-	q := queue{wake: make(chan struct{}, 1)}
-	var got []float64
-	drain := func() {
-		chunks, _ := q.take(nil)
-		for _, c := range chunks {
-			for _, s := range c {
-				got = append(got, s.Value)
-			}
-		}
-		q.recycle(chunks)
-	}
-	next := 0.0
-	for round := 0; round < 50; round++ {
-		batch := make([]metrics.Sample, 1000+round*37)
-		for i := range batch {
-			batch[i].Value = next
-			next++
-		}
-		q.put(batch)
-		clear(batch) // the caller reuses its batch
-		if round%3 == 0 {
-			drain()
-		}
-	}
-	drain()
-	if len(got) != int(next) {
-		t.Fatalf("%d samples out, %v in", len(got), next)
-	}
-	for i, v := range got {
-		if v != float64(i) {
-			t.Fatalf("sample %d is %v", i, v)
-		}
-	}
-}
-
 // TestAppendValueMatchesStrconv compares the fast path with strconv on the values samples hold.
 func TestAppendValueMatchesStrconv(t *testing.T) {
 	vals := []float64{0, 1, 2, 100, 310, 123456789, 0.5, 1.25, 12.5, 0.001, 0.000001, 1.234567, 999999.999999,

@@ -5,7 +5,8 @@
 //	{"type":"Point","metric":"http_reqs","data":{"time":"2026-11-22T10:15:00.01Z","value":1,"tags":{"scenario":"rest",...}}}
 //
 // A "Metric" line precedes the first point of each metric. Like the CSV output, Emit only copies
-// into an unbounded queue drained by one writer goroutine, and Stop loses nothing.
+// into an unbounded spool (outputs/csv/spool) drained by one writer goroutine, and Stop loses
+// nothing.
 package jsonl
 
 import (
@@ -20,11 +21,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/csv/spool"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -38,12 +39,9 @@ type Output struct {
 	gz   *gzip.Writer
 	w    *bufio.Writer
 
-	mu     sync.Mutex // guards buf and closed
-	buf    []metrics.Sample
-	closed bool
-	wake   chan struct{} // capacity 1: a pending wake-up for the writer
-	done   chan struct{}
-	err    error // set by the writer before done is closed
+	q    *spool.Spool
+	done chan struct{}
+	err  error // set by the writer before done is closed
 }
 
 // New checks o (kind "json") and returns an output that has not touched the file system yet.
@@ -63,7 +61,7 @@ func New(o *plan.Output, opts outputs.Options) (*Output, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Output{spec: spec, opts: opts, wake: make(chan struct{}, 1), done: make(chan struct{})}, nil
+	return &Output{spec: spec, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
 }
 
 // Name returns "json".
@@ -102,28 +100,14 @@ func (j *Output) Start(ctx context.Context) error {
 }
 
 // Emit copies batch into the queue; it never blocks on I/O.
-func (j *Output) Emit(batch []metrics.Sample) {
-	j.mu.Lock()
-	j.buf = append(j.buf, batch...)
-	j.mu.Unlock()
-	select {
-	case j.wake <- struct{}{}:
-	default:
-	}
-}
+func (j *Output) Emit(batch []metrics.Sample) { j.q.Put(batch) }
 
 // Stop writes everything queued and closes the file.
 func (j *Output) Stop(ctx context.Context) error {
 	if j.file == nil {
 		return nil
 	}
-	j.mu.Lock()
-	j.closed = true
-	j.mu.Unlock()
-	select {
-	case j.wake <- struct{}{}:
-	default:
-	}
+	j.q.Close()
 	select {
 	case <-j.done:
 		return j.err
@@ -135,27 +119,28 @@ func (j *Output) Stop(ctx context.Context) error {
 func (j *Output) writer() {
 	defer close(j.done)
 	enc := &encoder{tags: make(map[*metrics.Tags][]byte)}
-	var spare []metrics.Sample
+	var chunks [][]metrics.Sample
 	line := make([]byte, 0, 512)
 	for {
-		j.mu.Lock()
-		batch, closed := j.buf, j.closed
-		j.buf = spare[:0]
-		j.mu.Unlock()
-		spare = batch // the queue no longer refers to batch's storage; spare's is the queue's now
-		if len(batch) == 0 {
+		var closed bool
+		chunks, closed = j.q.Take(chunks[:0])
+		if len(chunks) == 0 {
 			if closed {
 				break
 			}
-			<-j.wake
+			<-j.q.Wake()
 			continue
 		}
-		for i := range batch {
-			line = enc.appendSample(line[:0], &batch[i])
-			if _, err := j.w.Write(line); err != nil && j.err == nil {
-				j.err = fmt.Errorf("json: write %s: %w", j.path, err)
+		for _, batch := range chunks {
+			for i := range batch {
+				line = enc.appendSample(line[:0], &batch[i])
+				if _, err := j.w.Write(line); err != nil && j.err == nil {
+					j.err = fmt.Errorf("json: write %s: %w", j.path, err)
+				}
 			}
 		}
+		j.q.Recycle(chunks)
+		clear(chunks)
 	}
 	errs := []error{j.err}
 	if err := j.w.Flush(); err != nil {
