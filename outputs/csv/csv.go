@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/csv/spool"
 	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/csv/spool"
 	"github.com/loadplan/loadplan/plan"
 )
 

@@ -43,4 +43,3 @@ func TestKeepsOrderAcrossChunks(t *testing.T) {
 		}
 	}
 }
-
