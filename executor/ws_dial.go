@@ -240,6 +240,11 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fail("dial", fmt.Errorf("connect timeout after %s", timeout))
 		}
+		var cve *tls.CertificateVerificationError
+		var rhe tls.RecordHeaderError
+		if errors.As(err, &cve) || errors.As(err, &rhe) {
+			return fail("tls", err)
+		}
 		return fail("dial", err)
 	}
 	limit := st.MaxMessageSize

@@ -2,8 +2,11 @@ package executor
 
 import (
 	"context"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -151,5 +154,61 @@ func TestWSBackoff(t *testing.T) {
 		if got := wsBackoff(c.p, c.n); got != c.want {
 			t.Errorf("wsBackoff(%+v, %d) = %s, want %s", *c.p, c.n, got, c.want)
 		}
+	}
+}
+
+func TestWSTLS(t *testing.T) {
+	var accepted atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		accepted.Add(1)
+		defer c.CloseNow()
+		for {
+			typ, b, err := c.Read(context.Background())
+			if err != nil {
+				return
+			}
+			c.Write(context.Background(), typ, b)
+		}
+	}))
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		target *plan.Target
+		kind   string // "" when the session must work
+	}{
+		{"ca file", &plan.Target{Name: "ca", CAFile: caFile}, ""},
+		{"insecure_skip_verify", &plan.Target{Name: "insecure", InsecureSkipVerify: true}, ""},
+		{"unknown authority", &plan.Target{Name: "strict"}, "tls"},
+		{"missing ca file", &plan.Target{Name: "nofile", CAFile: filepath.Join(t.TempDir(), "none.pem")}, "tls"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sh := newWSShared()
+			defer sh.close()
+			st := wsBlock(srv.URL, // https:// becomes wss://
+				wsSendText("hi", "hello"),
+				&plan.WSStep{Kind: plan.WSExpect, Name: "back", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Equals: plan.Literal("hello")}})
+			st.Target = tc.target
+			vu, col := wsTestVU(sh)
+			err := vu.run(context.Background(), st)
+			if tc.kind == "" && (err != nil || col.sum(metrics.WSExpectFailed, "") != 0 || col.sum(metrics.WSSessions, "") != 1) {
+				t.Errorf("run: %v", err)
+			}
+			if tc.kind != "" && (wsStepKind(err) != tc.kind || col.sum(metrics.WSErrors, tc.kind) != 1) {
+				t.Errorf("error %v, want kind %s", err, tc.kind)
+			}
+		})
+	}
+	if accepted.Load() != 2 {
+		t.Errorf("server accepted %d sessions, want 2", accepted.Load())
 	}
 }
