@@ -76,7 +76,7 @@ load {
   model             = "arrival_rate"
   rate              = 40
   duration          = "5s"
-  pre_allocated_vus = 10
+  pre_allocated_vus = 20
 }
 `
 
