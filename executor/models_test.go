@@ -118,7 +118,7 @@ func TestOpenModelDropsWhenNoVUIsFree(t *testing.T) {
 	e.cfg.Sink = col
 	done := make(chan Result)
 	go func() { done <- e.Run(context.Background()) }()
-	time.Sleep(700 * time.Millisecond) // the schedule is over; 3 VUs hold their requests
+	time.Sleep(time.Second) // the 500 ms schedule is over; 3 VUs hold their requests
 	close(release)
 	res := <-done
 	if got := col.sum(metrics.DroppedIterations); got != 47 {

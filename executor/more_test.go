@@ -112,9 +112,9 @@ func TestRampDownLetsTheIterationFinish(t *testing.T) {
 				case <-r.Context().Done():
 				}
 			})
-			// 2 VUs for 100 ms, then 0 for 1 s: the ramp-down comes while both requests hang.
+			// 2 VUs for 300 ms, then 0 for 1 s: the ramp-down comes while both requests hang.
 			l := withDefaults(&plan.Load{Model: plan.Users, StartVUs: 2, GracefulRampDown: tc.grace, Stages: []plan.Stage{
-				{Duration: 100 * time.Millisecond, Target: 2}, {Duration: time.Millisecond, Target: 0}, {Duration: time.Second, Target: 0}}})
+				{Duration: 300 * time.Millisecond, Target: 2}, {Duration: time.Millisecond, Target: 0}, {Duration: time.Second, Target: 0}}})
 			col := newCollector()
 			e, err := New(Config{Plan: planOf(l, httpStepOf("s", "a", "GET", srv.URL)), Sink: col})
 			if err != nil {
@@ -124,7 +124,7 @@ func TestRampDownLetsTheIterationFinish(t *testing.T) {
 			go func() { done <- e.Run(context.Background()) }()
 			<-started
 			<-started
-			time.Sleep(400 * time.Millisecond) // well past the ramp-down (and the short grace)
+			time.Sleep(800 * time.Millisecond) // well past the ramp-down (and the short grace)
 			close(release)
 			<-done
 			if got := col.sum(metrics.Iterations); got != tc.iters {
