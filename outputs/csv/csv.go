@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,37 +95,58 @@ func isFolder(spec string) bool {
 	return filepath.Ext(spec) == ""
 }
 
-// resolve decides the raw file name and the aggregated prefix.
-func (c *Output) resolve() {
-	if isFolder(c.spec) {
-		name := c.opts.PlanName
-		if name == "" {
-			name = "loadplan"
+// open decides the raw file name and the aggregated prefix, creates the folder and opens the
+// raw file. In a folder the name is `<plan>[-<segment>]-YYYYMMDD-HHMMSS.csv`, made unique with
+// a -2, -3, … suffix when another run (a scaled worker sharing the folder) took it first.
+func (c *Output) open() (*os.File, error) {
+	if !isFolder(c.spec) {
+		c.path = c.spec
+		if c.aggregated {
+			p := strings.TrimSuffix(c.spec, ".gz")
+			c.prefix = strings.TrimSuffix(p, filepath.Ext(p))
 		}
-		base := filepath.Join(c.spec, name+"-"+c.opts.Now().Format("20060102-150405"))
-		c.path = base + ".csv"
-		c.prefix = base
-		return
+		if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+			return nil, fmt.Errorf("csv: create folder: %w", err)
+		}
+		f, err := os.Create(c.path)
+		if err != nil {
+			return nil, fmt.Errorf("csv: %w", err)
+		}
+		return f, nil
 	}
-	c.path = c.spec
-	if c.aggregated {
-		p := strings.TrimSuffix(c.spec, ".gz")
-		c.prefix = strings.TrimSuffix(p, filepath.Ext(p))
+	if err := os.MkdirAll(c.spec, 0o755); err != nil {
+		return nil, fmt.Errorf("csv: create folder: %w", err)
+	}
+	name := c.opts.PlanName
+	if name == "" {
+		name = "loadplan"
+	}
+	if c.opts.Segment != "" {
+		name += "-" + strings.ReplaceAll(c.opts.Segment, "/", "of")
+	}
+	base := filepath.Join(c.spec, name+"-"+c.opts.Now().Format("20060102-150405"))
+	for i := 1; ; i++ {
+		c.prefix = base
+		if i > 1 {
+			c.prefix = base + "-" + strconv.Itoa(i)
+		}
+		c.path = c.prefix + ".csv"
+		f, err := os.OpenFile(c.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || i == 100 {
+			return nil, fmt.Errorf("csv: %w", err)
+		}
 	}
 }
 
 // Start creates the folder when missing and the files, and starts the writer. A path that
 // cannot be written is an error, before any request is sent.
 func (c *Output) Start(ctx context.Context) error {
-	c.resolve()
-	if dir := filepath.Dir(c.path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("csv: create folder: %w", err)
-		}
-	}
-	f, err := os.Create(c.path)
+	f, err := c.open()
 	if err != nil {
-		return fmt.Errorf("csv: %w", err)
+		return err
 	}
 	var sink io.Writer = f
 	if strings.HasSuffix(c.path, ".gz") {

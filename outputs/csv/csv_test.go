@@ -215,6 +215,26 @@ func TestGzipAndFolder(t *testing.T) {
 			t.Error(err)
 		}
 	}
+
+	// A second worker of the same plan starting in the same second (docker compose --scale
+	// sharing the folder) gets its own files; a segment is part of the name.
+	again := start(t, &plan.Output{Kind: "csv", Path: folder}, "stress")
+	stop(t, again)
+	if again.Path() != want+"-2.csv" || again.StatsPrefix() != want+"-2" {
+		t.Errorf("second run wrote %q (prefix %q)", again.Path(), again.StatsPrefix())
+	}
+	seg, err := New(&plan.Output{Kind: "csv", Path: folder}, outputs.Options{PlanName: "stress", Segment: "2/4",
+		Now: func() time.Time { return time.Unix(0, t0).UTC() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop(t, seg)
+	if want := filepath.Join(dir, "results", "nested", "stress-2of4-20261122-101500.csv"); seg.Path() != want {
+		t.Errorf("segment file %q, want %q", seg.Path(), want)
+	}
 }
 
 func TestUnwritablePathFailsAtStart(t *testing.T) {

@@ -79,12 +79,19 @@ func (j *Output) Start(ctx context.Context) error {
 		if name == "" {
 			name = "loadplan"
 		}
+		if j.opts.Segment != "" {
+			name += "-" + strings.ReplaceAll(j.opts.Segment, "/", "of")
+		}
 		j.path = filepath.Join(j.spec, name+"-"+j.opts.Now().Format("20060102-150405")+".jsonl")
 	}
 	if err := os.MkdirAll(filepath.Dir(j.path), 0o755); err != nil {
 		return fmt.Errorf("json: create folder: %w", err)
 	}
-	f, err := os.Create(j.path)
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if j.path != j.spec {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL // a timestamped name never overwrites another run's file
+	}
+	f, err := os.OpenFile(j.path, flags, 0o644)
 	if err != nil {
 		return fmt.Errorf("json: %w", err)
 	}
