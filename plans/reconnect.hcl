@@ -1,7 +1,9 @@
 # reconnect.hcl — WebSocket clients that lose their connection and come back, as mobile clients
 # do. The demo's ?drop_after=K cuts every connection abruptly after K frames; each VU keeps one
-# persistent session and reconnects with exponential backoff. ws_reconnects counts the comebacks
-# and ws_reconnect_duration how long they took.
+# persistent session and reconnects with exponential backoff. ?symbols= makes the server resume the
+# subscription on every (re)connect, and the on_message rule answers the server's heartbeats
+# wherever they arrive. ws_reconnects counts the comebacks and ws_reconnect_duration how long they
+# took.
 #
 #   loadplan apply --demo plans/reconnect.hcl
 
@@ -25,7 +27,7 @@ scenario "reconnect" {
 
   websocket "market" {
     path    = "/api/market/ws"
-    query   = { drop_after = var.drop_after, rate = 10 }
+    query   = { drop_after = var.drop_after, rate = 10, symbols = "AAPL", heartbeat_ms = 1000 }
     session = "persistent"
     timeout = "5s"
 
@@ -34,6 +36,15 @@ scenario "reconnect" {
       backoff      = "exponential"
       initial      = "100ms"
       max          = "2s"
+    }
+
+    on_message "heartbeat" {
+      match {
+        json = { type = "heartbeat" }
+      }
+      reply {
+        json = { type = "pong" }
+      }
     }
 
     send "subscribe" {
