@@ -261,10 +261,13 @@ func (o *Output) writeLoop(ctx context.Context) {
 	defer close(o.writerDone)
 	for {
 		batch := o.take(o.batchSize)
-		if len(batch) == 0 {
-			if o.flushedLast.Load() {
+		if len(batch) == 0 && o.flushedLast.Load() {
+			// The flusher queued its last points before setting flushedLast: look once more.
+			if batch = o.take(o.batchSize); len(batch) == 0 {
 				return
 			}
+		}
+		if len(batch) == 0 {
 			select {
 			case <-o.wake:
 			case <-ctx.Done():
@@ -283,6 +286,9 @@ func (o *Output) writeLoop(ctx context.Context) {
 		if time.Since(o.lastWarn) >= warnEvery {
 			o.lastWarn = time.Now()
 			o.logf("influxdb: write to %s failed, %d points dropped so far: %s", o.shownURL, total, scrub(err, o.token))
+		}
+		if o.flushedLast.Load() {
+			return // stopping and the server fails: Stop counts what is left as dropped
 		}
 		select { // back off so that a dead server costs no CPU; the queue keeps its bound
 		case <-time.After(time.Second):
