@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -23,12 +24,7 @@ func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) 
 	maxVUs = max(g.capVUs(segmentShare(maxVUs, seg.Index, seg.Total)), 1)
 	pre := min(segmentShare(l.PreAllocatedVUs, seg.Index, seg.Total), maxVUs)
 	preS, maxS := splitWeights(pre, g.weights), splitWeights(maxVUs, g.weights)
-	type pool struct {
-		free  chan *vu
-		all   []*vu
-		limit int
-	}
-	pools := make([]*pool, len(g.scenarios))
+	pools := make([]*vuPool, len(g.scenarios))
 	var wg sync.WaitGroup
 	alloc := func(i int) *vu {
 		p := pools[i]
@@ -46,7 +42,7 @@ func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) 
 	}
 	for i := range g.scenarios {
 		limit := max(maxS[i], 1)
-		pools[i] = &pool{free: make(chan *vu, limit), limit: limit}
+		pools[i] = &vuPool{free: make(chan *vu, limit), limit: limit}
 		for range min(preS[i], limit) {
 			pools[i].free <- alloc(i)
 		}
@@ -92,16 +88,15 @@ loop:
 		if sc.exhausted.Load() {
 			continue
 		}
-		select {
-		case v := <-p.free:
+		if v := p.take(); v != nil {
 			v.jobs <- due.UnixNano()
-		default:
-			if len(p.all) < p.limit {
-				alloc(i).jobs <- due.UnixNano()
-				continue
-			}
-			drop(sc)
+			continue
 		}
+		if len(p.all) < p.limit {
+			alloc(i).jobs <- due.UnixNano()
+			continue
+		}
+		drop(sc)
 	}
 	b.flush(time.Now().UnixNano())
 	for _, p := range pools {
@@ -110,4 +105,28 @@ loop:
 		}
 	}
 	wg.Wait()
+}
+
+// vuPool is one scenario's VUs in the open model: every allocated VU, and the free ones.
+type vuPool struct {
+	free  chan *vu
+	all   []*vu
+	limit int
+}
+
+// take returns a free VU, or nil. When none is free it yields the processor once first: a
+// scheduler catching up after a stall dispatches a burst faster than VUs that have finished can
+// get back on the free list, and an iteration must be dropped for a lack of VUs, not of CPU time.
+func (p *vuPool) take() *vu {
+	for try := 0; ; try++ {
+		select {
+		case v := <-p.free:
+			return v
+		default:
+		}
+		if try == 1 || len(p.all) < p.limit {
+			return nil
+		}
+		runtime.Gosched()
+	}
 }
