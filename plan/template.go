@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
@@ -35,13 +36,16 @@ const (
 	scenarioPart
 	capturePart
 	dataPart
+	callPart // an impure function (uuid, random_int, ...) called on constant arguments
 )
 
 type part struct {
 	kind partKind
 	lit  string
-	name string // capture name or feeder name
+	name string // capture name, feeder name or function name
 	col  int    // feeder column
+	fn   function.Function
+	args []cty.Value // callPart: the arguments, evaluated at load
 }
 
 // Template is an expression compiled at load time. A constant one was folded once and costs
@@ -59,6 +63,8 @@ type Template struct {
 	expr      hcl.Expression
 	ctx       *hcl.EvalContext // load-time context (var, functions) for the general path
 	feeders   map[string]*Feeder
+	json      *jsonNode       // fast JSON encoding of a per-iteration object or list, when possible
+	roots     map[string]bool // the runtime namespaces the expression reads
 }
 
 // Literal returns a constant string template.
@@ -96,31 +102,7 @@ func (t *Template) AppendString(dst []byte, rt *Runtime) ([]byte, error) {
 		return append(dst, t.str...), nil
 	}
 	if t.parts != nil {
-		for _, p := range t.parts {
-			switch p.kind {
-			case litPart:
-				dst = append(dst, p.lit...)
-			case vuPart:
-				dst = strconv.AppendInt(dst, rt.VU, 10)
-			case iterPart:
-				dst = strconv.AppendInt(dst, rt.Iter, 10)
-			case scenarioPart:
-				dst = append(dst, rt.Scenario...)
-			case capturePart:
-				v, ok := rt.Captures[p.name]
-				if !ok {
-					return dst, fmt.Errorf("capture.%s has no value in this iteration", p.name)
-				}
-				dst = append(dst, v...)
-			case dataPart:
-				row := rt.Rows[p.name]
-				if p.col >= len(row) {
-					return dst, fmt.Errorf("data.%s has no current row", p.name)
-				}
-				dst = append(dst, row[p.col]...)
-			}
-		}
-		return dst, nil
+		return appendParts(dst, t.parts, rt)
 	}
 	v, err := t.eval(rt)
 	if err != nil {
@@ -145,8 +127,15 @@ func (t *Template) String(rt *Runtime) (string, error) {
 	return string(b), err
 }
 
-// JSON returns the template's value for rt encoded as JSON.
+// JSON returns the template's value for rt encoded as JSON. Objects and lists of constants and
+// simple string templates are encoded without evaluating HCL at all.
 func (t *Template) JSON(rt *Runtime) ([]byte, error) {
+	if t != nil && t.json != nil {
+		if rt == nil {
+			rt = &Runtime{}
+		}
+		return t.json.appendJSON(nil, rt)
+	}
 	v, err := t.Value(rt)
 	if err != nil {
 		return nil, err
@@ -177,6 +166,21 @@ func (t *Template) Value(rt *Runtime) (cty.Value, error) {
 		return t.value, nil
 	}
 	if t.parts != nil {
+		if len(t.parts) == 1 {
+			// A lone vu.id, iter or function call keeps its type, as HCL evaluates it.
+			switch p := t.parts[0]; p.kind {
+			case vuPart, iterPart:
+				if rt == nil {
+					rt = &Runtime{}
+				}
+				if p.kind == vuPart {
+					return cty.NumberIntVal(rt.VU), nil
+				}
+				return cty.NumberIntVal(rt.Iter), nil
+			case callPart:
+				return p.fn.Call(p.args)
+			}
+		}
 		s, err := t.String(rt)
 		if err != nil {
 			return cty.NilVal, err
@@ -188,7 +192,7 @@ func (t *Template) Value(rt *Runtime) (cty.Value, error) {
 
 func (t *Template) eval(rt *Runtime) (cty.Value, error) {
 	ctx := t.ctx.NewChild()
-	ctx.Variables = runtimeVars(rt, t.feeders)
+	ctx.Variables = runtimeVars(rt, t.feeders, t.roots)
 	v, diags := t.expr.Value(ctx)
 	if diags.HasErrors() {
 		return cty.NilVal, fmt.Errorf("%s", diags.Error())
@@ -197,9 +201,27 @@ func (t *Template) eval(rt *Runtime) (cty.Value, error) {
 	return v, nil
 }
 
-func runtimeVars(rt *Runtime, feeders map[string]*Feeder) map[string]cty.Value {
+// runtimeVars builds the runtime namespaces an expression reads (roots; all of them when nil).
+func runtimeVars(rt *Runtime, feeders map[string]*Feeder, roots map[string]bool) map[string]cty.Value {
 	if rt == nil {
 		rt = &Runtime{}
+	}
+	if roots != nil {
+		out := make(map[string]cty.Value, len(roots))
+		if roots["vu"] {
+			out["vu"] = cty.ObjectVal(map[string]cty.Value{"id": cty.NumberIntVal(rt.VU)})
+		}
+		if roots["iter"] {
+			out["iter"] = cty.NumberIntVal(rt.Iter)
+		}
+		if roots["scenario"] {
+			out["scenario"] = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(rt.Scenario)})
+		}
+		if roots["capture"] || roots["data"] {
+			all := runtimeVars(rt, feeders, nil)
+			out["capture"], out["data"] = all["capture"], all["data"]
+		}
+		return out
 	}
 	caps := make(map[string]cty.Value, len(rt.Captures))
 	for k, v := range rt.Captures {
@@ -265,8 +287,22 @@ func CompileTemplate(expr hcl.Expression, src []byte, ctx *hcl.EvalContext, feed
 		return constantTemplate(t.Source, v), diags
 	}
 	t.expr, t.ctx, t.feeders = expr, ctx, feeders
-	if parts, ok := fastParts(expr, feeders); ok {
+	t.roots = map[string]bool{}
+	for _, tr := range expr.Variables() {
+		if runtimeRoots[tr.RootName()] {
+			t.roots[tr.RootName()] = true
+		}
+	}
+	if parts, ok := fastParts(expr, ctx, feeders); ok {
 		t.parts = parts
+	}
+	if se, ok := expr.(hclsyntax.Expression); ok {
+		switch se.(type) {
+		case *hclsyntax.ObjectConsExpr, *hclsyntax.TupleConsExpr:
+			if n, ok := compileJSON(se, ctx, feeders); ok {
+				t.json = n
+			}
+		}
 	}
 	// Secrets may flow into a per-iteration value: its display is always the source text.
 	t.sensitive = true
@@ -287,79 +323,6 @@ func constantTemplate(src string, v cty.Value) *Template {
 		t.str, t.strOK = s, true
 	}
 	return t
-}
-
-func fastParts(expr hcl.Expression, feeders map[string]*Feeder) ([]part, bool) {
-	var items []hclsyntax.Expression
-	switch e := expr.(type) {
-	case *hclsyntax.TemplateExpr:
-		items = e.Parts
-	case *hclsyntax.TemplateWrapExpr:
-		items = []hclsyntax.Expression{e.Wrapped}
-	case *hclsyntax.ScopeTraversalExpr:
-		items = []hclsyntax.Expression{e}
-	default:
-		return nil, false
-	}
-	parts := make([]part, 0, len(items))
-	for _, it := range items {
-		switch e := it.(type) {
-		case *hclsyntax.LiteralValueExpr:
-			s, err := ctyString(e.Val)
-			if err != nil {
-				return nil, false
-			}
-			parts = append(parts, part{kind: litPart, lit: s})
-		case *hclsyntax.ScopeTraversalExpr:
-			p, ok := traversalPart(e.Traversal, feeders)
-			if !ok {
-				return nil, false
-			}
-			parts = append(parts, p)
-		default:
-			return nil, false
-		}
-	}
-	return parts, true
-}
-
-func traversalPart(tr hcl.Traversal, feeders map[string]*Feeder) (part, bool) {
-	attr := func(i int) (string, bool) {
-		if i >= len(tr) {
-			return "", false
-		}
-		a, ok := tr[i].(hcl.TraverseAttr)
-		return a.Name, ok
-	}
-	switch tr.RootName() {
-	case "vu":
-		if n, ok := attr(1); ok && n == "id" && len(tr) == 2 {
-			return part{kind: vuPart}, true
-		}
-	case "iter":
-		if len(tr) == 1 {
-			return part{kind: iterPart}, true
-		}
-	case "scenario":
-		if n, ok := attr(1); ok && n == "name" && len(tr) == 2 {
-			return part{kind: scenarioPart}, true
-		}
-	case "capture":
-		if n, ok := attr(1); ok && len(tr) == 2 {
-			return part{kind: capturePart, name: n}, true
-		}
-	case "data":
-		name, ok1 := attr(1)
-		field, ok2 := attr(2)
-		if ok1 && ok2 && len(tr) == 3 {
-			if f := feeders[name]; f != nil {
-				if c := f.Column(field); c >= 0 {
-					return part{kind: dataPart, name: name, col: c}, true
-				}
-			}
-		}
-	}
-	return part{}, false
 }
 
 // ctyString converts a primitive value to its string form.
