@@ -46,36 +46,83 @@ func (a *agg) reset() {
 	}
 }
 
-// aggregator double-buffers the per-series aggregates: Emit adds to cur under mu; the flusher
-// swaps cur and spare under mu (a pointer swap) and reads the old interval without it. The
-// entries are reset and kept, so a steady run allocates nothing per interval but the points.
+// slot is one series: its key, its point tags (computed once, by the flusher) and two
+// aggregates, one filling while the flusher reads the other.
+type slot struct {
+	key  metrics.Key
+	a    [2]agg
+	tags map[string]string // flusher goroutine only
+}
+
+// tagSlots holds the slots of one tag set, by metric, each a short list by status.
+type tagSlots struct {
+	byMetric [64][]*slot
+}
+
+// aggregator folds samples into per-series slots. Emit adds to side cur of each slot under mu;
+// the flusher flips cur under mu (so a batch never straddles two intervals) and then reads the
+// other side without it. Series are found by pointer (tag set, then metric and status), not by
+// hashing labels; slots are kept and reset, so a steady run allocates nothing per interval but
+// the points.
 type aggregator struct {
-	mu    sync.Mutex // guards cur (Emit's goroutine and the swap)
-	cur   map[metrics.Key]*agg
-	spare map[metrics.Key]*agg // flusher goroutine only
-	tags  map[metrics.Key]map[string]string
+	mu       sync.Mutex // guards cur, slots, byTags, byKey, lastTags, lastTS
+	cur      int
+	slots    []*slot
+	byTags   map[*metrics.Tags]*tagSlots
+	byKey    map[metrics.Key]*slot // samples with a label (checks, errors)
+	lastTags *metrics.Tags         // consecutive samples mostly share a step's tags
+	lastTS   *tagSlots
 }
 
 func (g *aggregator) init() {
-	g.cur = make(map[metrics.Key]*agg)
-	g.spare = make(map[metrics.Key]*agg)
-	g.tags = make(map[metrics.Key]map[string]string)
+	g.byTags = make(map[*metrics.Tags]*tagSlots)
+	g.byKey = make(map[metrics.Key]*slot)
+}
+
+func (g *aggregator) newSlot(k metrics.Key) *slot {
+	sl := &slot{key: k}
+	if k.Metric.Kind() == metrics.Trend {
+		sl.a[0].hist, sl.a[1].hist = &metrics.Histogram{}, &metrics.Histogram{}
+	}
+	g.slots = append(g.slots, sl)
+	return sl
+}
+
+// lookup returns the slot of s's series; g.mu is held.
+func (g *aggregator) lookup(s *metrics.Sample) *slot {
+	if s.Label != "" || int(s.Metric) >= len(tagSlots{}.byMetric) {
+		k := metrics.KeyOf(s)
+		sl := g.byKey[k]
+		if sl == nil {
+			sl = g.newSlot(k)
+			g.byKey[k] = sl
+		}
+		return sl
+	}
+	ts := g.lastTS
+	if s.Tags != g.lastTags || ts == nil {
+		ts = g.byTags[s.Tags]
+		if ts == nil {
+			ts = &tagSlots{}
+			g.byTags[s.Tags] = ts
+		}
+		g.lastTags, g.lastTS = s.Tags, ts
+	}
+	list := ts.byMetric[s.Metric]
+	for _, sl := range list {
+		if sl.key.Status == s.Status {
+			return sl
+		}
+	}
+	sl := g.newSlot(metrics.KeyOf(s))
+	ts.byMetric[s.Metric] = append(list, sl)
+	return sl
 }
 
 func (g *aggregator) add(batch []metrics.Sample) {
 	g.mu.Lock()
 	for i := range batch {
-		s := &batch[i]
-		k := metrics.KeyOf(s)
-		a := g.cur[k]
-		if a == nil {
-			a = &agg{}
-			if s.Metric.Kind() == metrics.Trend {
-				a.hist = &metrics.Histogram{}
-			}
-			g.cur[k] = a
-		}
-		a.add(s)
+		g.lookup(&batch[i]).a[g.cur].add(&batch[i])
 	}
 	g.mu.Unlock()
 }
@@ -84,17 +131,23 @@ func (g *aggregator) add(batch []metrics.Sample) {
 // Only the flusher goroutine calls it.
 func (g *aggregator) points(at time.Time, testID, segment string) []*write.Point {
 	g.mu.Lock()
-	old := g.cur
-	g.cur, g.spare = g.spare, old
+	side := g.cur
+	g.cur ^= 1
+	slots := g.slots // slots appended later have nothing on this side
 	g.mu.Unlock()
 
 	var out []*write.Point
-	for k, a := range old {
+	for _, sl := range slots {
+		a := &sl.a[side]
 		if a.count == 0 {
 			continue
 		}
+		k := sl.key
+		if sl.tags == nil {
+			sl.tags = tagsOf(k, testID, segment)
+		}
 		p := write.NewPointWithMeasurement(k.Metric.String()).SetTime(at)
-		for name, v := range g.tagsOf(k, testID, segment) {
+		for name, v := range sl.tags {
 			p.AddTag(name, v)
 		}
 		switch k.Metric.Kind() {
@@ -119,10 +172,7 @@ func (g *aggregator) points(at time.Time, testID, segment string) []*write.Point
 
 // tagsOf returns the point tags of a series, computed once per series. Empty values are left
 // out: the line protocol has no empty tag.
-func (g *aggregator) tagsOf(k metrics.Key, testID, segment string) map[string]string {
-	if t, ok := g.tags[k]; ok {
-		return t
-	}
+func tagsOf(k metrics.Key, testID, segment string) map[string]string {
 	t := make(map[string]string, 10)
 	set := func(name, v string) {
 		if v != "" {
@@ -148,6 +198,5 @@ func (g *aggregator) tagsOf(k metrics.Key, testID, segment string) map[string]st
 			set("error", k.Label)
 		}
 	}
-	g.tags[k] = t
 	return t
 }
