@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -160,10 +161,38 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 			Detail:   "Give at least one .hcl plan file.",
 		})
 	}
+	l.sortDiags()
 	if l.diags.HasErrors() {
 		return nil, l.files, l.diags
 	}
 	return l.plan, l.files, l.diags
+}
+
+// sortDiags orders the diagnostics as a reader meets them: those without a place first (flags,
+// environment), then by file in the order given and by position in the file.
+func (l *loader) sortDiags() {
+	fileIdx := map[string]int{}
+	for i, f := range l.plan.Files {
+		fileIdx[f] = i + 1
+	}
+	key := func(d *hcl.Diagnostic) (int, int) {
+		if d.Subject == nil {
+			return 0, 0
+		}
+		i, ok := fileIdx[d.Subject.Filename]
+		if !ok {
+			i = len(fileIdx) + 1 // a -var-file
+		}
+		return i, d.Subject.Start.Byte
+	}
+	sort.SliceStable(l.diags, func(a, b int) bool {
+		fa, pa := key(l.diags[a])
+		fb, pb := key(l.diags[b])
+		if fa != fb {
+			return fa < fb
+		}
+		return pa < pb
+	})
 }
 
 // buildContexts makes each file's evaluation context: var, local and the functions, with file()

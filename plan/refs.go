@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -115,6 +116,7 @@ func (l *loader) checkCaptureRef(tr hcl.Traversal, name string, hasName bool, sc
 				known = append(known, k)
 			}
 		}
+		sort.Strings(known)
 		l.errorAt(tr.SourceRange(), "Reference to undefined capture",
 			"No step of this scenario captures %q.%s Add capture %q { json = \"...\" } to an earlier step.",
 			name, didYouMean(name, known), name)
