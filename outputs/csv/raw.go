@@ -23,8 +23,10 @@ var header = strings.Join(Columns, ",") + "\n"
 // encoder turns samples into rows. It caches the encoded static columns of each tag set, so a
 // row costs a few appends and no allocation once a step has been seen.
 type encoder struct {
-	static map[*metrics.Tags][]byte
-	names  [][]byte // metric name by metric number, with the trailing comma
+	static   map[*metrics.Tags][]byte
+	names    [][]byte // metric name by metric number, with the trailing comma
+	lastTime int64    // the samples of one request share a time: format it once
+	timeText []byte
 }
 
 func newEncoder() *encoder {
@@ -45,8 +47,11 @@ func (e *encoder) appendRow(b []byte, s *metrics.Sample) []byte {
 		b = appendField(b, s.Metric.String())
 		b = append(b, ',')
 	}
-	b = appendTimestamp(b, s.Time)
-	b = append(b, ',')
+	if s.Time != e.lastTime || e.timeText == nil {
+		e.lastTime = s.Time
+		e.timeText = append(appendTimestamp(e.timeText[:0], s.Time), ',')
+	}
+	b = append(b, e.timeText...)
 	b = appendValue(b, s.Value)
 	b = append(b, ',')
 	b = append(b, e.staticCols(s.Tags)...)
