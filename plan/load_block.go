@@ -41,8 +41,9 @@ var modelAttrs = map[Model][]string{
 	SharedIterations: {"vus", "iterations", "max_duration"},
 }
 
-// DefaultLoad is the load of a plan that has no load block: one VU runs one iteration of each
-// scenario, as k6 does.
+// DefaultLoad is the load of a plan that has no load block: one VU runs one iteration, as k6 does.
+// A plan without a load block gets one VU per scenario that shares it (Load.VUs = that number), so
+// each scenario runs once.
 func DefaultLoad() *Load {
 	return &Load{Model: PerVUIterations, VUs: 1, Iterations: 1, MaxDuration: DefaultMaxDuration,
 		GracefulStop: DefaultGracefulStop, GracefulRampDown: DefaultGracefulRampDown,
@@ -59,11 +60,15 @@ func (l *loader) loadPlanLoad() {
 		l.plan.Load = l.loadBlock(fb.src, fb.block)
 	}
 	if l.plan.Load == nil {
+		sharers := 0
 		for _, s := range l.plan.Scenarios {
 			if s.Load == nil {
-				l.plan.Load = DefaultLoad()
-				break
+				sharers++
 			}
+		}
+		if sharers > 0 {
+			l.plan.Load = DefaultLoad()
+			l.plan.Load.VUs = sharers // one VU (and so one iteration) for each scenario
 		}
 	}
 }

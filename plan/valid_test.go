@@ -255,7 +255,9 @@ scenario "b" {
 	if c.Steps[0].HTTP.Tags == c.Steps[1].HTTP.Tags {
 		t.Errorf("different steps share tags")
 	}
-	eq(t, "default load", *p.Load, *DefaultLoad())
+	want := *DefaultLoad()
+	want.VUs = 2 // one per scenario
+	eq(t, "default load", *p.Load, want)
 }
 
 // TestSecretsNeverShown: a base URL or header from env() is used but never displayed.
