@@ -30,6 +30,9 @@ const (
 	DefaultMaxScheduleLag   = time.Second
 )
 
+// maxTarget bounds stage targets, rates and VU counts: beyond it a value is a typo, not a plan.
+const maxTarget = 1e7
+
 var models = []string{string(Users), string(ArrivalRate), string(PerVUIterations), string(SharedIterations)}
 
 // modelAttrs lists which attributes apply to each model (besides model, graceful_stop and the
@@ -150,8 +153,8 @@ func (l *loader) openModel(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 	attr := content.Attributes
 	if a := attr["start_rate"]; a != nil {
 		if f, ok := l.number(a, sc); ok {
-			if f < 0 {
-				l.errorAt(a.Expr.Range(), "Negative rate", "start_rate is iterations per time_unit, 0 or more.")
+			if f < 0 || f > maxTarget {
+				l.errorAt(a.Expr.Range(), "Rate out of range", "start_rate is iterations per time_unit, from 0 to %g.", float64(maxTarget))
 			}
 			ld.StartRate = f
 		}
@@ -230,8 +233,8 @@ func (l *loader) shorthand(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		if !ok {
 			return false
 		}
-		if f < 0 {
-			l.errorAt(la.Expr.Range(), "Negative rate", "rate is iterations per time_unit, 0 or more.")
+		if f < 0 || f > maxTarget {
+			l.errorAt(la.Expr.Range(), "Rate out of range", "rate is iterations per time_unit, from 0 to %g.", float64(maxTarget))
 		}
 		target = f
 		ld.StartRate = f
@@ -268,6 +271,9 @@ func (l *loader) stages(content *hcl.BodyContent, sc *scope, whole bool) []Stage
 				ok = false
 			case f < 0:
 				l.errorAt(a.Expr.Range(), "Negative stage target", "A stage target is %s, 0 or more; got %g.", unitOf(whole), f)
+				ok = false
+			case f > maxTarget:
+				l.errorAt(a.Expr.Range(), "Stage target too large", "A stage target is %s, at most %g; got %g.", unitOf(whole), float64(maxTarget), f)
 				ok = false
 			case whole && f != math.Trunc(f):
 				l.errorAt(a.Expr.Range(), "Non-integer VU target",
