@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/csv"
 )
 
 // TestSameCountEverywhere: after one run, the summary, the demo server, Prometheus (scraped),
@@ -89,6 +90,47 @@ func TestSameCountEverywhere(t *testing.T) {
 	}
 	if httpRows != want {
 		t.Errorf("stats.csv HTTP request counts sum to %v, want %v", httpRows, want)
+	}
+
+	// failures.csv: the flaky step's HTTP 500 occurrences are the summary's failed requests
+	// with status 500.
+	failed500 := metrics.Combine(r.series, metrics.HTTPReqFailed, func(k metrics.Key) bool { return k.Status == 500 }).Trues
+	failures, err := os.ReadFile(r.csvPrefix + "_failures.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got500 uint64
+	for _, line := range strings.Split(string(failures), "\n") {
+		if f := strings.Split(line, ","); len(f) == 4 && f[1] == "rest/flaky" && f[2] == "HTTP 500" {
+			got500, _ = strconv.ParseUint(f[3], 10, 64)
+		}
+	}
+	if failed500 == 0 || got500 != failed500 {
+		t.Errorf("failures.csv rest/flaky HTTP 500 = %d, summary has %d", got500, failed500)
+	}
+
+	// stats_history.csv: a row per second of the run, with the plan's 4 users at the peak.
+	hist, err := os.ReadFile(r.csvPrefix + "_stats_history.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(hist)), "\n")[1:]
+	var peak int
+	var total float64
+	for _, line := range rows {
+		f := strings.Split(line, ",")
+		users, _ := strconv.Atoi(f[1])
+		peak = max(peak, users)
+		if n, err := strconv.ParseFloat(f[len(csv.HistoryColumns)-7], 64); err == nil {
+			total = n
+		}
+	}
+	secs := r.end.Sub(r.start).Seconds()
+	if float64(len(rows)) < secs-1 || float64(len(rows)) > secs+2 || peak != 4 {
+		t.Errorf("stats_history.csv: %d rows for a %.1fs run, peak users %d (want 4)", len(rows), secs, peak)
+	}
+	if last := total; last < want {
+		t.Errorf("stats_history.csv final Total Request Count %v, want at least the %v HTTP requests", last, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -9,12 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/csv"
 	"github.com/loadplan/loadplan/outputs/influxdb"
 	"github.com/loadplan/loadplan/outputs/jsonl"
 	"github.com/loadplan/loadplan/outputs/prometheus"
+	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -115,4 +118,81 @@ func cpuTime() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// throughputPlan is a tight loop: 20 VUs sharing N iterations of one GET, no think time.
+const throughputPlan = `
+variable "host" {
+  type = string
+}
+target "api" {
+  base_url = var.host
+}
+scenario "tight" {
+  target = target.api
+  http "get" {
+    path = "/x"
+    check {
+      status = 200
+    }
+  }
+}
+load {
+  model        = "shared_iterations"
+  vus          = 20
+  iterations   = %d
+  max_duration = "10m"
+}
+`
+
+// BenchmarkThroughput runs the real executor against a loopback server with no output and
+// with CSV + Prometheus + InfluxDB on, and reports requests/s and process CPU per request; the
+// ratio of the two runs is the outputs' overhead (budget: all outputs ≥ 95% of none).
+//
+//	go test -run '^$' -bench Throughput -benchtime 50000x -count 3 ./outputs/integration/
+func BenchmarkThroughput(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer sink.Close()
+	influxURL := sink.URL
+	if env.influx != nil {
+		influxURL = env.influx.url()
+	}
+	for _, name := range []string{"none", "all"} {
+		b.Run(name, func(b *testing.B) {
+			p, diags := plan.LoadSource("t.hcl", fmt.Appendf(nil, throughputPlan, b.N), plan.Options{Vars: map[string]string{"host": srv.URL}})
+			if diags.HasErrors() {
+				b.Fatal(diags.Error())
+			}
+			var outs []outputs.Output
+			if name == "all" {
+				dir := b.TempDir()
+				c, _ := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "t.csv"), Aggregated: true}, outputs.Options{PlanName: "t"})
+				pr, _ := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:0"}, outputs.Options{PlanName: "t"})
+				in, _ := influxdb.New(&plan.Output{Kind: "influxdb", URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{PlanName: "t"})
+				outs = []outputs.Output{c, pr, in}
+			}
+			mgr := outputs.NewManager(append([]outputs.Output{summary.New()}, outs...)...)
+			if err := mgr.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			e, err := executor.New(executor.Config{Plan: p, Sink: mgr})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu0, t0 := cpuTime(), time.Now()
+			b.ResetTimer()
+			res := e.Run(context.Background())
+			if err := mgr.Stop(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if res.Err != nil {
+				b.Fatal(res.Err)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "req/s")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1000, "cpu-µs/req")
+		})
+	}
 }
