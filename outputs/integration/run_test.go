@@ -141,7 +141,7 @@ func loadRun(o runOptions) (*run, error) {
 	}
 	outs := []outputs.Output{sum, c, j}
 	if o.prom {
-		pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: env.promTarget, Linger: 2500 * time.Millisecond,
+		pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: env.promTarget, Linger: 4 * time.Second,
 			PushGateway: o.pushgw, TestID: o.testID}, opts)
 		if err != nil {
 			return nil, err
