@@ -113,6 +113,18 @@ func (l *loader) checkURL(a *hcl.Attribute, s string) {
 
 // finalChecks checks the plan as a whole.
 func (l *loader) finalChecks() {
+	used := map[*Feeder]bool{}
+	for _, sc := range l.plan.Scenarios {
+		for _, f := range sc.Feeders {
+			used[f] = true
+		}
+	}
+	for _, fb := range l.blocks("data") {
+		if f := l.feeders[fb.block.Labels[0]]; f != nil && !used[f] && !l.diags.HasErrors() && len(l.plan.Scenarios) > 0 {
+			l.warnAt(labelRange(fb.block), "Unused data feeder",
+				"No step reads data.%s.COLUMN, so its rows are never used. Use it in a step or remove the block.", f.Name)
+		}
+	}
 	if len(l.plan.Scenarios) == 0 && !l.diags.HasErrors() {
 		rng := hcl.Range{Filename: l.sources[0].name, Start: hcl.InitialPos, End: hcl.InitialPos}
 		l.errorAt(rng, "No scenario", "A plan needs at least one scenario \"NAME\" { ... } block with http or websocket steps.")

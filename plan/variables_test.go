@@ -140,3 +140,17 @@ scenario "s" {
 	u, _ := p.Scenarios[0].Steps[0].HTTP.URL.String(nil)
 	eq(t, "url", u, "http://127.0.0.1:1/api/v2/n/2")
 }
+
+func TestUnusedFeederWarns(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+data "users" { csv = "data/users.csv" }
+scenario "s" {
+  http "a" { path = "/a" }
+}
+`
+	p, diags := LoadSource("../plans/unused.hcl", []byte(src), Options{})
+	if p == nil || len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Summary != "Unused data feeder" {
+		t.Errorf("want one warning, got:\n%s", renderDiags(diags))
+	}
+}
