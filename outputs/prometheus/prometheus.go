@@ -20,18 +20,14 @@
 package prometheus
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/client_golang/prometheus/push"
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
@@ -65,9 +61,12 @@ type Output struct {
 	lastTS   *tagSeries
 	cache    map[metrics.Key]*series
 
-	ln   net.Listener
-	srv  *http.Server
-	done chan struct{} // closed when the server has stopped serving
+	ln      net.Listener
+	srv     *http.Server
+	done    chan struct{} // closed when the server has stopped serving
+	scrapes scrapes
+	// finalWait is the least and the most Stop waits for the final scrape (tests change it).
+	finalWait [2]time.Duration
 }
 
 // family is the collector vector(s) of one metric.
@@ -129,6 +128,7 @@ func New(o *plan.Output, opts outputs.Options) (*Output, error) {
 		logf: opts.Logf, reg: prometheus.NewRegistry(), families: make(map[metrics.Metric]*family),
 		cache: make(map[metrics.Key]*series), byTags: make(map[*metrics.Tags]*tagSeries), done: make(chan struct{}),
 	}
+	p.finalWait = [2]time.Duration{finalScrapeMin, finalScrapeMax}
 	if p.listen == "" {
 		p.listen = DefaultListen
 	}
@@ -232,46 +232,6 @@ func (p *Output) Name() string { return "prometheus" }
 // Gatherer returns the private registry, for tests and for embedding the handler elsewhere.
 func (p *Output) Gatherer() prometheus.Gatherer { return p.reg }
 
-// Addr returns the address the listener is bound to (useful with port 0), once started.
-func (p *Output) Addr() string {
-	if p.ln == nil {
-		return ""
-	}
-	return p.ln.Addr().String()
-}
-
-// Handler returns the /metrics handler of the private registry.
-func (p *Output) Handler() http.Handler {
-	return promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
-}
-
-// Start binds the listener. A port already in use is an error, before any request is sent.
-func (p *Output) Start(ctx context.Context) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", p.listen)
-	if err != nil {
-		return fmt.Errorf("prometheus: listen on %s: %w (set the output's listen address or LOADPLAN_PROMETHEUS_ADDR)", p.listen, err)
-	}
-	p.ln = ln
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", p.Handler())
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprintln(w, "loadplan metrics: /metrics")
-	})
-	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(p.done)
-		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			p.logf("prometheus: serve: %v", err)
-		}
-	}()
-	return nil
-}
-
 // Emit updates the collectors of each sample's series. It allocates only for a series seen for
 // the first time.
 func (p *Output) Emit(batch []metrics.Sample) {
@@ -364,44 +324,4 @@ func (p *Output) resolve(k metrics.Key) *series {
 		se.obs = f.hist.WithLabelValues(values...)
 	}
 	return se
-}
-
-// Stop pushes the final values to the Pushgateway when configured, keeps serving for the linger
-// period (bounded by ctx) so that the last scrape sees the final values, and closes the listener.
-func (p *Output) Stop(ctx context.Context) error {
-	if p.srv == nil {
-		return nil
-	}
-	var errs []error
-	if p.pushURL != "" {
-		// The grouping key must not repeat a label of the metrics (testid, segment), so the
-		// group is the instance: one per test id and segment, replaced by a rerun.
-		instance := p.testID
-		if p.segment != "" {
-			instance += "-" + strings.ReplaceAll(p.segment, "/", "of")
-		}
-		if instance == "" {
-			instance = "loadplan"
-		}
-		pusher := push.New(p.pushURL, "loadplan").Gatherer(p.reg).Grouping("instance", instance)
-		if err := pusher.PushContext(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("prometheus: push to gateway: %w", err))
-		}
-	}
-	if p.linger > 0 {
-		p.logf("prometheus: serving final values on %s for %s", p.Addr(), p.linger)
-		t := time.NewTimer(p.linger)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := p.srv.Shutdown(sctx); err != nil {
-		errs = append(errs, fmt.Errorf("prometheus: shutdown: %w", err))
-	}
-	<-p.done
-	return errors.Join(errs...)
 }

@@ -185,6 +185,48 @@ func TestListenerServesAndLingers(t *testing.T) {
 	}
 }
 
+// TestStopWaitsForFinalScrape: once something scrapes, Stop returns only after a scrape that
+// began after the final values were in.
+func TestStopWaitsForFinalScrape(t *testing.T) {
+	p := newOutput(t, plan.Output{})
+	p.finalWait = [2]time.Duration{time.Hour, time.Hour} // only the scrape may end the wait
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + p.Addr() + "/metrics"
+	if body := scrape(t, url); strings.Contains(body, "loadplan_http_reqs_total{") {
+		t.Fatalf("values before any Emit:\n%s", body)
+	}
+	p.Emit(fed()) // the final values
+	stopped := make(chan error, 1)
+	go func() { stopped <- p.Stop(context.Background()) }()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned before the final scrape: %v", err)
+	default:
+	}
+	var body string
+	for {
+		// A scraper polling; once the final scrape is done the listener closes and Get fails.
+		if resp, err := http.Get(url); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+		}
+		select {
+		case err := <-stopped:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(body, `status="500",step="quote",target="api",testid="smoke"} 1`) {
+				t.Fatalf("last scrape lacks the final values:\n%s", body)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 func scrape(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
