@@ -130,6 +130,9 @@ func (p *Output) awaitFinalScrape(ctx context.Context) {
 	}
 	from := time.Now().UnixNano()
 	bound := min(max(3*time.Duration(p.scrapes.interval.Load()), p.finalWait[0]), p.finalWait[1])
+	if p.scrapes.doneStart.Load() < from {
+		p.logf("prometheus: waiting up to %s for the scrape of the final values", bound)
+	}
 	deadline := time.NewTimer(bound)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
