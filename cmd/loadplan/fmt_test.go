@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,5 +84,17 @@ func TestUnifiedDiff(t *testing.T) {
 	}
 	if d := unifiedDiff("f", "same\n", "same\n"); strings.Contains(d, "@@") {
 		t.Errorf("no change must have no hunk: %s", d)
+	}
+}
+
+func TestFmtStdin(t *testing.T) {
+	cmd := exec.Command(loadplanBin(t), "fmt", "-")
+	cmd.Stdin = strings.NewReader(unformatted)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != formatted {
+		t.Errorf("fmt - wrote:\n%s", out)
 	}
 }
