@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-test-deps.sh installs what the integration tests and the benchmark harness need, when
-# missing: the Debian packages prometheus, prometheus-pushgateway, wrk and hey, and influxd 1.8
+# missing: the Debian packages prometheus, prometheus-pushgateway, wrk, hey and curl, and influxd 1.8
 # (built with `go install`, which takes about 90 s on a cold cache). It is idempotent: a second run
 # installs nothing and only prints the versions. The Makefile's test target calls it first.
 #
@@ -18,6 +18,7 @@ declare -A pkgs=(
   [prometheus-pushgateway]=prometheus-pushgateway
   [wrk]=wrk
   [hey]=hey
+  [curl]=curl
 )
 
 missing=()
