@@ -247,18 +247,32 @@ func (h *harness) websocket(ctx context.Context) {
 		logf("websocket round %d/%d: %d sessions", round+1, h.cfg.rounds, n)
 		o := lpOpts{plan: "websocket.hcl", timeout: h.cfg.wsRamp + h.cfg.wsHold + 120*time.Second,
 			vars: map[string]string{"vus": strconv.Itoa(n), "ramp": h.cfg.wsRamp.String(), "hold": h.cfg.wsHold.String()}}
+		// What the server sent until the stages ended: after that the VUs stop reading (their
+		// receive steps end at the stop) while the server keeps writing until the sessions close.
+		var atEnd serverCounts
+		o.during = func(stop <-chan struct{}) {
+			select {
+			case <-stop:
+			case <-time.After(h.cfg.wsRamp + h.cfg.wsHold):
+				atEnd, _ = h.srv.stats()
+			}
+		}
 		var r lpRun
 		sp, err := h.around(func() error { var err error; r, err = h.runLoadplan(ctx, o); return err })
 		if err != nil {
 			h.res.fail("%s, round %d: %v", key, round+1, err)
 			continue
 		}
+		if atEnd.FramesSent == 0 {
+			atEnd = sp.after
+		}
 		e, p := r.Export, r.Proc
 		if sp.peakWS < int64(n) {
 			h.res.note("%s round %d: only %d of %d sessions were open at once (the ramp did not complete in time on this machine).", key, round+1, sp.peakWS, n)
 		}
 		secs := e.seconds()
-		sent := float64(sp.after.FramesSent - sp.before.FramesSent)
+		sent := float64(atEnd.FramesSent - sp.before.FramesSent)
+		sentAll := float64(sp.after.FramesSent - sp.before.FramesSent)
 		recv := e.num("ws_msgs_received", "count")
 		h.res.add(key, map[string]float64{
 			"sessions": float64(n), "peak_open": float64(sp.peakWS),
@@ -268,6 +282,7 @@ func (h *harness) websocket(ctx context.Context) {
 			"cpu_s":               p.CPU().Seconds(), "cpu_pct": 100 * p.CPU().Seconds() / p.Wall.Seconds(),
 			"frames_sent": sent, "frames_received": recv, "sent_per_s": sent / secs, "received_per_s": recv / secs,
 			"received_vs_sent": recv / sent, "ws_errors": e.num("ws_errors", "count"), "load1": sp.load,
+			"frames_sent_incl_stop": sentAll,
 		})
 	}
 }

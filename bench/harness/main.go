@@ -45,7 +45,7 @@ func full(rounds int) config {
 	return config{rounds: rounds, pause: 2 * time.Second, scrape: 5 * time.Second,
 		tput: 10 * time.Second, memVUs: []int{1000, 10000}, memRamp: 8 * time.Second, memHold: 12 * time.Second,
 		wsSessions: 10000, wsRamp: 15 * time.Second, wsHold: 20 * time.Second,
-		rates: []int{1000, 5000, 20000, 40000}, open: 10 * time.Second,
+		rates: []int{1000, 5000, 10000, 20000}, open: 10 * time.Second,
 		soak: 2 * time.Minute, soakWarm: 30 * time.Second, soakRate: 2000}
 }
 

@@ -100,7 +100,9 @@ func (h *harness) render() string {
 	wk := fmt.Sprintf("ws/%d", h.cfg.wsSessions)
 	w("## WebSocket: %s persistent sessions, the server sending each one frame per second\n\n", num(float64(h.cfg.wsSessions), 0))
 	w("`bench/plans/websocket.hcl`: ramp over %s, hold %s; each VU keeps one session (`session = \"persistent\"`) "+
-		"and runs `receive` steps of 5 s on it.\n\n", h.cfg.wsRamp, h.cfg.wsHold)
+		"and runs `receive` steps of 5 s on it. \"Sent\" counts the server's frames until the stages ended; after "+
+		"that the VUs stop reading while the server still writes until their sessions close (at most one frame per "+
+		"session and second).\n\n", h.cfg.wsRamp, h.cfg.wsHold)
 	wt := &table{head: []string{"figure", "value"}}
 	wt.row("sessions open at once (server, peak)", r.f(wk, "peak_open", 0))
 	wt.row("sessions opened: server / loadplan ws_sessions", r.f(wk, "opened_server", 0)+" / "+r.f(wk, "opened_loadplan", 0))
@@ -108,8 +110,10 @@ func (h *harness) render() string {
 	wt.row("KB per session (peak RSS ÷ sessions open at the peak)", r.f(wk, "kb_per_open_session", 1))
 	wt.row("KB per planned session (peak RSS ÷ planned sessions)", r.f(wk, "kb_per_session", 1))
 	wt.row("CPU s (share of one core over the run)", r.f(wk, "cpu_s", 2)+" ("+r.f(wk, "cpu_pct", 1)+" %)")
-	wt.row("frames/s sent by the server", r.f(wk, "sent_per_s", 0))
-	wt.row("frames/s received by loadplan (ws_msgs_received)", r.f(wk, "received_per_s", 0))
+	wt.row("frames sent by the server until the stages ended / received by loadplan (ws_msgs_received)",
+		r.f(wk, "frames_sent", 0)+" / "+r.f(wk, "frames_received", 0))
+	wt.row("frames/s sent by the server (over loadplan's run time)", r.f(wk, "sent_per_s", 0))
+	wt.row("frames/s received by loadplan", r.f(wk, "received_per_s", 0))
 	wt.row("received ÷ sent", r.f(wk, "received_vs_sent", 4))
 	wt.row("ws_errors", r.f(wk, "ws_errors", 0))
 	w("%s\n", wt)
