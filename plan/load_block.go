@@ -61,6 +61,14 @@ func (l *loader) loadPlanLoad() {
 			continue
 		}
 		l.plan.Load = l.loadBlock(fb.src, fb.block)
+		shared := false
+		for _, sc := range l.plan.Scenarios {
+			shared = shared || sc.Load == nil
+		}
+		if !shared && len(l.plan.Scenarios) > 0 {
+			l.warnAt(fb.block.DefRange, "Unused load block",
+				"Every scenario has its own load block, so this plan-level load runs nothing. Remove it, or remove a scenario's own load to share this one.")
+		}
 	}
 	if l.plan.Load == nil {
 		sharers := 0

@@ -154,3 +154,24 @@ scenario "s" {
 		t.Errorf("want one warning, got:\n%s", renderDiags(diags))
 	}
 }
+
+func TestUnusedPlanLoadWarns(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  http "a" { path = "/a" }
+  load {
+    vus      = 1
+    duration = "1s"
+  }
+}
+load {
+  vus      = 2
+  duration = "1s"
+}
+`
+	p, diags := LoadSource("l.hcl", []byte(src), Options{})
+	if p == nil || len(diags) != 1 || diags[0].Summary != "Unused load block" {
+		t.Errorf("want one warning, got:\n%s", renderDiags(diags))
+	}
+}

@@ -54,6 +54,14 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 			head += fmt.Sprintf(", own load (model %s)", own.Model)
 		} else {
 			head += fmt.Sprintf(", plan load (model %s), weight %d/%d", p.Load.Model, sc.Weight, totalWeight)
+			if totalWeight > sc.Weight {
+				share := float64(sc.Weight) / float64(totalWeight)
+				if p.Load.Model == plan.ArrivalRate {
+					head += fmt.Sprintf(" ≈ %s iterations/s at peak", num(math.Round(p.Load.PeakRate()*share*100)/100))
+				} else {
+					head += fmt.Sprintf(" ≈ %.0f VUs at peak", float64(p.Load.PeakVUs())*share)
+				}
+			}
 		}
 		fmt.Fprintln(w, head)
 		n := 0
