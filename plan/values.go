@@ -248,11 +248,15 @@ func (l *loader) kvs(a *hcl.Attribute, sc *scope) []KV {
 				kv = kv2
 			}
 			key := kv.AsString()
-			if seen[strings.ToLower(key)] {
+			norm := key
+			if a.Name == "headers" {
+				norm = strings.ToLower(key) // header names are case-insensitive
+			}
+			if seen[norm] {
 				l.errorAt(item.KeyExpr.Range(), "Duplicate key", "%q appears twice in %s; keep one.", key, a.Name)
 				continue
 			}
-			seen[strings.ToLower(key)] = true
+			seen[norm] = true
 			if t := l.template(item.ValueExpr, sc, true); t != nil {
 				out = append(out, KV{Name: key, Value: t})
 			}
