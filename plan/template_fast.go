@@ -272,6 +272,20 @@ func fastParts(expr hcl.Expression, ctx *hcl.EvalContext, feeders map[string]*Fe
 	}
 	parts := make([]part, 0, len(items))
 	for _, it := range items {
+		if _, isLit := it.(*hclsyntax.LiteralValueExpr); !isLit && ctx != nil && !NeedsRuntime(it) {
+			// A constant piece (var.host, local.x, format("%03d", 7)) is folded into a literal.
+			v, diags := it.Value(ctx)
+			if diags.HasErrors() {
+				return nil, false
+			}
+			v, _ = v.UnmarkDeep()
+			s, err := ctyString(v)
+			if err != nil {
+				return nil, false
+			}
+			parts = append(parts, part{kind: litPart, lit: s})
+			continue
+		}
 		switch e := it.(type) {
 		case *hclsyntax.LiteralValueExpr:
 			s, err := ctyString(e.Val)

@@ -116,3 +116,21 @@ func TestImpureCallsPerIteration(t *testing.T) {
 	s, _ := compileForTest(t, `random_item(["AAPL"])`).String(nil)
 	eq(t, "random_item", s, "AAPL")
 }
+
+// TestConstantPiecesFolded: var.x and other constant pieces of a per-iteration string are folded
+// into literals, so the template stays on the fast path.
+func TestConstantPiecesFolded(t *testing.T) {
+	tp := compileForTest(t, `"${var.x}/api/${vu.id}/${format("%03d", 7)}"`)
+	if tp.parts == nil {
+		t.Fatal("not on the fast path")
+	}
+	s, err := tp.String(&Runtime{VU: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "value", s, "X/api/5/007")
+	eq(t, "display", tp.Display(), `"${var.x}/api/${vu.id}/${format("%03d", 7)}"`)
+	// A lone constant traversal in a JSON object is a constant node, not a string part.
+	j, _ := compileForTest(t, `{ a = var.x, n = vu.id }`).JSON(&Runtime{VU: 2})
+	eq(t, "json", string(j), `{"a":"X","n":2}`)
+}
