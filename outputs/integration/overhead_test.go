@@ -159,19 +159,25 @@ func BenchmarkThroughput(b *testing.B) {
 	if env.influx != nil {
 		influxURL = env.influx.url()
 	}
-	for _, name := range []string{"none", "all"} {
+	for _, name := range []string{"none", "csv", "prometheus", "influxdb", "all"} {
 		b.Run(name, func(b *testing.B) {
 			p, diags := plan.LoadSource("t.hcl", fmt.Appendf(nil, throughputPlan, b.N), plan.Options{Vars: map[string]string{"host": srv.URL}})
 			if diags.HasErrors() {
 				b.Fatal(diags.Error())
 			}
+			dir := b.TempDir()
 			var outs []outputs.Output
-			if name == "all" {
-				dir := b.TempDir()
+			if name == "csv" || name == "all" {
 				c, _ := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "t.csv"), Aggregated: true}, outputs.Options{PlanName: "t"})
+				outs = append(outs, c)
+			}
+			if name == "prometheus" || name == "all" {
 				pr, _ := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:0"}, outputs.Options{PlanName: "t"})
+				outs = append(outs, pr)
+			}
+			if name == "influxdb" || name == "all" {
 				in, _ := influxdb.New(&plan.Output{Kind: "influxdb", URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{PlanName: "t"})
-				outs = []outputs.Output{c, pr, in}
+				outs = append(outs, in)
 			}
 			mgr := outputs.NewManager(append([]outputs.Output{summary.New()}, outs...)...)
 			if err := mgr.Start(context.Background()); err != nil {
