@@ -103,6 +103,9 @@ func envFunc(env map[string]string) function.Function {
 	})
 }
 
+// maxFileSize bounds what file() reads: a plan embeds bodies and certificates, not data sets.
+const maxFileSize = 64 << 20
+
 func fileFunc(baseDir string) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a file relative to the plan file.",
@@ -112,6 +115,9 @@ func fileFunc(baseDir string) function.Function {
 			p := args[0].AsString()
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(baseDir, p)
+			}
+			if st, err := os.Stat(p); err == nil && (!st.Mode().IsRegular() || st.Size() > maxFileSize) {
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file of at most %d MiB", args[0].AsString(), maxFileSize>>20)
 			}
 			b, err := os.ReadFile(p)
 			if err != nil {

@@ -36,5 +36,53 @@ func FuzzLoad(f *testing.F) {
 		if !diags.HasErrors() && p == nil {
 			t.Fatalf("no plan and no error")
 		}
+		if p != nil {
+			evalAll(p)
+		}
 	})
+}
+
+// evalAll evaluates every template of a loaded plan once: errors are fine, panics are not.
+func evalAll(p *Plan) {
+	rt := &Runtime{VU: 1, Captures: map[string]string{}, Rows: map[string][]string{}}
+	tpl := func(t *Template) {
+		_, _ = t.String(rt)
+		_, _ = t.JSON(rt)
+		_ = t.Display()
+	}
+	kvs := func(list []KV) {
+		for _, kv := range list {
+			tpl(kv.Value)
+		}
+	}
+	for _, t := range p.Targets {
+		kvs(t.Headers)
+	}
+	for _, s := range p.Scenarios {
+		for _, st := range s.Steps {
+			if h := st.HTTP; h != nil {
+				tpl(h.URL)
+				tpl(h.Body)
+				tpl(h.JSON)
+				kvs(h.Query)
+				kvs(h.Headers)
+				kvs(h.Form)
+			}
+			if w := st.WebSocket; w != nil {
+				tpl(w.URL)
+				kvs(w.Headers)
+				kvs(w.Query)
+				for _, ws := range w.Steps {
+					if ws.Send != nil {
+						tpl(ws.Send.Text)
+						tpl(ws.Send.JSON)
+					}
+					if ws.Match != nil {
+						tpl(ws.Match.JSON)
+						tpl(ws.Match.Equals)
+					}
+				}
+			}
+		}
+	}
 }
