@@ -143,6 +143,23 @@ func TestCSVNotWritableExits1BeforeAnyRequest(t *testing.T) {
 	}
 }
 
+func TestInfluxUnreachableExits1BeforeAnyRequest(t *testing.T) {
+	bin := loadplanBinary(t)
+	srv, hits := counting(t)
+	closed, err := freeAddr() // nothing listens there
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := apply(t, exec.Command(bin, "apply", "--quiet", "-var", "host="+srv.URL,
+		"--out", "influxdb=http://"+closed+"/loadplan", writePlan(t)))
+	if code != 1 || hits.Load() != 0 {
+		t.Fatalf("exit %d with %d requests sent, want 1 and 0:\n%s", code, hits.Load(), out)
+	}
+	if !strings.Contains(out, closed) {
+		t.Errorf("the message does not name the server:\n%s", out)
+	}
+}
+
 // TestInfluxKilledMidRun kills InfluxDB while an open-model run is going: the run keeps its
 // schedule (exactly the planned 200 requests, no saturation exit), exits 0, and the summary
 // reports the dropped points.
