@@ -7,7 +7,7 @@
 # Environment:
 #   ROUNDS=N    rounds of every case (default 3; the tools alternate within each round)
 #   QUICK=1     short durations: a smoke run of the harness (about 3 minutes), not figures to publish
-#   CASES=a,b   only these cases: throughput,memory,websocket,open,soak,gobench (default all)
+#   CASES=a,b   only these cases: throughput,memory,websocket,open,soak,gobench,profile (default all)
 #   OUT=FILE    where to write the results (default bench/RESULTS.md)
 # A full run takes about 15 minutes on a 2-core machine.
 set -euo pipefail
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-3}"
 OUT="${OUT:-bench/RESULTS.md}"
-CASES="${CASES:-throughput,memory,websocket,open,soak,gobench}"
+CASES="${CASES:-throughput,memory,websocket,open,soak,gobench,profile}"
 
 ./scripts/install-test-deps.sh
 

@@ -73,6 +73,7 @@ type harness struct {
 	cpuModel, kernel, memTotal string
 	gobench                    []goBench
 	profileDir                 string
+	profiles                   []profileText
 }
 
 func logf(format string, args ...any) {
@@ -89,7 +90,7 @@ func main() {
 	work := flag.String("work", "", "scratch folder for summaries and output files (default: a new temporary folder)")
 	influxd := flag.String("influxd", "", "influxd (1.8) for the outputs case; empty looks in PATH and GOPATH/bin")
 	commit := flag.String("commit", "", "the loadplan commit measured, for the results (bench/run.sh passes git describe)")
-	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench", "which cases to run, comma-separated (also: profile)")
+	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench,profile", "which cases to run, comma-separated")
 	profileDir := flag.String("profile-dir", "bench/profiles", "where the profile case writes its pprof files")
 	flag.Parse()
 	if *lp == "" || *server == "" {

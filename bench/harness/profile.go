@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
@@ -45,15 +46,36 @@ func (h *harness) profile(ctx context.Context) {
 			continue
 		}
 		h.res.note("profile %s: %s requests in %s; CPU profile %s, allocation profile %s", name, num(reqs, 0), h.cfg.tput, cpuPath, allocPath)
-		for _, p := range []struct{ file, sample string }{{cpuPath, ""}, {allocPath, "-sample_index=alloc_space"}} {
-			args := []string{"tool", "pprof", "-top", "-nodecount=35"}
+		for _, p := range []struct{ file, sample, title string }{
+			{cpuPath, "", "CPU, cumulative"},
+			{allocPath, "-sample_index=alloc_space", "allocated bytes"},
+		} {
+			args := []string{"tool", "pprof", "-top", "-nodecount=30"}
 			if p.sample != "" {
 				args = append(args, p.sample)
+			} else {
+				args = append(args, "-cum")
 			}
 			out, _ := exec.Command("go", append(args, p.file)...).CombinedOutput()
 			fmt.Fprintf(os.Stderr, "\n==== %s\n%s\n", p.file, out)
+			h.profiles = append(h.profiles, profileText{name: name, title: p.title, text: trimPprof(string(out))})
 		}
 	}
+}
+
+// profileText is the top of one profile, for RESULTS.md.
+type profileText struct{ name, title, text string }
+
+// trimPprof drops pprof's header lines (file, build id, time) that change every run.
+func trimPprof(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Time:") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
 func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, allocPath string) (float64, error) {

@@ -157,6 +157,15 @@ func (h *harness) render() string {
 	if s := h.goBenchSection(); s != "" {
 		w("%s\n", s)
 	}
+	if len(h.profiles) > 0 {
+		w("## Where the time goes: profiles of the throughput case\n\n")
+		w("The throughput plan run in the harness's own process for %s, wired as `loadplan apply` wires it "+
+			"(summary and threshold outputs; \"tput-outputs\" adds CSV and Prometheus), with pprof. The .prof files "+
+			"are left in bench/profiles/ (not committed).\n\n", h.cfg.tput)
+		for _, p := range h.profiles {
+			w("<details><summary>%s: %s</summary>\n\n```\n%s\n```\n</details>\n\n", p.name, p.title, p.text)
+		}
+	}
 	if len(r.notes) > 0 || len(r.failures) > 0 {
 		w("## Notes\n\n")
 		for _, n := range r.notes {
