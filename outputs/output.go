@@ -41,7 +41,7 @@ type Manager struct {
 	outputs []Output
 	ch      chan []metrics.Sample
 	done    chan struct{}
-	pool    sync.Pool // of *[]metrics.Sample, emptied batches for Push to refill
+	pool    sync.Pool    // of *[]metrics.Sample, emptied batches for Push to refill
 	closeMu sync.RWMutex // guards closed and the send on ch: pushes share it, Close takes it alone
 	closed  bool
 }
