@@ -206,3 +206,20 @@ func TestIdleConnectionClosedByServerIsReplacedBeforeWriting(t *testing.T) {
 		t.Fatalf("server saw %d requests on %d connections, want 3 on 3", reqs.Load(), conns.Load())
 	}
 }
+
+// TestIdleProbeKeepsALiveConnection: probing before every request (IdleProbe 1 ns) must not
+// throw away a connection the server keeps open.
+func TestIdleProbeKeepsALiveConnection(t *testing.T) {
+	srv := newCounted(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c := Client{IdleProbe: time.Nanosecond}
+	defer c.Close()
+	var resp Response
+	for i := 0; i < 10; i++ {
+		if err := c.Do(context.Background(), get(srv.addr(), "/"), &resp, false, nil); err != nil || resp.Status != 200 {
+			t.Fatalf("request %d: status %d, %v", i, resp.Status, err)
+		}
+	}
+	if srv.reqs.Load() != 10 || srv.conns.Load() != 1 {
+		t.Fatalf("server saw %d requests on %d connections, want 10 on 1", srv.reqs.Load(), srv.conns.Load())
+	}
+}

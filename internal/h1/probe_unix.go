@@ -24,10 +24,10 @@ func alive(conn net.Conn) bool {
 	var buf [1]byte
 	ok = true
 	err = raw.Read(func(fd uintptr) bool {
-		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		if n != 0 || (rerr != nil && !errors.Is(rerr, syscall.EAGAIN)) || (n == 0 && rerr == nil) {
-			ok = false
-		}
+		// On an error n is -1, so look at the error first. EAGAIN: nothing to read, alive.
+		// No error: n == 0 is the server's close, n > 0 bytes nobody asked for; either way not usable.
+		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		ok = rerr != nil && errors.Is(rerr, syscall.EAGAIN)
 		return true // never wait
 	})
 	return ok && err == nil
