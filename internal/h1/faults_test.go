@@ -223,3 +223,23 @@ func TestIdleProbeKeepsALiveConnection(t *testing.T) {
 		t.Fatalf("server saw %d requests on %d connections, want 10 on 1", srv.reqs.Load(), srv.conns.Load())
 	}
 }
+
+// TestIdleProbeAfterAnExpiredDeadline: the previous request's deadline has passed by the time
+// of the next one (think time longer than the timeout); the connection is still reused.
+func TestIdleProbeAfterAnExpiredDeadline(t *testing.T) {
+	srv := newCounted(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c := Client{IdleProbe: time.Nanosecond}
+	defer c.Close()
+	var resp Response
+	for i := 0; i < 3; i++ {
+		req := get(srv.addr(), "/")
+		req.Deadline = time.Now().Add(30 * time.Millisecond)
+		if err := c.Do(context.Background(), req, &resp, false, nil); err != nil || resp.Status != 200 {
+			t.Fatalf("request %d: status %d, %v", i, resp.Status, err)
+		}
+		time.Sleep(50 * time.Millisecond) // past the deadline (not a timing assertion)
+	}
+	if srv.reqs.Load() != 3 || srv.conns.Load() != 1 {
+		t.Fatalf("server saw %d requests on %d connections, want 3 on 1", srv.reqs.Load(), srv.conns.Load())
+	}
+}

@@ -185,12 +185,13 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, er
 	if probe <= 0 {
 		probe = 500 * time.Millisecond
 	}
-	if c.conn != nil && c.addr == req.Addr && c.br.Buffered() == 0 &&
-		(c.now()-c.last < int64(probe) || alive(c.conn)) {
-		// Under mu, so that an Abort cannot be overwritten by this deadline.
-		err := c.conn.SetDeadline(req.Deadline)
+	if c.conn != nil && c.addr == req.Addr && c.br.Buffered() == 0 {
+		// Under mu, so that an Abort cannot be overwritten by this deadline. The deadline is set
+		// before the probe: an expired one from the previous request would fail the peek.
+		conn := c.conn
+		err := conn.SetDeadline(req.Deadline)
 		c.mu.Unlock()
-		if err == nil {
+		if err == nil && (c.now()-c.last < int64(probe) || alive(conn)) {
 			return c.reused, nil
 		}
 		c.Close()
