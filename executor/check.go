@@ -86,6 +86,9 @@ func (d *jsonDoc) get(body []byte) (any, bool) {
 	return d.v, d.ok
 }
 
+// bracketsToDots turns "items[0]" into "items.0".
+var bracketsToDots = strings.NewReplacer("[", ".", "]", "")
+
 // jsonPath walks a dot-separated path ("data.items.0.id", also "$.data.items[0].id") through
 // decoded JSON.
 func jsonPath(v any, path string) (any, bool) {
@@ -93,7 +96,7 @@ func jsonPath(v any, path string) (any, bool) {
 	if path == "" {
 		return v, true
 	}
-	path = strings.NewReplacer("[", ".", "]", "").Replace(path)
+	path = bracketsToDots.Replace(path)
 	for _, key := range strings.Split(path, ".") {
 		if key == "" {
 			continue

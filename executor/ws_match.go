@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -123,33 +122,6 @@ func wsSubset(want, got any) bool {
 	return want == got
 }
 
-// wsJSONPath walks a dot-separated path ("data.items.0.id"; a leading "$." is allowed) through
-// decoded JSON. Numbers index arrays.
-func wsJSONPath(v any, path string) (any, bool) {
-	path = strings.TrimPrefix(strings.TrimPrefix(path, "$"), ".")
-	if path == "" {
-		return v, true
-	}
-	for _, key := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = x[key]; !ok {
-				return nil, false
-			}
-		case []any:
-			i, err := strconv.Atoi(key)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil, false
-			}
-			v = x[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
-}
-
 // wsJSONText renders a decoded JSON value as a capture's text: strings as they are, everything
 // else as JSON.
 func wsJSONText(v any) string {
@@ -177,7 +149,7 @@ func wsCapture(caps []*plan.Capture, f *wsFrame, rt *plan.Runtime) error {
 		case plan.CaptureJSON:
 			if v, valid := f.json(); valid {
 				var x any
-				if x, ok = wsJSONPath(v, c.Path); ok {
+				if x, ok = jsonPath(v, c.Path); ok {
 					val = wsJSONText(x)
 				}
 			}

@@ -124,13 +124,13 @@ func TestWSSubsetAndPath(t *testing.T) {
 	}
 	paths := map[string]string{"type": "data", "$.n": "3", "items.0.id": "a", "items.1": "2", "ok": "true", "items.0": `{"id":"a"}`}
 	for p, want := range paths {
-		v, ok := wsJSONPath(doc, p)
+		v, ok := jsonPath(doc, p)
 		if !ok || wsJSONText(v) != want {
 			t.Errorf("path %q = %v %v, want %q", p, v, ok, want)
 		}
 	}
 	for _, p := range []string{"nope", "items.5", "items.x", "type.deeper"} {
-		if _, ok := wsJSONPath(doc, p); ok {
+		if _, ok := jsonPath(doc, p); ok {
 			t.Errorf("path %q found something", p)
 		}
 	}
