@@ -1,6 +1,7 @@
 # loadplan — the commands a newcomer types. `make test` is what CI runs.
 GO      ?= go
-FUZZTIME ?= 50000x # a count, not a time: a fixed amount of work
+# FUZZTIME is a count of inputs, not a time: the same amount of work on any machine.
+FUZZTIME ?= 50000x
 
 .PHONY: all build test test-deps vet check fuzz bench install clean
 
