@@ -36,7 +36,6 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 	if err := v.fillHeader(hs); err != nil {
 		return templateError("header", err)
 	}
-	client := v.http.client(hs.target)
 	method := hs.method
 	ps := hs.ps
 	var res response
@@ -49,7 +48,7 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 				delete(v.http.hdr, "Cookie")
 			}
 		}
-		res = v.send(ctx, hs, client, method, u, body)
+		res = v.send(ctx, hs, method, u, body)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -135,41 +134,27 @@ func isRedirect(status int) bool {
 
 // send makes one request and emits its timing and byte samples, and http_reqs. The first
 // request of an open-model iteration carries the iteration's schedule lag in http_req_duration.
-func (v *vu) send(ctx context.Context, hs *httpStep, client *http.Client, method string, u *url.URL, body []byte) response {
+// Plain http:// requests take the HTTP/1.1 fast path (fasthttp.go); the rest go through net/http.
+func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, body []byte) response {
 	h := &v.http
-	var res response
-	reqCtx, cancel := context.WithCancelCause(h.ctx)
-	defer cancel(nil)
-	req, err := newRequest(reqCtx, method, u, h.hdr, body)
-	if err != nil {
-		res.err, res.kind = err, "request error"
-		return res
-	}
 	inBefore, outBefore := h.in.Load(), h.out.Load()
-	h.times.reset()
-	start := mono()
-	h.cur.Store(&inflight{cancel: cancel, deadline: start + int64(hs.timeout)})
-	h.timer.Reset(hs.timeout)
-	resp, err := client.Do(req)
-	if err == nil {
-		err = h.readBody(resp.Body, hs.needBody)
-		resp.Body.Close()
-		res.status, res.header = resp.StatusCode, resp.Header
-		if len(hs.ps.Captures) > 0 {
-			res.cookies = resp.Cookies()
-		}
+	var (
+		res        response
+		err, cause error
+		start, end int64
+	)
+	if useFast(u) {
+		start = mono()
+		res, err = v.roundTripFast(hs, method, u, body)
+		end = mono()
+	} else {
+		res, err, cause, start, end = v.roundTripStd(hs, method, u, body)
 	}
-	end := mono()
-	h.timer.Stop()
-	h.cur.Store(nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return res // hard abort: the iteration is interrupted, not measured
 		}
-		res.err, res.kind = err, errorKind(err, context.Cause(reqCtx))
-	}
-	if hs.needBody {
-		res.body = h.body
+		res.err, res.kind = err, errorKind(err, cause)
 	}
 	res.service = time.Duration(end - start)
 	dur := res.service + v.lag
@@ -202,4 +187,38 @@ func (v *vu) send(ctx context.Context, hs *httpStep, client *http.Client, method
 	v.emitAt(now, metrics.DataSent, float64(h.out.Load()-outBefore), tags, st, "")
 	v.emitAt(now, metrics.DataReceived, float64(h.in.Load()-inBefore), tags, st, "")
 	return res
+}
+
+// roundTripStd makes one request through the VU's net/http client (https, HTTP/2): a context
+// per request carries the trace and the step timeout's cancel cause.
+func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, err, cause error, start, end int64) {
+	h := &v.http
+	client := h.client(hs.target)
+	reqCtx, cancel := context.WithCancelCause(h.ctx)
+	defer cancel(nil)
+	req, err := newRequest(reqCtx, method, u, h.hdr, body)
+	if err != nil {
+		now := mono()
+		return res, err, nil, now, now
+	}
+	h.times.reset()
+	start = mono()
+	h.cur.Store(&inflight{cancel: cancel, deadline: start + int64(hs.timeout)})
+	h.timer.Reset(hs.timeout)
+	resp, err := client.Do(req)
+	if err == nil {
+		err = h.readBody(resp.Body, hs.needBody)
+		resp.Body.Close()
+		res.status, res.header = resp.StatusCode, resp.Header
+		if len(hs.ps.Captures) > 0 {
+			res.cookies = resp.Cookies()
+		}
+	}
+	end = mono()
+	h.timer.Stop()
+	h.cur.Store(nil)
+	if hs.needBody {
+		res.body = h.body
+	}
+	return res, err, context.Cause(reqCtx), start, end
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptrace"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +55,8 @@ type httpState struct {
 	timer *time.Timer // per-request timeout, reused: never a timer per request
 	cur   atomic.Pointer[inflight]
 
+	fast fastState // the HTTP/1.1 fast path for http:// (fasthttp.go)
+
 	hdr    http.Header // request headers, refilled per request
 	urlBuf []byte
 	body   []byte // response body when a check or capture needs it
@@ -63,7 +64,7 @@ type httpState struct {
 
 func (h *httpState) init(v *vu) {
 	h.v = v
-	h.jar, _ = cookiejar.New(nil)
+	h.jar = newTrackedJar()
 	h.clients = make([]*http.Client, len(v.e.targets))
 	h.hdr = make(http.Header, 8)
 	mark := func(a *atomic.Int64) { a.CompareAndSwap(0, mono()) }
@@ -84,6 +85,7 @@ func (h *httpState) init(v *vu) {
 // begin binds the trace to the VU's hard context for one activation.
 func (h *httpState) begin(hard context.Context) {
 	h.ctx = httptrace.WithClientTrace(hard, h.trace)
+	h.fast.bind(len(h.v.e.targets), hard)
 }
 
 // onTimeout runs on the timer's goroutine: it cancels the request in flight if its deadline has
@@ -96,6 +98,7 @@ func (h *httpState) onTimeout() {
 
 // closeIdle closes the VU's idle connections (a user leaving).
 func (h *httpState) closeIdle() {
+	h.fast.close()
 	for _, c := range h.clients {
 		if c != nil {
 			c.CloseIdleConnections()

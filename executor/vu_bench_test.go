@@ -93,3 +93,11 @@ func BenchmarkHTTPRequestBare(b *testing.B) {
 		b.Fatalf("server saw %d, want %d", served.Load(), b.N)
 	}
 }
+
+// BenchmarkHTTPRequestVUNetHTTP is BenchmarkHTTPRequestVU with the HTTP/1.1 fast path off: the
+// same request through net/http inside the VU (the path https and HTTP/2 targets take).
+func BenchmarkHTTPRequestVUNetHTTP(b *testing.B) {
+	fastDisabled.Store(true)
+	defer fastDisabled.Store(false)
+	BenchmarkHTTPRequestVU(b)
+}

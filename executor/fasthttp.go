@@ -1,0 +1,197 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/loadplan/loadplan/internal/h1"
+)
+
+// fastState is a VU's HTTP/1.1 fast path for plain http:// requests (internal/h1): one
+// keep-alive connection per target, the round trip in the VU's goroutine, no per-request
+// context, timer or allocation. HTTPS, HTTP/2 and WebSocket handshakes keep net/http.
+//
+// Profiles of `make bench` showed net/http's Transport spending about twice the CPU per request
+// of a plain loop (its read and write goroutines, per-request contexts and header maps); this
+// path is what lets loadplan come close to wrk per CPU-second. Owned by the VU goroutine, except
+// that abort runs on the hard context's AfterFunc goroutine (hence the atomic pointers).
+type fastState struct {
+	clients []atomic.Pointer[h1.Client] // by target index; built on first use
+	stop    func() bool                 // unregisters the abort hook of the current activation
+	req     h1.Request
+	resp    h1.Response
+	trace   h1.Trace
+	// the last URL's request target and dial address, reused while the URL stays the same
+	lastPath, lastQuery, lastHost, uri, addr string
+}
+
+// fastDisabled turns the fast path off for every VU (tests comparing both paths).
+var fastDisabled atomic.Bool
+
+// useFast reports whether a request to u goes through the fast path.
+func useFast(u *url.URL) bool {
+	return u.Scheme == "http" && u.User == nil && !fastDisabled.Load()
+}
+
+// bind arms the abort hook for one activation: when hard ends, every request in flight on the
+// fast path fails at once (the executor then drops the interrupted iteration).
+func (f *fastState) bind(n int, hard context.Context) {
+	if f.clients == nil {
+		f.clients = make([]atomic.Pointer[h1.Client], n)
+	}
+	if f.stop != nil {
+		f.stop()
+	}
+	for i := range f.clients {
+		if c := f.clients[i].Load(); c != nil {
+			c.Reset()
+		}
+	}
+	f.stop = context.AfterFunc(hard, func() {
+		for i := range f.clients {
+			if c := f.clients[i].Load(); c != nil {
+				c.Abort()
+			}
+		}
+	})
+}
+
+// close closes every fast connection and disarms the abort hook (a VU leaving).
+func (f *fastState) close() {
+	if f.stop != nil {
+		f.stop()
+		f.stop = nil
+	}
+	for i := range f.clients {
+		if c := f.clients[i].Load(); c != nil {
+			c.Close()
+		}
+	}
+}
+
+// client returns the VU's fast client for target index i.
+func (h *httpState) fastClient(i int) *h1.Client {
+	f := &h.fast
+	if f.clients == nil {
+		f.clients = make([]atomic.Pointer[h1.Client], len(h.v.e.targets))
+	}
+	if c := f.clients[i].Load(); c != nil {
+		return c
+	}
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	c := &h1.Client{
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countConn{Conn: conn, in: &h.in, out: &h.out}, nil
+		},
+		Clock: mono,
+		// A user's think time is often longer than a server's keep-alive timeout: check an
+		// idle connection before writing to it (one non-blocking peek) after 100 ms.
+		IdleProbe: 100 * time.Millisecond,
+	}
+	f.clients[i].Store(c)
+	return c
+}
+
+// target returns the request target and dial address of u, reusing the last ones while the URL
+// does not change (a constant URL costs no allocation).
+func (f *fastState) target(u *url.URL) (uri, addr string) {
+	if u.Path != f.lastPath || u.RawQuery != f.lastQuery || u.Host != f.lastHost || f.uri == "" {
+		f.lastPath, f.lastQuery, f.lastHost = u.Path, u.RawQuery, u.Host
+		f.uri = u.RequestURI()
+		f.addr = u.Host
+		if u.Port() == "" {
+			f.addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	return f.uri, f.addr
+}
+
+// roundTripFast makes one request on the fast path and fills res (status, header, body, cookies)
+// and the VU's trace times. It returns the transport error, if any.
+func (v *vu) roundTripFast(hs *httpStep, method string, u *url.URL, body []byte) (response, error) {
+	h := &v.http
+	f := &h.fast
+	var res response
+	c := h.fastClient(hs.target)
+	uri, addr := f.target(u)
+	host := u.Host
+	if hv := h.hdr["Host"]; len(hv) > 0 {
+		host = hv[0] // the plan's Host header, as on the net/http path
+	}
+	if j, ok := h.jar.(*trackedJar); (!ok || j.used.Load()) && h.jar != nil {
+		cs := h.jar.Cookies(u)
+		r := http.Request{Header: h.hdr}
+		for _, ck := range cs {
+			r.AddCookie(ck) // as http.Client does with its Jar
+		}
+	}
+	f.req = h1.Request{Method: method, Addr: addr, Host: host, URI: uri, Header: h.hdr, Body: body,
+		Deadline: time.Now().Add(hs.timeout)}
+	f.resp.Body = h.body[:0]
+	err := c.Do(h.ctx, &f.req, &f.resp, hs.needBody, &f.trace)
+	h.body = f.resp.Body[:0]
+	t, tr := &h.times, &f.trace
+	t.getConn.Store(tr.GetConn)
+	t.connectStart.Store(tr.ConnectStart)
+	t.connectDone.Store(tr.ConnectDone)
+	t.gotConn.Store(tr.GotConn)
+	t.wrote.Store(tr.Wrote)
+	t.firstByte.Store(tr.FirstByte)
+	t.tlsStart.Store(0)
+	t.tlsDone.Store(0)
+	if err != nil {
+		return res, err
+	}
+	res.status, res.header = f.resp.Status, f.resp.Header
+	if hs.needBody {
+		res.body = f.resp.Body
+	}
+	if sc := f.resp.Header["Set-Cookie"]; len(sc) > 0 {
+		cookies := (&http.Response{Header: f.resp.Header}).Cookies()
+		if h.jar != nil {
+			h.jar.SetCookies(u, cookies)
+		}
+		res.cookies = cookies
+	}
+	return res, nil
+}
+
+// trackedJar is the VU's cookie jar; it remembers whether a cookie was ever stored, so that the
+// fast path skips the jar lookup (about 3 % of a request's CPU) until a server sets a cookie.
+type trackedJar struct {
+	*cookiejar.Jar
+	used atomic.Bool
+}
+
+func newTrackedJar() *trackedJar {
+	j, _ := cookiejar.New(nil) // never fails without options
+	return &trackedJar{Jar: j}
+}
+
+// SetCookies stores cookies as cookiejar.Jar does and marks the jar used.
+func (j *trackedJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	if len(cookies) > 0 {
+		j.used.Store(true)
+	}
+	j.Jar.SetCookies(u, cookies)
+}
+
+// SyscallConn exposes the underlying socket so that the fast path can check an idle
+// connection without reading from it (internal/h1 alive).
+func (c *countConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("connection has no descriptor")
+}
