@@ -54,29 +54,20 @@ type slot struct {
 	tags map[string]string // flusher goroutine only
 }
 
-// tagSlots holds the slots of one tag set, by metric, each a short list by status.
-type tagSlots struct {
-	byMetric [64][]*slot
-}
-
 // aggregator folds samples into per-series slots. Emit adds to side cur of each slot under mu;
 // the flusher flips cur under mu (so a batch never straddles two intervals) and then reads the
 // other side without it. Series are found by pointer (tag set, then metric and status), not by
 // hashing labels; slots are kept and reset, so a steady run allocates nothing per interval but
 // the points.
 type aggregator struct {
-	mu       sync.Mutex // guards cur, slots, byTags, byKey, lastTags, lastTS
-	cur      int
-	slots    []*slot
-	byTags   map[*metrics.Tags]*tagSlots
-	byKey    map[metrics.Key]*slot // samples with a label (checks, errors)
-	lastTags *metrics.Tags         // consecutive samples mostly share a step's tags
-	lastTS   *tagSlots
+	mu    sync.Mutex // guards cur, slots, index
+	cur   int
+	slots []*slot
+	index *metrics.Index[*slot]
 }
 
 func (g *aggregator) init() {
-	g.byTags = make(map[*metrics.Tags]*tagSlots)
-	g.byKey = make(map[metrics.Key]*slot)
+	g.index = metrics.NewIndex(g.newSlot)
 }
 
 func (g *aggregator) newSlot(k metrics.Key) *slot {
@@ -88,41 +79,10 @@ func (g *aggregator) newSlot(k metrics.Key) *slot {
 	return sl
 }
 
-// lookup returns the slot of s's series; g.mu is held.
-func (g *aggregator) lookup(s *metrics.Sample) *slot {
-	if s.Label != "" || int(s.Metric) >= len(tagSlots{}.byMetric) {
-		k := metrics.KeyOf(s)
-		sl := g.byKey[k]
-		if sl == nil {
-			sl = g.newSlot(k)
-			g.byKey[k] = sl
-		}
-		return sl
-	}
-	ts := g.lastTS
-	if s.Tags != g.lastTags || ts == nil {
-		ts = g.byTags[s.Tags]
-		if ts == nil {
-			ts = &tagSlots{}
-			g.byTags[s.Tags] = ts
-		}
-		g.lastTags, g.lastTS = s.Tags, ts
-	}
-	list := ts.byMetric[s.Metric]
-	for _, sl := range list {
-		if sl.key.Status == s.Status {
-			return sl
-		}
-	}
-	sl := g.newSlot(metrics.KeyOf(s))
-	ts.byMetric[s.Metric] = append(list, sl)
-	return sl
-}
-
 func (g *aggregator) add(batch []metrics.Sample) {
 	g.mu.Lock()
 	for i := range batch {
-		g.lookup(&batch[i]).a[g.cur].add(&batch[i])
+		g.index.Lookup(&batch[i]).a[g.cur].add(&batch[i])
 	}
 	g.mu.Unlock()
 }

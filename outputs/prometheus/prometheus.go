@@ -53,13 +53,9 @@ type Output struct {
 	families map[metrics.Metric]*family
 
 	// The collectors of each series are cached so that Emit does a pointer-keyed lookup, not a
-	// label lookup: byTags for samples without a label (by tag set, then metric and status),
-	// cache for the rest (checks, errors). Only the Emit goroutine touches them; the collectors
-	// themselves are safe for the concurrent scrape.
-	byTags   map[*metrics.Tags]*tagSeries
-	lastTags *metrics.Tags // consecutive samples mostly share a step's tags
-	lastTS   *tagSeries
-	cache    map[metrics.Key]*series
+	// label lookup. Only the Emit goroutine touches the index; the collectors themselves are safe
+	// for the concurrent scrape.
+	index *metrics.Index[*series]
 
 	ln      net.Listener
 	srv     *http.Server
@@ -92,16 +88,6 @@ func (f *family) collectors() []prometheus.Collector {
 	return []prometheus.Collector{f.hist}
 }
 
-// tagSeries holds the series of one tag set, by metric, each a short list by status.
-type tagSeries struct {
-	byMetric [64][]statusSeries
-}
-
-type statusSeries struct {
-	status int
-	se     *series
-}
-
 // series is the resolved collectors of one metrics.Key.
 type series struct {
 	kind    metrics.Kind
@@ -126,9 +112,10 @@ func New(o *plan.Output, opts outputs.Options) (*Output, error) {
 	p := &Output{
 		listen: o.Listen, linger: o.Linger, pushURL: o.PushGateway, testID: o.TestID, segment: opts.Segment,
 		logf: opts.Logf, reg: prometheus.NewRegistry(), families: make(map[metrics.Metric]*family),
-		cache: make(map[metrics.Key]*series), byTags: make(map[*metrics.Tags]*tagSeries), done: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	p.finalWait = [2]time.Duration{finalScrapeMin, finalScrapeMax}
+	p.index = metrics.NewIndex(p.resolve)
 	if p.listen == "" {
 		p.listen = DefaultListen
 	}
@@ -237,7 +224,7 @@ func (p *Output) Gatherer() prometheus.Gatherer { return p.reg }
 func (p *Output) Emit(batch []metrics.Sample) {
 	for i := range batch {
 		s := &batch[i]
-		se := p.lookup(s)
+		se := p.index.Lookup(s)
 		if se == nil {
 			continue
 		}
@@ -257,38 +244,6 @@ func (p *Output) Emit(batch []metrics.Sample) {
 			se.obs.Observe(s.Value * se.scale)
 		}
 	}
-}
-
-// lookup returns the collectors of s's series, resolving them the first time; nil for an
-// unknown metric.
-func (p *Output) lookup(s *metrics.Sample) *series {
-	if s.Label != "" || int(s.Metric) >= len(tagSeries{}.byMetric) {
-		k := metrics.KeyOf(s)
-		se, ok := p.cache[k]
-		if !ok {
-			se = p.resolve(k)
-			p.cache[k] = se
-		}
-		return se
-	}
-	ts := p.lastTS
-	if s.Tags != p.lastTags || ts == nil {
-		ts = p.byTags[s.Tags]
-		if ts == nil {
-			ts = &tagSeries{}
-			p.byTags[s.Tags] = ts
-		}
-		p.lastTags, p.lastTS = s.Tags, ts
-	}
-	list := ts.byMetric[s.Metric]
-	for j := range list {
-		if list[j].status == s.Status {
-			return list[j].se
-		}
-	}
-	se := p.resolve(metrics.KeyOf(s))
-	ts.byMetric[s.Metric] = append(list, statusSeries{s.Status, se})
-	return se
 }
 
 // resolve builds the collectors of a new series; nil for an unknown metric.
