@@ -148,7 +148,7 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 		res, err = v.roundTripFast(hs, method, u, body)
 		end = mono()
 	} else {
-		res, err, cause, start, end = v.roundTripStd(hs, method, u, body)
+		res, cause, start, end, err = v.roundTripStd(hs, method, u, body)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -191,7 +191,8 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 
 // roundTripStd makes one request through the VU's net/http client (https, HTTP/2): a context
 // per request carries the trace and the step timeout's cancel cause.
-func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, err, cause error, start, end int64) {
+// cause is the request context's cancel cause (errStepTimeout for a step timeout).
+func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, cause error, start, end int64, err error) {
 	h := &v.http
 	client := h.client(hs.target)
 	reqCtx, cancel := context.WithCancelCause(h.ctx)
@@ -199,7 +200,7 @@ func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) 
 	req, err := newRequest(reqCtx, method, u, h.hdr, body)
 	if err != nil {
 		now := mono()
-		return res, err, nil, now, now
+		return res, nil, now, now, err
 	}
 	h.times.reset()
 	start = mono()
@@ -220,5 +221,5 @@ func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) 
 	if hs.needBody {
 		res.body = h.body
 	}
-	return res, err, context.Cause(reqCtx), start, end
+	return res, context.Cause(reqCtx), start, end, err
 }

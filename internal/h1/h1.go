@@ -81,7 +81,6 @@ type Client struct {
 	reused bool   // conn already carried a request
 	last   int64  // Clock time the last response ended
 	header http.Header
-	chunk  []byte
 	base   time.Time
 }
 
