@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // OutputKinds are the kinds an output block may have.
@@ -46,10 +47,22 @@ func (l *loader) loadOutputs() {
 		o := &Output{Kind: kind, Pos: posOf(b.DefRange)}
 		attr := content.Attributes
 		str := func(name string, dst *string) {
-			if a := attr[name]; a != nil {
-				if s, ok := l.str(a, sc); ok {
-					*dst = s
+			a := attr[name]
+			if a == nil {
+				return
+			}
+			v, sensitive, ok := l.constantMarked(a, sc)
+			if !ok {
+				return
+			}
+			if sensitive {
+				if o.Secret == nil {
+					o.Secret = map[string]bool{}
 				}
+				o.Secret[name] = true
+			}
+			if v, ok = l.convertTo(a, v, cty.String, `Write it in quotes, e.g. "text".`); ok {
+				*dst = v.AsString()
 			}
 		}
 		switch kind {

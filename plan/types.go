@@ -379,4 +379,6 @@ type Output struct {
 	BatchSize     int           // influxdb, default 5000
 	FlushInterval time.Duration // influxdb, default 1s
 	Required      bool          // influxdb: unreachable at start is an error (default true)
+	// Secret lists the attributes whose value came from env() (url, bucket, ...): used, never shown.
+	Secret map[string]bool
 }

@@ -307,6 +307,11 @@ func outputFields(o *plan.Output) map[string]any {
 			m["token"] = "(sensitive)"
 		}
 	}
+	for k := range o.Secret {
+		if _, ok := m[k]; ok {
+			m[k] = "(sensitive)"
+		}
+	}
 	return m
 }
 
