@@ -103,7 +103,7 @@ func TestValidPlanTopLevel(t *testing.T) {
 	eq(t, "len(Outputs)", len(p.Outputs), 4)
 	eq(t, "Outputs[0]", *p.Outputs[0], Output{Kind: "csv", Path: "results/run.csv.gz", Aggregated: true, Pos: p.Outputs[0].Pos})
 	eq(t, "Outputs[1]", *p.Outputs[1], Output{Kind: "prometheus", Listen: "127.0.0.1:0", Linger: 5 * time.Second, TestID: "t1", Pos: p.Outputs[1].Pos})
-	eq(t, "Outputs[2]", *p.Outputs[2], Output{Kind: "influxdb", URL: "http://127.0.0.1:8086", Bucket: "db/rp", Token: "s3cret",
+	eq(t, "Outputs[2]", *p.Outputs[2], Output{Kind: "influxdb", URL: "http://127.0.0.1:8086", Bucket: "db/rp", Token: "s3cret", Secret: map[string]bool{"token": true},
 		BatchSize: 100, FlushInterval: 2 * time.Second, Required: false, Pos: p.Outputs[2].Pos})
 	eq(t, "Outputs[3]", *p.Outputs[3], Output{Kind: "json", Path: DefaultResultsDir, Pos: p.Outputs[3].Pos})
 }
