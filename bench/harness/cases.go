@@ -112,6 +112,10 @@ func (h *harness) throughput(ctx context.Context) {
 				continue
 			}
 			logf("throughput round %d/%d: %s", round+1, h.cfg.rounds, tool)
+			var influxCPU time.Duration
+			if h.influx != nil {
+				influxCPU = -procCPU(h.influx.cmd.Process.Pid)
+			}
 			var tr toolRun
 			sp, err := h.around(func() error {
 				var err error
@@ -129,6 +133,9 @@ func (h *harness) throughput(ctx context.Context) {
 				h.res.fail("throughput %s, round %d: %v", tool, round+1, err)
 				continue
 			}
+			if h.influx != nil {
+				influxCPU += procCPU(h.influx.cmd.Process.Pid)
+			}
 			cpu := tr.Proc.CPU().Seconds()
 			vals := map[string]float64{
 				"rps": tr.RPS, "requests": tr.Requests, "cpu_s": cpu, "req_per_cpu_s": tr.Requests / cpu,
@@ -136,6 +143,7 @@ func (h *harness) throughput(ctx context.Context) {
 				"server_requests": float64(sp.after.Requests - sp.before.Requests),
 				"server_cpu_s":    sp.srvCPU.Seconds(), "load1": sp.load,
 				"rss_mb": float64(tr.Proc.MaxRSS) / (1 << 20), "conns_peak": float64(sp.after.ConnsPeak),
+				"influxd_cpu_s": influxCPU.Seconds(),
 			}
 			h.res.add("tput/"+tool, vals)
 			got[tool] = vals

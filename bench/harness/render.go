@@ -59,13 +59,13 @@ func (h *harness) render() string {
 		"(a real influxd 1.8 on loopback; /metrics scraped every %s). p50/p99 are as each tool reports them; "+
 		"\"server req/s\" is what the target counted over the same %s.\n\n",
 		int(h.cfg.tput.Seconds()), int(h.cfg.tput.Seconds()), h.cfg.scrape, h.cfg.tput)
-	tt := &table{head: []string{"tool", "requests/s", "CPU s", "requests per CPU-s", "p50 ms", "p99 ms", "errors", "server req/s", "peak RSS MB"}}
+	tt := &table{head: []string{"tool", "requests/s", "CPU s", "requests per CPU-s", "p50 ms", "p99 ms", "errors", "server req/s", "peak RSS MB", "server CPU s", "influxd CPU s"}}
 	for _, tool := range []string{"wrk", "hey", "loadplan", "loadplan+outputs"} {
 		k := "tput/" + tool
 		srv := r.get(k, "server_requests")
 		srv.med, srv.min, srv.max = srv.med/h.cfg.tput.Seconds(), srv.min/h.cfg.tput.Seconds(), srv.max/h.cfg.tput.Seconds()
 		tt.row(tool, r.f(k, "rps", 0), r.f(k, "cpu_s", 2), r.f(k, "req_per_cpu_s", 0), r.f(k, "p50_ms", 2),
-			r.f(k, "p99_ms", 2), r.f(k, "errors", 0), srv.cell(0), r.f(k, "rss_mb", 1))
+			r.f(k, "p99_ms", 2), r.f(k, "errors", 0), srv.cell(0), r.f(k, "rss_mb", 1), r.f(k, "server_cpu_s", 2), r.f(k, "influxd_cpu_s", 2))
 	}
 	w("%s\n", tt)
 	rt := &table{head: []string{"loadplan ÷ peer (paired per round)", "requests/s", "requests per CPU-s"}}
