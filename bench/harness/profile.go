@@ -27,6 +27,7 @@ import (
 // run and an allocation profile at its end, and prints the top of both. It is not part of the
 // default cases: `CASES=profile make bench` (or bench/run.sh) runs it alone.
 func (h *harness) profile(ctx context.Context) {
+	defer h.wsMemory(ctx)
 	dir := h.profileDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		h.res.fail("profile: %v", err)

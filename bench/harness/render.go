@@ -117,6 +117,7 @@ func (h *harness) render() string {
 	wt.row("received ÷ sent", r.f(wk, "received_vs_sent", 4))
 	wt.row("ws_errors", r.f(wk, "ws_errors", 0))
 	w("%s\n", wt)
+	w("%s", h.wsMemoryRows())
 
 	w("## Open model: fixed arrival rates for %s\n\n", h.cfg.open)
 	w("`bench/plans/arrival.hcl` (`model = \"arrival_rate\"`, pre-allocated VUs = rate/50, max = rate/5, saturation " +
