@@ -1,5 +1,6 @@
 # loadplan — the commands a newcomer types. `make test` is what CI runs.
 GO      ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # FUZZTIME is a count of inputs, not a time: the same amount of work on any machine.
 FUZZTIME ?= 50000x
 
@@ -20,6 +21,7 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 fuzz:
