@@ -14,10 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,60 +83,20 @@ func (c *Output) Path() string { return c.path }
 // StatsPrefix returns PREFIX of the aggregated files, or "" when they are not written.
 func (c *Output) StatsPrefix() string { return c.prefix }
 
-func isFolder(spec string) bool {
-	if strings.HasSuffix(spec, "/") || strings.HasSuffix(spec, string(filepath.Separator)) {
-		return true
-	}
-	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
-		return true
-	}
-	return filepath.Ext(spec) == ""
-}
-
-// open decides the raw file name and the aggregated prefix, creates the folder and opens the
-// raw file. In a folder the name is `<plan>[-<segment>]-YYYYMMDD-HHMMSS.csv`, made unique with
-// a -2, -3, … suffix when another run (a scaled worker sharing the folder) took it first.
+// open creates the raw file (see outputs.CreateResultFile for names in a folder) and decides the
+// prefix of the aggregated files: the raw file's path without its extensions, written always in
+// a folder and on request for a file path.
 func (c *Output) open() (*os.File, error) {
-	if !isFolder(c.spec) {
-		c.path = c.spec
-		if c.aggregated {
-			p := strings.TrimSuffix(c.spec, ".gz")
-			c.prefix = strings.TrimSuffix(p, filepath.Ext(p))
-		}
-		if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
-			return nil, fmt.Errorf("csv: create folder: %w", err)
-		}
-		f, err := os.Create(c.path)
-		if err != nil {
-			return nil, fmt.Errorf("csv: %w", err)
-		}
-		return f, nil
+	f, path, err := outputs.CreateResultFile(c.spec, ".csv", c.opts)
+	if err != nil {
+		return nil, fmt.Errorf("csv: %w", err)
 	}
-	if err := os.MkdirAll(c.spec, 0o755); err != nil {
-		return nil, fmt.Errorf("csv: create folder: %w", err)
+	c.path = path
+	if c.aggregated || path != c.spec {
+		p := strings.TrimSuffix(path, ".gz")
+		c.prefix = strings.TrimSuffix(p, filepath.Ext(p))
 	}
-	name := c.opts.PlanName
-	if name == "" {
-		name = "loadplan"
-	}
-	if c.opts.Segment != "" {
-		name += "-" + strings.ReplaceAll(c.opts.Segment, "/", "of")
-	}
-	base := filepath.Join(c.spec, name+"-"+c.opts.Now().Format("20060102-150405"))
-	for i := 1; ; i++ {
-		c.prefix = base
-		if i > 1 {
-			c.prefix = base + "-" + strconv.Itoa(i)
-		}
-		c.path = c.prefix + ".csv"
-		f, err := os.OpenFile(c.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			return f, nil
-		}
-		if !errors.Is(err, fs.ErrExist) || i == 100 {
-			return nil, fmt.Errorf("csv: %w", err)
-		}
-	}
+	return f, nil
 }
 
 // Start creates the folder when missing and the files, and starts the writer. A path that

@@ -72,29 +72,11 @@ func (j *Output) Path() string { return j.path }
 
 // Start creates the file (and its folder) and starts the writer.
 func (j *Output) Start(ctx context.Context) error {
-	j.path = j.spec
-	fi, statErr := os.Stat(j.spec)
-	if strings.HasSuffix(j.spec, "/") || filepath.Ext(j.spec) == "" || (statErr == nil && fi.IsDir()) {
-		name := j.opts.PlanName
-		if name == "" {
-			name = "loadplan"
-		}
-		if j.opts.Segment != "" {
-			name += "-" + strings.ReplaceAll(j.opts.Segment, "/", "of")
-		}
-		j.path = filepath.Join(j.spec, name+"-"+j.opts.Now().Format("20060102-150405")+".jsonl")
-	}
-	if err := os.MkdirAll(filepath.Dir(j.path), 0o755); err != nil {
-		return fmt.Errorf("json: create folder: %w", err)
-	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if j.path != j.spec {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL // a timestamped name never overwrites another run's file
-	}
-	f, err := os.OpenFile(j.path, flags, 0o644)
+	f, path, err := outputs.CreateResultFile(j.spec, ".jsonl", j.opts)
 	if err != nil {
 		return fmt.Errorf("json: %w", err)
 	}
+	j.path = path
 	j.file = f
 	var sink io.Writer = f
 	if strings.HasSuffix(j.path, ".gz") {
