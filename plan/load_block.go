@@ -228,27 +228,23 @@ func (l *loader) shorthand(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		l.errorAt(rng, "Incomplete constant load", "A constant load needs both %s and duration; add %s.", level, missing)
 		return false
 	}
+	// Both attributes are checked before giving up, so one run reports a problem in each.
 	var target float64
+	levelOK := false
 	if whole {
-		n, ok := l.integer(la, sc, 0)
-		if !ok {
-			return false
+		if n, ok := l.integer(la, sc, 0); ok {
+			target, levelOK = float64(n), true
+			ld.StartVUs = n
 		}
-		target = float64(n)
-		ld.StartVUs = n
-	} else {
-		f, ok := l.number(la, sc)
-		if !ok {
-			return false
-		}
+	} else if f, ok := l.number(la, sc); ok {
 		if f < 0 || f > maxTarget {
 			l.errorAt(la.Expr.Range(), "Rate out of range", "rate is iterations per time_unit, from 0 to %g.", float64(maxTarget))
 		}
-		target = f
+		target, levelOK = f, true
 		ld.StartRate = f
 	}
 	d, ok := l.duration(da, sc)
-	if !ok {
+	if !ok || !levelOK {
 		return false
 	}
 	if d == 0 {
