@@ -151,6 +151,7 @@ func (l *loader) stepURL(c *stepCtx, content *hcl.BodyContent, t *Target, sc *sc
 	}
 	if t == nil {
 		if c.noTarget {
+			l.checkRefs(pa.Expr, sc) // the target is reported already; the path's own references still are checked
 			return nil
 		}
 		l.errorAt(pa.NameRange, "No target for path",
@@ -158,6 +159,7 @@ func (l *loader) stepURL(c *stepCtx, content *hcl.BodyContent, t *Target, sc *sc
 		return nil
 	}
 	if t.BaseURL == "" {
+		l.checkRefs(pa.Expr, sc)
 		return nil // the target's problem is reported at the target
 	}
 	base := strings.TrimRight(t.BaseURL, "/")
