@@ -166,8 +166,21 @@ func runApply(args []string, stdout, stderr io.Writer) int {
 	code := applyPlan(opts, env, stdout, stderr, info, logf)
 	if demoSrv != nil {
 		demoSrv.Close()
+		printDemoCounts(stdout, demoSrv.Counts())
 	}
 	return code
+}
+
+// printDemoCounts prints what the demo backend itself saw, so the summary's figures can be
+// compared with the server's at a glance. WebSocket upgrades are not HTTP requests in loadplan's
+// figures (they are ws_sessions), so they are counted apart.
+func printDemoCounts(w io.Writer, c demo.Counts) {
+	var upgrades uint64
+	for _, route := range []string{"GET /api/oscilloscope/ws", "GET /api/market/ws"} {
+		upgrades += c.Requests[route]
+	}
+	fmt.Fprintf(w, "  demo backend saw: %d HTTP requests, %d WebSocket sessions (%d upgrade requests), %d frames received, %d frames sent\n",
+		c.Total()-upgrades, c.WSSessions, upgrades, c.WSFramesReceived, c.WSFramesSent)
 }
 
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
