@@ -83,7 +83,10 @@ type Executor struct {
 	ran       atomic.Bool
 	stopOnce  sync.Once
 	stopCh    chan struct{} // closed by Stop
-	tick      atomic.Pointer[chan struct{}]
+
+	stopMu     sync.Mutex         // guards cancelStop
+	cancelStop context.CancelFunc // the running Run's stop context; nil before Run
+	tick       atomic.Pointer[chan struct{}]
 
 	regMu sync.Mutex // guards vus: appended when a VU is allocated, read by Status
 	vus   []*vu
@@ -160,8 +163,15 @@ func hostPort(raw string) (string, bool) {
 
 // Stop starts a graceful stop: no new iterations; in-flight ones get their load's graceful_stop,
 // then are cancelled. It is idempotent and safe from any goroutine, before or during Run.
+//
+// The stop context is cancelled before Stop returns, so no VU starts an iteration after it.
 func (e *Executor) Stop() {
 	e.stopOnce.Do(func() { close(e.stopCh) })
+	e.stopMu.Lock()
+	if e.cancelStop != nil {
+		e.cancelStop()
+	}
+	e.stopMu.Unlock()
 }
 
 func (e *Executor) stopped() bool {

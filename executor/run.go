@@ -62,16 +62,13 @@ func (e *Executor) Run(ctx context.Context) Result {
 	e.startNano.Store(start.UnixNano())
 	hard, cancelHard := context.WithCancel(ctx)
 	stop, cancelStop := context.WithCancel(hard)
-
-	watchDone := make(chan struct{})
-	go func() {
-		defer close(watchDone)
-		select {
-		case <-e.stopCh:
-			cancelStop()
-		case <-stop.Done():
-		}
-	}()
+	// Stop cancels stop itself (synchronously); a Stop that came before Run is applied here.
+	e.stopMu.Lock()
+	e.cancelStop = cancelStop
+	e.stopMu.Unlock()
+	if e.stopped() {
+		cancelStop()
+	}
 	clockQuit, clockDone := make(chan struct{}), make(chan struct{})
 	go e.clock(clockQuit, clockDone)
 
@@ -85,7 +82,6 @@ func (e *Executor) Run(ctx context.Context) Result {
 	}
 	wg.Wait()
 	cancelStop()
-	<-watchDone
 	close(clockQuit)
 	<-clockDone
 	cancelHard()
