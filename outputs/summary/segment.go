@@ -169,6 +169,7 @@ func Merge(segs []*Segment) (*Merged, error) {
 	in := Interner{}
 	m := &Merged{Store: metrics.NewStore()}
 	drops := map[string]uint64{}
+	gauges := map[metrics.Key]*metrics.Series{}
 	var order []string
 	seen := map[string]bool{}
 	for i, seg := range segs {
@@ -190,6 +191,10 @@ func Merge(segs []*Segment) (*Merged, error) {
 			s, err := sj.Decode(in)
 			if err != nil {
 				return nil, fmt.Errorf("segment %s: %w", seg.Segment, err)
+			}
+			if s.Key.Metric.Kind() == metrics.Gauge {
+				addGauge(gauges, s)
+				continue
 			}
 			m.Store.MergeSeries(s)
 		}
@@ -231,5 +236,26 @@ func Merge(segs []*Segment) (*Merged, error) {
 	for _, o := range order {
 		m.Dropped = append(m.Dropped, Drop{Output: o, Count: drops[o]})
 	}
+	for _, g := range gauges {
+		m.Store.MergeSeries(g)
+	}
 	return m, nil
+}
+
+// addGauge folds a gauge series of one segment into the fleet's: segments run side by side, so
+// the fleet's VUs are the sum of its instances' (last, lowest and highest alike, as the segments
+// run the same schedule), not the value of whichever instance reported last.
+func addGauge(gauges map[metrics.Key]*metrics.Series, s *metrics.Series) {
+	g := gauges[s.Key]
+	if g == nil {
+		gauges[s.Key] = s.Clone()
+		return
+	}
+	g.Last += s.Last
+	g.Min += s.Min
+	g.Max += s.Max
+	g.Count += s.Count
+	g.Sum += s.Sum
+	g.First = min(g.First, s.First)
+	g.End = max(g.End, s.End)
 }
