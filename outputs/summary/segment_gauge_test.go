@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/threshold"
 )
 
 // TestSegmentGaugesAddUp: two instances running 25 and 30 VUs of one plan are a fleet of 55.
@@ -23,15 +24,7 @@ func TestSegmentGaugesAddUp(t *testing.T) {
 		s.Emit(batch)
 		r := &Report{Title: "p.hcl", Segment: []string{"1/2", "2/2"}[i], Start: t0, End: t0.Add(10 * time.Second),
 			Series: s.Store().Snapshot()}
-		var buf bytes.Buffer
-		if err := WriteSegment(&buf, BuildSegment(r, nil, nil)); err != nil {
-			t.Fatal(err)
-		}
-		seg, err := ReadSegment(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		segs = append(segs, seg)
+		segs = append(segs, viaFile(t, r, nil))
 	}
 	m, err := Merge(segs)
 	if err != nil {
@@ -46,4 +39,18 @@ func TestSegmentGaugesAddUp(t *testing.T) {
 	if vus.Max != 55 || vus.Min != 0 || vus.Last != 55 {
 		t.Errorf("fleet vus min %v max %v last %v, want 0, 55, 55", vus.Min, vus.Max, vus.Last)
 	}
+}
+
+// viaFile builds r's segment summary and reads it back as `loadplan merge` would.
+func viaFile(t *testing.T, r *Report, states []threshold.State) *Segment {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteSegment(&buf, BuildSegment(r, nil, states)); err != nil {
+		t.Fatal(err)
+	}
+	seg, err := ReadSegment(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seg
 }

@@ -235,15 +235,7 @@ func TestSegmentsMergeExactly(t *testing.T) {
 		want.dur.Merge(&f.dur)
 		states := ev.States()
 		wantStates = len(states)
-		var buf bytes.Buffer
-		if err := WriteSegment(&buf, BuildSegment(r, nil, states)); err != nil {
-			t.Fatal(err)
-		}
-		seg, err := ReadSegment(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		segs = append(segs, seg)
+		segs = append(segs, viaFile(t, r, states))
 	}
 	m, err := Merge(segs)
 	if err != nil {
