@@ -148,16 +148,7 @@ func (h *history) writeRow(sec int64, iv *interval) {
 		b = append(b, ',')
 		b = appendMS(b, &iv.hist, q)
 	}
-	b = fmt.Appendf(b, ",%d,%d,", t.n, t.fails)
-	b = appendMS(b, &t.hist, 0.5)
-	b = append(b, ',')
-	b = appendNum(b, t.hist.Mean())
-	b = append(b, ',')
-	b = appendMS(b, &t.hist, 0)
-	b = append(b, ',')
-	b = appendMS(b, &t.hist, 1)
-	b = append(b, ',')
-	b = appendNum(b, avg(t.bytes, t.n))
+	b = appendCounts(b, t.n, t.fails, &t.hist, t.bytes)
 	if _, err := h.w.Write(append(b, '\n')); err != nil && h.err == nil {
 		h.err = fmt.Errorf("write %s: %w", h.path, err)
 	}

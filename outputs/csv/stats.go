@@ -208,16 +208,7 @@ func (st *stats) writeStats() error {
 			b := appendField(nil, r.typ)
 			b = append(b, ',')
 			b = appendField(b, r.name)
-			b = fmt.Appendf(b, ",%d,%d,", r.n, r.fails)
-			b = appendMS(b, &r.hist, 0.5)
-			b = append(b, ',')
-			b = appendNum(b, r.hist.Mean())
-			b = append(b, ',')
-			b = appendMS(b, &r.hist, 0)
-			b = append(b, ',')
-			b = appendMS(b, &r.hist, 1)
-			b = append(b, ',')
-			b = appendNum(b, avg(r.bytes, r.n))
+			b = appendCounts(b, r.n, r.fails, &r.hist, r.bytes)
 			b = append(b, ',')
 			b = appendNum(b, float64(r.n)/secs)
 			b = append(b, ',')
@@ -302,4 +293,19 @@ func avg(sum float64, n uint64) float64 {
 		return 0
 	}
 	return sum / float64(n)
+}
+
+// appendCounts appends the columns Locust's stats and history rows share: ",Request Count,
+// Failure Count,Median,Average,Min,Max,Average Content Size".
+func appendCounts(b []byte, n, fails uint64, h *metrics.Histogram, bytes float64) []byte {
+	b = fmt.Appendf(b, ",%d,%d,", n, fails)
+	b = appendMS(b, h, 0.5)
+	b = append(b, ',')
+	b = appendNum(b, h.Mean())
+	b = append(b, ',')
+	b = appendMS(b, h, 0)
+	b = append(b, ',')
+	b = appendMS(b, h, 1)
+	b = append(b, ',')
+	return appendNum(b, avg(bytes, n))
 }
