@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,17 +35,7 @@ func TestApplyDemoSameNumbersEverywhere(t *testing.T) {
 	if code != 0 && code != 99 { // 99: a threshold of the plan failed on a loaded machine; the numbers still count
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	b, err := os.ReadFile(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum struct {
-		Metrics map[string]map[string]any `json:"metrics"`
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := sum.Metrics["http_reqs"]["count"].(float64)
+	want := exportedCount(t, export, "http_reqs")
 	if want < 5 {
 		t.Fatalf("summary http_reqs %v:\n%s", want, out)
 	}

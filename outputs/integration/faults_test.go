@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -210,17 +209,7 @@ func TestInfluxKilledMidRun(t *testing.T) {
 	if !strings.Contains(strings.ToLower(out), "dropped") {
 		t.Errorf("the summary does not report dropped points")
 	}
-	b, err := os.ReadFile(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum struct {
-		Metrics map[string]map[string]any `json:"metrics"`
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
-	if c := sum.Metrics["http_reqs"]["count"]; c != float64(200) {
+	if c := exportedCount(t, export, "http_reqs"); c != 200 {
 		t.Errorf("summary http_reqs count %v, want 200", c)
 	}
 	if n, err := countCSV(csvPath, "http_reqs"); err != nil || n != 200 {
@@ -282,17 +271,7 @@ func TestInterruptedRunLosesNoCSVRow(t *testing.T) {
 	if code != 105 {
 		t.Fatalf("exit %d, want 105:\n%s", code, out)
 	}
-	b, err := os.ReadFile(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum struct {
-		Metrics map[string]map[string]any `json:"metrics"`
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
-	want := sum.Metrics["http_reqs"]["count"]
+	want := exportedCount(t, export, "http_reqs")
 	if want != float64(hits.Load()) {
 		t.Errorf("summary http_reqs %v, server saw %d", want, hits.Load())
 	}

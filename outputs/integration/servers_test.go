@@ -374,3 +374,24 @@ func promQueryAt(s *server, q string, start, end time.Time, step time.Duration) 
 	}
 	return &r, nil
 }
+
+// exportedCount reads metrics[name].count from a --summary-export file; a missing count fails
+// the test.
+func exportedCount(t *testing.T, file, name string) float64 {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Metrics map[string]map[string]any `json:"metrics"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	v, ok := sum.Metrics[name]["count"].(float64)
+	if !ok {
+		t.Fatalf("%s has no %s.count", file, name)
+	}
+	return v
+}
