@@ -1,15 +1,13 @@
 package executor
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/h1/h1test"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -78,54 +76,8 @@ func TestAllocationsPerRequest(t *testing.T) {
 	}
 }
 
-// rawServer is a minimal keep-alive HTTP/1.1 server that allocates nothing per request, so that
-// allocation counts are the client's alone. It answers every request with "ok".
-func rawServer(b testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					// read headers up to the blank line, then any Content-Length body
-					n := 0
-					for {
-						line, err := r.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-						const cl = "content-length:"
-						if len(line) > len(cl) && bytes.EqualFold(line[:len(cl)], []byte(cl)) {
-							for _, d := range bytes.TrimSpace(line[len(cl):]) {
-								n = n*10 + int(d-'0')
-							}
-						}
-					}
-					if _, err := r.Discard(n); err != nil {
-						return
-					}
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
-}
+// rawServer is h1test.OKServer as an http:// URL.
+func rawServer(b testing.TB) string { return "http://" + h1test.OKServer(b, "") }
 
 // BenchmarkNetHTTPBaseline is net/http alone (one GET, body drained) against the same server:
 // the executor's own allocations are BenchmarkHTTPIteration's minus these.

@@ -1,50 +1,18 @@
 package h1
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"testing"
+
+	"github.com/loadplan/loadplan/internal/h1/h1test"
 )
 
-// benchServer is an allocation-free keep-alive server answering every request with "ok", so
-// that allocations counted are the client's.
+// benchServer is an allocation-free keep-alive server answering every request with "ok" (and a
+// Date header, as real servers send), so that allocations counted are the client's.
 func benchServer(b *testing.B) string {
-	out := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nDate: Sun, 22 Nov 2026 08:00:00 GMT\r\n\r\nok")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					for {
-						line, err := r.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) == 2 {
-							break
-						}
-					}
-					if _, err := c.Write(out); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return h1test.OKServer(b, "Date: Sun, 22 Nov 2026 08:00:00 GMT\r\n")
 }
 
 // BenchmarkH1RoundTrip is one keep-alive GET with this package.
