@@ -12,13 +12,14 @@ import (
 )
 
 // IsFolder reports whether an output path names a folder: it ends with a path separator, is an
-// existing directory, or has no extension.
+// existing directory, or has no extension and is not an existing file (a device such as
+// /dev/stdout or /dev/full is written as a file).
 func IsFolder(spec string) bool {
 	if strings.HasSuffix(spec, "/") || strings.HasSuffix(spec, string(filepath.Separator)) {
 		return true
 	}
-	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
-		return true
+	if fi, err := os.Stat(spec); err == nil {
+		return fi.IsDir()
 	}
 	return filepath.Ext(spec) == ""
 }

@@ -8,12 +8,9 @@
 package csv
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,14 +34,14 @@ type Output struct {
 	path   string // raw file actually written, set by Start
 	prefix string // PREFIX of the aggregated files, "" when not aggregated
 
-	file  *os.File
-	gz    *gzip.Writer
-	w     *bufio.Writer
-	stats *stats // nil when not aggregated; owned by the writer goroutine
+	w     *outputs.RecordWriter // the raw file, in whole rows; owned by the writer goroutine
+	stats *stats                // nil when not aggregated; owned by the writer goroutine
 
 	q    *spool.Spool
 	done chan struct{}
-	err  error // first write error; set by the writer goroutine, read after done is closed
+	err  error // the files' errors (*outputs.FileError); set by the writer before done is closed
+
+	logged map[*outputs.FileError]bool // failures already logged; the writer's
 }
 
 // New checks o (kind "csv") and returns an output that has not touched the file system yet.
@@ -92,6 +89,10 @@ func (c *Output) open() (*os.File, error) {
 		return nil, fmt.Errorf("csv: %w", err)
 	}
 	c.path = path
+	// The Locust files go beside a regular file only: not /dev/stdout_stats.csv.
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return f, nil
+	}
 	if c.aggregated || path != c.spec {
 		p := strings.TrimSuffix(path, ".gz")
 		c.prefix = strings.TrimSuffix(p, filepath.Ext(p))
@@ -106,16 +107,6 @@ func (c *Output) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var sink io.Writer = f
-	if strings.HasSuffix(c.path, ".gz") {
-		c.gz = gzip.NewWriter(f)
-		sink = c.gz
-	}
-	c.w = bufio.NewWriterSize(sink, 256<<10)
-	if _, err := c.w.WriteString(header); err != nil {
-		f.Close()
-		return fmt.Errorf("csv: write %s: %w", c.path, err)
-	}
 	if c.prefix != "" {
 		st, err := newStats(c.prefix)
 		if err != nil {
@@ -125,7 +116,8 @@ func (c *Output) Start(ctx context.Context) error {
 		}
 		c.stats = st
 	}
-	c.file = f // set only now: Stop waits for the writer only when Start succeeded
+	c.w = outputs.NewRecordWriter(f, c.path, 256<<10) // set only now: Stop waits for the writer only when Start succeeded
+	c.w.Write([]byte(header))
 	go c.writer()
 	return nil
 }
@@ -136,14 +128,14 @@ func (c *Output) Emit(batch []metrics.Sample) { c.q.Put(batch) }
 // Stop writes every queued sample, the aggregated files, and closes the files. When ctx ends
 // first it returns an error saying the files are incomplete; the writer still finishes them.
 func (c *Output) Stop(ctx context.Context) error {
-	if c.file == nil {
+	if c.w == nil {
 		return nil // never started
 	}
 	c.q.Close()
 	select {
 	case <-c.done:
 	case <-ctx.Done():
-		return fmt.Errorf("csv: stop: %s is still being written: %w", c.path, ctx.Err())
+		return &outputs.FileError{Path: c.path, Op: "stop", Err: fmt.Errorf("still being written: %w", ctx.Err())}
 	}
 	return c.err
 }
@@ -162,10 +154,10 @@ func (c *Output) writer() {
 		chunks, closed = c.q.Take(chunks[:0])
 		if len(chunks) > 0 {
 			for _, batch := range chunks {
-				for i := range batch {
-					buf = enc.appendRow(buf[:0], &batch[i])
-					if _, err := c.w.Write(buf); err != nil && c.err == nil {
-						c.err = fmt.Errorf("csv: write %s: %w", c.path, err)
+				if c.w.Err() == nil { // after a failure the rows are dropped unencoded
+					for i := range batch {
+						buf = enc.appendRow(buf[:0], &batch[i])
+						c.w.Write(buf)
 					}
 				}
 				if c.stats != nil {
@@ -174,6 +166,7 @@ func (c *Output) writer() {
 			}
 			c.q.Recycle(chunks)
 			clear(chunks)
+			c.logFailures()
 			continue
 		}
 		if closed {
@@ -188,33 +181,33 @@ func (c *Output) writer() {
 	c.finish()
 }
 
-// flushSoft makes what was written so far visible in a plain file while the run goes on.
+// flushSoft makes what was written so far visible in a plain file while the run goes on. The
+// first failure of a file is logged at once: the run goes on, and the end of it says it again.
 func (c *Output) flushSoft() {
-	if err := c.w.Flush(); err != nil && c.err == nil {
-		c.err = fmt.Errorf("csv: write %s: %w", c.path, err)
-	}
+	c.w.Flush()
 	if c.stats != nil {
 		c.stats.flushHistory()
+	}
+	c.logFailures()
+}
+
+// logFailures logs each file's failure once, when it is first seen.
+func (c *Output) logFailures() {
+	for _, err := range []error{c.w.Err(), c.stats.historyErr()} {
+		if fe, ok := err.(*outputs.FileError); ok && !c.logged[fe] {
+			if c.logged == nil {
+				c.logged = map[*outputs.FileError]bool{}
+			}
+			c.logged[fe] = true
+			c.opts.Logf("%v; the run goes on", fe)
+		}
 	}
 }
 
 func (c *Output) finish() {
-	errs := []error{c.err}
-	if err := c.w.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("csv: write %s: %w", c.path, err))
-	}
-	if c.gz != nil {
-		if err := c.gz.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("csv: compress %s: %w", c.path, err))
-		}
-	}
-	if err := c.file.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("csv: close %s: %w", c.path, err))
-	}
+	errs := []error{c.w.Close()}
 	if c.stats != nil {
-		if err := c.stats.finish(); err != nil {
-			errs = append(errs, fmt.Errorf("csv: %w", err))
-		}
+		errs = append(errs, c.stats.finish())
 	}
 	c.err = errors.Join(errs...)
 }

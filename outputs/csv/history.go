@@ -1,12 +1,11 @@
 package csv
 
 import (
-	"bufio"
-	"fmt"
 	"os"
 	"strconv"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
 )
 
 // historyLag is how many seconds an interval stays open after the newest sample seen: VUs flush
@@ -29,10 +28,7 @@ type interval struct {
 // the user count (the vus gauge) and running totals. Rows are written as intervals close, so
 // memory stays flat for a soak of any length. Only the CSV writer goroutine uses it.
 type history struct {
-	path  string
-	f     *os.File
-	w     *bufio.Writer
-	err   error
+	w     *outputs.RecordWriter
 	open  map[int64]*interval // by Unix second
 	next  int64               // the first second not yet written; 0 before any sample
 	max   int64               // the newest second seen
@@ -45,7 +41,7 @@ func newHistory(path string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{path: path, f: f, w: bufio.NewWriter(f), open: make(map[int64]*interval)}
+	h := &history{w: outputs.NewRecordWriter(f, path, 64<<10), open: make(map[int64]*interval)}
 	h.w.Write(appendHeader(nil, HistoryColumns))
 	return h, nil
 }
@@ -111,9 +107,7 @@ func (h *history) flush(final bool) {
 		h.writeRow(sec, iv)
 		h.next = sec + 1
 	}
-	if err := h.w.Flush(); err != nil && h.err == nil {
-		h.err = fmt.Errorf("write %s: %w", h.path, err)
-	}
+	h.w.Flush()
 }
 
 // nextOpen returns the first open second after sec, or h.max+1.
@@ -149,15 +143,11 @@ func (h *history) writeRow(sec int64, iv *interval) {
 		b = appendMS(b, &iv.hist, q)
 	}
 	b = appendCounts(b, t.n, t.fails, &t.hist, t.bytes)
-	if _, err := h.w.Write(append(b, '\n')); err != nil && h.err == nil {
-		h.err = fmt.Errorf("write %s: %w", h.path, err)
-	}
+	h.w.Write(append(b, '\n'))
 }
 
+// close writes the open intervals and closes the file; its error is a *outputs.FileError.
 func (h *history) close() error {
 	h.flush(true)
-	if err := h.f.Close(); err != nil && h.err == nil {
-		h.err = fmt.Errorf("close %s: %w", h.path, err)
-	}
-	return h.err
+	return h.w.Close()
 }

@@ -1,7 +1,6 @@
 package csv
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs"
 )
 
 // Locust's percentile columns and their headers.
@@ -176,6 +176,14 @@ func failureText(s *metrics.Sample) string {
 
 func (st *stats) flushHistory() { st.history.flush(false) }
 
+// historyErr returns the history file's first error; nil on a nil stats.
+func (st *stats) historyErr() error {
+	if st == nil {
+		return nil
+	}
+	return st.history.w.Err()
+}
+
 // finish writes the stats and failures files and completes the history.
 func (st *stats) finish() error {
 	return errors.Join(st.history.close(), st.writeStats(), st.writeFailures())
@@ -203,7 +211,7 @@ func (st *stats) writeStats() error {
 	if secs < 1 {
 		secs = 1
 	}
-	return writeFile(st.prefix+"_stats.csv", StatsColumns, func(w *bufio.Writer) {
+	return writeFile(st.prefix+"_stats.csv", StatsColumns, func(w *outputs.RecordWriter) {
 		for _, r := range append(rows, total) {
 			b := appendField(nil, r.typ)
 			b = append(b, ',')
@@ -237,7 +245,7 @@ func (st *stats) writeFailures() error {
 		}
 		return a.err < b.err
 	})
-	return writeFile(st.prefix+"_failures.csv", FailuresColumns, func(w *bufio.Writer) {
+	return writeFile(st.prefix+"_failures.csv", FailuresColumns, func(w *outputs.RecordWriter) {
 		for _, k := range keys {
 			b := appendField(nil, k.method)
 			b = append(b, ',')
@@ -250,19 +258,17 @@ func (st *stats) writeFailures() error {
 	})
 }
 
-func writeFile(path string, cols []string, body func(w *bufio.Writer)) error {
+// writeFile writes one of the end-of-run files in whole rows; its error is a *outputs.FileError
+// when the file was created but not written completely.
+func writeFile(path string, cols []string, body func(w *outputs.RecordWriter)) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return outputs.NewFileError(path, "create", err)
 	}
-	w := bufio.NewWriter(f)
+	w := outputs.NewRecordWriter(f, path, 64<<10)
 	w.Write(appendHeader(nil, cols))
 	body(w)
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
+	return w.Close()
 }
 
 func appendHeader(b []byte, cols []string) []byte {

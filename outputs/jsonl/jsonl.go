@@ -10,17 +10,12 @@
 package jsonl
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
@@ -35,13 +30,11 @@ type Output struct {
 	opts outputs.Options
 	path string
 
-	file *os.File
-	gz   *gzip.Writer
-	w    *bufio.Writer
+	w *outputs.RecordWriter // whole lines; owned by the writer goroutine once started
 
 	q    *spool.Spool
 	done chan struct{}
-	err  error // set by the writer before done is closed
+	err  error // a *outputs.FileError or nil; set by the writer before done is closed
 }
 
 // New checks o (kind "json") and returns an output that has not touched the file system yet.
@@ -61,6 +54,9 @@ func New(o *plan.Output, opts outputs.Options) (*Output, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
 	return &Output{spec: spec, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
 }
 
@@ -77,13 +73,7 @@ func (j *Output) Start(ctx context.Context) error {
 		return fmt.Errorf("json: %w", err)
 	}
 	j.path = path
-	j.file = f
-	var sink io.Writer = f
-	if strings.HasSuffix(j.path, ".gz") {
-		j.gz = gzip.NewWriter(f)
-		sink = j.gz
-	}
-	j.w = bufio.NewWriterSize(sink, 256<<10)
+	j.w = outputs.NewRecordWriter(f, path, 256<<10)
 	go j.writer()
 	return nil
 }
@@ -93,7 +83,7 @@ func (j *Output) Emit(batch []metrics.Sample) { j.q.Put(batch) }
 
 // Stop writes everything queued and closes the file.
 func (j *Output) Stop(ctx context.Context) error {
-	if j.file == nil {
+	if j.w == nil {
 		return nil
 	}
 	j.q.Close()
@@ -101,15 +91,19 @@ func (j *Output) Stop(ctx context.Context) error {
 	case <-j.done:
 		return j.err
 	case <-ctx.Done():
-		return fmt.Errorf("json: stop: %s is still being written: %w", j.path, ctx.Err())
+		return &outputs.FileError{Path: j.path, Op: "stop", Err: fmt.Errorf("still being written: %w", ctx.Err())}
 	}
 }
 
+// writer owns the file: it drains the queue until Stop closes it, flushing whole lines once a
+// second while idle (so a killed run leaves its recent lines), then closes the file.
 func (j *Output) writer() {
 	defer close(j.done)
 	enc := &encoder{tags: make(map[*metrics.Tags][]byte)}
 	var chunks [][]metrics.Sample
 	line := make([]byte, 0, 512)
+	lastFlush := time.Now()
+	logged := false
 	for {
 		var closed bool
 		chunks, closed = j.q.Take(chunks[:0])
@@ -117,29 +111,30 @@ func (j *Output) writer() {
 			if closed {
 				break
 			}
+			if time.Since(lastFlush) > time.Second {
+				j.w.Flush()
+				lastFlush = time.Now()
+			}
 			<-j.q.Wake()
 			continue
 		}
 		for _, batch := range chunks {
+			if j.w.Err() != nil {
+				break // after a failure the samples are dropped unencoded
+			}
 			for i := range batch {
 				line = enc.appendSample(line[:0], &batch[i])
-				if _, err := j.w.Write(line); err != nil && j.err == nil {
-					j.err = fmt.Errorf("json: write %s: %w", j.path, err)
-				}
+				j.w.Write(line)
 			}
 		}
 		j.q.Recycle(chunks)
 		clear(chunks)
+		if err := j.w.Err(); err != nil && !logged {
+			logged = true // said once now, while the run goes on, and again at its end
+			j.opts.Logf("%v; the run goes on", err)
+		}
 	}
-	errs := []error{j.err}
-	if err := j.w.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("json: write %s: %w", j.path, err))
-	}
-	if j.gz != nil {
-		errs = append(errs, j.gz.Close())
-	}
-	errs = append(errs, j.file.Close())
-	j.err = errors.Join(errs...)
+	j.err = j.w.Close()
 }
 
 // encoder caches the encoded static tags of each tag set and remembers which metrics were
