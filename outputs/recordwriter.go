@@ -23,7 +23,12 @@ type FileError struct {
 
 // Error implements error.
 func (e *FileError) Error() string {
-	return e.Path + ": " + e.Op + ": " + e.Err.Error() + " — the file is incomplete"
+	what := " — the file is incomplete"
+	switch e.Op {
+	case "open", "mkdir", "create":
+		what = " — the file was not written"
+	}
+	return e.Path + ": " + e.Op + ": " + e.Err.Error() + what
 }
 
 // Unwrap returns the cause.
@@ -174,7 +179,8 @@ func (w *RecordWriter) Close() error {
 }
 
 // WriteFile writes the file path (creating its folder) with the bytes write produces, in one
-// write: a failure leaves an empty file, never a torn one. Errors writing are *FileError.
+// write: a failure leaves an empty file, never a torn one. An error of write itself is returned
+// as it is; every other is a *FileError.
 func WriteFile(path string, write func(io.Writer) error) error {
 	var b bytes.Buffer
 	if err := write(&b); err != nil {
@@ -182,12 +188,12 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+			return NewFileError(path, "mkdir", err)
 		}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return NewFileError(path, "create", err)
 	}
 	// Not NewRecordWriter: the bytes are the file's as they are, whatever its name ends in.
 	w := &RecordWriter{path: path, f: f, buf: b.Bytes()}

@@ -318,9 +318,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	signal.Stop(sigs)
 	hardCancel()
 	stopCancel()
-	if stopErr != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", stopErr)
-	}
+	printLines(stderr, "loadplan apply:", stopErr)
 
 	rep := &summary.Report{Plan: p, Title: strings.Join(opts.paths, " "), Segment: segName, Start: res.Start, End: res.End,
 		Series: sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(outs)}
@@ -339,6 +337,10 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if res.Err != nil {
 		rep.Notes = append(rep.Notes, "run error: "+res.Err.Error())
 	}
+	incomplete := outputs.Incomplete(stopErr)
+	for _, fe := range incomplete {
+		rep.Notes = append(rep.Notes, fe.Error())
+	}
 	code := verdictCode(interrupted.Load(), threshold.Failed(rep.Verdicts) || thr.AbortReason() != "", res.Saturated)
 	if res.Err != nil && code == exitOK {
 		code = exitRuntime
@@ -349,10 +351,35 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		seg.Interrupted, seg.Saturated = interrupted.Load(), res.Saturated
 	}
 	if err := writeReports(rep, stdout, opts.export, opts.junit, opts.segmentSum, seg); err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
+		printLines(stderr, "loadplan apply:", err)
+		incomplete = append(incomplete, outputs.Incomplete(err)...)
 		if code == exitOK {
 			code = exitRuntime
 		}
+	}
+	if n := len(incomplete); n > 0 && code != exitRuntime {
+		fmt.Fprintf(stderr, "loadplan apply: exit 1, not %d: %d result file(s) incomplete; the summary's verdict stands, the files cannot be trusted\n", code, n)
+	}
+	return resultCode(code, incomplete)
+}
+
+// printLines prints err, a joined error, one prefixed line per error: each names its file.
+func printLines(w io.Writer, prefix string, err error) {
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(w, prefix, line)
+	}
+}
+
+// resultCode overrides the verdict's code with 1 (runtime error) when a result file could not be
+// written completely, even over 99, 98 and 105: those judge the load, and CI may act on them
+// while still consuming the files, but a torn CSV or a missing JUnit file must never be taken
+// for a whole one. The verdict itself stays in the summary; the notes name each file.
+func resultCode(code int, incomplete []*outputs.FileError) int {
+	if len(incomplete) > 0 {
+		return exitRuntime
 	}
 	return code
 }

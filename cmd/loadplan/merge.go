@@ -110,43 +110,37 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		if code == exitOK {
 			code = exitRuntime
 		}
+		code = resultCode(code, outputs.Incomplete(err))
 	}
 	return code
 }
 
-// writeReports prints the terminal summary and writes the requested export files.
+// writeReports writes the requested export files, then prints the terminal summary, whose notes
+// name each export that could not be written completely (an *outputs.FileError in the returned
+// error).
 func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.Segment) error {
 	var errs []error
-	if err := rep.WriteText(stdout); err != nil {
-		errs = append(errs, err)
-	}
 	write := func(path string, f func(io.Writer) error) {
 		if path == "" {
 			return
 		}
-		if dir := filepath.Dir(path); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				errs = append(errs, err)
-				return
+		if err := outputs.WriteFile(path, f); err != nil {
+			if len(outputs.Incomplete(err)) == 0 {
+				err = fmt.Errorf("%s: %w", path, err)
 			}
-		}
-		file, err := os.Create(path)
-		if err != nil {
 			errs = append(errs, err)
-			return
-		}
-		err = f(file)
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", path, err))
 		}
 	}
 	write(export, rep.WriteExport)
 	write(junit, rep.WriteJUnit)
 	if seg != nil {
 		write(segPath, func(w io.Writer) error { return summary.WriteSegment(w, seg) })
+	}
+	for _, fe := range outputs.Incomplete(errors.Join(errs...)) {
+		rep.Notes = append(rep.Notes, fe.Error())
+	}
+	if err := rep.WriteText(stdout); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
