@@ -24,7 +24,10 @@ import (
 //     after it returns (the slice is reused); copy what it keeps. A network output queues with a
 //     bound and counts what it drops.
 //   - Stop is called once after the last Emit. It flushes everything (a file output loses nothing)
-//     and returns within ctx's deadline.
+//     and returns within ctx's deadline. A file output returns a *FileError for each file it
+//     could not write completely (full disk, I/O error, still being written at the deadline);
+//     that fails the run (exit 1), while a failed write never slowed Emit: a file output keeps
+//     the first error and drops later rows unwritten.
 type Output interface {
 	Name() string
 	Start(ctx context.Context) error
@@ -113,7 +116,8 @@ func (m *Manager) Close() {
 	<-m.done
 }
 
-// Stop closes the fan-out and stops every output in order, collecting errors.
+// Stop closes the fan-out and stops every output in order, collecting errors: every output is
+// stopped even after one failed, and Incomplete finds each *FileError in the result.
 func (m *Manager) Stop(ctx context.Context) error {
 	m.Close()
 	var errs []error

@@ -3,6 +3,7 @@ package outputs
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 type recorder struct {
 	name     string
 	startErr error
+	stopErr  error
 	log      *[]string
 	samples  int
 	batches  int
@@ -26,7 +28,7 @@ func (r *recorder) Start(context.Context) error {
 func (r *recorder) Emit(b []metrics.Sample) { r.samples += len(b); r.batches++ }
 func (r *recorder) Stop(context.Context) error {
 	*r.log = append(*r.log, "stop "+r.name)
-	return nil
+	return r.stopErr
 }
 
 func TestManagerFansOutEverySampleFromManyPushers(t *testing.T) {
@@ -87,5 +89,32 @@ func TestManagerStartRollsBackStartedOutputs(t *testing.T) {
 		if log[i] != want[i] {
 			t.Fatalf("lifecycle %v, want %v", log, want)
 		}
+	}
+}
+
+// TestManagerStopReportsEveryIncompleteFile: every output is stopped even after one failed, and
+// each file an output could not write completely reaches the caller as a *FileError.
+func TestManagerStopReportsEveryIncompleteFile(t *testing.T) {
+	var log []string
+	raw := &FileError{Path: "results/run.csv", Op: "write", Err: errors.New("no space left on device")}
+	hist := &FileError{Path: "results/run_stats_history.csv", Op: "write", Err: errors.New("input/output error")}
+	net := errors.New("influxdb: final flush: connection refused")
+	m := NewManager(&recorder{name: "csv", log: &log, stopErr: errors.Join(raw, hist)},
+		&recorder{name: "influxdb", log: &log, stopErr: net}, &recorder{name: "json", log: &log})
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := m.Stop(context.Background())
+	if got := Incomplete(err); len(got) != 2 || got[0] != raw || got[1] != hist {
+		t.Errorf("Incomplete = %v, want the csv output's two files", got)
+	}
+	if !errors.Is(err, net) {
+		t.Errorf("Stop lost the network error: %v", err)
+	}
+	if want := "output csv: results/run.csv: write: no space left on device — the file is incomplete"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Stop: %q, want it to start %q", err, want)
+	}
+	if len(log) != 6 || log[5] != "stop json" {
+		t.Errorf("lifecycle %v: every output is stopped", log)
 	}
 }

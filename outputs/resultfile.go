@@ -12,14 +12,19 @@ import (
 )
 
 // IsFolder reports whether an output path names a folder: it ends with a path separator, is an
-// existing directory, or has no extension and is not an existing file (a device such as
-// /dev/stdout or /dev/full is written as a file).
+// existing directory, or has no extension and is not a device or a pipe (/dev/stdout and
+// /dev/full are written as files).
 func IsFolder(spec string) bool {
 	if strings.HasSuffix(spec, "/") || strings.HasSuffix(spec, string(filepath.Separator)) {
 		return true
 	}
 	if fi, err := os.Stat(spec); err == nil {
-		return fi.IsDir()
+		if fi.IsDir() {
+			return true
+		}
+		if fi.Mode()&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe) != 0 {
+			return false
+		}
 	}
 	return filepath.Ext(spec) == ""
 }

@@ -57,6 +57,7 @@ func TestIsFolder(t *testing.T) {
 	dir := t.TempDir()
 	for spec, want := range map[string]bool{
 		"results/": true, "results": true, dir: true, "run.csv": false, "out/run.csv.gz": false,
+		"/dev/full": false, "/dev/null": false,
 	} {
 		if got := IsFolder(spec); got != want {
 			t.Errorf("IsFolder(%q) = %v, want %v", spec, got, want)

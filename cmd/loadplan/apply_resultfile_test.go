@@ -67,6 +67,48 @@ func TestApplyFullDeviceFailsTheRun(t *testing.T) {
 	}
 }
 
+// TestApplyInterruptedWithFullDevice: a Ctrl-C'd run (105 on its own) whose CSV could not be
+// written exits 1, says why it is not 105, and still counts every request the server received.
+func TestApplyInterruptedWithFullDevice(t *testing.T) {
+	srv := newCounter(t, time.Millisecond)
+	file := writePlan(t, "/ok", `load {
+  model    = "users"
+  vus      = 2
+  duration = "1m"
+}`, "")
+	csvPath := fullFile(t, "run.csv")
+	export := filepath.Join(t.TempDir(), "summary.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL,
+		"--summary-export", export, "--out", "csv="+csvPath, file)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for srv.hits.Load() < 50 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, cmd.Wait()); code != exitRuntime {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{csvPath + ": write: no space left on device — the file is incomplete", "exit 1, not 105"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errb.String())
+		}
+	}
+	if !strings.Contains(out.String(), "interrupted by a signal") {
+		t.Errorf("the summary lost the interruption:\n%s", out.String())
+	}
+	if got, want := exportedCount(t, export, "http_reqs"), float64(srv.hits.Load()); got != want {
+		t.Errorf("summary http_reqs %v, server saw %v", got, want)
+	}
+}
+
 // TestApplyFullTmpfsFailsTheRun fills a 64 KiB tmpfs with the CSV trio and the JSON lines of a
 // run that writes about 250 KiB: 10 requests a second for 6 s, so that the files' once-a-second
 // flushes land before the disk is full. Not root (no mount): /dev/full stands in, and the test
@@ -90,7 +132,6 @@ func TestApplyFullTmpfsFailsTheRun(t *testing.T) {
 	if r.code != exitRuntime {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	t.Logf("stderr:\n%s", r.stderr)
 	if got, want := exportedCount(t, export, "http_reqs"), float64(srv.hits.Load()); got != want || want == 0 {
 		t.Errorf("summary http_reqs %v, server saw %v", got, want)
 	}

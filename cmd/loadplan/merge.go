@@ -214,3 +214,24 @@ func verdictCode(interrupted, thresholdFailed, saturated bool) int {
 	}
 	return exitOK
 }
+
+// printLines prints err, a joined error, one prefixed line per error: each names its file.
+func printLines(w io.Writer, prefix string, err error) {
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(w, prefix, line)
+	}
+}
+
+// resultCode overrides the verdict's code with 1 (runtime error) when a result file could not be
+// written completely, even over 99, 98 and 105: those judge the load, and CI may act on them
+// while still consuming the files, but a torn CSV or a missing JUnit file must never be taken
+// for a whole one. The verdict itself stays in the summary; the notes name each file.
+func resultCode(code int, incomplete []*outputs.FileError) int {
+	if len(incomplete) > 0 {
+		return exitRuntime
+	}
+	return code
+}
