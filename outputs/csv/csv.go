@@ -5,6 +5,11 @@
 // Emit only copies a batch into an unbounded in-memory queue; one writer goroutine encodes and
 // writes. Nothing is ever dropped: Stop drains the queue and flushes, on a normal and on an
 // interrupted stop alike, so the number of http_reqs rows equals the summary's http_reqs count.
+//
+// Every file is written in whole rows (outputs.RecordWriter), so a killed run leaves only whole
+// lines. A file that cannot be written completely (disk full, I/O error) keeps its first error,
+// is logged once while the run goes on, and is returned by Stop as an *outputs.FileError, which
+// fails the run; the load itself never waits on a file.
 package csv
 
 import (

@@ -6,7 +6,8 @@
 //
 // A "Metric" line precedes the first point of each metric. Like the CSV output, Emit only copies
 // into an unbounded spool (outputs/csv/spool) drained by one writer goroutine, and Stop loses
-// nothing.
+// nothing. Lines reach the file whole (outputs.RecordWriter); a file that cannot be written
+// completely is returned by Stop as an *outputs.FileError, which fails the run.
 package jsonl
 
 import (
