@@ -67,6 +67,31 @@ func TestApplyFullDeviceFailsTheRun(t *testing.T) {
 	}
 }
 
+// TestApplyStdoutOnFullDevice: the terminal summary redirected to a full disk is a result file
+// like any other: exit 1, and stderr says so.
+func TestApplyStdoutOnFullDevice(t *testing.T) {
+	srv := newCounter(t, 0)
+	file := writePlan(t, "/ok", iterations200, "")
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	export := filepath.Join(t.TempDir(), "summary.json")
+	cmd := exec.Command(loadplanBin(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = full, &errb
+	if code := exitCode(t, cmd.Run()); code != exitRuntime {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", code, errb.String())
+	}
+	if want := "stdout: write: no space left on device — the file is incomplete"; !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, errb.String())
+	}
+	if got, want := exportedCount(t, export, "http_reqs"), float64(srv.hits.Load()); got != want || want != 200 {
+		t.Errorf("summary http_reqs %v, server saw %v, plan 200", got, want)
+	}
+}
+
 // TestApplyInterruptedWithFullDevice: a Ctrl-C'd run (105 on its own) whose CSV could not be
 // written exits 1, says why it is not 105, and still counts every request the server received.
 func TestApplyInterruptedWithFullDevice(t *testing.T) {

@@ -139,8 +139,8 @@ func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 	for _, fe := range outputs.Incomplete(errors.Join(errs...)) {
 		rep.Notes = append(rep.Notes, fe.Error())
 	}
-	if err := rep.WriteText(stdout); err != nil {
-		errs = append(errs, err)
+	if err := rep.WriteText(stdout); err != nil { // `apply … > summary.txt` on a full disk
+		errs = append(errs, outputs.NewFileError("stdout", "write", err))
 	}
 	return errors.Join(errs...)
 }
