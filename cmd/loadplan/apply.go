@@ -340,6 +340,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	incomplete := outputs.Incomplete(stopErr)
 	for _, fe := range incomplete {
 		rep.Notes = append(rep.Notes, fe.Error())
+		rep.Incomplete = append(rep.Incomplete, fe.Error())
 	}
 	code := verdictCode(interrupted.Load(), threshold.Failed(rep.Verdicts) || thr.AbortReason() != "", res.Saturated)
 	if res.Err != nil && code == exitOK {

@@ -7,6 +7,7 @@ import (
 	"context"
 	stdcsv "encoding/csv"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"os"
@@ -151,9 +152,9 @@ func TestApplyFullTmpfsFailsTheRun(t *testing.T) {
 	if dir == "" {
 		csvPath, jsonPath = fullFile(t, "run.csv"), fullFile(t, "run.jsonl")
 	}
-	export := filepath.Join(t.TempDir(), "summary.json")
+	export, junit := filepath.Join(t.TempDir(), "summary.json"), filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLI(t, "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--summary-export", export,
-		"--out", "csv="+csvPath, "--out", "json="+jsonPath, file)
+		"--junit", junit, "--out", "csv="+csvPath, "--out", "json="+jsonPath, file)
 	if r.code != exitRuntime {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -163,6 +164,22 @@ func TestApplyFullTmpfsFailsTheRun(t *testing.T) {
 	msg := csvPath + ": write: no space left on device — the file is incomplete"
 	if !strings.Contains(r.stderr, msg) || !strings.Contains(r.stdout, msg) {
 		t.Errorf("stderr and summary must say %q\nstdout:\n%s\nstderr:\n%s", msg, r.stdout, r.stderr)
+	}
+	// CI dashboards read JUnit: with no threshold at all it still shows why the run failed.
+	var doc struct {
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Cases []struct {
+				Failure struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	data, _ := os.ReadFile(junit)
+	if err := xml.Unmarshal(data, &doc); err != nil || doc.Failures != 1 || len(doc.Suites) != 2 ||
+		!strings.Contains(doc.Suites[1].Cases[0].Failure.Message, msg) {
+		t.Errorf("junit (%v) has no failed case naming %s:\n%s", err, csvPath, data)
 	}
 	if dir == "" {
 		return

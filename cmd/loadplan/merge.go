@@ -115,9 +115,9 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// writeReports writes the requested export files, then prints the terminal summary, whose notes
-// name each export that could not be written completely (an *outputs.FileError in the returned
-// error).
+// writeReports writes the requested export files, then prints the terminal summary. Each export
+// that could not be written completely (an *outputs.FileError in the returned error) is added to
+// rep's notes and Incomplete, so the summary and a JUnit file written after it name it.
 func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.Segment) error {
 	var errs []error
 	write := func(path string, f func(io.Writer) error) {
@@ -129,15 +129,16 @@ func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 				err = fmt.Errorf("%s: %w", path, err)
 			}
 			errs = append(errs, err)
+			for _, fe := range outputs.Incomplete(err) { // in the files written after it, and the summary
+				rep.Notes = append(rep.Notes, fe.Error())
+				rep.Incomplete = append(rep.Incomplete, fe.Error())
+			}
 		}
 	}
 	write(export, rep.WriteExport)
 	write(junit, rep.WriteJUnit)
 	if seg != nil {
 		write(segPath, func(w io.Writer) error { return summary.WriteSegment(w, seg) })
-	}
-	for _, fe := range outputs.Incomplete(errors.Join(errs...)) {
-		rep.Notes = append(rep.Notes, fe.Error())
 	}
 	if err := rep.WriteText(stdout); err != nil { // `apply … > summary.txt` on a full disk
 		errs = append(errs, outputs.NewFileError("stdout", "write", err))

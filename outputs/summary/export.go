@@ -170,7 +170,8 @@ type junitFailure struct {
 }
 
 // WriteJUnit writes JUnit XML with one test case per threshold; a failed threshold's failure
-// message names the failed conditions and their observed values.
+// message names the failed conditions and their observed values. Result files that could not be
+// written completely (Incomplete) are one more failed test case, in a suite of their own.
 func (r *Report) WriteJUnit(w io.Writer) error {
 	dur := fmt.Sprintf("%.3f", r.Duration().Seconds())
 	suite := junitSuite{Name: "loadplan thresholds", Time: dur}
@@ -196,6 +197,14 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		suite.Cases = append(suite.Cases, tc)
 	}
 	doc := junitSuites{Name: "loadplan", Tests: suite.Tests, Failures: suite.Failures, Time: dur, Suites: []junitSuite{suite}}
+	if len(r.Incomplete) > 0 {
+		msg := strings.Join(r.Incomplete, "\n")
+		doc.Suites = append(doc.Suites, junitSuite{Name: "loadplan result files", Tests: 1, Failures: 1, Time: dur,
+			Cases: []junitCase{{Name: "every result file written completely", Classname: "loadplan.results", Time: dur,
+				Failure: &junitFailure{Message: msg, Type: "incomplete result file", Text: msg}}}})
+		doc.Tests++
+		doc.Failures++
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

@@ -52,6 +52,10 @@ type Report struct {
 	Verdicts   []threshold.Verdict
 	Dropped    []Drop
 	Notes      []string // saturation, interruption, abort, ...: shown as warnings
+	// Incomplete names each result file that could not be written completely (the message of its
+	// outputs.FileError). The run failed for it (exit 1); JUnit shows it as a failed test case,
+	// so that a CI dashboard says why when every threshold passed.
+	Incomplete []string
 }
 
 // Duration is the run's length, at least a millisecond so that rates stay finite. Without a start

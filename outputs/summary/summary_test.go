@@ -223,6 +223,27 @@ func TestJUnit(t *testing.T) {
 	}
 }
 
+// TestJUnitIncompleteFiles: a result file that could not be written is a failed test case of
+// its own, naming the file and the cause, besides the thresholds' cases.
+func TestJUnitIncompleteFiles(t *testing.T) {
+	r, _, _ := report(t, 100)
+	r.Incomplete = []string{"results/run.csv: write: no space left on device — the file is incomplete"}
+	var buf bytes.Buffer
+	if err := r.WriteJUnit(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Tests != 3 || doc.Failures != 2 || len(doc.Suites) != 2 || len(doc.Suites[1].Cases) != 1 {
+		t.Fatalf("junit: %+v", doc)
+	}
+	if f := doc.Suites[1].Cases[0].Failure; f == nil || f.Message != r.Incomplete[0] {
+		t.Errorf("result files case: %+v", doc.Suites[1].Cases[0])
+	}
+}
+
 func TestSegmentsMergeExactly(t *testing.T) {
 	var segs []*Segment
 	var want fed
