@@ -8,9 +8,10 @@
 // Profiles of the throughput benchmark (bench/) showed net/http spending about twice the CPU per
 // request of a plain loop; this client is that loop with the edge cases of HTTP/1.1 framing
 // handled: Content-Length, chunked and close-delimited bodies, 1xx interim responses, HEAD,
-// 204 and 304, Connection: close and HTTP/1.0, and one retry when a reused connection turns out
-// to have been closed by the server. TLS, HTTP/2 and proxies are out of scope: the executor keeps
-// net/http for those.
+// 204 and 304, Connection: close and HTTP/1.0. A reused connection idle for a while is probed
+// before anything is written to it, and replaced when the server closed it; a request that
+// fails after it was written is never resent (see Do). TLS, HTTP/2 and proxies are out of
+// scope: the executor keeps net/http for those.
 //
 // A Client is owned by one goroutine (a VU); only Abort may be called from another.
 package h1
@@ -20,12 +21,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -78,7 +77,6 @@ type Client struct {
 	br     *bufio.Reader
 	wbuf   []byte
 	line   []byte // scratch for header lines longer than the read buffer
-	reused bool   // conn already carried a request
 	last   int64  // Clock time the last response ended
 	header http.Header
 	base   time.Time
@@ -124,7 +122,6 @@ func (c *Client) Close() error {
 	conn := c.conn
 	c.conn = nil
 	c.mu.Unlock()
-	c.reused = false
 	if conn != nil {
 		return conn.Close()
 	}
@@ -143,28 +140,24 @@ func (c *Client) Do(ctx context.Context, req *Request, resp *Response, keepBody 
 	if err := c.writeRequest(req); err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		reused, err := c.connect(ctx, req, tr)
-		if err != nil {
-			return err
-		}
-		tr.GotConn = c.now()
-		started, err := c.roundTrip(req, resp, keepBody, tr)
-		if err == nil {
-			return nil
-		}
+	if err := c.connect(ctx, req, tr); err != nil {
+		return err
+	}
+	tr.GotConn = c.now()
+	if err := c.roundTrip(req, resp, keepBody, tr); err != nil {
 		c.Close()
 		if c.isAborted() {
 			return ErrAborted
 		}
-		// A keep-alive connection the server closed while idle fails before any response
-		// byte: retry once on a new connection when the request may be replayed (as net/http).
-		if attempt == 0 && reused && !started && (idempotent(req.Method) || isWriteErr(err)) && retryable(err) {
-			tr.ConnectStart, tr.ConnectDone = 0, 0
-			continue
-		}
+		// No resend, ever: a request written to a reused connection that the server then
+		// resets or closes is one failed request with its cause. net/http (and k6 on top of it)
+		// silently resends an idempotent one on a new connection, so the server counts two
+		// requests where the client reports one; a load tester must report what it sent. The
+		// idle probe in connect replaces most connections the server closed before anything
+		// is written to them, which is the case a resend would have hidden.
 		return err
 	}
+	return nil
 }
 
 func (c *Client) isAborted() bool {
@@ -173,12 +166,12 @@ func (c *Client) isAborted() bool {
 	return c.aborted
 }
 
-// connect makes sure a connection to req.Addr is open; it reports whether it was reused.
-func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, error) {
+// connect makes sure a connection to req.Addr is open.
+func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) error {
 	c.mu.Lock()
 	if c.aborted {
 		c.mu.Unlock()
-		return false, ErrAborted
+		return ErrAborted
 	}
 	probe := c.IdleProbe
 	if probe <= 0 {
@@ -191,7 +184,7 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, er
 		err := conn.SetDeadline(req.Deadline)
 		c.mu.Unlock()
 		if err == nil && (c.now()-c.last < int64(probe) || alive(conn)) {
-			return c.reused, nil
+			return nil
 		}
 		c.Close()
 	} else {
@@ -216,21 +209,21 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, er
 	conn, err := dial(dctx, "tcp", req.Addr)
 	tr.ConnectDone = c.now()
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := conn.SetDeadline(req.Deadline); err != nil {
 		conn.Close()
-		return false, err
+		return err
 	}
 	c.mu.Lock()
 	if c.aborted {
 		c.mu.Unlock()
 		conn.Close()
-		return false, ErrAborted
+		return ErrAborted
 	}
 	c.conn = conn
 	c.mu.Unlock()
-	c.addr, c.reused = req.Addr, false
+	c.addr = req.Addr
 	size := c.ReadBufferSize
 	if size <= 0 {
 		size = 2048
@@ -240,7 +233,7 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (bool, er
 	} else {
 		c.br.Reset(conn)
 	}
-	return false, nil
+	return nil
 }
 
 // writeRequest renders the request into c.wbuf.
@@ -287,52 +280,25 @@ func (c *Client) writeRequest(req *Request) error {
 	return nil
 }
 
-// roundTrip writes the rendered request and reads the response. started reports whether any
-// response byte arrived (after which a retry would not be safe).
-func (c *Client) roundTrip(req *Request, resp *Response, keepBody bool, tr *Trace) (started bool, err error) {
+// roundTrip writes the rendered request and reads the response.
+func (c *Client) roundTrip(req *Request, resp *Response, keepBody bool, tr *Trace) error {
 	if _, err := c.conn.Write(c.wbuf); err != nil {
-		return false, writeErr{err}
+		return err
 	}
 	tr.Wrote = c.now()
 	if _, err := c.br.Peek(1); err != nil {
-		return false, err
+		return err
 	}
 	tr.FirstByte = c.now()
 	closeAfter, err := c.readResponse(req, resp, keepBody)
 	if err != nil {
-		return true, err
+		return err
 	}
-	c.reused = true
 	c.last = c.now()
 	if closeAfter {
 		c.Close()
 	}
-	return true, nil
-}
-
-// writeErr marks an error from writing the request: nothing reached the server.
-type writeErr struct{ err error }
-
-func (e writeErr) Error() string { return e.err.Error() }
-func (e writeErr) Unwrap() error { return e.err }
-
-func isWriteErr(err error) bool {
-	var w writeErr
-	return errors.As(err, &w)
-}
-
-// retryable is a failure that means the server had closed the idle connection.
-func retryable(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-func idempotent(method string) bool {
-	switch method {
-	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
-		return true
-	}
-	return false
+	return nil
 }
 
 // needsLength reports whether an empty body is still announced with Content-Length: 0.
