@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -19,11 +20,23 @@ type response struct {
 	service time.Duration
 	err     error
 	kind    string // error kind when err != nil
+	// sent: the request had a connection and its write began, so it is an http_reqs sample.
+	sent bool
+	// interrupted: the hard context (end of graceful_stop, abort, second Ctrl-C) cut it.
+	interrupted bool
 }
+
+// errInterrupted ends an iteration whose request the hard context cut.
+var errInterrupted = errors.New("interrupted")
 
 // doHTTP runs one HTTP step: the request, its redirects (each hop a counted request), checks
 // and captures. A returned error ends the iteration (missing capture, template failure); a
 // failed request is data in its samples, not an error.
+//
+// Accounting: every request that left the machine is one http_reqs sample; every request
+// attempted is one http_req_failed sample (so a dead target fails a rate gate although none of
+// its attempts is a request); a failure is one errors sample with its cause — the iteration it
+// ends (a capture the failed request could not give) adds none.
 func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 	u, err := v.buildURL(hs)
 	if err != nil {
@@ -49,8 +62,13 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 			}
 		}
 		res = v.send(ctx, hs, method, u, body)
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if res.interrupted {
+			if res.sent { // cut on the wire: a request that failed, without a latency
+				now := time.Now()
+				v.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, 0, "")
+				v.emitAt(now, metrics.Errors, 1, hs.tags, 0, "interrupted")
+			}
+			return errInterrupted
 		}
 		if res.err != nil || !ps.FollowRedirects || !isRedirect(res.status) {
 			break
@@ -112,7 +130,9 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 		if ok {
 			v.rt.Captures[c.Name] = val
 		} else if c.Required {
-			return &iterError{label: "capture " + c.Name + " missing"}
+			// After a failed request the missing capture is its consequence: the request's
+			// errors sample already counts this failure.
+			return &iterError{label: "capture " + c.Name + " missing", reported: res.err != nil}
 		}
 	}
 	return nil
@@ -132,9 +152,13 @@ func isRedirect(status int) bool {
 	return false
 }
 
-// send makes one request and emits its timing and byte samples, and http_reqs. The first
-// request of an open-model iteration carries the iteration's schedule lag in http_req_duration.
-// Plain http:// requests take the HTTP/1.1 fast path (fasthttp.go); the rest go through net/http.
+// send makes one request and emits its samples: http_reqs when the request left the machine
+// (it had a connection and its write began), the timing samples only when a response came
+// (a refused, reset, timed-out or cut request has no latency, so a p95 gate cannot pass on
+// failures), bytes when any moved. Each attempt net/http resent before this one is emitted as
+// a failed request of its own. The first request of an open-model iteration carries the
+// iteration's schedule lag in http_req_duration. Plain http:// requests take the HTTP/1.1 fast
+// path (fasthttp.go); the rest go through net/http.
 func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, body []byte) response {
 	h := &v.http
 	inBefore, outBefore := h.in.Load(), h.out.Load()
@@ -150,42 +174,57 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 	} else {
 		res, cause, start, end, err = v.roundTripStd(hs, method, u, body)
 	}
+	t := &h.times
+	res.sent = t.gotConn.Load() != 0
 	if err != nil {
+		res.err = err
 		if ctx.Err() != nil {
-			return res // hard abort: the iteration is interrupted, not measured
+			res.interrupted, res.kind = true, "interrupted"
+		} else {
+			res.kind = errorKind(err, cause)
 		}
-		res.err, res.kind = err, errorKind(err, cause)
 	}
 	res.service = time.Duration(end - start)
 	dur := res.service + v.lag
 	v.lag = 0
 
-	t := &h.times
-	span := func(a, b int64) float64 {
-		if a == 0 || b < a {
-			return 0
-		}
-		return ms(time.Duration(b - a))
-	}
-	getConn, gotConn, first := t.getConn.Load(), t.gotConn.Load(), t.firstByte.Load()
-	blockedEnd := t.connectStart.Load()
-	if blockedEnd == 0 {
-		blockedEnd = gotConn
-	}
-	wrote := t.wrote.Load()
 	now := time.Now()
 	tags, st := hs.tags, res.status
-	v.emitAt(now, metrics.HTTPReqs, 1, tags, st, "")
-	v.emitAt(now, metrics.HTTPReqDuration, ms(dur), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqServiceTime, ms(res.service), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqBlocked, span(getConn, blockedEnd), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqConnecting, span(t.connectStart.Load(), t.connectDone.Load()), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqTLSHandshaking, span(t.tlsStart.Load(), t.tlsDone.Load()), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqSending, span(gotConn, wrote), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqWaiting, span(wrote, first), tags, st, "")
-	v.emitAt(now, metrics.HTTPReqReceiving, span(first, end), tags, st, "")
-	v.emitAt(now, metrics.DataSent, float64(h.out.Load()-outBefore), tags, st, "")
-	v.emitAt(now, metrics.DataReceived, float64(h.in.Load()-inBefore), tags, st, "")
+	for _, kind := range h.takeResends() {
+		v.emitAt(now, metrics.HTTPReqs, 1, tags, 0, "")
+		v.emitAt(now, metrics.HTTPReqFailed, 1, tags, 0, "")
+		v.emitAt(now, metrics.Errors, 1, tags, 0, kind)
+	}
+	if res.sent {
+		v.emitAt(now, metrics.HTTPReqs, 1, tags, st, "")
+	}
+	if err == nil {
+		span := func(a, b int64) float64 {
+			if a == 0 || b < a {
+				return 0
+			}
+			return ms(time.Duration(b - a))
+		}
+		getConn, gotConn, first := t.getConn.Load(), t.gotConn.Load(), t.firstByte.Load()
+		blockedEnd := t.connectStart.Load()
+		if blockedEnd == 0 {
+			blockedEnd = gotConn
+		}
+		wrote := t.wrote.Load()
+		v.emitAt(now, metrics.HTTPReqDuration, ms(dur), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqServiceTime, ms(res.service), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqBlocked, span(getConn, blockedEnd), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqConnecting, span(t.connectStart.Load(), t.connectDone.Load()), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqTLSHandshaking, span(t.tlsStart.Load(), t.tlsDone.Load()), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqSending, span(gotConn, wrote), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqWaiting, span(wrote, first), tags, st, "")
+		v.emitAt(now, metrics.HTTPReqReceiving, span(first, end), tags, st, "")
+	}
+	sent, recv := h.out.Load()-outBefore, h.in.Load()-inBefore
+	if res.sent || sent > 0 || recv > 0 {
+		v.emitAt(now, metrics.DataSent, float64(sent), tags, st, "")
+		v.emitAt(now, metrics.DataReceived, float64(recv), tags, st, "")
+	}
 	return res
 }
 
@@ -197,12 +236,13 @@ func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) 
 	client := h.client(hs.target)
 	reqCtx, cancel := context.WithCancelCause(h.ctx)
 	defer cancel(nil)
+	h.times.reset()
+	h.readErr.Store(nil)
 	req, err := newRequest(reqCtx, method, u, h.hdr, body)
 	if err != nil {
 		now := mono()
 		return res, nil, now, now, err
 	}
-	h.times.reset()
 	start = mono()
 	h.cur.Store(&inflight{cancel: cancel, deadline: start + int64(hs.timeout)})
 	h.timer.Reset(hs.timeout)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,12 +24,19 @@ var errStepTimeout = errors.New("step timeout")
 
 // traceTimes are the httptrace events of the request in flight, in mono() ns. They are atomics
 // because the transport may call the hooks from its own goroutines (dial, write loop).
+//
+// gotConn != 0 after a round trip means the request had a connection and its write began: it
+// left the machine and is an http_reqs sample, answered or not. A request that failed before
+// (dial refused, DNS, too many open files, TLS handshake) never did.
 type traceTimes struct {
 	getConn, connectStart, connectDone, tlsStart, tlsDone, gotConn, wrote, firstByte atomic.Int64
+	// attemptOut is the VU's bytes written when the current attempt got its connection; a
+	// resend by net/http compares it with the bytes written since (see httpState.gotConn).
+	attemptOut atomic.Int64
 }
 
 func (t *traceTimes) reset() {
-	for _, a := range []*atomic.Int64{&t.getConn, &t.connectStart, &t.connectDone, &t.tlsStart, &t.tlsDone, &t.gotConn, &t.wrote, &t.firstByte} {
+	for _, a := range []*atomic.Int64{&t.getConn, &t.connectStart, &t.connectDone, &t.tlsStart, &t.tlsDone, &t.gotConn, &t.wrote, &t.firstByte, &t.attemptOut} {
 		a.Store(0)
 	}
 }
@@ -57,6 +65,12 @@ type httpState struct {
 
 	fast fastState // the HTTP/1.1 fast path for http:// (fasthttp.go)
 
+	// readErr is the last read error on one of the VU's net/http connections: the cause of a
+	// failed attempt that the transport then resends.
+	readErr  atomic.Pointer[error]
+	resendMu sync.Mutex // guards resends: written by the trace hook, drained by send
+	resends  []string   // error kinds of the attempts net/http resent during the request in flight
+
 	hdr    http.Header // request headers, refilled per request
 	urlBuf []byte
 	body   []byte // response body when a check or capture needs it
@@ -74,7 +88,7 @@ func (h *httpState) init(v *vu) {
 		ConnectDone:          func(string, string, error) { h.times.connectDone.Store(mono()) },
 		TLSHandshakeStart:    func() { mark(&h.times.tlsStart) },
 		TLSHandshakeDone:     func(tls.ConnectionState, error) { h.times.tlsDone.Store(mono()) },
-		GotConn:              func(httptrace.GotConnInfo) { mark(&h.times.gotConn) },
+		GotConn:              func(httptrace.GotConnInfo) { h.gotConn() },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { mark(&h.times.wrote) },
 		GotFirstResponseByte: func() { mark(&h.times.firstByte) },
 	}
@@ -86,6 +100,42 @@ func (h *httpState) init(v *vu) {
 func (h *httpState) begin(hard context.Context) {
 	h.ctx = httptrace.WithClientTrace(hard, h.trace)
 	h.fast.bind(len(h.v.e.targets), hard)
+}
+
+// gotConn is the GotConn hook. net/http resends an idempotent request whose reused connection
+// the server closed or reset before answering (and HTTP/2 one refused by the server), within the
+// same client.Do and without telling anyone; GotConn fires once per attempt. A second GotConn
+// in one request therefore means the previous attempt failed: if it wrote any byte, it was a
+// request of its own that left the machine, and send counts it as a failed http_reqs with its
+// cause. The timing phases restart with the new attempt.
+func (h *httpState) gotConn() {
+	t := &h.times
+	now, out := mono(), h.out.Load()
+	if t.gotConn.Load() != 0 && out > t.attemptOut.Load() {
+		kind := "connection lost"
+		if p := h.readErr.Load(); p != nil {
+			kind = errorKind(*p, nil)
+		}
+		h.resendMu.Lock()
+		h.resends = append(h.resends, kind)
+		h.resendMu.Unlock()
+	}
+	t.attemptOut.Store(out)
+	t.wrote.Store(0)
+	t.firstByte.Store(0)
+	t.gotConn.Store(now)
+}
+
+// takeResends returns and clears the kinds of the attempts resent during the last request.
+func (h *httpState) takeResends() []string {
+	h.resendMu.Lock()
+	defer h.resendMu.Unlock()
+	if len(h.resends) == 0 {
+		return nil
+	}
+	out := append([]string(nil), h.resends...)
+	h.resends = h.resends[:0]
+	return out
 }
 
 // onTimeout runs on the timer's goroutine: it cancels the request in flight if its deadline has
@@ -119,7 +169,7 @@ func (h *httpState) client(i int) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			return &countConn{Conn: c, in: &h.in, out: &h.out}, nil
+			return &countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}, nil
 		},
 		// a copy per transport: HTTP/2 setup writes NextProtos into it
 		TLSClientConfig:     tc.tls.Clone(),
@@ -139,15 +189,20 @@ func (h *httpState) client(i int) *http.Client {
 	return c
 }
 
-// countConn counts the bytes a VU's connection carries (data_sent, data_received).
+// countConn counts the bytes a VU's connection carries (data_sent, data_received) and, when
+// readErr is set, keeps the last read error (the cause of an attempt net/http resends).
 type countConn struct {
 	net.Conn
 	in, out *atomic.Int64
+	readErr *atomic.Pointer[error]
 }
 
 func (c *countConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.in.Add(int64(n))
+	if err != nil && c.readErr != nil {
+		c.readErr.Store(&err)
+	}
 	return n, err
 }
 
@@ -193,6 +248,12 @@ func errorKind(err, cause error) string {
 		return "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		// the process (EMFILE) or the system (ENFILE) ran out of file descriptors: the request
+		// never left the machine; raise `ulimit -n` or lower the VUs
+		return "too many open files"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to host"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return "connection reset"
 	case errors.As(err, &certErr), errors.As(err, &recErr):

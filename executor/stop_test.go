@@ -73,8 +73,16 @@ func TestGracefulStopTimesOutThenCancels(t *testing.T) {
 	if !res.Interrupted {
 		t.Errorf("result %+v", res)
 	}
-	if col.sum(metrics.Iterations) != 0 || col.sum(metrics.HTTPReqs) != 0 {
-		t.Errorf("interrupted iterations were counted: iterations %v, http_reqs %v", col.sum(metrics.Iterations), col.sum(metrics.HTTPReqs))
+	// The two requests on the wire are requests that failed as interrupted, without latency;
+	// their iterations are interrupted, not completed.
+	if col.sum(metrics.Iterations) != 0 || col.sum(metrics.IterationsInterrupted) != 2 || col.sum(metrics.HTTPReqs) != 2 ||
+		col.sum(metrics.HTTPReqFailed) != 2 || col.series(metrics.HTTPReqDuration).Count != 0 {
+		t.Errorf("iterations %v, iterations_interrupted %v, http_reqs %v, http_req_failed %v, durations %d; want 0, 2, 2, 2, 0",
+			col.sum(metrics.Iterations), col.sum(metrics.IterationsInterrupted), col.sum(metrics.HTTPReqs),
+			col.sum(metrics.HTTPReqFailed), col.series(metrics.HTTPReqDuration).Count)
+	}
+	if e := col.errors(); e["interrupted"] != 2 || len(e) != 1 {
+		t.Errorf("errors %v, want 2 × interrupted", e)
 	}
 	if col.series(metrics.VUs).Count == 0 {
 		t.Errorf("no vus gauge emitted")

@@ -116,13 +116,19 @@ func (v *vu) runOpen(free chan<- *vu) {
 	}
 }
 
-// iterError ends an iteration with an `errors` sample whose label is the error text.
-type iterError struct{ label string }
+// iterError ends an iteration with an `errors` sample whose label is the error text, unless
+// reported: the failure that caused it (a failed request) is already an errors sample, and one
+// failure is one sample.
+type iterError struct {
+	label    string
+	reported bool
+}
 
 func (e *iterError) Error() string { return e.label }
 
 // iterate runs the scenario's steps once. due is the scheduled start in Unix ns (open model), 0
-// otherwise. An iteration interrupted by the hard context is not counted.
+// otherwise. An iteration the hard context cuts after its first step began is not an
+// `iterations` sample but an `iterations_interrupted` one.
 func (v *vu) iterate(due int64) {
 	sc := v.sc
 	ctx := v.hard
@@ -153,6 +159,9 @@ func (v *vu) iterate(due int64) {
 	last := len(sc.steps) - 1
 	for i, st := range sc.steps {
 		if ctx.Err() != nil {
+			if i > 0 {
+				v.interrupted()
+			}
 			return
 		}
 		var err error
@@ -163,12 +172,14 @@ func (v *vu) iterate(due int64) {
 			err = v.runWebSocket(ctx, st.ws)
 		case plan.SleepStepKind:
 			if !v.pause(ctx, v.pick(st.sleep)) {
+				v.interrupted()
 				return
 			}
 		}
 		v.lag = 0 // the lag belongs to the iteration's first step only
 		if err != nil {
 			if ctx.Err() != nil {
+				v.interrupted()
 				return
 			}
 			var ie *iterError
@@ -176,16 +187,20 @@ func (v *vu) iterate(due int64) {
 			if errors.As(err, &ie) {
 				label = ie.label
 			}
-			v.emit(metrics.Errors, 1, st.tags, 0, shorten(label))
+			if ie == nil || !ie.reported {
+				v.emit(metrics.Errors, 1, st.tags, 0, shorten(label))
+			}
 			break
 		}
 		if st.think != nil && (i < last || v.stop.Err() == nil) {
 			if !v.pause(ctx, v.pick(*st.think)) {
+				v.interrupted()
 				return
 			}
 		}
 	}
 	if ctx.Err() != nil {
+		v.interrupted()
 		return
 	}
 	end := time.Now()
@@ -193,6 +208,12 @@ func (v *vu) iterate(due int64) {
 	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), sc.tags, 0, "")
 	v.iter++
 	v.iterations.Add(1)
+}
+
+// interrupted counts an iteration the hard context cut (end of graceful_stop or
+// graceful_ramp_down, an abort); its cut request, if one was on the wire, is already counted.
+func (v *vu) interrupted() {
+	v.emit(metrics.IterationsInterrupted, 1, v.sc.tags, 0, "")
 }
 
 // shorten bounds an error label so that it stays readable in a summary row.

@@ -57,6 +57,7 @@ const (
 	Iterations
 	IterationDuration
 	DroppedIterations
+	IterationsInterrupted
 	ScheduleLag
 	VUs
 	VUsMax
@@ -101,13 +102,14 @@ var catalogue = [numMetrics]Info{
 	Iterations:            {"iterations", Counter, None, "scenario iterations completed"},
 	IterationDuration:     {"iteration_duration", Trend, Time, "time of one whole iteration"},
 	DroppedIterations:     {"dropped_iterations", Counter, None, "iterations the arrival-rate model could not start (no free VU)"},
+	IterationsInterrupted: {"iterations_interrupted", Counter, None, "iterations cut by the end of graceful_stop or graceful_ramp_down, or an abort (their requests in flight count as failed with error interrupted)"},
 	ScheduleLag:           {"schedule_lag", Trend, Time, "delay between an iteration's scheduled and actual start"},
 	VUs:                   {"vus", Gauge, None, "active virtual users"},
 	VUsMax:                {"vus_max", Gauge, None, "allocated virtual users"},
 	Checks:                {"checks", Rate, None, "share of checks that passed"},
 	DataSent:              {"data_sent", Counter, Bytes, "bytes sent"},
 	DataReceived:          {"data_received", Counter, Bytes, "bytes received"},
-	Errors:                {"errors", Counter, None, "iterations ended by an error (missing capture, exhausted feeder, ...)"},
+	Errors:                {"errors", Counter, None, "failures by kind: a failed request (its cause) or an iteration ended by an error (missing capture, template, ...); one failure is one sample"},
 	WSConnecting:          {"ws_connecting", Trend, Time, "time establishing WebSocket connections (dial and handshake)"},
 	WSSessions:            {"ws_sessions", Counter, None, "WebSocket sessions opened"},
 	WSSessionDuration:     {"ws_session_duration", Trend, Time, "lifetime of WebSocket sessions"},

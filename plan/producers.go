@@ -44,7 +44,7 @@ func set(ms ...metrics.Metric) map[metrics.Metric]bool {
 func (l *loader) producers() []producer {
 	out := []producer{{tags: nil, metrics: set(metrics.VUs, metrics.VUsMax)}}
 	for _, s := range l.plan.Scenarios {
-		ms := set(metrics.Iterations, metrics.IterationDuration, metrics.Errors, metrics.ScheduleLag)
+		ms := set(metrics.Iterations, metrics.IterationDuration, metrics.IterationsInterrupted, metrics.Errors, metrics.ScheduleLag)
 		ld := s.Load
 		if ld == nil {
 			ld = l.plan.Load

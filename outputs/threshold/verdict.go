@@ -40,13 +40,13 @@ func (v Verdict) noSamples() Verdict {
 	return v
 }
 
-// NoEventsMeansZero reports whether m counts exceptional events (dropped iterations, errors,
-// WebSocket errors, reconnects, unmatched frames), which the executor emits only when they happen:
+// NoEventsMeansZero reports whether m counts exceptional events (dropped and interrupted
+// iterations, errors, WebSocket errors, reconnects, unmatched frames), which the executor emits only when they happen:
 // for these, no samples at the end of a run means zero events, so `dropped_iterations count == 0`
 // passes on a healthy run as k6 users expect. Every other metric without samples fails.
 func NoEventsMeansZero(m metrics.Metric) bool {
 	switch m {
-	case metrics.DroppedIterations, metrics.Errors, metrics.WSErrors, metrics.WSReconnects, metrics.WSMsgsUnmatched:
+	case metrics.DroppedIterations, metrics.IterationsInterrupted, metrics.Errors, metrics.WSErrors, metrics.WSReconnects, metrics.WSMsgsUnmatched:
 		return true
 	}
 	return false
