@@ -308,3 +308,42 @@ func TestAppendValueMatchesStrconv(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedRequestsInStats: a request reset after it was sent (http_reqs, failed, no
+// duration) is a request and a failure; a refused attempt (failed only) is a failure, not a
+// request; each failure is one row of failures.csv, under the cause its errors sample names.
+func TestFailedRequestsInStats(t *testing.T) {
+	dir := t.TempDir()
+	c := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "faults")
+	at := t0 + int64(time.Millisecond)
+	c.Emit([]metrics.Sample{
+		{Metric: metrics.HTTPReqs, Time: at, Value: 1, Tags: quote},
+		{Metric: metrics.HTTPReqFailed, Time: at, Value: 1, Tags: quote},
+		{Metric: metrics.Errors, Time: at, Value: 1, Tags: quote, Label: "connection reset"},
+		{Metric: metrics.HTTPReqFailed, Time: at, Value: 1, Tags: quote},
+		{Metric: metrics.Errors, Time: at, Value: 1, Tags: quote, Label: "connection refused"},
+	})
+	stop(t, c)
+	read := func(name string) [][]string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := stdcsv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	stats := read("run_stats.csv")
+	if row := stats[1]; row[1] != "rest/quote" || row[2] != "1" || row[3] != "2" {
+		t.Errorf("stats row %q: want rest/quote, 1 request, 2 failures", row)
+	}
+	got := map[string]string{}
+	for _, r := range read("run_failures.csv")[1:] {
+		got[r[2]] = r[3]
+	}
+	if len(got) != 2 || got["connection reset"] != "1" || got["connection refused"] != "1" {
+		t.Errorf("failures %v, want one row per cause: connection reset 1, connection refused 1", got)
+	}
+}

@@ -115,11 +115,18 @@ func (st *stats) add(batch []metrics.Sample) {
 		}
 		var request, failed, timed bool
 		switch s.Metric {
-		case metrics.HTTPReqDuration, metrics.WSConnecting, metrics.WSPing:
+		case metrics.HTTPReqs:
+			// a request that got no response has no duration sample but is still a request
+			request = true
+		case metrics.HTTPReqDuration:
+			timed = true
+		case metrics.WSConnecting, metrics.WSPing:
 			request, timed = true, true
 		case metrics.WSExpectDuration:
 			timed = true
 		case metrics.HTTPReqFailed:
+			// every attempt, also one that never left the machine (refused, no file descriptor):
+			// a failure of its step, though not a request
 			failed = s.Value != 0
 		case metrics.WSExpectFailed:
 			request, failed = true, s.Value != 0
@@ -151,7 +158,11 @@ func (st *stats) add(batch []metrics.Sample) {
 		}
 		if failed {
 			r.fails++
-			st.failures[failureKey{r.typ, r.name, failureText(s)}]++
+			// A failure without a response (status 0) is listed once, under the cause its
+			// errors sample names (connection refused, interrupted, ...).
+			if s.Metric != metrics.HTTPReqFailed || s.Status != 0 {
+				st.failures[failureKey{r.typ, r.name, failureText(s)}]++
+			}
 		}
 		st.history.add(s.Time, request, failed, timed, s.Value)
 	}

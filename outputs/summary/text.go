@@ -41,7 +41,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, rw := range rows[i:j] {
 			if rw.isWS() {
 				ws = append(ws, rw)
-			} else if rw.series[metrics.HTTPReqs] != nil {
+			} else if rw.series[metrics.HTTPReqs] != nil || rw.series[metrics.HTTPReqFailed] != nil {
+				// a step whose every attempt failed before leaving the machine (a dead target)
+				// has no http_reqs but still has its row: 0 requests, n failed
 				http = append(http, rw)
 			}
 		}
@@ -303,6 +305,10 @@ func (r *Report) writeNotes(b *strings.Builder) {
 	if d := r.Total(metrics.DroppedIterations); d.Sum > 0 && !said {
 		notes = append(notes, fmt.Sprintf("%s iterations dropped: no VU was free when they were due (raise max_vus)", num(d.Sum)))
 	}
+	if n := r.Total(metrics.IterationsInterrupted); n.Sum > 0 {
+		notes = append(notes, fmt.Sprintf("%s iterations interrupted by the end of graceful_stop, a ramp-down or an abort; "+
+			"%s requests they had on the wire are counted as failed (error interrupted)", num(n.Sum), num(r.interruptedRequests())))
+	}
 	drops := append([]Drop(nil), r.Dropped...)
 	sort.Slice(drops, func(i, j int) bool { return drops[i].Output < drops[j].Output })
 	for _, d := range drops {
@@ -317,6 +323,17 @@ func (r *Report) writeNotes(b *strings.Builder) {
 	for _, n := range notes {
 		fmt.Fprintf(b, "    ! %s\n", n)
 	}
+}
+
+// interruptedRequests is the number of requests cut on the wire: errors labelled interrupted.
+func (r *Report) interruptedRequests() float64 {
+	n := 0.0
+	for _, s := range r.Series {
+		if s.Key.Metric == metrics.Errors && s.Key.Label == "interrupted" {
+			n += s.Sum
+		}
+	}
+	return n
 }
 
 // writeErrors lists what ended iterations or failed connections (errors, ws_errors) by scenario,
