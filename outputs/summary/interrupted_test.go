@@ -49,10 +49,10 @@ func TestTextSummaryInterruptedAndDeadStep(t *testing.T) {
 	var dead string
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "dead ") {
-			dead = strings.Fields(line)[0] + " " + strings.Join(strings.Fields(line)[1:4], " ")
+			dead = strings.Join(strings.Fields(line), " ")
 		}
 	}
-	if dead != "dead GET 0 4" {
-		t.Errorf("dead step row %q, want step, method, 0 reqs, 4 failed:\n%s", dead, out)
+	if dead != "dead GET 0 4 0.0 - - - - - - -" {
+		t.Errorf("dead step row %q, want step, method, 0 reqs, 4 failed, no latency:\n%s", dead, out)
 	}
 }

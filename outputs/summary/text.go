@@ -99,8 +99,12 @@ func writeHTTP(b *strings.Builder, rows []*row, secs float64) {
 		if h == nil {
 			h = &metrics.Histogram{}
 		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", pad(name), method, num(reqs), failed, reqs/secs,
-			ms(h.Min), ms(h.Mean()), ms(h.Quantile(0.5)), ms(h.Quantile(0.9)), ms(h.Quantile(0.95)), ms(h.Quantile(0.99)), ms(h.Max))
+		lat := strings.Repeat("-\t", 6) + "-" // no response, so no latency: not a latency of 0 s
+		if h.Count > 0 {
+			lat = strings.Join([]string{ms(h.Min), ms(h.Mean()), ms(h.Quantile(0.5)), ms(h.Quantile(0.9)),
+				ms(h.Quantile(0.95)), ms(h.Quantile(0.99)), ms(h.Max)}, "\t")
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%.1f\t%s\t\n", pad(name), method, num(reqs), failed, reqs/secs, lat)
 	}
 	for _, rw := range rows {
 		line(rw.tags.Step, rw.tags.Method, rw)
