@@ -97,7 +97,19 @@ func TestApplySecondSignalAborts(t *testing.T) {
 		t.Errorf("summary does not say in-flight requests were aborted:\n%s", out.String())
 	}
 	if _, err := os.Stat(export); err != nil {
-		t.Errorf("no summary export after an abort: %v", err)
+		t.Fatalf("no summary export after an abort: %v", err)
+	}
+	// The requests on the wire when the second signal came are requests, failed as
+	// interrupted, and their iterations interrupted ones.
+	n := float64(hits.Load())
+	if got := exportedCount(t, export, "http_reqs"); got != n {
+		t.Errorf("summary export http_reqs = %v, server saw %v", got, n)
+	}
+	if got := exportedCount(t, export, "iterations_interrupted"); got != n {
+		t.Errorf("summary export iterations_interrupted = %v, want %v (one request per iteration)", got, n)
+	}
+	if !strings.Contains(out.String(), "interrupted  3") {
+		t.Errorf("errors table does not list the 3 interrupted requests:\n%s", out.String())
 	}
 }
 
