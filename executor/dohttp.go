@@ -65,8 +65,8 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 		if res.interrupted {
 			if res.sent { // cut on the wire: a request that failed, without a latency
 				now := time.Now()
-				v.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, 0, "")
-				v.emitAt(now, metrics.Errors, 1, hs.tags, 0, "interrupted")
+				v.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, res.status, "")
+				v.emitAt(now, metrics.Errors, 1, hs.tags, res.status, "interrupted")
 			}
 			return errInterrupted
 		}
