@@ -50,7 +50,9 @@ type Response struct {
 }
 
 // Trace receives the phase timestamps of one round trip, from the Client's Clock. A zero value
-// means the phase did not happen (no dial on a reused connection).
+// means the phase did not happen (no dial on a reused connection). GotConn is set once the
+// request has its connection, just before it is written: a failed request with GotConn 0 never
+// left the machine (refused dial, invalid header, abort before the connection).
 type Trace struct {
 	GetConn, ConnectStart, ConnectDone, GotConn, Wrote, FirstByte int64
 }
