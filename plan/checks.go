@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 
@@ -40,26 +42,28 @@ func (l *loader) checks(b *hcl.Block, sc *scope) []*Check {
 				out = append(out, c)
 			}
 		case "headers", "header_matches":
-			m, ok := l.strMap(a, sc)
+			m, secret, ok := l.strMapMarked(a, sc)
 			if !ok {
 				continue
 			}
 			for _, k := range sortedKeys(m) {
 				c := &Check{Kind: CheckHeaderEquals, Header: k, Value: m[k], Pos: pos,
-					Name: fmt.Sprintf("header %s == %s", k, m[k])}
+					Name: fmt.Sprintf("header %s == %s", k, shown(m[k], secret[k]))}
 				if a.Name == "header_matches" {
-					c.Kind, c.Value, c.Name = CheckHeaderMatches, "", fmt.Sprintf("header %s =~ %s", k, m[k])
-					if c.Regexp = l.regexp(a, m[k]); c.Regexp == nil {
+					c.Kind, c.Value, c.Name = CheckHeaderMatches, "", fmt.Sprintf("header %s =~ %s", k, shown(m[k], secret[k]))
+					if c.Regexp = l.regexp(a, m[k], secret[k]); c.Regexp == nil {
 						continue
 					}
 				}
 				out = append(out, c)
 			}
 		case "body_contains":
-			v, ok := l.constant(a, sc)
+			v, ok := l.constantKeep(a, sc)
 			if !ok {
 				continue
 			}
+			secret := markedIndexes(v)
+			v, _ = v.UnmarkDeep()
 			var list []string
 			if v.Type() == cty.String {
 				list = []string{v.AsString()}
@@ -68,28 +72,40 @@ func (l *loader) checks(b *hcl.Block, sc *scope) []*Check {
 					list = append(list, e.AsString())
 				}
 			}
-			for _, s := range list {
-				out = append(out, &Check{Kind: CheckBodyContains, Value: s, Pos: pos, Name: fmt.Sprintf("body contains %q", s)})
+			for i, s := range list {
+				out = append(out, &Check{Kind: CheckBodyContains, Value: s, Pos: pos,
+					Name: "body contains " + quoted(s, i < len(secret) && secret[i])})
 			}
 		case "body_matches":
-			if s, ok := l.str(a, sc); ok {
-				if re := l.regexp(a, s); re != nil {
-					out = append(out, &Check{Kind: CheckBodyMatches, Regexp: re, Pos: pos, Name: "body =~ " + s})
+			if s, sensitive, ok := l.strMarked(a, sc); ok {
+				if re := l.regexp(a, s, sensitive); re != nil {
+					out = append(out, &Check{Kind: CheckBodyMatches, Regexp: re, Pos: pos, Name: "body =~ " + shown(s, sensitive)})
 				}
 			}
 		case "json":
 			out = append(out, l.jsonChecks(a, sc)...)
 		case "max_duration":
-			if d, ok := l.duration(a, sc); ok {
-				out = append(out, &Check{Kind: CheckMaxDuration, Duration: d, Pos: pos, Name: "duration <= " + d.String()})
+			if d, sensitive, ok := l.durationMarked(a, sc); ok {
+				out = append(out, &Check{Kind: CheckMaxDuration, Duration: d, Pos: pos, Name: "duration <= " + shown(d.String(), sensitive)})
 			}
 		}
 	}
 	return out
 }
 
-func (l *loader) regexp(a *hcl.Attribute, s string) *regexp.Regexp {
+// regexp compiles s. The error of a secret pattern says what is wrong (syntax.Error's code),
+// never the fragment of the pattern Go's message quotes.
+func (l *loader) regexp(a *hcl.Attribute, s string, sensitive bool) *regexp.Regexp {
 	re, err := regexp.Compile(s)
+	if err != nil && sensitive {
+		why := "not a valid pattern"
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			why = string(se.Code)
+		}
+		l.errorAt(a.Expr.Range(), "Invalid regular expression", "%s: %s: %s. The syntax is Go's (RE2); escape backslashes in HCL strings (\"\\\\d+\").", a.Name, Hidden, why)
+		return nil
+	}
 	if err != nil {
 		l.errorAt(a.Expr.Range(), "Invalid regular expression", "%s: %v. The syntax is Go's (RE2); escape backslashes in HCL strings (\"\\\\d+\").", a.Name, err)
 		return nil
@@ -99,10 +115,12 @@ func (l *loader) regexp(a *hcl.Attribute, s string) *regexp.Regexp {
 
 // statusCheck reads status = 200 | [200, 201] | "2xx" | "200-299" | ["2xx", 304].
 func (l *loader) statusCheck(a *hcl.Attribute, sc *scope) *Check {
-	v, ok := l.constant(a, sc)
+	v, ok := l.constantKeep(a, sc)
 	if !ok {
 		return nil
 	}
+	secret := markedIndexes(v)
+	v, _ = v.UnmarkDeep()
 	var items []cty.Value
 	if v.Type().IsListType() || v.Type().IsTupleType() || v.Type().IsSetType() {
 		items = v.AsValueSlice()
@@ -110,8 +128,9 @@ func (l *loader) statusCheck(a *hcl.Attribute, sc *scope) *Check {
 		items = []cty.Value{v}
 	}
 	c := &Check{Kind: CheckStatus}
-	var shown []string
-	for _, it := range items {
+	var names []string // as the check's name shows them
+	for i, it := range items {
+		sensitive := i < len(secret) && secret[i]
 		s, err := ctyString(it)
 		if err != nil || it.IsNull() {
 			l.errorAt(a.Expr.Range(), "Invalid status", `Write a status code, a class or a range: 200, [200, 201], "2xx" or "200-299".`)
@@ -120,7 +139,7 @@ func (l *loader) statusCheck(a *hcl.Attribute, sc *scope) *Check {
 		lo, hi, ok := parseStatus(s)
 		if !ok {
 			l.errorAt(a.Expr.Range(), "Invalid status",
-				"%q is not a status. Write a code from 100 to 599 (200), a class (\"2xx\") or a range (\"200-299\").", s)
+				"%s is not a status. Write a code from 100 to 599 (200), a class (\"2xx\") or a range (\"200-299\").", quoted(s, sensitive))
 			return nil
 		}
 		if lo == hi {
@@ -128,18 +147,18 @@ func (l *loader) statusCheck(a *hcl.Attribute, sc *scope) *Check {
 		} else {
 			c.StatusRanges = append(c.StatusRanges, [2]int{lo, hi})
 		}
-		shown = append(shown, s)
+		names = append(names, shown(s, sensitive))
 	}
-	if len(shown) == 0 {
+	if len(names) == 0 {
 		l.errorAt(a.Expr.Range(), "Invalid status", "The list of statuses is empty; give at least one.")
 		return nil
 	}
-	if len(shown) == 1 && len(c.Statuses) == 1 {
-		c.Name = "status == " + shown[0]
-	} else if len(shown) == 1 {
-		c.Name = "status in " + shown[0]
+	if len(names) == 1 && len(c.Statuses) == 1 {
+		c.Name = "status == " + names[0]
+	} else if len(names) == 1 {
+		c.Name = "status in " + names[0]
 	} else {
-		c.Name = "status in (" + strings.Join(shown, ", ") + ")"
+		c.Name = "status in (" + strings.Join(names, ", ") + ")"
 	}
 	return c
 }
@@ -168,10 +187,12 @@ func parseStatus(s string) (int, int, bool) {
 
 // jsonChecks reads json = { "a.b" = value }: the value at each path must equal the given one.
 func (l *loader) jsonChecks(a *hcl.Attribute, sc *scope) []*Check {
-	v, ok := l.constant(a, sc)
+	v, ok := l.constantKeep(a, sc)
 	if !ok {
 		return nil
 	}
+	secret := markedKeys(v)
+	v, _ = v.UnmarkDeep()
 	if !v.Type().IsObjectType() && !v.Type().IsMapType() {
 		l.errorAt(a.Expr.Range(), "Invalid json check", `json is an object of paths and expected values, e.g. json = { "status" = "ok", "items.0.id" = 1 }.`)
 		return nil
@@ -186,7 +207,7 @@ func (l *loader) jsonChecks(a *hcl.Attribute, sc *scope) []*Check {
 			continue
 		}
 		out = append(out, &Check{Kind: CheckJSONEquals, Path: path, JSONValue: string(b), Pos: posOf(a.Range),
-			Name: fmt.Sprintf("json %s == %s", path, b)})
+			Name: fmt.Sprintf("json %s == %s", path, shown(string(b), secret[path]))})
 	}
 	return out
 }
@@ -215,7 +236,7 @@ func (l *loader) capture(b *hcl.Block, sc *scope, frame bool) *Capture {
 		l.errorAt(a.NameRange, "Invalid capture", "A WebSocket frame has no %ss; capture with json or regex.", kinds[0])
 		return nil
 	}
-	s, ok := l.str(a, sc)
+	s, sensitive, ok := l.strMarked(a, sc)
 	if !ok {
 		return nil
 	}
@@ -228,7 +249,7 @@ func (l *loader) capture(b *hcl.Block, sc *scope, frame bool) *Capture {
 		c.Kind, c.Path = CaptureCookie, s
 	case "regex":
 		c.Kind = CaptureRegex
-		if c.Regexp = l.regexp(a, s); c.Regexp == nil {
+		if c.Regexp = l.regexp(a, s, sensitive); c.Regexp == nil {
 			return nil
 		}
 	}

@@ -39,10 +39,10 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 	sc := c.scope("an http step")
 	cs := &scope{src: c.src, what: "this setting of an http step"}
 	if a := content.Attributes["method"]; a != nil {
-		if m, ok := l.str(a, cs); ok {
+		if m, sensitive, ok := l.strMarked(a, cs); ok {
 			m = strings.ToUpper(m)
 			if !contains(httpMethods, m) {
-				l.errorAt(a.Expr.Range(), "Unknown HTTP method", "%q is not an HTTP method.%s", m, didYouMean(m, httpMethods))
+				l.errorAt(a.Expr.Range(), "Unknown HTTP method", "%s is not an HTTP method.%s", quoted(m, sensitive), hintFor(m, sensitive, httpMethods))
 			} else {
 				st.Method = m
 			}
@@ -100,8 +100,8 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 	}
 	st.URLTag = st.URL.Display()
 	if a := content.Attributes["name"]; a != nil {
-		if s, ok := l.str(a, cs); ok {
-			st.URLTag = s
+		if s, sensitive, ok := l.strMarked(a, cs); ok {
+			st.URLTag = shown(s, sensitive)
 		}
 	}
 	for _, blk := range content.Blocks {
@@ -118,6 +118,7 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 	for _, cp := range st.Captures {
 		c.defined[cp.Name] = true
 	}
+	uniqueHiddenNames(st.Checks)
 	st.Tags = l.tagsFor(c, name, st.Target, st.Method, st.URLTag, "http")
 	return st
 }
@@ -140,7 +141,7 @@ func (l *loader) stepURL(c *stepCtx, content *hcl.BodyContent, t *Target, sc *sc
 		}
 		if t.IsConstant() && t.strOK && !strings.Contains(t.str, "://") {
 			l.errorAt(ua.Expr.Range(), "URL is not absolute",
-				"%q has no scheme. Write an absolute URL such as \"http://host:port/path\", or use path for a path on the target.", t.str)
+				"%s has no scheme. Write an absolute URL such as \"http://host:port/path\", or use path for a path on the target.", quoted(t.str, t.sensitive))
 			return nil
 		}
 		t.Source = innerSource(ua.Expr, sc.src.src)
@@ -188,7 +189,7 @@ func (l *loader) stepURL(c *stepCtx, content *hcl.BodyContent, t *Target, sc *sc
 			return nil
 		}
 		if !strings.HasPrefix(tpl.str[len(base):], "/") && tpl.str != base {
-			l.errorAt(pa.Expr.Range(), "Invalid path", "A path starts with \"/\": write %q.", "/"+tpl.str[len(base):])
+			l.errorAt(pa.Expr.Range(), "Invalid path", "A path starts with \"/\": write %s.", quoted("/"+tpl.str[len(base):], tpl.sensitive))
 			return nil
 		}
 		if l.sensitiveTargets[t.Name] {

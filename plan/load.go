@@ -161,6 +161,7 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 			Detail:   "Give at least one .hcl plan file.",
 		})
 	}
+	l.scrubDiagnostics()
 	l.sortDiags()
 	if l.diags.HasErrors() {
 		return nil, l.files, l.diags

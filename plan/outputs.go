@@ -80,7 +80,7 @@ func (l *loader) loadOutputs() {
 			str("listen", &o.Listen)
 			if a := attr["listen"]; a != nil {
 				if _, _, err := net.SplitHostPort(o.Listen); err != nil {
-					l.errorAt(a.Expr.Range(), "Invalid listen address", "%q is not host:port; write e.g. \"127.0.0.1:9646\" or \":9646\".", o.Listen)
+					l.errorAt(a.Expr.Range(), "Invalid listen address", "%s is not host:port; write e.g. \"127.0.0.1:9646\" or \":9646\".", quoted(o.Listen, o.Secret["listen"]))
 				}
 			}
 			if a := attr["linger"]; a != nil {

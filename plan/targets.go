@@ -43,9 +43,9 @@ func (l *loader) loadTargets() {
 					switch {
 					case err != nil || u.Host == "":
 						l.errorAt(a.Expr.Range(), "Invalid base_url",
-							"%q is not an absolute URL. Write scheme and host, e.g. \"http://127.0.0.1:8000\".", sv.AsString())
+							"%s is not an absolute URL. Write scheme and host, e.g. \"http://127.0.0.1:8000\".", quoted(sv.AsString(), sensitive))
 					case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss":
-						l.errorAt(a.Expr.Range(), "Invalid base_url", "The scheme %q is not supported; use http, https, ws or wss.", u.Scheme)
+						l.errorAt(a.Expr.Range(), "Invalid base_url", "The scheme %s is not supported; use http, https, ws or wss.", quoted(u.Scheme, sensitive))
 					default:
 						t.BaseURL = sv.AsString()
 					}

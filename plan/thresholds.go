@@ -285,8 +285,13 @@ func (l *loader) conditions(t *Threshold, content *hcl.BodyContent, sc *scope, b
 	}
 	var out []metrics.Condition
 	bad := false
+	hidden := 0
 	for _, e := range exprs {
-		v, ok := l.probe(e, sc)
+		v, ok := l.probeMarked(e, sc)
+		sensitive := ok && v.ContainsMarked()
+		if ok {
+			v, _ = v.UnmarkDeep()
+		}
 		if !ok || v.IsNull() || v.Type() != cty.String || !v.IsKnown() {
 			if ok {
 				l.errorAt(e.Range(), "Invalid condition", `A condition is a string such as "p(95) < 300ms" or "rate < 0.01".`)
@@ -299,6 +304,14 @@ func (l *loader) conditions(t *Threshold, content *hcl.BodyContent, sc *scope, b
 		}
 		info := t.Metric.Info()
 		c, err := metrics.ParseCondition(v.AsString(), info.Kind, info.Unit)
+		if err != nil && sensitive {
+			// The parser's message quotes the part it stumbled on: say only what is expected.
+			l.errorAt(e.Range(), "Malformed threshold condition",
+				"%s is not a condition for %s. A condition is an aggregation, a comparison and a value, e.g. \"p(95) < 300ms\" or \"rate < 0.01\".",
+				Hidden, t.Metric)
+			bad = true
+			continue
+		}
 		if err != nil {
 			rng := e.Range()
 			off := 0
@@ -311,6 +324,14 @@ func (l *loader) conditions(t *Threshold, content *hcl.BodyContent, sc *scope, b
 			l.errorAt(rng, "Malformed threshold condition", "%q: %v.", v.AsString(), err)
 			bad = true
 			continue
+		}
+		if sensitive {
+			// The summary, JUnit and the export show the condition by its Source.
+			hidden++
+			c.Source = Hidden
+			if hidden > 1 {
+				c.Source += " #" + strconv.Itoa(hidden)
+			}
 		}
 		out = append(out, c)
 	}

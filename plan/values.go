@@ -3,6 +3,7 @@ package plan
 import (
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +105,7 @@ func (l *loader) number(a *hcl.Attribute, sc *scope) (float64, bool) {
 
 // integer reads a whole number no smaller than lo.
 func (l *loader) integer(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
-	v, ok := l.constant(a, sc)
+	v, sensitive, ok := l.constantMarked(a, sc)
 	if !ok {
 		return 0, false
 	}
@@ -114,17 +115,21 @@ func (l *loader) integer(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
 	}
 	bf := v.AsBigFloat()
 	if !bf.IsInt() {
+		if sensitive {
+			l.errorAt(a.Expr.Range(), "Not a whole number", "%s must be a whole number; got %s. Round it.", a.Name, Hidden)
+			return 0, false
+		}
 		l.errorAt(a.Expr.Range(), "Not a whole number", "%s must be a whole number; got %s. Round it, e.g. %s.",
 			a.Name, bf.Text('g', 10), roundText(bf))
 		return 0, false
 	}
 	i, _ := bf.Int64()
 	if i < int64(lo) {
-		l.errorAt(a.Expr.Range(), "Value out of range", "%s must be at least %d; got %d.", a.Name, lo, i)
+		l.errorAt(a.Expr.Range(), "Value out of range", "%s must be at least %d; got %s.", a.Name, lo, shown(strconv.FormatInt(i, 10), sensitive))
 		return 0, false
 	}
 	if i > 1<<31 {
-		l.errorAt(a.Expr.Range(), "Value out of range", "%s is too large (%d).", a.Name, i)
+		l.errorAt(a.Expr.Range(), "Value out of range", "%s is too large (%s).", a.Name, shown(strconv.FormatInt(i, 10), sensitive))
 		return 0, false
 	}
 	return int(i), true
@@ -175,50 +180,65 @@ func (l *loader) strMap(a *hcl.Attribute, sc *scope) (map[string]string, bool) {
 
 // duration reads a duration string such as "30s".
 func (l *loader) duration(a *hcl.Attribute, sc *scope) (time.Duration, bool) {
-	s, ok := l.str(a, sc)
+	d, _, ok := l.durationMarked(a, sc)
+	return d, ok
+}
+
+// durationMarked is duration that also says whether the value came from a secret.
+func (l *loader) durationMarked(a *hcl.Attribute, sc *scope) (time.Duration, bool, bool) {
+	s, sensitive, ok := l.strMarked(a, sc)
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
-	d, err := parseDuration(s)
+	d, err := parseDurationAs(s, quoted(s, sensitive))
 	if err != "" {
 		l.errorAt(a.Expr.Range(), "Invalid duration", "%s: %s", a.Name, err)
-		return 0, false
+		return 0, false, false
 	}
-	return d, true
+	return d, sensitive, true
 }
 
 // parseDuration parses a non-negative Go duration; the error text says how to write one.
 func parseDuration(s string) (time.Duration, string) {
+	return parseDurationAs(s, `"`+strings.TrimSpace(s)+`"`)
+}
+
+// parseDurationAs is parseDuration whose error calls the value what (Hidden for a secret).
+func parseDurationAs(s, what string) (time.Duration, string) {
 	s = strings.TrimSpace(s)
 	if s == "0" {
 		return 0, ""
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, `"` + s + `" is not a duration. Write a number followed by a unit (ms, s, m or h), e.g. "500ms", "30s", "5m" or "1h30m".`
+		return 0, what + ` is not a duration. Write a number followed by a unit (ms, s, m or h), e.g. "500ms", "30s", "5m" or "1h30m".`
 	}
 	if d < 0 {
-		return 0, `"` + s + `" is negative; a duration must be zero or more.`
+		return 0, what + ` is negative; a duration must be zero or more.`
 	}
 	return d, ""
 }
 
 // thinkTime reads "1s" or a range "1s..3s".
 func (l *loader) thinkTime(a *hcl.Attribute, sc *scope) (ThinkTime, bool) {
-	s, ok := l.str(a, sc)
+	s, sensitive, ok := l.strMarked(a, sc)
 	if !ok {
 		return ThinkTime{}, false
 	}
 	lo, hi, isRange := strings.Cut(s, "..")
-	min, err := parseDuration(lo)
+	min, err := parseDurationAs(lo, quoted(strings.TrimSpace(lo), sensitive))
 	if err != "" {
 		l.errorAt(a.Expr.Range(), "Invalid duration", "%s: %s A range is written \"1s..3s\".", a.Name, err)
 		return ThinkTime{}, false
 	}
 	max := min
 	if isRange {
-		if max, err = parseDuration(hi); err != "" {
+		if max, err = parseDurationAs(hi, quoted(strings.TrimSpace(hi), sensitive)); err != "" {
 			l.errorAt(a.Expr.Range(), "Invalid duration", "%s: %s A range is written \"1s..3s\".", a.Name, err)
+			return ThinkTime{}, false
+		}
+		if max < min && sensitive {
+			l.errorAt(a.Expr.Range(), "Invalid range", "%s: the upper bound is below the lower bound; swap them.", a.Name)
 			return ThinkTime{}, false
 		}
 		if max < min {

@@ -112,7 +112,10 @@ func (l *loader) loadVariables() {
 		l.vars[d.v.Name] = d.value
 		d.v.Value = renderValue(d.value)
 		if d.v.Sensitive {
-			d.v.Value = "(sensitive)"
+			// Marked like an env() value, so that every name, tag and message built from it
+			// shows Hidden instead.
+			l.vars[d.v.Name] = d.value.Mark(SensitiveMark)
+			d.v.Value = Hidden
 		}
 		l.plan.Variables = append(l.plan.Variables, d.v)
 	}
@@ -152,13 +155,13 @@ func (l *loader) assignRaw(d *varDecl, raw, from string) {
 		}
 		if diags.HasErrors() {
 			l.errorAt(d.rng, "Invalid value for variable",
-				"%s: %q is not a valid %s value. Write it as in a plan, e.g. 10, true or [\"a\", \"b\"].", from, raw, d.v.Type)
+				"%s: %s is not a valid %s value. Write it as in a plan, e.g. 10, true or [\"a\", \"b\"].", from, quoted(raw, d.v.Sensitive), d.v.Type)
 			return
 		}
 	}
 	cv, err := convert.Convert(v, d.ty)
 	if err != nil {
-		l.errorAt(d.rng, "Invalid value for variable", "%s: %q does not match the type %s: %s.", from, raw, d.v.Type, err)
+		l.errorAt(d.rng, "Invalid value for variable", "%s: %s does not match the type %s: %s.", from, quoted(raw, d.v.Sensitive), d.v.Type, err)
 		return
 	}
 	d.value, d.source = cv, from

@@ -89,9 +89,9 @@ func (l *loader) wsBlock(c *stepCtx, b *hcl.Block) *WebSocketStep {
 		ws.Compression, _ = l.boolean(a, cs)
 	}
 	if a := content.Attributes["session"]; a != nil {
-		if s, ok := l.str(a, cs); ok {
+		if s, sensitive, ok := l.strMarked(a, cs); ok {
 			if !contains(sessionModes, s) {
-				l.errorAt(a.Expr.Range(), "Unknown session mode", "%q is not a session mode.%s", s, didYouMean(s, sessionModes))
+				l.errorAt(a.Expr.Range(), "Unknown session mode", "%s is not a session mode.%s", quoted(s, sensitive), hintFor(s, sensitive, sessionModes))
 			} else {
 				ws.Session = SessionMode(s)
 			}
@@ -139,21 +139,23 @@ func (l *loader) reconnect(b *hcl.Block, sc *scope) *Reconnect {
 		r.MaxAttempts, _ = l.integer(a, sc, 1)
 	}
 	if a := content.Attributes["backoff"]; a != nil {
-		if s, ok := l.str(a, sc); ok {
+		if s, sensitive, ok := l.strMarked(a, sc); ok {
 			if s != "exponential" && s != "constant" {
-				l.errorAt(a.Expr.Range(), "Unknown backoff", "%q is not a backoff.%s", s, didYouMean(s, []string{"exponential", "constant"}))
+				l.errorAt(a.Expr.Range(), "Unknown backoff", "%s is not a backoff.%s", quoted(s, sensitive), hintFor(s, sensitive, []string{"exponential", "constant"}))
 			} else {
 				r.Backoff = s
 			}
 		}
 	}
+	initialSecret := false
 	if a := content.Attributes["initial"]; a != nil {
-		r.Initial, _ = l.duration(a, sc)
+		r.Initial, initialSecret, _ = l.durationMarked(a, sc)
 	}
 	if a := content.Attributes["max"]; a != nil {
-		if d, ok := l.duration(a, sc); ok {
+		if d, sensitive, ok := l.durationMarked(a, sc); ok {
 			if d < r.Initial {
-				l.errorAt(a.Expr.Range(), "Invalid backoff bound", "max (%s) is below initial (%s); raise max or lower initial.", d, r.Initial)
+				l.errorAt(a.Expr.Range(), "Invalid backoff bound", "max (%s) is below initial (%s); raise max or lower initial.",
+					shown(d.String(), sensitive), shown(r.Initial.String(), initialSecret))
 			}
 			r.Max = d
 		}

@@ -195,8 +195,8 @@ func (l *loader) frameMatch(body hcl.Body, sc *scope, rng hcl.Range, needOne boo
 	}
 	if a := attrs["regex"]; a != nil {
 		n++
-		if s, ok := l.str(a, sc); ok {
-			m.Regexp = l.regexp(a, s)
+		if s, sensitive, ok := l.strMarked(a, sc); ok {
+			m.Regexp = l.regexp(a, s, sensitive)
 		}
 	}
 	if a := attrs["binary"]; a != nil {
