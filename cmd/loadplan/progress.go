@@ -113,7 +113,8 @@ func (p *progress) line() string {
 		rps = (reqs.Sum - p.lastReqs) / d
 	}
 	p.lastReqs, p.lastAt = reqs.Sum, now
-	return formatProgress(st, reqs.Sum, rps, failed, dur)
+	// Escaped whole: whatever names or error kinds the line shows must not drive the terminal.
+	return metrics.Escape(formatProgress(st, reqs.Sum, rps, failed, dur))
 }
 
 // formatProgress is the pure rendering of a progress line.

@@ -137,8 +137,11 @@ func appendTimestamp(b []byte, ns int64) []byte {
 	return append(b, d[:]...)
 }
 
-// appendField appends v as a CSV field, quoted only when it must be (RFC 4180).
+// appendField appends v as a CSV field, quoted only when it must be (RFC 4180). Control characters
+// and bidi overrides are written escaped (metrics.Escape): a name can neither split a row nor
+// reach the terminal of whoever cats the file.
 func appendField(b []byte, v string) []byte {
+	v = metrics.Escape(v)
 	if !strings.ContainsAny(v, ",\"\r\n") {
 		return append(b, v...)
 	}

@@ -25,7 +25,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Segment != "" {
 		head += " · segment " + r.Segment
 	}
-	fmt.Fprintf(b, "\n  %s\n", head)
+	fmt.Fprintf(b, "\n  %s\n", metrics.Escape(head))
 	secs := r.Duration().Seconds()
 
 	rows := r.rows()
@@ -36,7 +36,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		for j < len(rows) && rows[j].tags.Scenario == scenario {
 			j++
 		}
-		fmt.Fprintf(b, "\n  scenario %s\n", scenario)
+		fmt.Fprintf(b, "\n  scenario %s\n", metrics.Escape(scenario))
 		var http, ws []*row
 		for _, rw := range rows[i:j] {
 			if rw.isWS() {
@@ -87,7 +87,7 @@ func writeHTTP(b *strings.Builder, rows []*row, secs float64) {
 	tw := newTab(b)
 	names := []string{"step", "total"}
 	for _, rw := range rows {
-		names = append(names, rw.tags.Step)
+		names = append(names, metrics.Escape(rw.tags.Step))
 	}
 	pad := leftPad(names...)
 	fmt.Fprintln(tw, "    "+pad("step")+"\tmethod\treqs\tfail\trps\tmin\tavg\tmed\tp90\tp95\tp99\tmax\t")
@@ -107,7 +107,7 @@ func writeHTTP(b *strings.Builder, rows []*row, secs float64) {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%.1f\t%s\t\n", pad(name), method, num(reqs), failed, reqs/secs, lat)
 	}
 	for _, rw := range rows {
-		line(rw.tags.Step, rw.tags.Method, rw)
+		line(metrics.Escape(rw.tags.Step), rw.tags.Method, rw)
 		for m, s := range rw.series {
 			dst := total.series[m]
 			if dst == nil {
@@ -127,7 +127,7 @@ func writeWS(b *strings.Builder, rows []*row) {
 	tw := newTab(b)
 	names := []string{"websocket step"}
 	for _, rw := range rows {
-		names = append(names, rw.tags.Step)
+		names = append(names, metrics.Escape(rw.tags.Step))
 	}
 	pad := leftPad(names...)
 	fmt.Fprintln(tw, "    "+pad("websocket step")+"\tsessions\tsent\trecv\tunmatched\texpects\tfailed\terrors\tmed\tp95\tmax\t")
@@ -146,7 +146,7 @@ func writeWS(b *strings.Builder, rows []*row) {
 			med, p95, mx = ms(h.Quantile(0.5)), ms(h.Quantile(0.95)), ms(h.Max)
 		}
 		exp := rw.get(metrics.WSExpectFailed)
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(rw.tags.Step),
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(metrics.Escape(rw.tags.Step)),
 			num(rw.get(metrics.WSSessions).Sum), num(rw.get(metrics.WSMsgsSent).Sum), num(rw.get(metrics.WSMsgsReceived).Sum),
 			num(rw.get(metrics.WSMsgsUnmatched).Sum), exp.Count, exp.Trues, num(rw.get(metrics.WSErrors).Sum), med, p95, mx)
 	}
@@ -196,7 +196,7 @@ func (r *Report) writeChecks(b *strings.Builder) {
 		if c.pass < c.total {
 			mark = "✗"
 		}
-		fmt.Fprintf(tw, "    %s %s/%s\t%s\t%6.2f%%\t%d/%d\n", mark, c.scenario, c.step, c.name,
+		fmt.Fprintf(tw, "    %s %s/%s\t%s\t%6.2f%%\t%d/%d\n", mark, metrics.Escape(c.scenario), metrics.Escape(c.step), metrics.Escape(c.name),
 			100*float64(c.pass)/float64(max(c.total, 1)), c.pass, c.total)
 	}
 	tw.Flush()
@@ -283,7 +283,7 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 			}
 			observed = strings.Join(parts, ", ")
 		}
-		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, v.Threshold.Name, strings.Join(conds, " "), observed, extra)
+		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, metrics.Escape(v.Threshold.Name), strings.Join(conds, " "), observed, extra)
 	}
 	tw.Flush()
 	failed := 0
@@ -325,7 +325,7 @@ func (r *Report) writeNotes(b *strings.Builder) {
 	}
 	b.WriteString("\n  notes\n")
 	for _, n := range notes {
-		fmt.Fprintf(b, "    ! %s\n", n)
+		fmt.Fprintf(b, "    ! %s\n", metrics.Escape(n))
 	}
 }
 
@@ -391,7 +391,7 @@ func (r *Report) writeErrors(b *strings.Builder) {
 			fmt.Fprintf(tw, "    … %d more kinds\t\t\n", len(rows)-most)
 			break
 		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\n", e.where, e.kind, num(e.n))
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", metrics.Escape(e.where), metrics.Escape(e.kind), num(e.n))
 	}
 	tw.Flush()
 }
