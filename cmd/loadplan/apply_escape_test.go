@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestApplyEscapesNames: a step named with an ANSI colour sequence and a right-to-left override
+// shows as Go escapes in the terminal summary and in every CSV file, never as the raw characters
+// (which would recolour the terminal or make the name read backwards).
+func TestApplyEscapesNames(t *testing.T) {
+	srv := newCounter(t, 0)
+	dir := t.TempDir()
+	src := `target "api" {
+  base_url = "` + srv.srv.URL + `"
+}
+
+scenario "s\u2066cen" {
+  target = target.api
+  http "\u001b[31mred\u202eevil" {
+    path = "/fail"
+    check { status = 200 }
+  }
+}
+
+load {
+  model      = "shared_iterations"
+  vus        = 1
+  iterations = 3
+}
+`
+	file := filepath.Join(dir, "escape.hcl")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "apply", "--no-progress", "--out", "csv="+filepath.Join(dir, "csv")+"/", file)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := srv.hits.Load(); n != 3 {
+		t.Fatalf("the server saw %d requests, want 3", n)
+	}
+	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	csvs, _ := filepath.Glob(filepath.Join(dir, "csv", "*.csv"))
+	if len(csvs) != 4 {
+		t.Fatalf("want the raw CSV and three Locust files, have %v", csvs)
+	}
+	for _, f := range csvs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs[filepath.Base(f)] = string(b)
+	}
+	const step, scen = `\x1b[31mred\u202eevil`, `s\u2066cen`
+	for name, text := range outputs {
+		if strings.ContainsAny(text, "\x1b\u202e\u2066") {
+			t.Errorf("%s holds a raw control or bidi character:\n%q", name, text)
+		}
+		if name == "stderr" || strings.HasSuffix(name, "_stats_history.csv") {
+			continue // no names there
+		}
+		if !strings.Contains(text, step) || !strings.Contains(text, scen) {
+			t.Errorf("%s does not show the names escaped as %s and %s:\n%s", name, step, scen, text)
+		}
+	}
+}
