@@ -126,8 +126,9 @@ const minScrubbed = 4
 
 // scrubDiagnostics is the safety net behind the messages that already hide what they format: any
 // diagnostic text that still holds the value of a secret — an env() the plan reads or a sensitive
-// variable — gets Hidden in its place, and the "with var.x as ..." context HCL prints under a
-// diagnostic is dropped when one of those variables holds a secret.
+// variable — gets Hidden in its place. A diagnostic whose expression reads a secret loses the
+// "with var.x as ..." context HCL prints under it and, when a function failed, the function's
+// own message, which may quote a piece of the argument.
 func (l *loader) scrubDiagnostics() {
 	secrets := l.secretValues()
 	r := make([]string, 0, 2*len(secrets))
@@ -139,10 +140,36 @@ func (l *loader) scrubDiagnostics() {
 		if len(secrets) > 0 {
 			d.Summary, d.Detail = rep.Replace(d.Summary), rep.Replace(d.Detail)
 		}
-		if d.Expression != nil && d.EvalContext != nil && refsSecret(d.Expression, d.EvalContext) {
-			d.EvalContext = nil
+		if d.Expression == nil || !readsSecret(d.Expression, d.EvalContext) {
+			continue
+		}
+		d.EvalContext = nil
+		if d.Summary == "Error in function call" || d.Summary == "Invalid function argument" {
+			// A function's own message may quote a piece of its argument (jsondecode: "invalid
+			// character 's'"): keep which call and parameter, drop the rest.
+			if i := strings.Index(d.Detail, ": "); i >= 0 {
+				d.Detail = d.Detail[:i]
+			}
+			d.Detail += ": the argument is sensitive, so the function's message is not shown. Check the value you set."
 		}
 	}
+}
+
+// readsSecret reports whether expr calls env() or reads a variable holding a secret.
+func readsSecret(expr hcl.Expression, ctx *hcl.EvalContext) bool {
+	if ctx != nil && refsSecret(expr, ctx) {
+		return true
+	}
+	found := false
+	if se, ok := expr.(hclsyntax.Expression); ok {
+		hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+			if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "env" {
+				found = true
+			}
+			return nil
+		})
+	}
+	return found
 }
 
 // refsSecret reports whether expr reads a variable that holds a secret anywhere inside it.

@@ -228,3 +228,19 @@ func TestScrubDiagnostics(t *testing.T) {
 		t.Error("the context of a diagnostic whose expression reads a secret is kept")
 	}
 }
+
+// TestFunctionErrorsHideSecrets: a function that fails on a secret argument does not get to
+// quote it, whole (tonumber) or in part (jsondecode quotes the first bad character).
+func TestFunctionErrorsHideSecrets(t *testing.T) {
+	src := `locals {
+  n = tonumber(env("S"))
+  j = jsondecode(env("S"))
+}
+`
+	_, diags := LoadSource("f.hcl", []byte(src), Options{Env: map[string]string{"S": "q3cr3t-XYZ{"}})
+	got := renderDiags(diags)
+	if len(diags) != 2 || strings.Contains(got, "q3cr3t") || strings.Contains(got, "'q'") ||
+		strings.Count(got, "the argument is sensitive") != 2 {
+		t.Errorf("diagnostics:\n%s", got)
+	}
+}

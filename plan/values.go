@@ -198,12 +198,8 @@ func (l *loader) durationMarked(a *hcl.Attribute, sc *scope) (time.Duration, boo
 	return d, sensitive, true
 }
 
-// parseDuration parses a non-negative Go duration; the error text says how to write one.
-func parseDuration(s string) (time.Duration, string) {
-	return parseDurationAs(s, `"`+strings.TrimSpace(s)+`"`)
-}
-
-// parseDurationAs is parseDuration whose error calls the value what (Hidden for a secret).
+// parseDurationAs parses a non-negative Go duration; the error text calls the value what (its
+// quoted text, or Hidden for a secret) and says how to write one.
 func parseDurationAs(s, what string) (time.Duration, string) {
 	s = strings.TrimSpace(s)
 	if s == "0" {
