@@ -67,3 +67,35 @@ load {
 		}
 	}
 }
+
+// TestApplyUnreachableSecretTarget: the start-up error for an unreachable target names its
+// host:port, never the secret in the rest of its base_url.
+func TestApplyUnreachableSecretTarget(t *testing.T) {
+	addr := freeAddr(t)
+	file := filepath.Join(t.TempDir(), "down.hcl")
+	src := `target "api" {
+  base_url = "http://` + addr + `/t-${env("SECRET_TOKEN")}"
+}
+scenario "s" {
+  target = target.api
+  http "a" {
+    path = "/?k=${env("SECRET_TOKEN")}"
+  }
+}
+load {
+  model      = "shared_iterations"
+  vus        = 1
+  iterations = 1
+}
+`
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLIEnv(t, []string{"SECRET_TOKEN=" + envSecret}, "apply", "--no-progress", file)
+	if r.code != exitRuntime || !strings.Contains(r.stderr, addr) {
+		t.Errorf("exit %d, want 1 with an error naming %s:\n%s", r.code, addr, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, envSecret) {
+		t.Errorf("the secret is printed:\n%s%s", r.stdout, r.stderr)
+	}
+}
