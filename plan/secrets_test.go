@@ -49,6 +49,22 @@ scenario "s" {
     url  = "http://127.0.0.1:1/${var.pw}/x"
     name = env("SECRET_TOKEN")
   }
+  websocket "w" {
+    url     = "ws://127.0.0.1:1/${env("SECRET_TOKEN")}"
+    name    = var.pw
+    headers = { X-Token = env("SECRET_TOKEN") }
+    send "a" {
+      json = { token = env("SECRET_TOKEN") }
+    }
+    expect "b" {
+      json   = { token = var.pw }
+      within = "1s"
+    }
+    expect "c" {
+      regex  = var.pw
+      within = "1s"
+    }
+  }
 }
 threshold "http_req_duration" {
   conditions = ["p(95) < 300ms", env("SECRET_CONDITION"), "max < ${var.pw == "" ? 1 : 2}s"]
@@ -102,6 +118,7 @@ func TestNamesHideSecrets(t *testing.T) {
 	b := p.Scenarios[0].Steps[1].HTTP
 	eq(t, "url tag from a sensitive name", b.URLTag, Hidden)
 	eq(t, "url", str(t, "url", b.URL, nil), "http://127.0.0.1:1/"+varSecret+"/x")
+	eq(t, "websocket url tag from a sensitive name", p.Scenarios[0].Steps[2].WebSocket.URLTag, Hidden)
 	var conds []string
 	for _, c := range p.Thresholds[0].Conditions {
 		conds = append(conds, c.Source)

@@ -58,8 +58,8 @@ func (l *loader) wsBlock(c *stepCtx, b *hcl.Block) *WebSocketStep {
 	ws.URL = l.stepURL(c, content, ws.Target, sc, b, true)
 	ws.URLTag = ws.URL.Display()
 	if a := content.Attributes["name"]; a != nil {
-		if s, ok := l.str(a, cs); ok {
-			ws.URLTag = s
+		if s, sensitive, ok := l.strMarked(a, cs); ok {
+			ws.URLTag = shown(s, sensitive)
 		}
 	}
 	if a := content.Attributes["headers"]; a != nil {
