@@ -8,8 +8,8 @@ import (
 )
 
 // TestApplyEscapesNames: a step named with an ANSI colour sequence and a right-to-left override
-// shows as Go escapes in the terminal summary and in every CSV file, never as the raw characters
-// (which would recolour the terminal or make the name read backwards).
+// shows as Go escapes in the terminal summary, in every CSV file and in `loadplan plan`, never as
+// the raw characters (which would recolour the terminal or make the name read backwards).
 func TestApplyEscapesNames(t *testing.T) {
 	srv := newCounter(t, 0)
 	dir := t.TempDir()
@@ -42,7 +42,11 @@ load {
 	if n := srv.hits.Load(); n != 3 {
 		t.Fatalf("the server saw %d requests, want 3", n)
 	}
-	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	pr := runCLI(t, "plan", file)
+	if pr.code != exitOK {
+		t.Fatalf("plan: exit %d\n%s%s", pr.code, pr.stdout, pr.stderr)
+	}
+	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr, "plan": pr.stdout}
 	csvs, _ := filepath.Glob(filepath.Join(dir, "csv", "*.csv"))
 	if len(csvs) != 4 {
 		t.Fatalf("want the raw CSV and three Locust files, have %v", csvs)

@@ -47,7 +47,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		writeJSON(stdout, s)
 		return exitOK
 	}
-	printPlan(stdout, p, s)
+	printPlan(escapeLines{stdout}, p, s)
 	return exitOK
 }
 
