@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -188,4 +189,19 @@ func chart(l *plan.Load, width, height int) string {
 	end := total.String()
 	fmt.Fprintf(&sb, "  %*s  0s%*s\n", pad, "", width-2, end)
 	return sb.String()
+}
+
+// escapeLines writes each line through metrics.Escape: names, paths and CSV headers in the text
+// for people cannot drive the terminal. Each Write must hold whole characters (fmt writes do).
+type escapeLines struct{ w io.Writer }
+
+func (e escapeLines) Write(b []byte) (int, error) {
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		lines[i] = metrics.Escape(l)
+	}
+	if _, err := io.WriteString(e.w, strings.Join(lines, "\n")); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

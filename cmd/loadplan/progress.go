@@ -145,18 +145,3 @@ func progressClock(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
-
-// escapeLines writes each line through metrics.Escape: names, paths and CSV headers in the text
-// for people cannot drive the terminal. Each Write must hold whole characters (fmt writes do).
-type escapeLines struct{ w io.Writer }
-
-func (e escapeLines) Write(b []byte) (int, error) {
-	lines := strings.Split(string(b), "\n")
-	for i, l := range lines {
-		lines[i] = metrics.Escape(l)
-	}
-	if _, err := io.WriteString(e.w, strings.Join(lines, "\n")); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
