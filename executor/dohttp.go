@@ -70,6 +70,7 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 			}
 			return errInterrupted
 		}
+		v.noteConn(hs.target, res.err) // backoff and reachability (backoff.go)
 		if res.err != nil || !ps.FollowRedirects || !isRedirect(res.status) {
 			break
 		}

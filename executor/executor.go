@@ -30,7 +30,15 @@ type Config struct {
 	MaxVUs    int           // caps VUs (closed model) and max_vus (open model); 0 is no cap
 	Segment   Segment       // the share of the load this instance runs; zero value runs all of it
 	Logf      func(format string, args ...any)
+	// UnreachableAfter is how long every connection to a target must have failed before Status
+	// and Result report it unreachable; 0 means DefaultUnreachableAfter.
+	UnreachableAfter time.Duration
 }
+
+// DefaultUnreachableAfter is the default of Config.UnreachableAfter: long enough that a restart
+// or a blip of refused connections is not called an outage, short enough that a dead target
+// shows on the progress line within a few refreshes.
+const DefaultUnreachableAfter = 3 * time.Second
 
 // Segment is an execution segment: instance Index (1-based) of Total runs its exact share of every
 // stage, so Total instances together run the whole plan.
@@ -47,6 +55,9 @@ type Status struct {
 	VUs, MaxVUs    int
 	Iterations     uint64
 	Dropped        uint64
+	// Unreachable lists the targets to which every connection has failed for at least
+	// Config.UnreachableAfter, up to now (Outage.Until is 0).
+	Unreachable []Outage
 }
 
 // StageSpan is one stage of the plan-level load as run, as offsets from the start.
@@ -61,7 +72,10 @@ type Result struct {
 	Aborted          bool // Run's ctx was cancelled (hard abort)
 	Saturated        bool // the generator could not keep the plan (exit 98)
 	SaturationReason string
-	Err              error
+	// Unreachable lists, per target, its longest outage that ended during the run and the one
+	// still going on at the end (Until 0), each of at least Config.UnreachableAfter.
+	Unreachable []Outage
+	Err         error
 }
 
 // Executor runs one compiled plan once. Its methods are safe for concurrent use; Run may be
@@ -78,6 +92,9 @@ type Executor struct {
 	targetIdx map[*plan.Target]int
 	feeders   map[*plan.Feeder]*feederState
 	vuSeq     atomic.Int64
+
+	reach            []reach // by target index: reachability (backoff.go)
+	unreachableAfter time.Duration
 
 	startNano atomic.Int64
 	ran       atomic.Bool
@@ -123,6 +140,11 @@ func New(cfg Config) (*Executor, error) {
 	e.tick.Store(&ch)
 	if err := e.compile(); err != nil {
 		return nil, err
+	}
+	e.reach = make([]reach, len(e.targets))
+	e.unreachableAfter = cfg.UnreachableAfter
+	if e.unreachableAfter <= 0 {
+		e.unreachableAfter = DefaultUnreachableAfter
 	}
 	return e, nil
 }
@@ -212,6 +234,7 @@ func (e *Executor) Status() Status {
 	for _, g := range e.groups {
 		st.Dropped += g.dropped.Load()
 	}
+	st.Unreachable = e.outages(time.Now(), false)
 	return st
 }
 

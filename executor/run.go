@@ -87,6 +87,7 @@ func (e *Executor) Run(ctx context.Context) Result {
 	cancelHard()
 
 	res := Result{Start: start, End: time.Now(), Interrupted: e.stopped(), Aborted: ctx.Err() != nil}
+	res.Unreachable = e.outages(res.End, true)
 	for _, g := range e.groups {
 		max := g.load.MaxDroppedIterations
 		if d := g.dropped.Load(); max >= 0 && d > uint64(max) {

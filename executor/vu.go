@@ -27,7 +27,8 @@ type vu struct {
 	// stop is done when the VU must start no new iteration; hard when in-flight work must end.
 	stop, hard context.Context
 
-	http httpState // per-VU clients, buffers and request timing (http.go)
+	http httpState   // per-VU clients, buffers and request timing (http.go)
+	bo   connBackoff // connection failures in a row, per target (backoff.go)
 
 	sessions map[any]io.Closer // persistent per-VU state, closed at VU exit (WebSocket sessions)
 	timer    *time.Timer       // reused by sleep
@@ -117,8 +118,8 @@ func (v *vu) runOpen(free chan<- *vu) {
 }
 
 // iterError ends an iteration with an `errors` sample whose label is the error text, unless
-// reported: the failure that caused it (a failed request) is already an errors sample, and one
-// failure is one sample.
+// reported: the failure is already a sample of its own (a failed request's errors sample, a
+// WebSocket failure's ws_errors sample), and one failure is one sample.
 type iterError struct {
 	label    string
 	reported bool
@@ -156,7 +157,6 @@ func (v *vu) iterate(due int64) {
 		}
 		v.rt.Rows[fs.f.Name] = row
 	}
-	last := len(sc.steps) - 1
 	for i, st := range sc.steps {
 		if ctx.Err() != nil {
 			if i > 0 {
@@ -190,13 +190,15 @@ func (v *vu) iterate(due int64) {
 			if ie == nil || !ie.reported {
 				v.emit(metrics.Errors, 1, st.tags, 0, shorten(label))
 			}
-			break
-		}
-		if st.think != nil && (i < last || v.stop.Err() == nil) {
-			if !v.pause(ctx, v.pick(*st.think)) {
+			if !v.rest(ctx, i, true) { // the iteration's pacing holds after a failure
 				v.interrupted()
 				return
 			}
+			break
+		}
+		if !v.rest(ctx, i, false) {
+			v.interrupted()
+			return
 		}
 	}
 	// Every step ran (a request answered as the hard context ended is a response): the
@@ -245,6 +247,37 @@ func (v *vu) pick(t plan.ThinkTime) time.Duration {
 		return t.Min
 	}
 	return t.Min + time.Duration(v.rng.Int64N(int64(t.Max-t.Min)+1))
+}
+
+// rest is the pause after step i: its think time and, when the iteration ends there (its last
+// step, or a failure: ended), the VU's connection backoff (backoff.go) when that is longer. An
+// iteration that a failure ends early still waits out the think times and sleep steps it had
+// left, so that failing iterations are paced as good ones are: a dead target is not a busy loop.
+// It reports false when ctx (hard) ended.
+func (v *vu) rest(ctx context.Context, i int, ended bool) bool {
+	steps := v.sc.steps
+	last := i == len(steps)-1
+	if v.stop.Err() != nil && (last || ended) {
+		return ctx.Err() == nil // no pause after the last step once stopping
+	}
+	var d time.Duration
+	if t := steps[i].think; t != nil {
+		d = v.pick(*t)
+	}
+	if ended {
+		for _, st := range steps[i+1:] {
+			if st.think != nil {
+				d += v.pick(*st.think)
+			}
+			if st.kind == plan.SleepStepKind {
+				d += v.pick(st.sleep)
+			}
+		}
+	}
+	if last || ended {
+		d = max(d, v.bo.wait(v.rng.Int64N))
+	}
+	return v.pause(ctx, d)
 }
 
 // pause is a think time or sleep step: it waits d, but ends early when the VU is told to stop, so

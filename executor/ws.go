@@ -22,7 +22,7 @@ type wsKey struct{}
 func (v *vu) runWebSocket(ctx context.Context, st *plan.WebSocketStep) error {
 	w, _ := v.session(wsKey{}).(*wsVU)
 	if w == nil {
-		w = &wsVU{shared: newWSShared(), rt: v.rt, emit: v.b.add, stop: v.stop.Done()}
+		w = &wsVU{shared: newWSShared(), rt: v.rt, emit: v.b.add, stop: v.stop.Done(), connected: v.noteWS}
 		v.setSession(wsKey{}, w)
 	}
 	err := w.run(ctx, st)
@@ -31,7 +31,7 @@ func (v *vu) runWebSocket(ctx context.Context, st *plan.WebSocketStep) error {
 	}
 	var se *wsStepError
 	if errors.As(err, &se) {
-		return &iterError{label: se.label()}
+		return &iterError{label: se.label(), reported: se.Counted}
 	}
 	return err
 }
@@ -55,6 +55,9 @@ type wsVU struct {
 	// iteration in flight at a graceful stop finishes its remaining steps promptly. nil: never.
 	stop     <-chan struct{}
 	sessions map[*plan.WebSocketStep]*wsSession // persistent sessions, by block
+	// connected, when set, learns the outcome of every handshake for the VU's backoff and the
+	// target's reachability: reached (the server answered), cause (not empty: it failed).
+	connected func(t *plan.Target, reached bool, cause string)
 }
 
 // wsSession is one websocket block's logical session: one connection at a time, replaced on a
@@ -82,6 +85,10 @@ type wsStepError struct {
 	Block, Step string
 	Kind        string
 	Err         error
+	// Counted: the failure already is a ws_errors sample (a refused handshake, a lost
+	// connection, a failed expect), so the iteration it ends adds no `errors` sample of its own:
+	// one failure, one sample, one row in the summary's errors table.
+	Counted bool
 }
 
 func (e *wsStepError) Error() string {
@@ -223,14 +230,14 @@ func (w *wsVU) ensureConn(ctx context.Context, s *wsSession, step *plan.WSStep) 
 			return w.reconnect(ctx, s)
 		}
 		if step != nil {
-			return &wsStepError{Block: s.block.Name, Step: step.Name, Kind: kind, Err: fmt.Errorf("connection lost: %v", rerr)}
+			return &wsStepError{Block: s.block.Name, Step: step.Name, Kind: kind, Err: fmt.Errorf("connection lost: %v", rerr), Counted: true}
 		}
 	}
 	c, err := w.dial(ctx, s)
 	if err != nil {
 		var de *wsDialError
 		if errors.As(err, &de) {
-			return &wsStepError{Block: s.block.Name, Kind: de.Kind, Err: de.Err}
+			return &wsStepError{Block: s.block.Name, Kind: de.Kind, Err: de.Err, Counted: true}
 		}
 		return err
 	}
@@ -304,7 +311,8 @@ func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 		last = err
 	}
 	s.streak = 0 // the next drop starts a fresh series
-	return &wsStepError{Block: s.block.Name, Kind: "reconnect", Err: fmt.Errorf("reconnect failed after %d attempts: %w", attempts, last)}
+	// every attempt was counted in ws_errors (a failed dial, a connection lost at once)
+	return &wsStepError{Block: s.block.Name, Kind: "reconnect", Err: fmt.Errorf("reconnect failed after %d attempts: %w", attempts, last), Counted: true}
 }
 
 // wsBackoff returns the wait before reconnect attempt n (0-based) of a streak: initial, then

@@ -231,6 +231,7 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // aborted by the executor: not the target's fault
 		}
+		w.noteDial(st.Target, resp, err)
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return fail("handshake_"+strconv.Itoa(resp.StatusCode), fmt.Errorf("handshake refused: HTTP %d", resp.StatusCode))
 		}
@@ -252,11 +253,35 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		limit = 1 << 20
 	}
 	ws.SetReadLimit(limit)
+	w.noteDial(st.Target, resp, nil)
 	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
 	c := startWSConn(s.ctx, ws, s.rules)
 	c.bytes = bytes
 	return c, nil
+}
+
+// noteDial tells the VU how a handshake ended (wsVU.connected): a response, even a refusal,
+// means the target is reachable; a refusal still backs the VU off like a failed connection.
+func (w *wsVU) noteDial(t *plan.Target, resp *http.Response, err error) {
+	if w.connected == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		w.connected(t, true, "")
+	case resp != nil:
+		w.connected(t, true, "handshake refused")
+	default:
+		cause, ok := connCause(err)
+		if !ok {
+			cause = "connection failed"
+			if errors.Is(err, context.DeadlineExceeded) {
+				cause = "connect timeout"
+			}
+		}
+		w.connected(t, false, cause)
+	}
 }
 
 // wsMillis converts d to the milliseconds a Time sample holds.

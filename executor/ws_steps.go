@@ -39,7 +39,7 @@ func (w *wsVU) fail(s *wsSession, st *plan.WSStep, kind string, err error) error
 	if kind != "" {
 		w.add(metrics.WSErrors, st.Tags, 1, 0, kind)
 	}
-	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind, Err: err}
+	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind, Err: err, Counted: kind != ""}
 }
 
 // lost handles a connection that failed under a step (a write or ping error): the reader's own
@@ -62,7 +62,7 @@ func (w *wsVU) lost(ctx context.Context, s *wsSession, st *plan.WSStep, kind str
 	if s.block.Reconnect != nil {
 		return w.reconnect(ctx, s)
 	}
-	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind, Err: fmt.Errorf("connection lost: %v", cause)}
+	return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind, Err: fmt.Errorf("connection lost: %v", cause), Counted: true}
 }
 
 // send sends the step's message Repeat times, Interval apart. A connection lost on the way is
@@ -333,7 +333,7 @@ func (w *wsVU) closeStep(s *wsSession, st *plan.WSStep) error {
 		}
 		w.add(metrics.WSErrors, st.Tags, 1, got, kind)
 		return &wsStepError{Block: s.block.Name, Step: st.Name, Kind: kind,
-			Err: fmt.Errorf("server closed with code %d, want %d", got, st.ExpectCode)}
+			Err: fmt.Errorf("server closed with code %d, want %d", got, st.ExpectCode), Counted: true}
 	}
 	w.add(metrics.WSExpectFailed, st.Tags, 0, 0, "")
 	return nil
