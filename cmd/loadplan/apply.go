@@ -322,6 +322,9 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 
 	rep := &summary.Report{Plan: p, Title: strings.Join(opts.paths, " "), Segment: segName, Start: res.Start, End: res.End,
 		Series: sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(outs)}
+	for _, o := range res.Unreachable {
+		rep.Unreachable = append(rep.Unreachable, o.String())
+	}
 	if interrupted.Load() {
 		rep.Notes = append(rep.Notes, "interrupted by a signal: the run stopped early")
 	}

@@ -120,6 +120,10 @@ func (p *progress) line() string {
 // formatProgress is the pure rendering of a progress line.
 func formatProgress(st executor.Status, reqs, rps float64, failed, dur *metrics.Series) string {
 	var b strings.Builder
+	// First, where it cannot be cut off: every figure after it is a failure.
+	for _, o := range st.Unreachable {
+		fmt.Fprintf(&b, "!! %s  ", o)
+	}
 	fmt.Fprintf(&b, "running %s/%s", progressClock(st.Elapsed), progressClock(st.Total))
 	if st.StageCount > 0 {
 		fmt.Fprintf(&b, "  stage %d/%d", st.Stage, st.StageCount)

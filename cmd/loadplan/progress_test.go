@@ -127,3 +127,18 @@ func TestProgressClock(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressSaysTargetUnreachable(t *testing.T) {
+	st := executor.Status{Elapsed: 12 * time.Second, Total: 20 * time.Second, VUs: 20, MaxVUs: 20,
+		Unreachable: []executor.Outage{{Since: 8 * time.Second, Cause: "connection refused"}}}
+	none := &metrics.Series{}
+	got := formatProgress(st, 178, 0, none, none)
+	want := "!! target unreachable since 0:08: connection refused  running 0:12/0:20  20/20 VUs"
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("progress line\n%q\nwant it to start with\n%q", got, want)
+	}
+	st.Unreachable = nil
+	if got := formatProgress(st, 178, 0, none, none); strings.Contains(got, "unreachable") {
+		t.Errorf("a reachable target is called unreachable: %q", got)
+	}
+}

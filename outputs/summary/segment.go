@@ -113,7 +113,7 @@ func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
 // BuildSegment assembles the segment summary of a run.
 func BuildSegment(r *Report, stages []threshold.Span, states []threshold.State) *Segment {
 	seg := &Segment{Version: SegmentVersion, Segment: r.Segment, Title: r.Title, Start: r.Start, End: r.End,
-		Stages: stages, Dropped: r.Dropped, Notes: r.Notes}
+		Stages: stages, Dropped: r.Dropped, Notes: append(append([]string(nil), r.Unreachable...), r.Notes...)}
 	for _, s := range r.Series {
 		seg.Series = append(seg.Series, EncodeSeries(s))
 	}

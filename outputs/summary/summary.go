@@ -56,6 +56,9 @@ type Report struct {
 	// outputs.FileError). The run failed for it (exit 1); JUnit shows it as a failed test case,
 	// so that a CI dashboard says why when every threshold passed.
 	Incomplete []string
+	// Unreachable says when a target could not be reached ("target unreachable since 0:08:
+	// connection refused"): shown first, under the heading, since every figure depends on it.
+	Unreachable []string
 }
 
 // Duration is the run's length, at least a millisecond so that rates stay finite. Without a start

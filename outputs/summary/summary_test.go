@@ -370,3 +370,21 @@ func TestTextSummaryInterruptedAndDeadStep(t *testing.T) {
 		t.Errorf("dead step row %q, want step, method, 0 reqs, 4 failed, no latency:\n%s", dead, out)
 	}
 }
+
+func TestTextSummarySaysTargetUnreachableFirst(t *testing.T) {
+	r, _, _ := report(t, 10)
+	r.Unreachable = []string{"target unreachable since 0:08: connection refused"}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	i := strings.Index(out, "\n  !! target unreachable since 0:08: connection refused\n")
+	if i < 0 || i > strings.Index(out, "scenario rest") {
+		t.Errorf("the unreachable line is not under the heading:\n%s", out)
+	}
+	// A segment run carries it to the merged summary.
+	if seg := BuildSegment(r, nil, nil); len(seg.Notes) == 0 || seg.Notes[0] != r.Unreachable[0] {
+		t.Errorf("segment notes %q", seg.Notes)
+	}
+}

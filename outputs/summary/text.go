@@ -26,6 +26,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		head += " · segment " + r.Segment
 	}
 	fmt.Fprintf(b, "\n  %s\n", metrics.Escape(head))
+	if len(r.Unreachable) > 0 {
+		b.WriteString("\n")
+		for _, u := range r.Unreachable {
+			fmt.Fprintf(b, "  !! %s\n", metrics.Escape(u))
+		}
+	}
 	secs := r.Duration().Seconds()
 
 	rows := r.rows()
