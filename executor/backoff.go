@@ -84,15 +84,17 @@ func (v *vu) connResult(t int, reached bool, cause string) {
 	if b.fails == nil {
 		b.fails = make([]int32, len(v.e.reach))
 	}
-	now := time.Now().UnixNano()
 	r := &v.e.reach[t]
-	if reached {
-		r.ok(now, v.e.unreachableAfter)
-	} else {
-		r.fail(now, cause)
+	switch {
+	case !reached:
+		r.fail(time.Now().UnixNano(), cause)
+	case r.since.Load() != 0: // the hot path (reachable, nothing to clear) reads no clock
+		r.ok(time.Now().UnixNano(), v.e.unreachableAfter)
 	}
 	if cause == "" {
-		b.fails[t] = 0
+		if b.fails[t] != 0 {
+			b.fails[t] = 0
+		}
 	} else if b.fails[t] < 1<<20 {
 		b.fails[t]++
 	}

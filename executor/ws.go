@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -294,7 +295,7 @@ func (w *wsVU) reconnect(ctx context.Context, s *wsSession) error {
 	start := time.Now()
 	var last error = fmt.Errorf("every new connection was lost before it delivered a frame")
 	for s.streak < attempts {
-		if err := wsWait(ctx, nil, wsBackoff(p, s.streak)); err != nil {
+		if err := wsWait(ctx, nil, wsJitter(p, wsBackoff(p, s.streak), rand.Int64N)); err != nil {
 			return err
 		}
 		s.streak++
@@ -331,6 +332,18 @@ func wsBackoff(p *plan.Reconnect, n int) time.Duration {
 		}
 	}
 	return min(delay, maxDelay)
+}
+
+// wsJitter spreads an exponential backoff's wait d over [d/2, d] (equal jitter, as the VU's
+// connection backoff in backoff.go), so that VUs dropped together by a server restart do not
+// reconnect in lockstep; a "constant" backoff stays constant, as the plan says. rnd(k) returns a
+// uniform value in [0, k).
+func wsJitter(p *plan.Reconnect, d time.Duration, rnd func(int64) int64) time.Duration {
+	if p.Backoff == "constant" || d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + time.Duration(rnd(int64(d-half)+1))
 }
 
 // wsWait sleeps d, returning early with ctx's error, or with nil when stop is closed.
