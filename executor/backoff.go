@@ -48,6 +48,18 @@ func backoffDelay(n int, base, limit time.Duration, rnd func(int64) int64) time.
 // VU goroutine.
 type connBackoff struct {
 	fails []int32
+	owed  time.Duration // what the iteration that just ended left of its backoff (vu.rest)
+}
+
+// backOff waits the backoff the last iteration owes, out of its iteration_duration: a VU that
+// cannot connect does not start its next iteration at once. Like a think time, it ends early
+// when the VU is told to stop.
+func (v *vu) backOff() {
+	d := v.bo.owed
+	v.bo.owed = 0
+	if d > 0 {
+		v.pause(v.hard, d)
+	}
 }
 
 // wait returns the backoff the VU owes before its next iteration: that of its most failed

@@ -208,6 +208,7 @@ func (v *vu) iterate(due int64) {
 	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), sc.tags, 0, "")
 	v.iter++
 	v.iterations.Add(1)
+	v.backOff()
 }
 
 // interrupted counts an iteration the hard context cut (end of graceful_stop or
@@ -249,8 +250,9 @@ func (v *vu) pick(t plan.ThinkTime) time.Duration {
 	return t.Min + time.Duration(v.rng.Int64N(int64(t.Max-t.Min)+1))
 }
 
-// rest is the pause after step i: its think time and, when the iteration ends there (its last
-// step, or a failure: ended), the VU's connection backoff (backoff.go) when that is longer. An
+// rest is the pause after step i: its think time; when the iteration ends there (its last step,
+// or a failure: ended) and the VU's connection backoff (backoff.go) is longer, the rest of the
+// backoff is owed and waited after the iteration, out of its iteration_duration. An
 // iteration that a failure ends early still waits out the think times and sleep steps it had
 // left, so that failing iterations are paced as good ones are: a dead target is not a busy loop.
 // It reports false when ctx (hard) ended.
@@ -275,7 +277,7 @@ func (v *vu) rest(ctx context.Context, i int, ended bool) bool {
 		}
 	}
 	if last || ended {
-		d = max(d, v.bo.wait(v.rng.Int64N))
+		v.bo.owed = max(v.bo.wait(v.rng.Int64N)-d, 0) // waited after the iteration (backOff)
 	}
 	return v.pause(ctx, d)
 }
