@@ -54,10 +54,14 @@ type connBackoff struct {
 // backOff waits the backoff the last iteration owes, out of its iteration_duration: a VU that
 // cannot connect does not start its next iteration at once. Like a think time, it ends early
 // when the VU is told to stop.
+//
+// The open model (v.jobs) does not wait: its schedule already bounds the attempts to the plan's
+// rate, and a VU held back would turn a dead target into dropped iterations, reported as a
+// saturated generator (exit 98) — the wrong diagnosis.
 func (v *vu) backOff() {
 	d := v.bo.owed
 	v.bo.owed = 0
-	if d > 0 {
+	if d > 0 && v.jobs == nil {
 		v.pause(v.hard, d)
 	}
 }

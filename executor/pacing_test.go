@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // diePlan is the busy-loop case, smaller: VUs with think times of 0.5–1.5 s whose first
@@ -186,5 +187,22 @@ load {
 	}
 	if len(labels) != 1 || labels["ws_errors handshake_403"] != float64(n) {
 		t.Errorf("error rows %v, want one: ws_errors handshake_403 = %d", labels, n)
+	}
+}
+
+// TestOpenModelDoesNotBackOff: against a refused target the arrival rate alone paces the
+// attempts; backing VUs off would drop iterations and call the generator saturated.
+func TestOpenModelDoesNotBackOff(t *testing.T) {
+	srv := newCounter(t, nil)
+	url := srv.URL
+	srv.Close()
+	l := withDefaults(&plan.Load{Model: plan.ArrivalRate, PreAllocatedVUs: 2, MaxVUs: 2, MaxDroppedIterations: 0,
+		Stages: []plan.Stage{{Duration: time.Second, Target: 20}}, StartRate: 20})
+	col, res := run(t, Config{Plan: planOf(l, httpStepOf("s", "a", "GET", url))})
+	if res.Saturated || col.sum(metrics.DroppedIterations) != 0 {
+		t.Errorf("saturated %v (%s), dropped %v", res.Saturated, res.SaturationReason, col.sum(metrics.DroppedIterations))
+	}
+	if got := col.errors()["connection refused"]; got < 15 || got > 21 {
+		t.Errorf("%d refused attempts, want the plan's 20 (1 s at 20/s)", got)
 	}
 }
