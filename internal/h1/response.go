@@ -7,17 +7,36 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
+	"strings"
 )
 
-// maxHeaderBytes bounds a response head, as net/http's default does for requests (1 MiB).
+// maxHeaderBytes bounds the heads of one response: the interim (1xx) heads and the final one
+// together, as net/http's Transport bounds them (its limit is 10 MiB; see the package doc).
 const maxHeaderBytes = 1 << 20
+
+// framing is how the body of a response is delimited, decided from its head as net/http's
+// readTransfer decides it.
+type framing struct {
+	bodyless bool   // HEAD, 1xx, 204, 304: no body whatever the head says
+	chunked  bool   // chunked is the final transfer coding
+	badTE    string // transfer codings besides chunked: framed, then refused (see frame)
+	length   int64  // Content-Length, -1 when absent
+	close    bool   // the connection ends with this response
+}
 
 // readResponse reads one response (skipping 1xx interim ones) and its body. It reports whether
 // the connection must be closed afterwards.
 func (c *Client) readResponse(req *Request, resp *Response, keepBody bool) (closeAfter bool, err error) {
+	budget := maxHeaderBytes
+	var f framing
 	for {
-		if err := c.readHead(resp); err != nil {
+		if err := c.readHead(resp, &budget); err != nil {
+			return true, err
+		}
+		// An interim head is checked as a final one is: net/http fails on a bad one too.
+		if f, err = c.frame(req.Method, resp); err != nil {
 			return true, err
 		}
 		if resp.Status >= 100 && resp.Status < 200 && resp.Status != http.StatusSwitchingProtocols {
@@ -25,73 +44,151 @@ func (c *Client) readResponse(req *Request, resp *Response, keepBody bool) (clos
 		}
 		break
 	}
-	h := resp.Header
-	closeAfter = resp.Proto == "HTTP/1.0"
-	if conn, ok := h["Connection"]; ok {
-		for _, v := range conn {
-			switch {
-			case asciiEqualFold(v, "close"):
-				closeAfter = true
-			case asciiEqualFold(v, "keep-alive"):
-				closeAfter = false
-			}
-		}
-	}
 	if !keepBody {
 		resp.Body = resp.Body[:0]
 	}
 	switch {
-	case req.Method == "HEAD" || resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified ||
-		resp.Status == http.StatusSwitchingProtocols:
-		return closeAfter || resp.Status == http.StatusSwitchingProtocols, nil
-	case chunked(h):
-		return closeAfter, c.readChunked(resp, keepBody)
+	case f.bodyless:
+		err = nil
+	case f.chunked:
+		err = c.readChunked(resp, keepBody)
+	case f.length >= 0:
+		err = c.readN(resp, f.length, keepBody)
+	default:
+		// No length: the body runs to the end of the connection.
+		f.close = true
+		err = c.readToEOF(resp, keepBody)
 	}
-	if cl, ok := h["Content-Length"]; ok && len(cl) > 0 {
-		n, err := strconv.ParseInt(textproto.TrimString(cl[0]), 10, 64)
-		if err != nil || n < 0 {
-			return true, protoErr("bad Content-Length %q", cl[0])
-		}
-		for _, v := range cl[1:] {
-			if textproto.TrimString(v) != textproto.TrimString(cl[0]) {
-				return true, protoErr("conflicting Content-Length values")
-			}
-		}
-		return closeAfter, c.readN(resp, n, keepBody)
+	if err == nil && f.badTE != "" {
+		err = protoErr("transfer coding %q (only chunked is supported)", f.badTE)
 	}
-	// No length: the body runs to the end of the connection.
-	return true, c.readToEOF(resp, keepBody)
+	return f.close || err != nil || resp.Status == http.StatusSwitchingProtocols, err
 }
 
-// readHead parses the status line and the header fields into resp.
-func (c *Client) readHead(resp *Response) error {
+// frame validates the framing fields of a head and normalises them as net/http's ReadResponse
+// does, so that checks see the same header on both paths: Transfer-Encoding is taken out, equal
+// duplicate Content-Length fields become one, Content-Length is dropped beside chunked, Trailer
+// is dropped from a chunked response, and Connection is dropped when it says close (HTTP/1.1).
+func (c *Client) frame(method string, resp *Response) (f framing, err error) {
+	h := resp.Header
+	http10 := resp.Proto == "HTTP/1.0"
+	f.bodyless = method == "HEAD" || resp.Status/100 == 1 ||
+		resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified
+	if te, ok := h["Transfer-Encoding"]; ok {
+		delete(h, "Transfer-Encoding")
+		// RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is ignored, as net/http does.
+		if !http10 {
+			if f.chunked, f.badTE, err = transferCodings(te); err != nil {
+				return f, err
+			}
+		}
+	}
+	f.length = -1
+	if cl := h["Content-Length"]; len(cl) > 0 {
+		first := textproto.TrimString(cl[0])
+		for _, v := range cl[1:] {
+			if textproto.TrimString(v) != first {
+				return f, protoErr("conflicting Content-Length values %q", cl)
+			}
+		}
+		if len(cl) > 1 {
+			h["Content-Length"] = append(cl[:0], first)
+		}
+		n, err := strconv.ParseUint(first, 10, 63) // no sign, no spaces: RFC 9110 8.6
+		if err != nil {
+			return f, protoErr("bad Content-Length %q", first)
+		}
+		f.length = int64(n)
+	}
+	if f.chunked {
+		if !f.bodyless {
+			delete(h, "Content-Length") // RFC 9112 6.3: Transfer-Encoding overrides it
+		}
+		if tr, ok := h["Trailer"]; ok {
+			delete(h, "Trailer")
+			for _, v := range tr {
+				for _, k := range strings.Split(v, ",") {
+					switch textproto.CanonicalMIMEHeaderKey(textproto.TrimString(k)) {
+					case "Transfer-Encoding", "Trailer", "Content-Length":
+						return f, protoErr("bad trailer field %q", k)
+					}
+				}
+			}
+		}
+	}
+	conn := h["Connection"]
+	hasClose := hasToken(conn, "close")
+	if http10 {
+		f.close = hasClose || !hasToken(conn, "keep-alive")
+	} else {
+		f.close = hasClose
+		if hasClose {
+			delete(h, "Connection")
+		}
+	}
+	return f, nil
+}
+
+// transferCodings reads the Transfer-Encoding fields of an HTTP/1.1 response. A single
+// "chunked" is chunked. A list whose final coding is chunked is framed as chunked (RFC 9112
+// 6.3) but reported in badTE, to be refused once the body is read: net/http refuses it at once,
+// and neither client decodes gzip or deflate transfer codings. Any other list leaves the body's
+// length unknown and is refused at once, as net/http does.
+func transferCodings(te []string) (chunked bool, badTE string, err error) {
+	if len(te) == 1 && asciiEqualFold(te[0], "chunked") {
+		return true, "", nil
+	}
+	all := strings.Join(te, ",")
+	codings := strings.Split(all, ",")
+	n := 0
+	for _, x := range codings {
+		if x = textproto.TrimString(x); x != "" {
+			codings[n] = x
+			n++
+		}
+	}
+	codings = codings[:n]
+	for i, x := range codings {
+		if asciiEqualFold(x, "chunked") && i != n-1 {
+			return false, "", protoErr("transfer coding %q: chunked is not the final coding", all)
+		}
+	}
+	if n == 0 || !asciiEqualFold(codings[n-1], "chunked") {
+		return false, "", protoErr("transfer coding %q (only chunked is supported)", all)
+	}
+	return true, all, nil
+}
+
+// hasToken reports whether a comma-separated list field holds token (httpguts does the same).
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for {
+			elem, rest, more := strings.Cut(v, ",")
+			if asciiEqualFold(textproto.TrimString(elem), token) {
+				return true
+			}
+			if !more {
+				break
+			}
+			v = rest
+		}
+	}
+	return false
+}
+
+// readHead parses the status line and the header fields into resp. budget is what is left of
+// maxHeaderBytes for this response.
+func (c *Client) readHead(resp *Response, budget *int) error {
 	line, err := c.readLine()
 	if err != nil {
 		return err
 	}
-	// "HTTP/1.1 200 OK"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return protoErr("status line %q", trunc(line))
+	if *budget -= len(line); *budget < 0 {
+		return protoErr("response head larger than %d bytes", maxHeaderBytes)
 	}
-	switch line[7] {
-	case '1':
-		resp.Proto = "HTTP/1.1"
-	case '0':
-		resp.Proto = "HTTP/1.0"
-	default:
-		return protoErr("version %q", trunc(line[:8]))
+	if err := parseStatusLine(line, resp); err != nil {
+		return err
 	}
-	code := 0
-	for _, d := range line[9:12] {
-		if d < '0' || d > '9' {
-			return protoErr("status code %q", trunc(line[9:12]))
-		}
-		code = code*10 + int(d-'0')
-	}
-	if len(line) > 12 && line[12] != ' ' {
-		return protoErr("status line %q", trunc(line))
-	}
-	resp.Status = code
 	if c.header == nil {
 		c.header = make(http.Header, 8)
 	}
@@ -100,31 +197,36 @@ func (c *Client) readHead(resp *Response) error {
 		h[k] = v[:0] // keep the slices (and their strings, for reuse) of the previous response
 	}
 	resp.Header = h
-	total := 0
 	var last string // key of the previous field, for obsolete line folding
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return err
+			return unexpected(err)
 		}
 		if len(line) == 0 {
 			break
 		}
-		if total += len(line); total > maxHeaderBytes {
+		if *budget -= len(line); *budget < 0 {
 			return protoErr("response head larger than %d bytes", maxHeaderBytes)
 		}
 		if line[0] == ' ' || line[0] == '\t' { // obs-fold: continues the previous value
-			if vs := h[last]; last != "" && len(vs) > 0 {
-				vs[len(vs)-1] += " " + string(bytes.TrimSpace(line))
+			if last == "" {
+				return protoErr("header continuation line %q without a field", trunc(line))
 			}
+			cont := trimOWS(line)
+			if !validValue(cont) {
+				return protoErr("header line %q", trunc(line))
+			}
+			vs := h[last]
+			// As textproto joins folded lines: one space, leading whitespace of the value cut.
+			vs[len(vs)-1] = strings.TrimLeft(vs[len(vs)-1]+" "+string(cont), " \t")
 			continue
 		}
-		i := bytes.IndexByte(line, ':')
-		if i <= 0 {
-			return protoErr("header line %q", trunc(line))
+		name, val, err := splitField(line)
+		if err != nil {
+			return err
 		}
-		key := canonicalKey(line[:i])
-		val := bytes.TrimSpace(line[i+1:])
+		key := canonicalKey(name)
 		vs := h[key]
 		n := len(vs)
 		if n < cap(vs) && vs[:n+1][n] == string(val) {
@@ -143,14 +245,63 @@ func (c *Client) readHead(resp *Response) error {
 	return nil
 }
 
-// readLine returns the next line without its CR LF. The slice is valid until the next read.
+// parseStatusLine parses "HTTP/1.1 200 OK" as net/http does (spaces before the code are
+// skipped, the reason is optional), except that only HTTP/1.x is taken and the code must be three
+// digits (RFC 9112 4; net/http also takes "HTTP/2.0" and "+99").
+func parseStatusLine(line []byte, resp *Response) error {
+	proto, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok {
+		return protoErr("status line %q", trunc(line))
+	}
+	if len(proto) != 8 || !bytes.HasPrefix(proto, []byte("HTTP/1.")) || proto[7] < '0' || proto[7] > '9' {
+		return protoErr("version %q", trunc(proto))
+	}
+	switch proto[7] {
+	case '1':
+		resp.Proto = "HTTP/1.1"
+	case '0':
+		resp.Proto = "HTTP/1.0"
+	default:
+		resp.Proto = string(proto) // a later 1.x is read as 1.1 (RFC 9112 2.3)
+	}
+	rest = bytes.TrimLeft(rest, " ")
+	code, _, _ := bytes.Cut(rest, []byte(" "))
+	if len(code) != 3 {
+		return protoErr("status code %q", trunc(code))
+	}
+	n := 0
+	for _, d := range code {
+		if d < '0' || d > '9' {
+			return protoErr("status code %q", trunc(code))
+		}
+		n = n*10 + int(d-'0')
+	}
+	resp.Status = n
+	return nil
+}
+
+// readLine returns the next line without its LF or CR LF (a bare LF ends a line in a head, RFC
+// 9112 2.2, as in net/http). The slice is valid until the next read.
 func (c *Client) readLine() ([]byte, error) {
+	line, err := c.readRawLine(maxHeaderBytes)
+	if err != nil {
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// readRawLine returns the next line with its LF, of at most limit bytes.
+func (c *Client) readRawLine(limit int) ([]byte, error) {
 	line, err := c.br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		c.line = append(c.line[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			if len(c.line) > maxHeaderBytes {
-				return nil, protoErr("header line longer than %d bytes", maxHeaderBytes)
+			if len(c.line) > limit {
+				return nil, protoErr("line longer than %d bytes", limit)
 			}
 			line, err = c.br.ReadSlice('\n')
 			c.line = append(c.line, line...)
@@ -163,28 +314,40 @@ func (c *Client) readLine() ([]byte, error) {
 		}
 		return nil, err
 	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	if len(line) > limit {
+		return nil, protoErr("line longer than %d bytes", limit)
 	}
 	return line, nil
 }
 
-// readN reads an n-byte body.
+// readN reads an n-byte body. The buffer grows as the bytes arrive, at most 1 MiB ahead of them:
+// a Content-Length of a terabyte costs memory only for what the server really sends.
 func (c *Client) readN(resp *Response, n int64, keep bool) error {
 	if !keep {
-		got, err := c.br.Discard(int(n))
-		if err != nil && int64(got) < n {
-			return unexpected(err)
+		for n > 0 {
+			got, err := c.br.Discard(int(min(n, 1<<30)))
+			n -= int64(got)
+			if err != nil && n > 0 {
+				return unexpected(err)
+			}
 		}
 		return nil
 	}
 	start := len(resp.Body)
-	resp.Body = grow(resp.Body, int(n))
-	if _, err := io.ReadFull(c.br, resp.Body[start:start+int(n)]); err != nil {
-		resp.Body = resp.Body[:start]
-		return unexpected(err)
+	b := resp.Body
+	for n > 0 {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(n, 1<<20)))
+		}
+		got, err := c.br.Read(b[len(b):min(int64(cap(b)), int64(len(b))+n)])
+		b = b[:len(b)+got]
+		n -= int64(got)
+		if err != nil && n > 0 {
+			resp.Body = b[:start]
+			return unexpected(err)
+		}
 	}
+	resp.Body = b
 	return nil
 }
 
@@ -214,128 +377,4 @@ func (c *Client) readToEOF(resp *Response, keep bool) error {
 			return err
 		}
 	}
-}
-
-// readChunked reads a chunked body and its trailer (trailer fields are dropped).
-func (c *Client) readChunked(resp *Response, keep bool) error {
-	for {
-		line, err := c.readLine()
-		if err != nil {
-			return unexpected(err)
-		}
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = line[:i] // chunk extensions
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || len(line) > 16 {
-			return protoErr("chunk size %q", trunc(line))
-		}
-		size, err := strconv.ParseUint(string(line), 16, 63)
-		if err != nil {
-			return protoErr("chunk size %q", trunc(line))
-		}
-		if size == 0 {
-			for {
-				l, err := c.readLine()
-				if err != nil {
-					return unexpected(err)
-				}
-				if len(l) == 0 {
-					return nil
-				}
-			}
-		}
-		if err := c.readN(resp, int64(size), keep); err != nil {
-			return err
-		}
-		if l, err := c.readLine(); err != nil {
-			return unexpected(err)
-		} else if len(l) != 0 {
-			return protoErr("missing CRLF after chunk")
-		}
-	}
-}
-
-func chunked(h http.Header) bool {
-	te := h["Transfer-Encoding"]
-	return len(te) > 0 && asciiEqualFold(textproto.TrimString(te[len(te)-1]), "chunked")
-}
-
-// grow extends b by n bytes.
-func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
-		nb := make([]byte, len(b), len(b)+n+len(b)/2)
-		copy(nb, b)
-		b = nb
-	}
-	return b[:len(b)+n]
-}
-
-func unexpected(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
-}
-
-func trunc(b []byte) string {
-	if len(b) > 64 {
-		return string(b[:64]) + "..."
-	}
-	return string(b)
-}
-
-func asciiEqualFold(s, t string) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		a, b := s[i], t[i]
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
-			return false
-		}
-	}
-	return true
-}
-
-// equalFoldBytes is asciiEqualFold for a []byte, without converting it.
-func equalFoldBytes(s string, b []byte) bool {
-	if len(s) != len(b) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		x, y := s[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// commonKeys are the canonical forms of frequent response header names, matched without
-// allocating.
-var commonKeys = []string{"Content-Length", "Content-Type", "Date", "Connection", "Transfer-Encoding",
-	"Set-Cookie", "Location", "Server", "Cache-Control", "Keep-Alive", "Vary", "Etag", "Last-Modified",
-	"Content-Encoding", "Expires", "Access-Control-Allow-Origin", "X-Content-Type-Options", "Strict-Transport-Security"}
-
-// canonicalKey returns the canonical form of a header name.
-func canonicalKey(b []byte) string {
-	for _, k := range commonKeys {
-		if len(k) == len(b) && equalFoldBytes(k, b) {
-			return k
-		}
-	}
-	return textproto.CanonicalMIMEHeaderKey(string(b))
 }
