@@ -2,9 +2,9 @@ package h1
 
 import (
 	"bufio"
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -42,7 +42,7 @@ func TestFramingDecisions(t *testing.T) {
 		{name: "chunked not last is refused at once",
 			raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabc", err: "not the final coding", close: true, left: 3},
 		{name: "Content-Length beside chunked is dropped",
-			raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\nX-A: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + next,
+			raw:    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\nX-A: 1\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + next,
 			status: 200, body: "abc", header: http.Header{"X-A": {"1"}}, left: len(next)},
 		{name: "equal Content-Length fields become one",
 			raw:    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\ncontent-length:  3 \r\n\r\nabc" + next,
