@@ -1,19 +1,3 @@
-// Package h1 is a minimal HTTP/1.1 client for one plain-TCP keep-alive connection, made for the
-// executor's hot path: the round trip runs in the calling goroutine (net/http's Transport hands
-// every request to a write-loop and a read-loop goroutine), the request is written with one
-// write from a reused buffer, the response head is parsed into a reused http.Header, and
-// nothing is allocated per request beyond header values that changed since the previous
-// response. A step timeout is a deadline on the connection, not a timer or a context.
-//
-// Profiles of the throughput benchmark (bench/) showed net/http spending about twice the CPU per
-// request of a plain loop; this client is that loop with the edge cases of HTTP/1.1 framing
-// handled: Content-Length, chunked and close-delimited bodies, 1xx interim responses, HEAD,
-// 204 and 304, Connection: close and HTTP/1.0. A reused connection idle for a while is probed
-// before anything is written to it, and replaced when the server closed it; a request that
-// fails after it was written is never resent (see Do). TLS, HTTP/2 and proxies are out of
-// scope: the executor keeps net/http for those.
-//
-// A Client is owned by one goroutine (a VU); only Abort may be called from another.
 package h1
 
 import (

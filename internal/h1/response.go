@@ -76,7 +76,9 @@ func (c *Client) frame(method string, resp *Response) (f framing, err error) {
 		resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")
-		// RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is ignored, as net/http does.
+		// RFC 9112 6.1: in HTTP/1.0 it is ignored, as net/http does, but the framing is not
+		// trusted beyond this response (net/http keeps such a connection).
+		f.close = http10
 		if !http10 {
 			if f.chunked, f.badTE, err = transferCodings(te); err != nil {
 				return f, err
@@ -119,7 +121,7 @@ func (c *Client) frame(method string, resp *Response) (f framing, err error) {
 	conn := h["Connection"]
 	hasClose := hasToken(conn, "close")
 	if http10 {
-		f.close = hasClose || !hasToken(conn, "keep-alive")
+		f.close = f.close || hasClose || !hasToken(conn, "keep-alive")
 	} else {
 		f.close = hasClose
 		if hasClose {
