@@ -3,7 +3,6 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -337,13 +336,9 @@ func ctyString(v cty.Value) (string, error) {
 	case cty.String:
 		return v.AsString(), nil
 	case cty.Number:
-		bf := v.AsBigFloat()
-		if bf.IsInt() {
-			i, _ := bf.Int(new(big.Int))
-			return i.String(), nil
-		}
-		f, _ := bf.Float64()
-		return strconv.FormatFloat(f, 'g', -1, 64), nil
+		// As cty converts a number to a string (and HCL a number in a template): full decimal
+		// notation, "-0" kept. A float64 detour wrote 1e-08 and the wrong digits of 1e400.
+		return v.AsBigFloat().Text('f', -1), nil
 	case cty.Bool:
 		return strconv.FormatBool(v.True()), nil
 	}

@@ -2,14 +2,13 @@ package plan
 
 import (
 	"fmt"
-
-	"github.com/zclconf/go-cty/cty"
 	"sort"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // jsonKind is the kind of a node of a compiled JSON value.
@@ -26,7 +25,10 @@ const (
 
 // jsonNode is a per-iteration value whose JSON encoding needs no HCL evaluation: objects and lists
 // of constants and string templates, e.g. { user = "u${vu.id}", password = data.users.password }.
-// It encodes exactly as the general path (cty's JSON) does.
+// It encodes byte for byte as the general path (HCL, then cty's JSON) does, not merely to equal
+// JSON: cty's output is canonical (keys sorted, no spaces, numbers in full decimal notation,
+// strings escaped as encoding/json escapes them), so identical bytes are possible, and a server
+// that signs or hashes a body sees the same one on both paths. FuzzTemplateJSON checks it.
 type jsonNode struct {
 	kind  jsonKind
 	raw   []byte // jsonConst
@@ -219,8 +221,28 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendParts appends the text of a fast-path template.
+// appendParts appends the text of a fast-path template. Text from the run (captures, data rows,
+// the scenario name, function results) is put in Unicode normal form C, as cty puts every string
+// on the general path: both paths send the same bytes for "e\u0301" (as "\u00e9").
 func appendParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
+	start := len(dst)
+	dst, err := appendRawParts(dst, parts, rt)
+	if err == nil && !isASCII(dst[start:]) { // ASCII is in normal form C already
+		dst = append(dst[:start], cty.NormalizeString(string(dst[start:]))...)
+	}
+	return dst, err
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func appendRawParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
 	for _, p := range parts {
 		switch p.kind {
 		case litPart:
@@ -241,6 +263,9 @@ func appendParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
 			v, err := p.fn.Call(p.args)
 			if err != nil {
 				return dst, fmt.Errorf("%s(): %w", p.name, err)
+			}
+			if v.IsNull() {
+				return dst, fmt.Errorf("%s() returned null, which a string cannot hold", p.name)
 			}
 			s, err := ctyString(v)
 			if err != nil {
@@ -280,7 +305,7 @@ func fastParts(expr hcl.Expression, ctx *hcl.EvalContext, feeders map[string]*Fe
 			}
 			v, _ = v.UnmarkDeep()
 			s, err := ctyString(v)
-			if err != nil {
+			if err != nil || v.IsNull() { // HCL refuses a null in a template: let it say so
 				return nil, false
 			}
 			parts = append(parts, part{kind: litPart, lit: s})
@@ -289,7 +314,7 @@ func fastParts(expr hcl.Expression, ctx *hcl.EvalContext, feeders map[string]*Fe
 		switch e := it.(type) {
 		case *hclsyntax.LiteralValueExpr:
 			s, err := ctyString(e.Val)
-			if err != nil {
+			if err != nil || e.Val.IsNull() {
 				return nil, false
 			}
 			parts = append(parts, part{kind: litPart, lit: s})

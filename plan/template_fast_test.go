@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -133,4 +134,42 @@ func TestConstantPiecesFolded(t *testing.T) {
 	// A lone constant traversal in a JSON object is a constant node, not a string part.
 	j, _ := compileForTest(t, `{ a = var.x, n = vu.id }`).JSON(&Runtime{VU: 2})
 	eq(t, "json", string(j), `{"a":"X","n":2}`)
+}
+
+// TestFastPathTextAsHCL: numbers folded into a per-iteration string read as HCL writes them
+// (they went through float64: "-0" lost, 1e-08, wrong digits of 1e400), and text from the run is
+// in normal form C as cty makes every string on the general path. FuzzTemplateJSON found these.
+func TestFastPathTextAsHCL(t *testing.T) {
+	rt := &Runtime{VU: 5, Captures: map[string]string{"c": "e\u0301"}}
+	for _, c := range []struct{ src, want string }{
+		{`"${-0}/${vu.id}"`, "-0/5"},
+		{`"${0.1e-7}/${vu.id}"`, "0.00000001/5"},
+		{`"${1e30}/${vu.id}"`, "1000000000000000000000000000000/5"},
+		{`"${capture.c}"`, "\u00e9"},
+		{`"x${capture.c}${vu.id}"`, "x\u00e95"},
+	} {
+		tp := compileForTest(t, c.src)
+		if tp.parts == nil {
+			t.Fatalf("%s: not on the fast path", c.src)
+		}
+		got, err := tp.String(rt)
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.src, got, err, c.want)
+		}
+		if d := jsonDiff(c.src, rt); d != "" {
+			t.Error(d)
+		}
+	}
+	j, err := compileForTest(t, `{ a = "${1e400}${vu.id}", b = capture.c }`).JSON(rt)
+	if want := `{"a":"1` + strings.Repeat("0", 400) + `5","b":"` + "\u00e9" + `"}`; err != nil || string(j) != want {
+		t.Errorf("JSON %s, %v; want %s", j, err, want)
+	}
+	// A null folded into a template stays on the general path, which reports it.
+	expr, _ := hclsyntax.ParseExpression([]byte(`"${var.n}${vu.id}"`), "t.hcl", hcl.InitialPos)
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{"n": cty.NullVal(cty.String)})}}
+	if tp, _ := CompileTemplate(expr, nil, ctx, nil); tp == nil || tp.parts != nil {
+		t.Errorf("a null constant was folded into the fast path")
+	} else if _, err := tp.String(rt); err == nil {
+		t.Errorf("a null in a template gave no error")
+	}
 }
