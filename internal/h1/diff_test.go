@@ -38,7 +38,7 @@ func viaNetHTTP(br *bufio.Reader, raw []byte, method string) parsed {
 			p.err = err
 			return p
 		}
-		if resp.ProtoMajor != 1 || strings.HasPrefix(resp.Status, "+") {
+		if resp.ProtoMajor != 1 || strings.Trim(resp.Status[:3], "0123456789") != "" { // "+20", "-00"
 			p.lenient = true
 		}
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
@@ -67,7 +67,7 @@ func viaH1(c *Client, method string) parsed {
 func disagreement(want, got parsed) string {
 	switch {
 	case want.err == nil && want.lenient:
-		// "HTTP/2.0 200" or a status code "+20": net/http takes it, h1 refuses it (RFC 9112 2.3, 4).
+		// "HTTP/2.0 200" or a status code "+20" or "-00": net/http takes it, h1 refuses it (RFC 9112 2.3, 4).
 		if got.err == nil {
 			return "h1 took a status line that is not HTTP/1.x with a 3-digit code"
 		}

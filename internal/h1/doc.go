@@ -40,7 +40,7 @@
 //     list and read the body until the deadline. A list not ending in chunked, or two
 //     Transfer-Encoding fields, is refused at once, as by net/http.
 //   - A status line must be HTTP/1.x with a three-digit code (RFC 9112 2.3, 4); net/http also
-//     takes "HTTP/2.0 200" and a code of "+20". A later minor version (HTTP/1.2) is read as 1.1.
+//     takes "HTTP/2.0 200" and codes such as "+20" and "-00" (read as 20 and 0). A later minor version (HTTP/1.2) is read as 1.1.
 //   - Trailer fields are read as header lines (a bare LF ends one, RFC 9112 2.2) up to 4 KiB;
 //     net/http refuses trailer fields not followed by CR LF CR LF within its 4 KiB read buffer.
 //     Trailer fields are checked, then dropped: checks do not read them.

@@ -249,7 +249,7 @@ func (c *Client) readHead(resp *Response, budget *int) error {
 
 // parseStatusLine parses "HTTP/1.1 200 OK" as net/http does (spaces before the code are
 // skipped, the reason is optional), except that only HTTP/1.x is taken and the code must be three
-// digits (RFC 9112 4; net/http also takes "HTTP/2.0" and "+99").
+// digits (RFC 9112 4; net/http also takes "HTTP/2.0", "+99" and "-00").
 func parseStatusLine(line []byte, resp *Response) error {
 	proto, rest, ok := bytes.Cut(line, []byte(" "))
 	if !ok {
