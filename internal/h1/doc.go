@@ -40,7 +40,8 @@
 //     list and read the body until the deadline. A list not ending in chunked, or two
 //     Transfer-Encoding fields, is refused at once, as by net/http.
 //   - A status line must be HTTP/1.x with a three-digit code (RFC 9112 2.3, 4); net/http also
-//     takes "HTTP/2.0 200" and codes such as "+20" and "-00" (read as 20 and 0). A later minor version (HTTP/1.2) is read as 1.1.
+//     takes "HTTP/2.0 200" and codes such as "+20" and "-00" (read as 20 and 0). A later minor
+//     version (HTTP/1.2) is read as 1.1, as by net/http.
 //   - Trailer fields are read as header lines (a bare LF ends one, RFC 9112 2.2) up to 4 KiB;
 //     net/http refuses trailer fields not followed by CR LF CR LF within its 4 KiB read buffer.
 //     Trailer fields are checked, then dropped: checks do not read them.
@@ -55,6 +56,7 @@
 // "MAY": a chunk line must end in CR LF (RFC 9112 erratum 7633), whitespace before a chunk
 // extension's ";" is refused (RFC 9112 7.1.1 allows it, but no server sends it, and one verdict
 // for both paths matters more).
+//
 // Lengths are read as the bytes arrive: a Content-Length or chunk size of a terabyte costs memory
 // only for what the server sends.
 //
