@@ -106,6 +106,9 @@ func FuzzTemplateJSON(f *testing.F) {
 			fmt.Sprintf(`["%s${data.users.user}%s", { "%s${var.x}" = "${scenario.name}${%s}" }, "${iter}"]`, l, l, k, num),
 			fmt.Sprintf(`"%s${capture.c}${%s}${data.users.password}"`, l, num),
 			fmt.Sprintf(`"${%s}${vu.id}"`, num),
+			// Impure functions with one possible result: called per use on the fast path.
+			fmt.Sprintf(`{ r = random_item(["%s"]), n = random_item([%s]), t = "x${random_item([%s])}${capture.c}" }`, l, num, num),
+			fmt.Sprintf(`"${random_item([%s])}"`, num),
 		} {
 			if d := jsonDiff(src, rt); d != "" {
 				t.Fatal(d)
