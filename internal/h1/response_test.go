@@ -16,11 +16,11 @@ import (
 )
 
 // parseOne reads one response from raw in memory; left is how many bytes of raw it did not use.
-func parseOne(raw, method string) (resp Response, closeAfter bool, err error, left int) {
+func parseOne(raw, method string) (resp Response, closeAfter bool, left int, err error) {
 	r := strings.NewReader(raw)
 	c := &Client{br: bufio.NewReaderSize(r, 64)}
 	closeAfter, err = c.readResponse(&Request{Method: method}, &resp, true)
-	return resp, closeAfter, err, c.br.Buffered() + r.Len()
+	return resp, closeAfter, c.br.Buffered() + r.Len(), err
 }
 
 // TestFramingDecisions pins what h1 does where RFC 9112 leaves a choice or where it differs from
@@ -80,7 +80,7 @@ func TestFramingDecisions(t *testing.T) {
 		if method == "" {
 			method = "GET"
 		}
-		resp, closeAfter, err, left := parseOne(tc.raw, method)
+		resp, closeAfter, left, err := parseOne(tc.raw, method)
 		var pe *ProtocolError
 		switch {
 		case tc.err == "" && err != nil, tc.err != "" && (!errors.As(err, &pe) || !strings.Contains(err.Error(), tc.err)):
@@ -125,7 +125,7 @@ func TestHeadSizeIsBounded(t *testing.T) {
 		"HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", 1100) + "\r\n",
 		"HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("p", 2<<20) + "\r\n\r\n",
 	} {
-		_, _, err, _ := parseOne(raw, "GET")
+		_, _, _, err := parseOne(raw, "GET")
 		var pe *ProtocolError
 		if !errors.As(err, &pe) {
 			t.Errorf("%d-byte head: %v, want a ProtocolError", len(raw), err)
