@@ -25,10 +25,8 @@ const (
 
 // jsonNode is a per-iteration value whose JSON encoding needs no HCL evaluation: objects and lists
 // of constants and string templates, e.g. { user = "u${vu.id}", password = data.users.password }.
-// It encodes byte for byte as the general path (HCL, then cty's JSON) does, not merely to equal
-// JSON: cty's output is canonical (keys sorted, no spaces, numbers in full decimal notation,
-// strings escaped as encoding/json escapes them), so identical bytes are possible, and a server
-// that signs or hashes a body sees the same one on both paths. FuzzTemplateJSON checks it.
+// It encodes byte for byte as the general path (HCL, then cty's JSON, which is canonical) does,
+// not merely to equal JSON, so a server hashing a body sees one body. FuzzTemplateJSON checks it.
 type jsonNode struct {
 	kind  jsonKind
 	raw   []byte // jsonConst
@@ -227,19 +225,15 @@ func appendJSONString(dst []byte, s string) []byte {
 func appendParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
 	start := len(dst)
 	dst, err := appendRawParts(dst, parts, rt)
-	if err == nil && !isASCII(dst[start:]) { // ASCII is in normal form C already
-		dst = append(dst[:start], cty.NormalizeString(string(dst[start:]))...)
+	if err != nil {
+		return dst, err
 	}
-	return dst, err
-}
-
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
+	for _, c := range dst[start:] {
+		if c >= utf8.RuneSelf { // ASCII is in normal form C already
+			return append(dst[:start], cty.NormalizeString(string(dst[start:]))...), nil
 		}
 	}
-	return true
+	return dst, nil
 }
 
 func appendRawParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
