@@ -219,9 +219,8 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendParts appends the text of a fast-path template. Text from the run (captures, data rows,
-// the scenario name, function results) is put in Unicode normal form C, as cty puts every string
-// on the general path: both paths send the same bytes for "e\u0301" (as "\u00e9").
+// appendParts appends the text of a fast-path template, in Unicode normal form C as cty makes
+// every string on the general path: both paths send "e\u0301" from a capture as "\u00e9".
 func appendParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
 	start := len(dst)
 	dst, err := appendRawParts(dst, parts, rt)
