@@ -48,11 +48,15 @@ func (c *Client) readChunked(resp *Response, keep bool) error {
 		if err := c.readN(resp, size, keep); err != nil {
 			return err
 		}
-		var crlf [2]byte
-		if _, err := io.ReadFull(c.br, crlf[:]); err != nil {
+		cr, err := c.br.ReadByte() // byte by byte: a [2]byte handed to io.ReadFull would escape
+		if err != nil {
 			return unexpected(err)
 		}
-		if crlf != [2]byte{'\r', '\n'} {
+		lf, err := c.br.ReadByte()
+		if err != nil {
+			return unexpected(err)
+		}
+		if cr != '\r' || lf != '\n' {
 			return protoErr("missing CR LF after chunk")
 		}
 	}

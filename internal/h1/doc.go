@@ -3,8 +3,7 @@
 // every request to a write-loop and a read-loop goroutine), the request is written with one
 // write from a reused buffer, the response head is parsed into a reused http.Header, and
 // nothing is allocated per request beyond header values that changed since the previous
-// response (and the Transfer-Encoding or Connection field that framing takes out of Header). A
-// step timeout is a deadline on the connection, not a timer or a context. TLS, HTTP/2 and
+// response (TestNoAllocationsPerResponse). A step timeout is a deadline on the connection, not a timer or a context. TLS, HTTP/2 and
 // proxies are out of scope: the executor keeps net/http for those.
 //
 // A reused connection idle for a while is probed before anything is written to it, and replaced

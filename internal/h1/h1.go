@@ -65,6 +65,7 @@ type Client struct {
 	line   []byte // scratch for header lines longer than the read buffer
 	last   int64  // Clock time the last response ended
 	header http.Header
+	te     []string // the Transfer-Encoding values frame took out of header, reused (response.go)
 	base   time.Time
 }
 

@@ -76,6 +76,7 @@ func (c *Client) frame(method string, resp *Response) (f framing, err error) {
 		resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified
 	if te, ok := h["Transfer-Encoding"]; ok {
 		delete(h, "Transfer-Encoding")
+		c.te = te[:0] // the next response's field reuses the slice and its strings
 		// RFC 9112 6.1: in HTTP/1.0 it is ignored, as net/http does, but the framing is not
 		// trusted beyond this response (net/http keeps such a connection).
 		f.close = http10
@@ -229,7 +230,10 @@ func (c *Client) readHead(resp *Response, budget *int) error {
 			return err
 		}
 		key := canonicalKey(name)
-		vs := h[key]
+		vs, ok := h[key]
+		if !ok && key == "Transfer-Encoding" {
+			vs = c.te
+		}
 		n := len(vs)
 		if n < cap(vs) && vs[:n+1][n] == string(val) {
 			vs = vs[:n+1] // the same value as in the previous response: no allocation
