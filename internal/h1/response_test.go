@@ -214,3 +214,35 @@ func TestNoAllocationsPerResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseAmongOtherTokens: "Connection: keep-alive, close" ends the connection as plain close
+// does (the whole value was compared with "close", so the client sent its next request on the
+// same connection). The server keeps its side open and counts requests sent after it said close.
+func TestCloseAmongOtherTokens(t *testing.T) {
+	var reqs, afterClose atomic.Int64
+	addr, conns := rawServer(t, func(r *bufio.Reader, w net.Conn) {
+		for n := 0; ; n++ {
+			if _, ok := readReq(r); !ok {
+				return
+			}
+			reqs.Add(1)
+			if n > 0 {
+				afterClose.Add(1)
+			}
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 3\r\n\r\nbye")
+		}
+	})
+	var c Client
+	var resp Response
+	for i := 0; i < 3; i++ {
+		resp.Body = resp.Body[:0]
+		if err := c.Do(context.Background(), get(addr, "/"), &resp, true, nil); err != nil || string(resp.Body) != "bye" {
+			t.Fatalf("request %d: %v, body %q", i, err, resp.Body)
+		}
+	}
+	c.Close()
+	if reqs.Load() != 3 || conns.Load() != 3 || afterClose.Load() != 0 {
+		t.Fatalf("server saw %d requests on %d connections, %d after it said close; want 3, 3, 0",
+			reqs.Load(), conns.Load(), afterClose.Load())
+	}
+}
