@@ -3,8 +3,8 @@ package plan
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -74,14 +74,23 @@ func (l *loader) loadFeeders() {
 
 func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 	l.badFeeders[f.Name] = true // until the file reads well: references to it are not checked again
-	fh, err := os.Open(f.Path)
-	if err != nil {
+	fh, limited, err := openBounded(f.Path, maxFileSize)
+	switch {
+	case errors.Is(err, errNotRegular):
+		l.errorAt(rng, "Feeder file is not a regular file",
+			"%s is %v. A feeder reads a CSV file (at most %s), not a device, pipe or folder.", f.Path, errors.Unwrap(err), byteSize(maxFileSize))
+		return
+	case errors.Is(err, errTooLarge):
+		l.errorAt(rng, "Feeder file too large", "%s is %v. %s", f.Path, err, feederLimits)
+		return
+	case err != nil:
 		l.errorAt(rng, "Feeder file not found",
 			"Cannot read %s: %v. The path is relative to the plan file's folder.", f.Path, unwrapPathErr(err))
 		return
 	}
 	defer fh.Close()
-	r := csv.NewReader(fh)
+	counted := &countingReader{r: limited}
+	r := csv.NewReader(counted)
 	r.Comma = delim
 	r.ReuseRecord = false
 	header, err := r.Read()
@@ -109,13 +118,25 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 		}
 		seen[h] = true
 	}
+	cells := len(header)
 	for {
 		rec, err := r.Read()
+		if counted.n > maxFileSize { // it grew after openBounded looked at its size
+			l.errorAt(rng, "Feeder file too large", "%s grew past %s while being read. %s", f.Path, byteSize(maxFileSize), feederLimits)
+			f.Rows = nil
+			return
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			l.errorAt(rng, "Invalid CSV file", "%s: %v. Every row needs as many fields as the header.", f.Path, err)
+			return
+		}
+		if cells += len(rec); cells > maxFeederCells {
+			l.errorAt(rng, "Feeder file too large", "%s has more than %s cells (rows × columns) by row %d. %s",
+				f.Path, thousands(maxFeederCells), len(f.Rows)+1, feederLimits)
+			f.Rows = nil
 			return
 		}
 		f.Rows = append(f.Rows, rec)
@@ -125,6 +146,24 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 	if len(f.Rows) == 0 {
 		l.errorAt(rng, "Feeder file has no rows", "%s has a header but no rows; add at least one row.", f.Path)
 	}
+}
+
+// feederLimits is the part of a diagnostic that states the bounds of a feeder file and the way
+// past them.
+var feederLimits = fmt.Sprintf("A feeder file is at most %s and %s cells (rows × columns), all held in memory; "+
+	"trim the file, or split it into one file per instance (the path chosen by a variable).", byteSize(maxFileSize), thousands(maxFeederCells))
+
+// countingReader counts the bytes read through it, so that readCSV sees a file that grows past
+// the size openBounded checked (the reader stops one byte past the bound).
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func contains(list []string, s string) bool {

@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -28,7 +29,8 @@ const SensitiveMark = "sensitive"
 // impureFuncs change value on every call, so an expression calling them is evaluated per iteration.
 var impureFuncs = map[string]bool{"uuid": true, "random_int": true, "random_item": true, "timestamp": true}
 
-// Functions returns the functions a plan may call. baseDir resolves file() paths.
+// Functions returns the functions a plan may call. baseDir resolves file() paths. The functions
+// that can build values much larger than their arguments are bounded (funcbounds.go).
 func Functions(opts Options, baseDir string) map[string]function.Function {
 	fns := map[string]function.Function{
 		"env":          envFunc(opts.Env),
@@ -39,24 +41,24 @@ func Functions(opts Options, baseDir string) map[string]function.Function {
 		"timestamp":    timestampFunc,
 		"base64encode": base64EncodeFunc,
 		"base64decode": base64DecodeFunc,
-		"jsonencode":   stdlib.JSONEncodeFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
-		"format":       stdlib.FormatFunc,
+		"jsonencode":   boundedJSONEncode,
+		"jsondecode":   boundedJSONDecode,
+		"format":       boundedFormat,
 		"lower":        stdlib.LowerFunc,
 		"upper":        stdlib.UpperFunc,
-		"concat":       stdlib.ConcatFunc,
-		"join":         stdlib.JoinFunc,
-		"split":        stdlib.SplitFunc,
+		"concat":       boundedConcat,
+		"join":         boundedJoin,
+		"split":        boundedSplit,
 		"length":       stdlib.LengthFunc,
-		"replace":      stdlib.ReplaceFunc,
+		"replace":      boundedReplace,
 		"trimspace":    stdlib.TrimSpaceFunc,
 		"substr":       stdlib.SubstrFunc,
 		"coalesce":     stdlib.CoalesceFunc,
 		"contains":     stdlib.ContainsFunc,
 		"keys":         stdlib.KeysFunc,
 		"values":       stdlib.ValuesFunc,
-		"merge":        stdlib.MergeFunc,
-		"range":        stdlib.RangeFunc,
+		"merge":        boundedMerge,
+		"range":        boundedRange,
 		"min":          stdlib.MinFunc,
 		"max":          stdlib.MaxFunc,
 		"abs":          stdlib.AbsoluteFunc,
@@ -103,9 +105,6 @@ func envFunc(env map[string]string) function.Function {
 	})
 }
 
-// maxFileSize bounds what file() reads: a plan embeds bodies and certificates, not data sets.
-const maxFileSize = 64 << 20
-
 func fileFunc(baseDir string) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a file relative to the plan file.",
@@ -116,11 +115,11 @@ func fileFunc(baseDir string) function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(baseDir, p)
 			}
-			if st, err := os.Stat(p); err == nil && (!st.Mode().IsRegular() || st.Size() > maxFileSize) {
-				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file of at most %d MiB", args[0].AsString(), maxFileSize>>20)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
+			b, err := readBounded(p, maxFileSize)
+			switch {
+			case errors.Is(err, errNotRegular) || errors.Is(err, errTooLarge):
+				return cty.NilVal, function.NewArgErrorf(0, "%s is %v; file() reads a regular file of at most %s", args[0].AsString(), err, byteSize(maxFileSize))
+			case err != nil:
 				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", args[0].AsString(), unwrapPathErr(err))
 			}
 			return cty.StringVal(string(b)), nil

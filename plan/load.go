@@ -1,8 +1,9 @@
 package plan
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -56,6 +57,8 @@ type loader struct {
 	badNames         map[string]bool // "var.x" / "local.x" without a value (already reported)
 	interned         map[metrics.Tags]*metrics.Tags
 	funcs            map[string]map[string]function.Function // by base dir
+	loadRanges       map[*Load]hcl.Range                     // where each decoded load block is
+	localsSize       int64                                   // the sum of the sizes of the locals so far
 }
 
 // LoadPlan reads the plan files at paths (together they form one plan, like the files of a Terraform
@@ -73,19 +76,80 @@ func LoadPlan(paths []string, opts Options) (*Plan, hcl.Diagnostics) {
 func LoadFiles(paths []string, opts Options) (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 	l := newLoader(opts)
 	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			l.diags = append(l.diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Cannot read plan file",
-				Detail:   fmt.Sprintf("%s: %v. Check the path; plan files end in .hcl.", p, unwrapPathErr(err)),
-			})
+		src, diags := ReadPlanFile(p)
+		if diags.HasErrors() {
+			l.diags = append(l.diags, diags...)
+			l.plan.Files = append(l.plan.Files, p)
 			continue
 		}
 		l.parse(p, src)
 	}
 	return l.finish()
 }
+
+// ReadPlanFile reads a plan file, refusing what is not a regular file of at most 4 MiB (a device
+// such as /dev/zero, a FIFO, a directory) with a diagnostic at the file's start. cmd's fmt reads
+// files through it too, so that no verb hangs on a device.
+func ReadPlanFile(path string) ([]byte, hcl.Diagnostics) {
+	src, err := readBounded(path, maxPlanFileSize)
+	switch {
+	case err == nil:
+		return src, nil
+	case errors.Is(err, errNotRegular):
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Plan file is not a regular file",
+			Detail:   fmt.Sprintf("%s is %v. Give the path of a .hcl file.", path, errors.Unwrap(err)),
+			Subject:  ptr(fileStart(path)),
+		}}
+	case errors.Is(err, errTooLarge):
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Plan file too large",
+			Detail: fmt.Sprintf("%s is %v; a plan file is at most %s. Move data into a feeder (data \"name\" { csv = \"file.csv\" }) or file(), or split the plan into several files.",
+				path, err, byteSize(maxPlanFileSize)),
+			Subject: ptr(fileStart(path)),
+		}}
+	}
+	return nil, hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Cannot read plan file",
+		Detail:   fmt.Sprintf("%s: %v. Check the path; plan files end in .hcl.", path, unwrapPathErr(err)),
+	}}
+}
+
+// ParsePlanSource parses one file of HCL native syntax after checking that it nests no deeper
+// than the parser can take (see checkNesting). Every HCL file loadplan reads goes through it.
+func ParsePlanSource(name string, src []byte) (*hcl.File, hcl.Diagnostics) {
+	if int64(len(src)) > maxPlanFileSize {
+		return &hcl.File{Body: hcl.EmptyBody()}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Plan file too large",
+			Detail:   fmt.Sprintf("%s is %s; a plan file is at most %s.", name, byteSize(int64(len(src))), byteSize(maxPlanFileSize)),
+			Subject:  ptr(fileStart(name)),
+		}}
+	}
+	if d := checkNesting(name, src); d != nil {
+		f := &hcl.File{Body: hcl.EmptyBody()}
+		if lineLen(src, d.Subject.Start.Byte) < 500 {
+			f.Bytes = src // the diagnostic shows the line; not a line of 200,000 parentheses
+		}
+		return f, hcl.Diagnostics{d}
+	}
+	return hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+}
+
+// lineLen is the length of the line around src[off].
+func lineLen(src []byte, off int) int {
+	start := bytes.LastIndexByte(src[:off], '\n') + 1
+	end := bytes.IndexByte(src[off:], '\n')
+	if end < 0 {
+		end = len(src) - off
+	}
+	return off + end - start
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // LoadSource loads a plan from src as if it were the file name (relative paths in the plan resolve
 // against name's folder). Tests and tools that hold a plan in memory use it.
@@ -122,11 +186,12 @@ func newLoader(opts Options) *loader {
 		badNames:         map[string]bool{},
 		interned:         map[metrics.Tags]*metrics.Tags{},
 		funcs:            map[string]map[string]function.Function{},
+		loadRanges:       map[*Load]hcl.Range{},
 	}
 }
 
 func (l *loader) parse(name string, src []byte) {
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, diags := ParsePlanSource(name, src)
 	l.files[name] = f
 	l.diags = append(l.diags, diags...)
 	l.plan.Files = append(l.plan.Files, name)
@@ -152,6 +217,7 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 		l.loadPlanLoad()
 		l.loadThresholds()
 		l.loadOutputs()
+		l.checkCapacity()
 		l.finalChecks()
 	}
 	if len(l.plan.Files) == 0 {

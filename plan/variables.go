@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -169,12 +168,12 @@ func (l *loader) assignRaw(d *varDecl, raw, from string) {
 
 // assignVarFile reads a -var-file: HCL attributes name = value.
 func (l *loader) assignVarFile(path string) {
-	src, err := os.ReadFile(path)
+	src, err := readBounded(path, maxPlanFileSize)
 	if err != nil {
 		l.errorNoRange("Cannot read variables file", "-var-file %s: %v. Check the path.", path, unwrapPathErr(err))
 		return
 	}
-	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	f, diags := ParsePlanSource(path, src)
 	l.files[path] = f
 	l.add(diags)
 	if diags.HasErrors() {
