@@ -93,6 +93,7 @@ func (l *loader) loadBlock(src *source, b *hcl.Block) *Load {
 	ld := &Load{Model: Users, GracefulStop: DefaultGracefulStop, GracefulRampDown: DefaultGracefulRampDown,
 		TimeUnit: DefaultTimeUnit, MaxDuration: DefaultMaxDuration, MaxScheduleLag: DefaultMaxScheduleLag,
 		Pos: posOf(b.DefRange)}
+	l.loadRanges[ld] = b.DefRange
 	attr := content.Attributes
 	if a := attr["model"]; a != nil {
 		if s, ok := l.str(a, sc); ok {
@@ -114,10 +115,10 @@ func (l *loader) loadBlock(src *source, b *hcl.Block) *Load {
 		}
 	}
 	if a := attr["graceful_stop"]; a != nil {
-		ld.GracefulStop, _ = l.duration(a, sc)
+		ld.GracefulStop, _ = l.loadDuration(a, sc)
 	}
 	if a := attr["max_schedule_lag"]; a != nil {
-		ld.MaxScheduleLag, _ = l.duration(a, sc)
+		ld.MaxScheduleLag, _ = l.loadDuration(a, sc)
 	}
 	if a := attr["max_dropped_iterations"]; a != nil {
 		ld.MaxDroppedIterations, _ = l.integer(a, sc, -1)
@@ -146,10 +147,10 @@ func modelsWith(attr string) string {
 func (l *loader) closedModel(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl.Block) {
 	attr := content.Attributes
 	if a := attr["start_vus"]; a != nil {
-		ld.StartVUs, _ = l.integer(a, sc, 0)
+		ld.StartVUs, _ = l.vuCount(a, sc, 0)
 	}
 	if a := attr["graceful_ramp_down"]; a != nil {
-		ld.GracefulRampDown, _ = l.duration(a, sc)
+		ld.GracefulRampDown, _ = l.loadDuration(a, sc)
 	}
 	ld.Stages = l.stages(content, sc, true)
 	if l.shorthand(ld, content, sc, b, "vus", true) {
@@ -168,7 +169,7 @@ func (l *loader) openModel(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		}
 	}
 	if a := attr["time_unit"]; a != nil {
-		if d, ok := l.duration(a, sc); ok {
+		if d, ok := l.loadDuration(a, sc); ok {
 			if d == 0 {
 				l.errorAt(a.Expr.Range(), "Invalid time_unit", "time_unit must be longer than 0, e.g. \"1s\" or \"1m\".")
 			} else {
@@ -183,13 +184,25 @@ func (l *loader) openModel(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		peak = math.Max(peak, s.Target)
 	}
 	perSecond := peak / ld.TimeUnit.Seconds()
+	if perSecond > maxRate && peak <= maxTarget { // above maxTarget is already reported at the rate
+		rng := b.DefRange
+		if a := attr["time_unit"]; a != nil {
+			rng = a.Expr.Range()
+		}
+		l.errorAt(rng, "Rate too high", "The peak rate is %.4g iterations per second (%g per %s). One loadplan instance starts at most "+
+			"%s iterations per second, each on a VU of its own while it runs; lower the rate, lengthen time_unit, or split the "+
+			"load across machines with `loadplan apply --segment i/N`.", perSecond, peak, ld.TimeUnit, thousands(maxRate))
+	}
+	if perSecond > maxRate {
+		perSecond = 1 // reported; the VU default below must not overflow
+	}
 	ld.PreAllocatedVUs = max(1, int(math.Ceil(perSecond)))
 	if a := attr["pre_allocated_vus"]; a != nil {
-		ld.PreAllocatedVUs, _ = l.integer(a, sc, 1)
+		ld.PreAllocatedVUs, _ = l.vuCount(a, sc, 1)
 	}
 	ld.MaxVUs = ld.PreAllocatedVUs
 	if a := attr["max_vus"]; a != nil {
-		if n, ok := l.integer(a, sc, 1); ok {
+		if n, ok := l.vuCount(a, sc, 1); ok {
 			if n < ld.PreAllocatedVUs {
 				l.errorAt(a.Expr.Range(), "max_vus below pre_allocated_vus",
 					"max_vus (%d) must be at least pre_allocated_vus (%d); raise it or lower pre_allocated_vus.", n, ld.PreAllocatedVUs)
@@ -232,7 +245,7 @@ func (l *loader) shorthand(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 	var target float64
 	levelOK := false
 	if whole {
-		if n, ok := l.integer(la, sc, 0); ok {
+		if n, ok := l.vuCount(la, sc, 0); ok {
 			target, levelOK = float64(n), true
 			ld.StartVUs = n
 		}
@@ -243,7 +256,7 @@ func (l *loader) shorthand(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		target, levelOK = f, true
 		ld.StartRate = f
 	}
-	d, ok := l.duration(da, sc)
+	d, ok := l.loadDuration(da, sc)
 	if !ok || !levelOK {
 		return false
 	}
@@ -266,7 +279,7 @@ func (l *loader) stages(content *hcl.BodyContent, sc *scope, whole bool) []Stage
 		st := Stage{Pos: posOf(blk.DefRange)}
 		ok := true
 		if a := bc.Attributes["duration"]; a != nil {
-			st.Duration, ok = l.duration(a, sc)
+			st.Duration, ok = l.loadDuration(a, sc)
 		}
 		if a := bc.Attributes["target"]; a != nil {
 			f, tok := l.number(a, sc)
@@ -275,6 +288,9 @@ func (l *loader) stages(content *hcl.BodyContent, sc *scope, whole bool) []Stage
 				ok = false
 			case f < 0:
 				l.errorAt(a.Expr.Range(), "Negative stage target", "A stage target is %s, 0 or more; got %g.", unitOf(whole), f)
+				ok = false
+			case whole && f > maxVUs:
+				l.errorAt(a.Expr.Range(), "Too many virtual users", "target: %s", tooManyVUs(fmtG(f)))
 				ok = false
 			case f > maxTarget:
 				l.errorAt(a.Expr.Range(), "Stage target too large", "A stage target is %s, at most %g; got %g.", unitOf(whole), float64(maxTarget), f)
@@ -287,9 +303,13 @@ func (l *loader) stages(content *hcl.BodyContent, sc *scope, whole bool) []Stage
 			st.Target = f
 		}
 		if ok {
-			total += st.Duration
+			total = min(total+st.Duration, maxLoadDuration+1) // saturates: many long stages must not wrap around
 			out = append(out, st)
 		}
+	}
+	if total > maxLoadDuration {
+		l.errorAt(content.Blocks[0].DefRange, "Load too long", "The stages last %s together; a load lasts at most %s (a year). "+
+			"For a longer soak, run the plan again; each run has its own results.", total, maxLoadDuration)
 	}
 	if len(content.Blocks) > 0 && len(out) == len(content.Blocks) && total == 0 {
 		l.errorAt(content.Blocks[0].DefRange, "Load of zero length", "Every stage lasts 0s, so nothing would run. Give the stages durations.")
@@ -308,13 +328,13 @@ func (l *loader) iterationsModel(ld *Load, content *hcl.BodyContent, sc *scope) 
 	attr := content.Attributes
 	ld.VUs, ld.Iterations = 1, 1
 	if a := attr["vus"]; a != nil {
-		ld.VUs, _ = l.integer(a, sc, 1)
+		ld.VUs, _ = l.vuCount(a, sc, 1)
 	}
 	if a := attr["iterations"]; a != nil {
 		ld.Iterations, _ = l.integer(a, sc, 1)
 	}
 	if a := attr["max_duration"]; a != nil {
-		if d, ok := l.duration(a, sc); ok {
+		if d, ok := l.loadDuration(a, sc); ok {
 			if d == 0 {
 				l.errorAt(a.Expr.Range(), "Invalid max_duration", "max_duration bounds the run; give it a length such as \"10m\".")
 			} else {

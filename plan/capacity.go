@@ -1,0 +1,122 @@
+package plan
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The numbers of a load block become goroutines, connections and memory at apply: an absurd one
+// (vus = 1e9, a typo of a few zeros) must be a diagnostic at validate, not an OOM minutes into a
+// run. The bounds are in bounds.go; this file applies them.
+
+// tooManyVUs is the detail of every diagnostic about a VU count above maxVUs.
+func tooManyVUs(got string) string {
+	return "One loadplan instance runs at most " + thousands(maxVUs) + " virtual users (about 21 KB of memory each, so " +
+		thousands(maxVUs) + " take about 21 GB); got " + got + ". Split the load across machines with " +
+		"`loadplan apply --segment i/N`, each running its share."
+}
+
+// vuCount reads a whole number of VUs from lo to maxVUs. Unlike integer it names the VU bound and
+// the way past it, and it reports an infinite or enormous number as too large, not as a fraction.
+func (l *loader) vuCount(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
+	v, ok := l.constant(a, sc)
+	if !ok {
+		return 0, false
+	}
+	v, ok = l.convertTo(a, v, cty.Number, "Write a whole number without quotes, e.g. 10.")
+	if !ok {
+		return 0, false
+	}
+	f, _ := v.AsBigFloat().Float64()
+	switch {
+	case f > maxVUs:
+		l.errorAt(a.Expr.Range(), "Too many virtual users", "%s: %s", a.Name, tooManyVUs(fmtG(f)))
+		return 0, false
+	case f < float64(lo):
+		l.errorAt(a.Expr.Range(), "Value out of range", "%s must be at least %d; got %s.", a.Name, lo, fmtG(f))
+		return 0, false
+	case f != math.Trunc(f):
+		l.errorAt(a.Expr.Range(), "Not a whole number", "%s is a number of virtual users, a whole number; got %g. Write %g.",
+			a.Name, f, math.Round(f))
+		return 0, false
+	}
+	return int(f), true
+}
+
+// fmtG renders a number for a diagnostic: whole numbers with separators, others as %g.
+func fmtG(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return thousands(int64(f))
+	}
+	return strconv.FormatFloat(f, 'g', 6, 64)
+}
+
+// loadDuration reads a duration of a load block, at most maxLoadDuration.
+func (l *loader) loadDuration(a *hcl.Attribute, sc *scope) (time.Duration, bool) {
+	d, ok := l.duration(a, sc)
+	if ok && d > maxLoadDuration {
+		l.errorAt(a.Expr.Range(), "Duration too long", "%s is %s; a load lasts at most %s (a year). "+
+			"For a longer soak, run the plan again; each run has its own results.", a.Name, d, maxLoadDuration)
+		return 0, false
+	}
+	return d, ok
+}
+
+// checkCapacity bounds what the whole plan asks of one instance at once: the VUs of every load
+// (they all start together, so their peaks are added — an upper bound of the peak of the sum) and
+// the WebSocket sessions those VUs hold (one per websocket step of their scenario, at most).
+func (l *loader) checkCapacity() {
+	if l.diags.HasErrors() {
+		return // a load that failed to decode has partial numbers; its own error says enough
+	}
+	vus, sessions := 0, 0
+	var overVUs, overSessions *Load
+	add := func(ld *Load, wsSteps int) {
+		peak := ld.PeakVUs()
+		if vus += peak; vus > maxVUs && overVUs == nil {
+			overVUs = ld
+		}
+		if sessions += peak * wsSteps; sessions > maxWSSessions && overSessions == nil {
+			overSessions = ld
+		}
+	}
+	sharedWS := 0
+	for _, sc := range l.plan.Scenarios {
+		ws := 0
+		for _, st := range sc.Steps {
+			if st.Kind == WebSocketStepKind {
+				ws++
+			}
+		}
+		if sc.Load != nil {
+			add(sc.Load, ws)
+		} else {
+			sharedWS = max(sharedWS, ws) // a shared VU runs one scenario's iteration at a time
+		}
+	}
+	if l.plan.Load != nil {
+		add(l.plan.Load, sharedWS)
+	}
+	if overVUs != nil {
+		l.errorAt(l.loadRange(overVUs), "Too many virtual users",
+			"The loads of this plan add up to %s virtual users at their peaks. %s", thousands(int64(vus)), tooManyVUs(thousands(int64(vus))+" together"))
+	}
+	if overSessions != nil {
+		l.errorAt(l.loadRange(overSessions), "Too many WebSocket sessions",
+			"This plan may hold %s WebSocket sessions open at once (each VU holds one per websocket step). One loadplan "+
+				"instance holds at most %s (about 47 KB of memory each, so that many take about 24 GB); lower the VUs or "+
+				"split the load across machines with `loadplan apply --segment i/N`.", thousands(int64(sessions)), thousands(maxWSSessions))
+	}
+}
+
+// loadRange is the source range of a decoded load block, for diagnostics about the whole block.
+func (l *loader) loadRange(ld *Load) hcl.Range {
+	if r, ok := l.loadRanges[ld]; ok {
+		return r
+	}
+	return fileStart(ld.Pos.File)
+}
