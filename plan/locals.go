@@ -96,13 +96,17 @@ func (l *loader) evalLocal(name string, e *localEntry) {
 		l.badNames["local."+name] = true
 		return
 	}
+	budget := bound(e.attr.Expr, l.functions(e.src.baseDir))
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(l.vars), "local": cty.ObjectVal(l.locals)},
-		Functions: l.functions(e.src.baseDir),
+		Functions: budget.funcs,
 	}
 	v, diags := e.attr.Expr.Value(ctx)
+	if budget.over != nil {
+		diags = hcl.Diagnostics{budget.budgetDiag(name)} // not the hidden function's own error
+	}
 	l.add(diags)
-	if diags.HasErrors() {
+	if diags.HasErrors() || !l.checkLocalSize(name, e.attr, v) {
 		v = cty.DynamicVal
 		l.badNames["local."+name] = true
 	}
