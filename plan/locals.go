@@ -96,15 +96,11 @@ func (l *loader) evalLocal(name string, e *localEntry) {
 		l.badNames["local."+name] = true
 		return
 	}
-	budget := bound(e.attr.Expr, l.functions(e.src.baseDir))
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(l.vars), "local": cty.ObjectVal(l.locals)},
-		Functions: budget.funcs,
+		Functions: l.functions(e.src.baseDir),
 	}
-	v, diags := e.attr.Expr.Value(ctx)
-	if budget.over != nil {
-		diags = hcl.Diagnostics{budget.budgetDiag(name)} // not the hidden function's own error
-	}
+	v, diags := evalBounded(e.attr.Expr, ctx, ctx.Functions, "local."+name)
 	l.add(diags)
 	if diags.HasErrors() || !l.checkLocalSize(name, e.attr, v) {
 		v = cty.DynamicVal

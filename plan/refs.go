@@ -188,7 +188,7 @@ func (l *loader) probeMarked(expr hcl.Expression, sc *scope) (cty.Value, bool) {
 		ctx = ctx.NewChild()
 		ctx.Variables = l.runtimeProbeVars(sc)
 	}
-	v, diags := expr.Value(ctx)
+	v, diags := evalBounded(expr, ctx, sc.src.ctx.Functions, "This value") // bounded: see evalbounds.go
 	l.add(diags)
 	if diags.HasErrors() {
 		return cty.NilVal, false

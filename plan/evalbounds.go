@@ -10,17 +10,19 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 )
 
-// A local is computed once, at load, and HCL offers it two ways to grow without any function:
-// for expressions (nested ones multiply: [for i in range(1e6): [for j in range(1e6): j]]) and
-// templates ("%{for x in local.big}${local.big}%{endfor}" copies the text once per element).
-// Neither can be bounded from outside hclsyntax's evaluator, so before a local is evaluated its
-// expression is rewritten: every for expression's collection and every template part is wrapped in
-// a hidden identity function that counts what passes through it against a budget, and fails the
-// evaluation when the budget is spent — before the copy is made. The rewrite keeps the original
-// nodes as the calls' arguments, so Variables() and every range in a diagnostic stay the same.
+// An expression evaluated while a plan loads (a local, or any attribute's value folded or probed
+// at load) has two ways to grow that no function sees: for expressions (nested ones multiply:
+// [for a in range(1000): [for b in range(1000): [for c in range(1000): 1]]] is a billion) and
+// templates ("%{for x in local.list}${local.big}%{endfor}" copies the text once per element).
+// Neither can be bounded from outside hclsyntax's evaluator, so evalBounded rewrites the expression
+// for the one evaluation and restores it after: every for expression's collection and every
+// template part is wrapped in a hidden identity function that counts what passes through it
+// against a budget, and once the budget is spent makes every further call return unknown at once,
+// before any copy is made. The rewrite keeps the original nodes as the calls' arguments, so every
+// range in a diagnostic stays the same.
 
-// localBudget counts the work of evaluating one local.
-type localBudget struct {
+// evalBudget counts the work of one evaluation.
+type evalBudget struct {
 	elements int64       // elements iterated by for expressions
 	bytes    int64       // text produced by template parts
 	over     *hcl.Range  // where the budget ran out, nil while it holds
@@ -34,14 +36,33 @@ const (
 	budgetPart = "__loadplan_part_" // + index: a template part
 )
 
-// bound rewrites expr in place and returns the budget its evaluation must use, with funcs (the
-// plan's functions) extended by the counting ones.
-func bound(expr hcl.Expression, funcs map[string]function.Function) *localBudget {
-	b := &localBudget{funcs: maps.Clone(funcs)}
+// evalBounded evaluates expr in ctx (whose functions are funcs) within the budget. what names
+// the value in a diagnostic: "local.x", "This value".
+func evalBounded(expr hcl.Expression, ctx *hcl.EvalContext, funcs map[string]function.Function, what string) (cty.Value, hcl.Diagnostics) {
+	b, restore := bound(expr, funcs)
+	if b == nil {
+		return expr.Value(ctx) // nothing in it can grow
+	}
+	child := ctx.NewChild()
+	child.Functions = b.funcs
+	v, diags := expr.Value(child)
+	restore()
+	if b.over != nil {
+		return cty.DynamicVal, hcl.Diagnostics{b.budgetDiag(what)} // not the hidden functions' own errors
+	}
+	return v, diags
+}
+
+// bound rewrites expr in place and returns the budget its evaluation must use — funcs extended
+// by the counting functions — and the function that undoes the rewrite. It returns a nil budget
+// when expr has neither a for expression nor a template.
+func bound(expr hcl.Expression, funcs map[string]function.Function) (*evalBudget, func()) {
 	syn, ok := expr.(hclsyntax.Expression)
 	if !ok {
-		return b
+		return nil, nil
 	}
+	var undo []func()
+	b := &evalBudget{funcs: maps.Clone(funcs)}
 	wrap := func(prefix string, e hclsyntax.Expression) hclsyntax.Expression {
 		i := len(b.ranges)
 		r := e.Range()
@@ -56,14 +77,22 @@ func bound(expr hcl.Expression, funcs map[string]function.Function) *localBudget
 		switch n := n.(type) {
 		case *hclsyntax.ForExpr:
 			hasFor = true
-			n.CollExpr = wrap(budgetEach, n.CollExpr)
+			orig := n.CollExpr
+			undo = append(undo, func() { n.CollExpr = orig })
+			n.CollExpr = wrap(budgetEach, orig)
 		case *hclsyntax.TemplateExpr:
-			for i, p := range n.Parts {
+			orig := n.Parts
+			undo = append(undo, func() { n.Parts = orig })
+			n.Parts = make([]hclsyntax.Expression, len(orig))
+			for i, p := range orig {
 				n.Parts[i] = wrap(budgetPart, p)
 			}
 		}
 		return nil
 	})
+	if len(undo) == 0 {
+		return nil, nil
+	}
 	if hasFor {
 		// A for expression evaluates its body once per element, and the body's calls with it:
 		// once the budget is spent they return unknown at once instead of doing their work.
@@ -71,11 +100,15 @@ func bound(expr hcl.Expression, funcs map[string]function.Function) *localBudget
 			b.funcs[name] = b.stopWhenSpent(fn)
 		}
 	}
-	return b
+	return b, func() {
+		for _, u := range undo {
+			u()
+		}
+	}
 }
 
 // stopWhenSpent returns fn, or an unknown value of its type once the budget is spent.
-func (b *localBudget) stopWhenSpent(fn function.Function) function.Function {
+func (b *evalBudget) stopWhenSpent(fn function.Function) function.Function {
 	return function.New(&function.Spec{
 		Description: fn.Description(),
 		Params:      fn.Params(),
@@ -92,7 +125,7 @@ func (b *localBudget) stopWhenSpent(fn function.Function) function.Function {
 
 // counter is the identity function of wrapped node i: it adds the collection's length (each) or
 // the part's text length to the budget.
-func (b *localBudget) counter(i int, each bool) function.Function {
+func (b *evalBudget) counter(i int, each bool) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType,
 			AllowUnknown: true, AllowNull: true, AllowDynamicType: true, AllowMarked: true}},
@@ -126,15 +159,15 @@ func (b *localBudget) counter(i int, each bool) function.Function {
 	})
 }
 
-// budgetDiag is the diagnostic for a local whose evaluation spent its budget.
-func (b *localBudget) budgetDiag(name string) *hcl.Diagnostic {
-	detail := fmt.Sprintf("local.%s iterates over more than %s elements here (for expressions nested in each other multiply). "+
-		"A local is computed before the test starts, by at most %s iterations; build a smaller value, "+
-		"or put the data in a CSV feeder (data \"name\" { csv = \"file.csv\" }).", name, thousands(maxForIterations), thousands(maxForIterations))
+// budgetDiag is the diagnostic for an evaluation that spent its budget.
+func (b *evalBudget) budgetDiag(what string) *hcl.Diagnostic {
+	detail := fmt.Sprintf("%s iterates over more than %s elements here (for expressions nested in each other multiply). "+
+		"A value computed while the plan loads takes at most %s iterations; build a smaller value, "+
+		"or put the data in a CSV feeder (data \"name\" { csv = \"file.csv\" }).", what, thousands(maxForIterations), thousands(maxForIterations))
 	if b.overWhat == "bytes" {
-		detail = fmt.Sprintf("local.%s builds more than %s of text here (a template repeated by a for expression, or "+
+		detail = fmt.Sprintf("%s builds more than %s of text here (a template repeated by a for expression, or "+
 			"large values joined). A string built while loading a plan is at most %s; build a smaller one, or read a file with file().",
-			name, byteSize(maxBuildSize), byteSize(maxBuildSize))
+			what, byteSize(maxBuildSize), byteSize(maxBuildSize))
 	}
 	r := *b.over
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value too large", Detail: detail, Subject: &r}
