@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -156,6 +157,16 @@ func byteSize(n int64) string {
 // fileStart is the range of a file's first character: the place of a problem with the whole file.
 func fileStart(name string) hcl.Range {
 	return hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.Pos{Line: 1, Column: 1, Byte: 0}}
+}
+
+// durationSyntax is what time.ParseDuration accepts; a string of that form it still refuses is a
+// duration too long for time.Duration.
+var durationSyntax = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// durationOverflows says whether s is written as a duration but does not fit in time.Duration.
+func durationOverflows(s string) bool {
+	_, err := time.ParseDuration(s)
+	return err != nil && durationSyntax.MatchString(s)
 }
 
 // thousands renders n with comma separators, as the limits are written in the docs: 1,000,000.

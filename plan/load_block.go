@@ -308,8 +308,8 @@ func (l *loader) stages(content *hcl.BodyContent, sc *scope, whole bool) []Stage
 		}
 	}
 	if total > maxLoadDuration {
-		l.errorAt(content.Blocks[0].DefRange, "Load too long", "The stages last %s together; a load lasts at most %s (a year). "+
-			"For a longer soak, run the plan again; each run has its own results.", total, maxLoadDuration)
+		l.errorAt(content.Blocks[0].DefRange, "Load too long", "The stages last more than %s together, and a load lasts at most that (a year). "+
+			"For a longer soak, run the plan again; each run has its own results.", maxLoadDuration)
 	}
 	if len(content.Blocks) > 0 && len(out) == len(content.Blocks) && total == 0 {
 		l.errorAt(content.Blocks[0].DefRange, "Load of zero length", "Every stage lasts 0s, so nothing would run. Give the stages durations.")

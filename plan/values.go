@@ -206,6 +206,9 @@ func parseDurationAs(s, what string) (time.Duration, string) {
 		return 0, ""
 	}
 	d, err := time.ParseDuration(s)
+	if err != nil && durationOverflows(s) {
+		return 0, `"` + s + `" is too long: a duration is at most 2562047h (292 years).`
+	}
 	if err != nil {
 		return 0, what + ` is not a duration. Write a number followed by a unit (ms, s, m or h), e.g. "500ms", "30s", "5m" or "1h30m".`
 	}
