@@ -23,11 +23,6 @@ const (
 	// certificates and data sets of test users, not bulk data.
 	maxFileSize = 64 << 20
 
-	// maxFeederCells bounds a feeder's rows × columns. A cell costs about 16 bytes (its string
-	// header) on top of its text and a row about 50 more, so a 64 MiB file of tiny cells ("a,b\n"
-	// repeated) could otherwise expand to over 1 GB; 4,000,000 cells hold at most ~300 MB.
-	maxFeederCells = 4_000_000
-
 	// maxBuildSize bounds any string a function or template builds while a plan loads (join(),
 	// format(), replace(), "${…}"), and maxListLen the elements of any list built (range(),
 	// split(), concat(), for expressions). Building is where a plan can blow up — a string doubled
@@ -69,6 +64,12 @@ const (
 	maxLoadDuration = 366 * 24 * time.Hour
 )
 
+// maxFeederCells bounds a feeder's rows × columns. A cell costs about 16 bytes (its string header)
+// on top of its text and a row about 50 more, so a 64 MiB file of tiny cells ("a,b\n" repeated)
+// could otherwise expand to over 1 GB; 4,000,000 cells hold at most ~300 MB. A variable only so
+// that a test can lower it.
+var maxFeederCells = 4_000_000
+
 // errNotRegular and errTooLarge are the two ways a bounded read refuses a file.
 var (
 	errNotRegular = errors.New("not a regular file")
@@ -88,7 +89,7 @@ func openBounded(path string, limit int64) (*os.File, io.Reader, error) {
 		return nil, nil, fmt.Errorf("%w (%s)", errNotRegular, fileKind(st.Mode()))
 	}
 	if st.Size() > limit {
-		return nil, nil, fmt.Errorf("%w: %s, the limit is %s", errTooLarge, byteSize(st.Size()), byteSize(limit))
+		return nil, nil, fmt.Errorf("%w: %s bytes, more than %s", errTooLarge, thousands(st.Size()), byteSize(limit))
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -78,10 +78,10 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 	switch {
 	case errors.Is(err, errNotRegular):
 		l.errorAt(rng, "Feeder file is not a regular file",
-			"%s is %v. A feeder reads a CSV file (at most %s), not a device, pipe or folder.", f.Path, errors.Unwrap(err), byteSize(maxFileSize))
+			"%s is %v. A feeder reads a CSV file (at most %s), not a device, pipe or folder.", f.Path, err, byteSize(maxFileSize))
 		return
 	case errors.Is(err, errTooLarge):
-		l.errorAt(rng, "Feeder file too large", "%s is %v. %s", f.Path, err, feederLimits)
+		l.errorAt(rng, "Feeder file too large", "%s is %v. %s", f.Path, err, feederLimits())
 		return
 	case err != nil:
 		l.errorAt(rng, "Feeder file not found",
@@ -122,7 +122,7 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 	for {
 		rec, err := r.Read()
 		if counted.n > maxFileSize { // it grew after openBounded looked at its size
-			l.errorAt(rng, "Feeder file too large", "%s grew past %s while being read. %s", f.Path, byteSize(maxFileSize), feederLimits)
+			l.errorAt(rng, "Feeder file too large", "%s grew past %s while being read. %s", f.Path, byteSize(maxFileSize), feederLimits())
 			f.Rows = nil
 			return
 		}
@@ -135,7 +135,7 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 		}
 		if cells += len(rec); cells > maxFeederCells {
 			l.errorAt(rng, "Feeder file too large", "%s has more than %s cells (rows × columns) by row %d. %s",
-				f.Path, thousands(maxFeederCells), len(f.Rows)+1, feederLimits)
+				f.Path, thousands(int64(maxFeederCells)), len(f.Rows)+1, feederLimits())
 			f.Rows = nil
 			return
 		}
@@ -150,8 +150,10 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 
 // feederLimits is the part of a diagnostic that states the bounds of a feeder file and the way
 // past them.
-var feederLimits = fmt.Sprintf("A feeder file is at most %s and %s cells (rows × columns), all held in memory; "+
-	"trim the file, or split it into one file per instance (the path chosen by a variable).", byteSize(maxFileSize), thousands(maxFeederCells))
+func feederLimits() string {
+	return fmt.Sprintf("A feeder file is at most %s and %s cells (rows × columns), all held in memory; "+
+		"trim the file, or split it into one file per instance (the path chosen by a variable).", byteSize(maxFileSize), thousands(int64(maxFeederCells)))
+}
 
 // countingReader counts the bytes read through it, so that readCSV sees a file that grows past
 // the size openBounded checked (the reader stops one byte past the bound).

@@ -3,6 +3,7 @@ package plan
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -24,8 +25,24 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("scenario \"x\" {"))
 	f.Add([]byte("threshold \"http_reqs{\" { condition = \"count >\" }"))
 	f.Add([]byte("load { stage { duration = \"1s\" target = 1e400 } }"))
+	// Hostile seeds: nesting past the bound, a string doubled, a for that multiplies, absurd VUs.
+	f.Add([]byte("locals { n = " + strings.Repeat("(", 100_000) + "1" + strings.Repeat(")", 100_000) + " }"))
+	f.Add([]byte("locals { n = \"" + strings.Repeat("${\"", 300) + "\" }"))
+	f.Add([]byte("locals {\n a = \"xx\"\n b = \"${local.a}${local.a}\"\n c = \"${local.b}${local.b}\"\n}"))
+	f.Add([]byte("locals { n = [for a in range(1000): [for b in range(1000): b]] }"))
+	f.Add([]byte("locals { s = join(\"\", [for i in range(1e9): \"x\"]) }"))
+	f.Add([]byte("locals { s = format(\"%1000000000d\", 1) }"))
+	f.Add([]byte("load {\n vus = 1e9\n duration = \"99999999999h\"\n}"))
+	f.Add([]byte("data \"d\" { csv = \"/dev/zero\" }"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		p, diags := LoadSource("fuzz.hcl", src, Options{Env: map[string]string{}})
+		if d := checkNesting("fuzz.hcl", src); d != nil {
+			// The parser would overflow the stack here: Load must refuse it without parsing.
+			if !diags.HasErrors() || p != nil {
+				t.Fatalf("a plan nested past the bound loaded")
+			}
+			return
+		}
 		_, parseDiags := hclsyntax.ParseConfig(src, "fuzz.hcl", hcl.InitialPos)
 		if parseDiags.HasErrors() && !diags.HasErrors() {
 			t.Fatalf("malformed HCL loaded without errors")

@@ -99,15 +99,15 @@ func ReadPlanFile(path string) ([]byte, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Plan file is not a regular file",
-			Detail:   fmt.Sprintf("%s is %v. Give the path of a .hcl file.", path, errors.Unwrap(err)),
+			Detail:   fmt.Sprintf("%s is %v. Give the path of a .hcl file.", path, err),
 			Subject:  ptr(fileStart(path)),
 		}}
 	case errors.Is(err, errTooLarge):
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Plan file too large",
-			Detail: fmt.Sprintf("%s is %v; a plan file is at most %s. Move data into a feeder (data \"name\" { csv = \"file.csv\" }) or file(), or split the plan into several files.",
-				path, err, byteSize(maxPlanFileSize)),
+			Detail: fmt.Sprintf("%s is %v, the bound of a plan file. Move data into a feeder (data \"name\" { csv = \"file.csv\" }) or file(), or split the plan into several files.",
+				path, err),
 			Subject: ptr(fileStart(path)),
 		}}
 	}
