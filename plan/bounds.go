@@ -17,7 +17,7 @@ import (
 const (
 	// maxPlanFileSize bounds a plan (or -var-file) file. The largest example plan is a few KB; 4 MiB
 	// is room for generated plans while keeping the parse and its AST (about 20× the source) small.
-	maxPlanFileSize = 4 << 20
+	maxPlanFileSize = MaxPlanFileSize
 
 	// maxFileSize bounds what file() reads and a feeder's CSV file: a plan embeds bodies,
 	// certificates and data sets of test users, not bulk data.
@@ -69,6 +69,10 @@ const (
 // could otherwise expand to over 1 GB; 4,000,000 cells hold at most ~300 MB. A variable only so
 // that a test can lower it.
 var maxFeederCells = 4_000_000
+
+// MaxPlanFileSize is the largest plan file loadplan reads (4 MiB); cmd bounds what it reads from
+// standard input by it.
+const MaxPlanFileSize = 4 << 20
 
 // errNotRegular and errTooLarge are the two ways a bounded read refuses a file.
 var (

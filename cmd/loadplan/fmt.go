@@ -9,8 +9,9 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/loadplan/loadplan/plan"
 )
 
 // exitFmtCheck is what `fmt -check` exits with when a file is not canonically formatted — the
@@ -49,10 +50,11 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitOK
 	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			fmt.Fprintln(stderr, "loadplan fmt:", err)
-			return exitUsage
+		src, diags := plan.ReadPlanFile(f) // a regular file of bounded size: no hang on a device
+		if diags.HasErrors() {
+			printDiagnostics(stderr, nil, diags)
+			code = exitInvalidPlan
+			continue
 		}
 		out, ok := formatSource(f, src, stderr)
 		if !ok {
@@ -87,7 +89,7 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 
 // formatSource returns src in canonical form; a file with syntax errors is reported, not formatted.
 func formatSource(name string, src []byte, stderr io.Writer) ([]byte, bool) {
-	f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, diags := plan.ParsePlanSource(name, src) // checks nesting first: the parser would overflow its stack
 	if diags.HasErrors() {
 		printDiagnostics(stderr, map[string]*hcl.File{name: f}, diags)
 		return nil, false
@@ -96,7 +98,7 @@ func formatSource(name string, src []byte, stderr io.Writer) ([]byte, bool) {
 }
 
 func fmtStdin(in io.Reader, stdout, stderr io.Writer) int {
-	src, err := io.ReadAll(in)
+	src, err := io.ReadAll(io.LimitReader(in, plan.MaxPlanFileSize+1)) // more is refused by formatSource
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan fmt:", err)
 		return exitRuntime
