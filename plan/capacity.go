@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -13,14 +14,22 @@ import (
 // (vus = 1e9, a typo of a few zeros) must be a diagnostic at validate, not an OOM minutes into a
 // run. The bounds are in bounds.go; this file applies them.
 
-// tooManyVUs is the detail of every diagnostic about a VU count above maxVUs.
-func tooManyVUs(got string) string {
-	return "One loadplan instance runs at most " + thousands(maxVUs) + " virtual users (about 21 KB of memory each, so " +
-		thousands(maxVUs) + " take about 21 GB); got " + got + ". Split the load across machines with " +
-		"`loadplan apply --segment i/N`, each running its share."
+// instances is how many instances share the plan's load: the bounds on VUs, sessions and rates
+// hold for each instance's share, so the whole plan may ask for that many times as much.
+func (l *loader) instances() int { return max(1, l.opts.Instances) }
+
+// tooManyVUs is the detail of every diagnostic about a VU count above the bound.
+func (l *loader) tooManyVUs(got string) string {
+	per := "One loadplan instance runs at most " + thousands(maxVUs) + " virtual users (about 21 KB of memory each, so " +
+		thousands(maxVUs) + " take about 21 GB)"
+	if n := l.instances(); n > 1 {
+		return fmt.Sprintf("%s, so %d instances run at most %s; got %s. Run the load on more instances (--segment i/N with a larger N).",
+			per, n, thousands(int64(n)*maxVUs), got)
+	}
+	return per + "; got " + got + ". Split the load across machines with `loadplan apply --segment i/N`: the bound holds for each instance's share."
 }
 
-// vuCount reads a whole number of VUs from lo to maxVUs. Unlike integer it names the VU bound and
+// vuCount reads a whole number of VUs from lo to the VU bound. Unlike integer it names the VU bound and
 // the way past it, and it reports an infinite or enormous number as too large, not as a fraction.
 func (l *loader) vuCount(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
 	v, ok := l.constant(a, sc)
@@ -33,8 +42,8 @@ func (l *loader) vuCount(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
 	}
 	f, _ := v.AsBigFloat().Float64()
 	switch {
-	case f > maxVUs:
-		l.errorAt(a.Expr.Range(), "Too many virtual users", "%s: %s", a.Name, tooManyVUs(fmtG(f)))
+	case f > float64(l.instances()*maxVUs):
+		l.errorAt(a.Expr.Range(), "Too many virtual users", "%s: %s", a.Name, l.tooManyVUs(fmtG(f)))
 		return 0, false
 	case f < float64(lo):
 		l.errorAt(a.Expr.Range(), "Value out of range", "%s must be at least %d; got %s.", a.Name, lo, fmtG(f))
@@ -80,10 +89,10 @@ func (l *loader) checkCapacity() {
 	var overVUs, overSessions *Load
 	add := func(ld *Load, wsSteps int) {
 		peak := ld.PeakVUs()
-		if vus += peak; vus > maxVUs && overVUs == nil {
+		if vus += peak; vus > l.instances()*maxVUs && overVUs == nil {
 			overVUs = ld
 		}
-		if sessions += peak * wsSteps; sessions > maxWSSessions && overSessions == nil {
+		if sessions += peak * wsSteps; sessions > l.instances()*maxWSSessions && overSessions == nil {
 			overSessions = ld
 		}
 	}
@@ -106,13 +115,13 @@ func (l *loader) checkCapacity() {
 	}
 	if overVUs != nil {
 		l.errorAt(l.loadRange(overVUs), "Too many virtual users",
-			"The loads of this plan add up to %s virtual users at their peaks. %s", thousands(int64(vus)), tooManyVUs(thousands(int64(vus))+" together"))
+			"The loads of this plan add up to %s virtual users at their peaks. %s", thousands(int64(vus)), l.tooManyVUs(thousands(int64(vus))+" together"))
 	}
 	if overSessions != nil {
 		l.errorAt(l.loadRange(overSessions), "Too many WebSocket sessions",
-			"This plan may hold %s WebSocket sessions open at once (each VU holds one per websocket step). One loadplan "+
-				"instance holds at most %s (about 47 KB of memory each, so that many take about 24 GB); lower the VUs or "+
-				"split the load across machines with `loadplan apply --segment i/N`.", thousands(int64(sessions)), thousands(maxWSSessions))
+			"This plan may hold %s WebSocket sessions open at once (each VU holds one per websocket step) on %d instance(s). "+
+				"One loadplan instance holds at most %s (about 47 KB of memory each, so that many take about 24 GB); lower the VUs or "+
+				"split the load across more machines with `loadplan apply --segment i/N`.", thousands(int64(sessions)), l.instances(), thousands(maxWSSessions))
 	}
 }
 

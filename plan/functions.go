@@ -21,6 +21,10 @@ type Options struct {
 	Env      map[string]string // what env() reads, and LOADPLAN_VAR_name variables
 	Vars     map[string]string // -var name=value, raw text parsed by the variable's type
 	VarFiles []string          // -var-file paths (HCL: name = value)
+	// Instances is how many loadplan instances share the load (TOTAL of --segment INDEX/TOTAL;
+	// 0 means one). The bounds on VUs, WebSocket sessions and rates hold per instance, so a plan
+	// split across N instances may ask for N times as much.
+	Instances int
 }
 
 // SensitiveMark marks values that come from env(): they may be used, never shown.

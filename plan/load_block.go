@@ -184,16 +184,16 @@ func (l *loader) openModel(ld *Load, content *hcl.BodyContent, sc *scope, b *hcl
 		peak = math.Max(peak, s.Target)
 	}
 	perSecond := peak / ld.TimeUnit.Seconds()
-	if perSecond > maxRate && peak <= maxTarget { // above maxTarget is already reported at the rate
+	if rateCap := float64(l.instances() * maxRate); perSecond > rateCap && peak <= maxTarget { // above maxTarget is already reported at the rate
 		rng := b.DefRange
 		if a := attr["time_unit"]; a != nil {
 			rng = a.Expr.Range()
 		}
 		l.errorAt(rng, "Rate too high", "The peak rate is %.4g iterations per second (%g per %s). One loadplan instance starts at most "+
-			"%s iterations per second, each on a VU of its own while it runs; lower the rate, lengthen time_unit, or split the "+
-			"load across machines with `loadplan apply --segment i/N`.", perSecond, peak, ld.TimeUnit, thousands(maxRate))
+			"%s iterations per second, each on a VU of its own while it runs; lower the rate, lengthen time_unit, "+
+			"or split the load across more machines with `loadplan apply --segment i/N`.", perSecond, peak, ld.TimeUnit, thousands(maxRate))
 	}
-	if perSecond > maxRate {
+	if perSecond > float64(l.instances()*maxRate) {
 		perSecond = 1 // reported; the VU default below must not overflow
 	}
 	ld.PreAllocatedVUs = max(1, int(math.Ceil(perSecond)))
@@ -289,8 +289,8 @@ func (l *loader) stages(content *hcl.BodyContent, sc *scope, whole bool) []Stage
 			case f < 0:
 				l.errorAt(a.Expr.Range(), "Negative stage target", "A stage target is %s, 0 or more; got %g.", unitOf(whole), f)
 				ok = false
-			case whole && f > maxVUs:
-				l.errorAt(a.Expr.Range(), "Too many virtual users", "target: %s", tooManyVUs(fmtG(f)))
+			case whole && f > float64(l.instances()*maxVUs):
+				l.errorAt(a.Expr.Range(), "Too many virtual users", "target: %s", l.tooManyVUs(fmtG(f)))
 				ok = false
 			case f > maxTarget:
 				l.errorAt(a.Expr.Range(), "Stage target too large", "A stage target is %s, at most %g; got %g.", unitOf(whole), float64(maxTarget), f)

@@ -184,7 +184,8 @@ func printDemoCounts(w io.Writer, c demo.Counts) {
 }
 
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
-	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles})
+	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
+		Instances: opts.segment.Total}) // VU bounds hold per instance
 	if diags.HasErrors() || p == nil {
 		printDiagnostics(stderr, files, diags)
 		return exitInvalidPlan

@@ -45,6 +45,8 @@ load {
 			[]string{"Expression nested too deeply"}},
 		{"apply with a billion VUs", []string{"apply", vus},
 			[]string{"Too many virtual users", "vus.hcl line 11", "at most 1,000,000 virtual users"}},
+		{"apply a billion VUs on 4 segments", []string{"apply", "--segment", "1/4", vus},
+			[]string{"Too many virtual users", "4 instances run at most 4,000,000"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,75 @@
+package plan
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCapacityPerInstance: the VU, session and rate bounds hold per instance, so a plan split
+// across instances (--segment i/N) may ask for N times as much, and no more.
+func TestCapacityPerInstance(t *testing.T) {
+	const target = "target \"api\" {\n  base_url = \"http://127.0.0.1:8000\"\n}\n"
+	http := func(load string) string {
+		return target + "scenario \"s\" {\n  http \"a\" { path = \"/a\" }\n  load {\n" + load + "\n  }\n}\n"
+	}
+	ws := func(load string) string {
+		return target + "scenario \"s\" {\n  websocket \"a\" {\n    path = \"/ws\"\n    send \"x\" { text = \"x\" }\n  }\n" +
+			"  load {\n" + load + "\n  }\n}\n"
+	}
+	cases := []struct {
+		name      string
+		src       string
+		instances int
+		want      string // summary of the error, "" for none
+	}{
+		{"at the VU bound", http(`vus = 1000000
+duration = "1m"`), 1, ""},
+		{"past the VU bound", http(`vus = 1000001
+duration = "1m"`), 1, "Too many virtual users"},
+		{"two instances", http(`vus = 2000000
+duration = "1m"`), 2, ""},
+		{"past two instances", http(`vus = 2000001
+duration = "1m"`), 2, "Too many virtual users"},
+		{"sessions at the bound", ws(`vus = 500000
+duration = "1m"`), 1, ""},
+		{"sessions past the bound", ws(`vus = 500001
+duration = "1m"`), 1, "Too many WebSocket sessions"},
+		{"sessions on two instances", ws(`vus = 1000000
+duration = "1m"`), 2, ""},
+		{"rate at the bound", http(`model = "arrival_rate"
+rate = 1000
+time_unit = "1ms"
+duration = "1m"
+pre_allocated_vus = 1000
+max_vus = 1000`), 1, ""},
+		{"rate past the bound", http(`model = "arrival_rate"
+rate = 1001
+time_unit = "1ms"
+duration = "1m"
+pre_allocated_vus = 1000
+max_vus = 1000`), 1, "Rate too high"},
+		{"rate on two instances", http(`model = "arrival_rate"
+rate = 2000
+time_unit = "1ms"
+duration = "1m"
+pre_allocated_vus = 1000
+max_vus = 1000`), 2, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, diags := LoadSource("t.hcl", []byte(c.src), Options{Instances: c.instances})
+			if c.want == "" {
+				if diags.HasErrors() {
+					t.Fatalf("refused: %s", renderDiags(diags))
+				}
+				if peak := p.Scenarios[0].Load.PeakVUs(); peak > c.instances*maxVUs {
+					t.Errorf("peak %d VUs", peak)
+				}
+				return
+			}
+			if !diags.HasErrors() || !strings.Contains(renderDiags(diags), c.want) {
+				t.Fatalf("want %q, got:\n%s", c.want, renderDiags(diags))
+			}
+		})
+	}
+}
