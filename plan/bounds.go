@@ -30,6 +30,9 @@ const (
 	maxBuildSize = 16 << 20
 	maxListLen   = 1_000_000
 
+	// maxJSONElements bounds the elements jsondecode makes (see boundedJSONDecode).
+	maxJSONElements = 10_000
+
 	// maxForIterations bounds the elements the for expressions of one local iterate over, nested
 	// ones multiplied: HCL spends microseconds on each, so 100,000 take well under a second.
 	maxForIterations = 100_000

@@ -18,16 +18,20 @@ import (
 // The estimate is made before the work, because the point is never to allocate the value.
 
 // guard returns fn with check run on the arguments before fn; check's error becomes the call's.
+// The check runs in the type step, which comes first: jsondecode's type step alone parses the
+// whole JSON.
 func guard(fn function.Function, check func(args []cty.Value) error) function.Function {
 	return function.New(&function.Spec{
 		Description: fn.Description(),
 		Params:      fn.Params(),
 		VarParam:    fn.VarParam(),
-		Type:        fn.ReturnTypeForValues,
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		Type: func(args []cty.Value) (cty.Type, error) {
 			if err := check(args); err != nil {
-				return cty.NilVal, err
+				return cty.NilType, err
 			}
+			return fn.ReturnTypeForValues(args)
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			return fn.Call(args)
 		},
 	})
@@ -170,25 +174,28 @@ var boundedConcat = guard(stdlib.ConcatFunc, elementsOf)
 var boundedMerge = guard(stdlib.MergeFunc, elementsOf)
 
 var boundedJSONEncode = guard(stdlib.JSONEncodeFunc, func(args []cty.Value) error {
-	if n := valueSize(args[0], maxBuildSize); n > maxBuildSize {
+	if n := jsonSize(args[0], maxBuildSize); n > maxBuildSize {
 		return tooLong(0, "bytes", float64(n))
 	}
 	return nil
 })
 
 // boundedJSONDecode bounds the values jsondecode makes by the JSON's punctuation: every element
-// of an array or object is preceded by one of [ { , :
+// of an array or object follows a [ { or , (more in strings: the estimate errs high). It takes
+// maxJSONElements, fewer than other lists: cty gives every element of a decoded array a type of
+// its own, which costs seconds per 100,000.
 var boundedJSONDecode = guard(stdlib.JSONDecodeFunc, func(args []cty.Value) error {
 	s := plainString(args[0])
 	n := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '[', '{', ',', ':':
+		case '[', '{', ',':
 			n++
 		}
 	}
-	if n > 2*maxListLen {
-		return tooLong(0, "elements", float64(n/2))
+	if n > maxJSONElements {
+		return function.NewArgErrorf(0, "the JSON holds about %s elements; jsondecode takes at most %s while loading a plan, "+
+			"so that a plan cannot exhaust memory; put larger data in a CSV feeder", thousands(int64(n)), thousands(maxJSONElements))
 	}
 	return nil
 })
@@ -202,10 +209,16 @@ func plainString(v cty.Value) string {
 	return v.AsString()
 }
 
-// valueSize estimates the memory a value holds, in bytes: its strings' text (counted six-fold for
-// characters JSON escapes as \u00XX) plus 64 bytes per element and number, about what cty spends
-// on each. It stops counting once past limit, so a huge value costs no more than limit to measure.
-func valueSize(v cty.Value, limit int64) int64 {
+// valueSize estimates the memory a value holds, in bytes: its strings' text plus 64 bytes per
+// element and number, about what cty spends on each. It stops counting once past limit, so a huge
+// value costs no more than limit to measure.
+func valueSize(v cty.Value, limit int64) int64 { return sizeOf(v, limit, false) }
+
+// jsonSize estimates the length of v's JSON encoding from above: valueSize with every character
+// JSON escapes as \u00XX counted six times.
+func jsonSize(v cty.Value, limit int64) int64 { return sizeOf(v, limit, true) }
+
+func sizeOf(v cty.Value, limit int64, json bool) int64 {
 	v, _ = v.Unmark()
 	if !v.IsKnown() || v.IsNull() {
 		return 8
@@ -214,8 +227,8 @@ func valueSize(v cty.Value, limit int64) int64 {
 	switch {
 	case ty == cty.String:
 		s := v.AsString()
-		n := int64(len(s)) + 16
-		for i := 0; i < len(s); i++ {
+		n := int64(len(s))
+		for i := 0; json && i < len(s); i++ {
 			if s[i] < 0x20 || s[i] == '<' || s[i] == '>' || s[i] == '&' {
 				n += 5
 			}
@@ -227,9 +240,9 @@ func valueSize(v cty.Value, limit int64) int64 {
 		n := int64(16)
 		for it := v.ElementIterator(); it.Next() && n <= limit; {
 			k, e := it.Element()
-			n += 64 + valueSize(e, limit-n)
+			n += 64 + sizeOf(e, limit-n, json)
 			if ty.IsMapType() || ty.IsObjectType() {
-				n += valueSize(k, limit-n)
+				n += sizeOf(k, limit-n, json)
 			}
 		}
 		return n

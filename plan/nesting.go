@@ -33,6 +33,36 @@ type nestLevel struct {
 // checkNesting returns an error diagnostic at the first place where src nests deeper than
 // maxNesting, or nil.
 func checkNesting(name string, src []byte) *hcl.Diagnostic {
+	if d := scanNesting(name, src); d != nil {
+		return d
+	}
+	return rawNesting(name, src)
+}
+
+// rawNesting is the backstop of scanNesting: it counts every ( [ { against every ) ] }, in text and
+// comments too, and refuses 4 × maxNesting unclosed ones. Should scanNesting ever read text where
+// the parser reads code (an odd heredoc marker, say), the parser still never recurses that deep;
+// and no real plan writes a thousand unclosed brackets, even in text.
+func rawNesting(name string, src []byte) *hcl.Diagnostic {
+	depth := 0
+	for i, c := range src {
+		switch c {
+		case '(', '[', '{':
+			if depth++; depth > 4*maxNesting {
+				d := nestingDiag(name, src, i)
+				d.Detail = fmt.Sprintf("More than %d brackets, braces and parentheses are open here, counting those in text and comments. "+
+					"No plan needs that many; check for unbalanced brackets.", 4*maxNesting)
+				return d
+			}
+		case ')', ']', '}':
+			depth = max(0, depth-1)
+		}
+	}
+	return nil
+}
+
+// scanNesting reads src as HCL's scanner does, as far as nesting goes.
+func scanNesting(name string, src []byte) *hcl.Diagnostic {
 	var stack []nestLevel
 	directives := 0 // %{if …} and %{for …} bodies open but not yet closed
 	lineStart := true
@@ -127,11 +157,11 @@ func heredocStart(b []byte) ([]byte, int) {
 		i++
 	}
 	start := i
+	if i >= len(b) || !(b[i] == '_' || b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z') { // as HCL: a letter or _ first
+		return nil, 0
+	}
 	for i < len(b) && (b[i] == '_' || b[i] == '-' || b[i] >= '0' && b[i] <= '9' || b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z') {
 		i++
-	}
-	if i == start {
-		return nil, 0
 	}
 	marker := b[start:i]
 	if i < len(b) && b[i] == '\r' {
@@ -143,15 +173,13 @@ func heredocStart(b []byte) ([]byte, int) {
 	return marker, i + 1
 }
 
-// heredocEnds says whether the line at the start of b closes a heredoc: optional spaces, the
-// marker, then the end of the line.
+// heredocEnds says whether the line at the start of b closes a heredoc: the marker, with only
+// white space around it — as the HCL scanner decides, which trims the line with bytes.TrimSpace.
 func heredocEnds(b, marker []byte) bool {
-	b = bytes.TrimLeft(b, " \t")
-	if !bytes.HasPrefix(b, marker) {
-		return false
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
 	}
-	rest := b[len(marker):]
-	return len(rest) == 0 || rest[0] == '\n' || rest[0] == '\r'
+	return bytes.Equal(bytes.TrimSpace(b), marker)
 }
 
 // directiveDepth is +1 for a directive that opens a body (%{if …}, %{for …}), else 0.

@@ -23,14 +23,14 @@ func TestCheckNesting(t *testing.T) {
 		{"parentheses at the bound", "x = " + deep("(", ")", maxNesting), ""},
 		{"parentheses past the bound", "x = " + deep("(", ")", maxNesting+1), fmt.Sprintf("1:%d", 5+maxNesting)},
 		{"brackets on the second line", "a = 1\nx = " + deep("[", "]", maxNesting+1), fmt.Sprintf("2:%d", 5+maxNesting)},
-		{"a string of brackets", `x = "` + strings.Repeat("(", 10*maxNesting) + `"`, ""},
-		{"escaped quote keeps the string open", `x = "\"` + strings.Repeat("[", 10*maxNesting) + `"`, ""},
-		{"literal $${ is text", `x = "` + strings.Repeat("$${", 10*maxNesting) + `"`, ""},
-		{"hash comment", "# " + strings.Repeat("{", 10*maxNesting) + "\nx = 1", ""},
-		{"slash comment", "// " + strings.Repeat("{", 10*maxNesting) + "\nx = 1", ""},
-		{"block comment", "/* " + strings.Repeat("{", 10*maxNesting) + " */ x = 1", ""},
-		{"heredoc", "x = <<EOT\n" + strings.Repeat("(", 10*maxNesting) + "\nEOT\ny = 1", ""},
-		{"indented heredoc", "x = <<-EOT\n  " + strings.Repeat("[", 10*maxNesting) + "\n  EOT\ny = 1", ""},
+		{"a string of brackets", `x = "` + strings.Repeat("(", 4*maxNesting) + `"`, ""},
+		{"escaped quote keeps the string open", `x = "\"` + strings.Repeat("[", 4*maxNesting) + `"`, ""},
+		{"literal $${ is text", `x = "` + strings.Repeat("$${", 4*maxNesting) + `"`, ""},
+		{"hash comment", "# " + strings.Repeat("{", 4*maxNesting) + "\nx = 1", ""},
+		{"slash comment", "// " + strings.Repeat("{", 4*maxNesting) + "\nx = 1", ""},
+		{"block comment", "/* " + strings.Repeat("{", 4*maxNesting) + " */ x = 1", ""},
+		{"heredoc", "x = <<EOT\n" + strings.Repeat("(", 4*maxNesting) + "\nEOT\ny = 1", ""},
+		{"indented heredoc", "x = <<-EOT\n  " + strings.Repeat("[", 4*maxNesting) + "\n  EOT\ny = 1", ""},
 		{"heredoc interpolation counts", "x = <<EOT\n${" + deep("(", ")", maxNesting) + "}\nEOT\n", "2:257"},
 		// Each "${ opens two levels: the string and the interpolation.
 		{"templates in templates", "x = " + deep(`"${`, `}"`, maxNesting/2), ""},
@@ -39,6 +39,11 @@ func TestCheckNesting(t *testing.T) {
 		{"sequential directives do not", "x = \"" + strings.Repeat("%{if true}a%{endif}", 10*maxNesting) + "\"", ""},
 		{"closed levels are given back", "x = " + strings.Repeat(deep("(", ")", maxNesting)+" + ", 10) + "1", ""},
 		{"unclosed brackets", "x = " + strings.Repeat("{", 100_000), fmt.Sprintf("1:%d", 5+maxNesting)},
+		{"heredoc marker with trailing space", "x = <<EOT\na\nEOT  \ny = " + deep("(", ")", maxNesting+1), fmt.Sprintf("4:%d", 5+maxNesting)},
+		{"no heredoc without a letter first", "x = <<1EOT\n" + deep("(", ")", maxNesting+1), fmt.Sprintf("2:%d", 1+maxNesting)},
+		// The backstop: text the scanner skips still may not hold a thousand unclosed brackets.
+		{"a thousand brackets in a comment", "# " + strings.Repeat("[", 4*maxNesting+1), fmt.Sprintf("1:%d", 3+4*maxNesting)},
+		{"balanced brackets in text", `x = "` + strings.Repeat("()", 10*maxNesting) + `"`, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
