@@ -32,7 +32,7 @@ func (l *loader) tooManyVUs(got string) string {
 // vuCount reads a whole number of VUs from lo to the VU bound. Unlike integer it names the VU bound and
 // the way past it, and it reports an infinite or enormous number as too large, not as a fraction.
 func (l *loader) vuCount(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
-	v, ok := l.constant(a, sc)
+	v, sensitive, ok := l.constantMarked(a, sc)
 	if !ok {
 		return 0, false
 	}
@@ -41,16 +41,19 @@ func (l *loader) vuCount(a *hcl.Attribute, sc *scope, lo int) (int, bool) {
 		return 0, false
 	}
 	f, _ := v.AsBigFloat().Float64()
+	got := fmtG(f)
+	if sensitive {
+		got = "(sensitive)" // a value from env() is used, never shown
+	}
 	switch {
 	case f > float64(l.instances()*maxVUs):
-		l.errorAt(a.Expr.Range(), "Too many virtual users", "%s: %s", a.Name, l.tooManyVUs(fmtG(f)))
+		l.errorAt(a.Expr.Range(), "Too many virtual users", "%s: %s", a.Name, l.tooManyVUs(got))
 		return 0, false
 	case f < float64(lo):
-		l.errorAt(a.Expr.Range(), "Value out of range", "%s must be at least %d; got %s.", a.Name, lo, fmtG(f))
+		l.errorAt(a.Expr.Range(), "Value out of range", "%s must be at least %d; got %s.", a.Name, lo, got)
 		return 0, false
 	case f != math.Trunc(f):
-		l.errorAt(a.Expr.Range(), "Not a whole number", "%s is a number of virtual users, a whole number; got %g. Write %g.",
-			a.Name, f, math.Round(f))
+		l.errorAt(a.Expr.Range(), "Not a whole number", "%s is a number of virtual users, a whole number; got %s. Round it.", a.Name, got)
 		return 0, false
 	}
 	return int(f), true
@@ -71,8 +74,8 @@ func fmtG(f float64) string {
 func (l *loader) loadDuration(a *hcl.Attribute, sc *scope) (time.Duration, bool) {
 	d, ok := l.duration(a, sc)
 	if ok && d > maxLoadDuration {
-		l.errorAt(a.Expr.Range(), "Duration too long", "%s is %s; a load lasts at most %s (a year). "+
-			"For a longer soak, run the plan again; each run has its own results.", a.Name, d, maxLoadDuration)
+		l.errorAt(a.Expr.Range(), "Duration too long", "%s is longer than a load may last, %s (a year). "+
+			"For a longer soak, run the plan again; each run has its own results.", a.Name, maxLoadDuration)
 		return 0, false
 	}
 	return d, ok

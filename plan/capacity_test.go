@@ -73,3 +73,35 @@ max_vus = 1000`), 2, ""},
 		})
 	}
 }
+
+// TestBoundsHideSecrets: a VU count or a feeder path from env() is refused like any other, and the
+// diagnostics do not show it.
+func TestBoundsHideSecrets(t *testing.T) {
+	src := `target "api" {
+  base_url = "http://127.0.0.1:8000"
+}
+
+data "users" { csv = env("USERS_CSV") }
+
+scenario "s" {
+  http "a" { path = "/a/${data.users.name}" }
+  load {
+    vus      = tonumber(env("VUS"))
+    duration = "1m"
+  }
+}
+`
+	env := map[string]string{"VUS": "7654321", "USERS_CSV": "/dev/zero"}
+	_, diags := LoadSource("t.hcl", []byte(src), Options{Env: env})
+	got := renderDiags(diags)
+	for _, want := range []string{"Too many virtual users", "vus: One loadplan instance runs at most 1,000,000 virtual users", "got (sensitive)", "t.hcl:5:22"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, got)
+		}
+	}
+	for _, secret := range []string{"7654321", "7,654,321", "/dev/zero"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("diagnostics show the secret %q:\n%s", secret, got)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 var dataSchema = &hcl.BodySchema{
@@ -57,7 +58,7 @@ func (l *loader) loadFeeders() {
 			l.plan.Data = append(l.plan.Data, f)
 			continue
 		}
-		path, ok := l.str(a, sc)
+		path, sensitive, ok := l.feederPath(a, sc)
 		if !ok {
 			l.badFeeders[name] = true
 			l.plan.Data = append(l.plan.Data, f)
@@ -67,21 +68,25 @@ func (l *loader) loadFeeders() {
 		if !filepath.IsAbs(path) {
 			f.Path = filepath.Join(fb.src.baseDir, path)
 		}
-		l.readCSV(f, delim, a.Expr.Range())
+		l.readCSV(f, delim, a.Expr.Range(), sensitive)
 		l.plan.Data = append(l.plan.Data, f)
 	}
 }
 
-func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
+func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range, sensitive bool) {
 	l.badFeeders[f.Name] = true // until the file reads well: references to it are not checked again
 	fh, limited, err := openBounded(f.Path, maxFileSize)
+	name := f.Path
+	if sensitive {
+		name = "The file (its path is from env(), so not shown)"
+	}
 	switch {
 	case errors.Is(err, errNotRegular):
 		l.errorAt(rng, "Feeder file is not a regular file",
-			"%s is %v. A feeder reads a CSV file (at most %s), not a device, pipe or folder.", f.Path, err, byteSize(maxFileSize))
+			"%s is %v. A feeder reads a CSV file (at most %s), not a device, pipe or folder.", name, err, byteSize(maxFileSize))
 		return
 	case errors.Is(err, errTooLarge):
-		l.errorAt(rng, "Feeder file too large", "%s is %v. %s", f.Path, err, feederLimits())
+		l.errorAt(rng, "Feeder file too large", "%s is %v. %s", name, err, feederLimits())
 		return
 	case err != nil:
 		l.errorAt(rng, "Feeder file not found",
@@ -122,7 +127,7 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 	for {
 		rec, err := r.Read()
 		if counted.n > maxFileSize { // it grew after openBounded looked at its size
-			l.errorAt(rng, "Feeder file too large", "%s grew past %s while being read. %s", f.Path, byteSize(maxFileSize), feederLimits())
+			l.errorAt(rng, "Feeder file too large", "%s grew past %s while being read. %s", name, byteSize(maxFileSize), feederLimits())
 			f.Rows = nil
 			return
 		}
@@ -135,7 +140,7 @@ func (l *loader) readCSV(f *Feeder, delim rune, rng hcl.Range) {
 		}
 		if cells += len(rec); cells > maxFeederCells {
 			l.errorAt(rng, "Feeder file too large", "%s has more than %s cells (rows × columns) by row %d. %s",
-				f.Path, thousands(int64(maxFeederCells)), len(f.Rows)+1, feederLimits())
+				name, thousands(int64(maxFeederCells)), len(f.Rows)+1, feederLimits())
 			f.Rows = nil
 			return
 		}
@@ -166,6 +171,19 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// feederPath reads csv and says whether it came from a secret (env()), which is then not shown.
+func (l *loader) feederPath(a *hcl.Attribute, sc *scope) (string, bool, bool) {
+	v, sensitive, ok := l.constantMarked(a, sc)
+	if !ok {
+		return "", false, false
+	}
+	v, ok = l.convertTo(a, v, cty.String, `Write it in quotes, e.g. "data/users.csv".`)
+	if !ok {
+		return "", false, false
+	}
+	return v.AsString(), sensitive, true
 }
 
 func contains(list []string, s string) bool {
