@@ -105,3 +105,21 @@ scenario "s" {
 		}
 	}
 }
+
+// TestVarValueNesting: a -var or LOADPLAN_VAR_ value is parsed like a plan, so it is held to the
+// same nesting bound (100,000 parentheses overflowed the parser's stack).
+func TestVarValueNesting(t *testing.T) {
+	src := "variable \"n\" {\n  type = number\n}\n" +
+		"target \"api\" {\n  base_url = \"http://127.0.0.1:8000\"\n}\n" +
+		"scenario \"s\" {\n  http \"a\" { path = \"/a\" }\n}\n"
+	deep := strings.Repeat("(", 100_000) + "1" + strings.Repeat(")", 100_000)
+	for _, opts := range []Options{
+		{Vars: map[string]string{"n": deep}},
+		{Env: map[string]string{EnvVarPrefix + "n": deep}},
+	} {
+		_, diags := LoadSource("t.hcl", []byte(src), opts)
+		if !diags.HasErrors() || !strings.Contains(renderDiags(diags), "Invalid value for variable") {
+			t.Fatalf("want an invalid value, got:\n%.500s", renderDiags(diags))
+		}
+	}
+}

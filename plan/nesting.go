@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // The HCL parser (hclsyntax) recurses once or more per nesting level and Go does not recover from
@@ -147,6 +148,15 @@ func scanNesting(name string, src []byte) *hcl.Diagnostic {
 		i++
 	}
 	return nil
+}
+
+// parseValue parses the text of a -var flag or LOADPLAN_VAR_ variable as an expression, after
+// the nesting check: the text comes from outside the plan and may be as hostile as a file.
+func parseValue(raw, from string) (hclsyntax.Expression, hcl.Diagnostics) {
+	if d := checkNesting(from, []byte(raw)); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
+	return hclsyntax.ParseExpression([]byte(raw), from, hcl.InitialPos)
 }
 
 // heredocStart recognises `<<ID` or `<<-ID` followed by a newline and returns ID and the length up

@@ -148,7 +148,7 @@ func (l *loader) assignRaw(d *varDecl, raw, from string) {
 	if d.ty == cty.String || d.ty == cty.DynamicPseudoType {
 		v = cty.StringVal(raw)
 	} else {
-		expr, diags := hclsyntax.ParseExpression([]byte(raw), from, hcl.InitialPos)
+		expr, diags := parseValue(raw, from)
 		if !diags.HasErrors() {
 			v, diags = expr.Value(nil)
 		}
