@@ -77,6 +77,25 @@ var maxFeederCells = 4_000_000
 // standard input by it.
 const MaxPlanFileSize = 4 << 20
 
+// maxPEMFileSize bounds ca_file, cert_file and key_file, which a run reads whole: a bundle of
+// every public CA is about 200 KB.
+const maxPEMFileSize = 1 << 20
+
+// checkPEMFile refuses, at load, a certificate or key path that names a device, a pipe, a folder
+// or a file over maxPEMFileSize — the run would read it whole and hang or run out of memory. A
+// missing file is left to the run, which says so when it starts (it may be created in between).
+func (l *loader) checkPEMFile(a *hcl.Attribute, path string) {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+	case !st.Mode().IsRegular():
+		l.errorAt(a.Expr.Range(), "Not a regular file", "%s names %s; give the path of a PEM file.", a.Name, fileKind(st.Mode()))
+	case st.Size() > maxPEMFileSize:
+		l.errorAt(a.Expr.Range(), "File too large", "%s names a file of %s bytes; a PEM certificate or key file is at most %s.",
+			a.Name, thousands(st.Size()), byteSize(maxPEMFileSize))
+	}
+}
+
 // errNotRegular and errTooLarge are the two ways a bounded read refuses a file.
 var (
 	errNotRegular = errors.New("not a regular file")

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -121,5 +122,16 @@ func TestVarValueNesting(t *testing.T) {
 		if !diags.HasErrors() || !strings.Contains(renderDiags(diags), "Invalid value for variable") {
 			t.Fatalf("want an invalid value, got:\n%.500s", renderDiags(diags))
 		}
+	}
+}
+
+// TestPEMFileBound: a certificate path naming a device is refused at load; the run would read it
+// whole.
+func TestPEMFileBound(t *testing.T) {
+	src := "target \"api\" {\n  base_url = \"https://127.0.0.1:8443\"\n  ca_file = \"" + os.DevNull + "\"\n}\n" +
+		"scenario \"s\" {\n  http \"a\" { path = \"/a\" }\n}\n"
+	_, diags := LoadSource("t.hcl", []byte(src), Options{})
+	if got := renderDiags(diags); !strings.Contains(got, "t.hcl:3:13: error: Not a regular file") {
+		t.Fatalf("got:\n%s", got)
 	}
 }

@@ -80,6 +80,7 @@ func (l *loader) loadTargets() {
 					s = filepath.Join(fb.src.baseDir, s)
 				}
 				*f.dst = s
+				l.checkPEMFile(a, s)
 			}
 		}
 		if (t.CertFile == "") != (t.KeyFile == "") {
