@@ -197,6 +197,11 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "loadplan apply:", err)
 		return exitUsage
 	}
+	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
+	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.
+	if !checkResources(p, opts, env, stderr) {
+		return exitRuntime
+	}
 	segName := ""
 	if opts.segment.Total > 0 {
 		segName = fmt.Sprintf("%d/%d", opts.segment.Index, opts.segment.Total)
