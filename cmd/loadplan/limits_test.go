@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,5 +272,28 @@ func TestEstimateMatchesExecutor(t *testing.T) {
 				t.Errorf("the executor allocated %d VUs, the estimate says %d", got, want)
 			}
 		})
+	}
+}
+
+// TestPlanShowsResourceEstimate: `loadplan plan` shows what apply will check. burst.hcl runs
+// 100 REST VUs on one target and 50 VUs each holding one WebSocket session.
+func TestPlanShowsResourceEstimate(t *testing.T) {
+	r := runCLI(t, "plan", "-json", "../../plans/burst.hcl")
+	var s struct {
+		OpenFiles int    `json:"open_files_at_peak"`
+		Memory    uint64 `json:"memory_at_peak_bytes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatal(err, r.stderr)
+	}
+	if want := 100 + 50 + runtimeFiles; s.OpenFiles != want {
+		t.Errorf("open_files_at_peak = %d, want %d", s.OpenFiles, want)
+	}
+	if want := uint64(150*vuMemory + 50*sessionMemory + baseMemory); s.Memory != want {
+		t.Errorf("memory_at_peak_bytes = %d, want %d", s.Memory, want)
+	}
+	r = runCLI(t, "plan", "../../plans/stress.hcl") // 200 VUs on one target
+	if want := "At peak: about 232 open files and 36.9 MiB of memory"; !strings.Contains(r.stdout, want) {
+		t.Errorf("plan output lacks %q:\n%s", want, r.stdout)
 	}
 }

@@ -105,6 +105,8 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 		fmt.Fprintf(w, ", %.0f iterations expected", s.ExpectedIters)
 	}
 	fmt.Fprintln(w, ".")
+	fmt.Fprintf(w, "At peak: about %s open files and %s of memory (apply checks both before it starts).\n",
+		thousands(s.OpenFilesAtPeak), byteSize(s.MemoryAtPeak))
 }
 
 func printLoad(w io.Writer, ls loadSummary) {

@@ -63,6 +63,10 @@ type planSummary struct {
 	DurationSeconds float64          `json:"duration_seconds"`
 	PeakVUs         int              `json:"peak_vus"`
 	ExpectedIters   float64          `json:"expected_iterations,omitempty"`
+	// OpenFilesAtPeak and MemoryAtPeak are apply's estimate, which it checks against the open-file
+	// limit and the available memory before it starts (limits.go).
+	OpenFilesAtPeak int    `json:"open_files_at_peak"`
+	MemoryAtPeak    uint64 `json:"memory_at_peak_bytes"`
 }
 
 type varSummary struct {
@@ -150,6 +154,8 @@ func summarize(p *plan.Plan) planSummary {
 	}
 	s.Duration, s.DurationSeconds = total.String(), total.Seconds()
 	s.PeakVUs = peakVUs(s.Loads)
+	need := estimateNeed(p, needInput{outs: p.Outputs})
+	s.OpenFilesAtPeak, s.MemoryAtPeak = need.files(), need.memory()
 	for _, t := range p.Thresholds {
 		ts := thresholdSumm{Name: t.Name, AbortOnFail: t.AbortOnFail, Stage: t.Stage}
 		for _, c := range t.Conditions {
