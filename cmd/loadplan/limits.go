@@ -29,8 +29,8 @@ const (
 	// baseMemory is the process itself: a small arrival-rate run peaks at 20.9 MB RSS.
 	baseMemory = 32 << 20
 	// maxCount bounds every count the estimate multiplies, so absurd plans (vus = 1e18) cannot
-	// overflow it: no machine holds two billion VUs anyway.
-	maxCount = 1 << 31
+	// overflow it (a billion VUs is beyond any machine), and it fits a 32-bit int.
+	maxCount = 1 << 30
 )
 
 // needInput is what, besides the plan, decides a run's peak: apply's overrides and outputs.
