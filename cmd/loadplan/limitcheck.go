@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/loadplan/loadplan/plan"
@@ -29,7 +32,7 @@ type memLimit struct {
 // peak fits in it and in the available memory. It prints one line per problem to w and reports
 // whether the run may start. apply calls it before any output starts or any request is sent.
 func checkResources(p *plan.Plan, opts *applyOptions, env map[string]string, w io.Writer) bool {
-	in := needInput{scenarios: opts.scenarios, maxVUs: opts.vus, segment: opts.segment,
+	in := needInput{scenarios: opts.scenarios, maxVUs: opts.vus, duration: opts.duration, segment: opts.segment,
 		outs: append(append([]*plan.Output(nil), p.Outputs...), opts.outs...)}
 	for _, f := range []string{opts.export, opts.junit, opts.segmentSum} {
 		if f != "" {
@@ -59,9 +62,9 @@ func fitProblems(p *plan.Plan, in needInput, fl fileLimit, mem memLimit) []strin
 	}
 	if mem.known && need.memory() > mem.bytes {
 		fits := fitVUs(p, in, func(n resourceNeed) bool { return n.memory() <= mem.bytes })
-		parts := []string{thousands(need.vus) + " VUs × 25 KB"}
-		if need.ws > 0 {
-			parts = append(parts, thousands(need.ws)+" WebSocket sessions × 50 KB")
+		parts := []string{thousands(need.memVUs) + " VUs × 25 KB"}
+		if need.memWS > 0 {
+			parts = append(parts, thousands(need.memWS)+" WebSocket sessions × 50 KB")
 		}
 		parts = append(parts, "32 MB for the process")
 		out = append(out, fmt.Sprintf("the plan needs about %s of memory at peak (%s) but %s is available (%s); lower the plan's peak VUs%s or split the load across machines with --segment",
@@ -124,7 +127,7 @@ func vusHint(fits int) string {
 // fitVUs returns the largest --vus cap under which ok holds for the plan's estimate, 0 when even
 // one VU per load does not fit. The estimate grows with the cap, so a binary search finds it.
 func fitVUs(p *plan.Plan, in needInput, ok func(resourceNeed) bool) int {
-	hi := estimateNeed(p, in).vus
+	hi := maxCount // --vus caps each load, whose peaks may come at other times than the sum's
 	if in.maxVUs > 0 {
 		hi = min(hi, in.maxVUs)
 	}
@@ -162,4 +165,38 @@ func byteSize(b uint64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTP"[i])
+}
+
+// hostPort returns the host:port a URL dials, "" when it has none.
+func hostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" || u.Scheme == "wss" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// thousands formats n with comma separators: 1064 → "1,064".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -2,10 +2,8 @@ package main
 
 import (
 	"math"
-	"net"
-	"net/url"
-	"strconv"
-	"strings"
+	"slices"
+	"time"
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/plan"
@@ -37,6 +35,7 @@ const (
 type needInput struct {
 	scenarios []string         // --scenario; empty runs all
 	maxVUs    int              // --vus; 0 is no cap
+	duration  time.Duration    // --duration; 0 runs as planned
 	segment   executor.Segment // --segment; the zero value runs all of it
 	outs      []*plan.Output   // the plan's outputs and --out's
 	exports   int              // files written at the end: --summary-export, --junit, --segment-summary
@@ -52,6 +51,9 @@ type resourceNeed struct {
 	sessions int // persistent WebSocket sessions among ws
 	local    int // connections to the in-process demo backend, whose end is a socket of ours too
 	outFiles int // outputs' files and sockets
+	// memVUs and memWS are the VUs and WebSocket sessions at the memory peak, which may come at
+	// another time than the open-file peak when scenarios' costs differ.
+	memVUs, memWS int
 }
 
 // files returns the open files the run needs at its peak.
@@ -61,114 +63,201 @@ func (n resourceNeed) files() int {
 
 // memory returns the bytes the run needs at its peak.
 func (n resourceNeed) memory() uint64 {
-	return uint64(n.vus)*vuMemory + uint64(n.ws)*sessionMemory + baseMemory
+	return uint64(n.memVUs)*vuMemory + uint64(n.memWS)*sessionMemory + baseMemory
 }
 
 // estimateNeed returns what the plan holds open at its peak on this instance. VUs are sized as
-// the executor sizes them (executor/group.go, arrival.go): the ramp's peak for the users model,
-// max_vus for arrival_rate (it allocates that many when the target is slow), vus for the
-// iterations models; --vus caps each load, --segment takes this instance's share, weights split a
-// shared load. Loads are summed as if they all peaked at once: an upper bound, as a limit check
-// wants. --duration scales stage lengths only, so it does not change the peak.
+// the executor sizes them (executor/group.go, arrival.go): the ramp of the users model, max_vus
+// for arrival_rate (it allocates that many when the target is slow), vus for the iterations
+// models; --vus caps each load, --segment takes this instance's share, weights split a shared
+// load, --duration scales the stages. Loads run at once from the start, so the sum is taken over
+// time: it can peak only at a stage boundary of a users load or where another load ends, and is
+// evaluated there. The open-file peak and the memory peak are kept apart (their per-VU costs
+// differ by scenario).
 func estimateNeed(p *plan.Plan, in needInput) resourceNeed {
-	var n resourceNeed
-	for sc, vus := range scenarioPeaks(p, in) {
-		c := scenarioCost(sc, in.local)
-		n.vus += vus
-		n.dests = max(n.dests, c.conns)
-		n.conns += vus * c.conns
-		n.ws += vus * c.ws
-		n.sessions += vus * c.sessions
-		n.local += vus * c.local
-	}
-	for _, o := range in.outs {
-		switch o.Kind {
-		case "csv":
-			n.outFiles++
-			if o.Aggregated {
-				n.outFiles += 3 // _stats.csv, _stats_history.csv, _failures.csv
-			}
-		case "prometheus":
-			n.outFiles += 1 + 4 // the listener and a few scrapes or pushes at once
-		case "influxdb":
-			n.outFiles += 2 // the write client's connections
-		default:
-			n.outFiles++
-		}
-	}
-	n.outFiles += in.exports
-	return n
-}
-
-// scenarioPeaks returns the most VUs the executor allocates for each scenario that runs.
-func scenarioPeaks(p *plan.Plan, in needInput) map[*plan.Scenario]int {
-	want := map[string]bool{}
-	for _, s := range in.scenarios {
-		want[s] = true
-	}
 	seg := in.segment
 	if seg.Total < 1 || seg.Index < 1 || seg.Index > seg.Total {
 		seg = executor.Segment{Index: 1, Total: 1}
 	}
-	out := map[*plan.Scenario]int{}
-	var shared []*plan.Scenario
-	for _, sc := range p.Scenarios {
-		if len(want) > 0 && !want[sc.Name] {
-			continue
-		}
-		if sc.Load == nil {
-			shared = append(shared, sc)
-			continue
-		}
-		out[sc] = loadPeak(sc.Load, []int{1}, in.maxVUs, seg)[0]
-	}
-	if len(shared) > 0 && p.Load != nil {
-		weights := make([]int, len(shared))
-		for i, sc := range shared {
-			weights[i] = min(max(sc.Weight, 1), 1<<20)
-		}
-		for i, v := range loadPeak(p.Load, weights, in.maxVUs, seg) {
-			out[shared[i]] = v
+	runs := loadRuns(p, in)
+	costs := map[*plan.Scenario]vuCost{}
+	for _, r := range runs {
+		for _, sc := range r.scs {
+			costs[sc] = scenarioCost(sc, in.local)
 		}
 	}
-	return out
+	points := []time.Duration{0}
+	for _, r := range runs {
+		points = append(points, r.end)
+		if r.l.Model == plan.Users {
+			var at time.Duration
+			for _, st := range r.l.Stages {
+				at += r.stage(st)
+				points = append(points, at)
+			}
+		}
+	}
+	slices.Sort(points) // ties go to the earliest peak, for a message that does not vary
+	var best resourceNeed
+	var bestMem uint64
+	for _, t := range points {
+		var n resourceNeed
+		for _, r := range runs {
+			for i, vus := range r.vusAt(t, in.maxVUs, seg) {
+				c := costs[r.scs[i]]
+				n.vus += vus
+				if vus > 0 {
+					n.dests = max(n.dests, c.conns)
+				}
+				n.conns += vus * c.conns
+				n.ws += vus * c.ws
+				n.sessions += vus * c.sessions
+				n.local += vus * c.local
+			}
+		}
+		if n.files() > best.files() {
+			best.vus, best.dests, best.conns, best.ws, best.sessions, best.local = n.vus, n.dests, n.conns, n.ws, n.sessions, n.local
+		}
+		if m := uint64(n.vus)*vuMemory + uint64(n.ws)*sessionMemory; m > bestMem {
+			bestMem, best.memVUs, best.memWS = m, n.vus, n.ws
+		}
+	}
+	for _, o := range in.outs {
+		switch o.Kind {
+		case "csv":
+			best.outFiles++
+			if o.Aggregated {
+				best.outFiles += 3 // _stats.csv, _stats_history.csv, _failures.csv
+			}
+		case "prometheus":
+			best.outFiles += 1 + 4 // the listener and a few scrapes or pushes at once
+		case "influxdb":
+			best.outFiles += 2 // the write client's connections
+		default:
+			best.outFiles++
+		}
+	}
+	best.outFiles += in.exports
+	return best
 }
 
-// loadPeak returns the most VUs one load allocates for each of its scenarios (by weight).
-func loadPeak(l *plan.Load, weights []int, maxVUs int, seg executor.Segment) []int {
+// loadRun is one load as the executor runs it: the scenarios that share it and its timing.
+type loadRun struct {
+	l       *plan.Load
+	scs     []*plan.Scenario
+	weights []int
+	scale   float64       // --duration's factor on stage lengths, 1 without
+	end     time.Duration // when the load stops starting iterations
+}
+
+// stage returns the length of a stage of r as run.
+func (r loadRun) stage(s plan.Stage) time.Duration {
+	return time.Duration(float64(s.Duration) * r.scale)
+}
+
+// loadRuns groups the running scenarios by load as executor/compile.go does and applies
+// --duration as executor/group.go's scale does: stage-based loads shrink by one factor so that the
+// longest fits, iteration loads have their max_duration capped.
+func loadRuns(p *plan.Plan, in needInput) []loadRun {
+	want := map[string]bool{}
+	for _, s := range in.scenarios {
+		want[s] = true
+	}
+	var runs []loadRun
+	shared := loadRun{l: p.Load, scale: 1}
+	for _, sc := range p.Scenarios {
+		switch {
+		case len(want) > 0 && !want[sc.Name]:
+		case sc.Load == nil:
+			shared.scs = append(shared.scs, sc)
+			shared.weights = append(shared.weights, min(max(sc.Weight, 1), 1<<20))
+		default:
+			runs = append(runs, loadRun{l: sc.Load, scs: []*plan.Scenario{sc}, weights: []int{1}, scale: 1})
+		}
+	}
+	if len(shared.scs) > 0 && p.Load != nil {
+		runs = append(runs, shared)
+	}
+	var longest time.Duration
+	for _, r := range runs {
+		if r.l.Model == plan.Users || r.l.Model == plan.ArrivalRate {
+			longest = max(longest, r.l.Duration())
+		}
+	}
+	for i := range runs {
+		r := &runs[i]
+		if r.l.Model == plan.Users || r.l.Model == plan.ArrivalRate {
+			if in.duration > 0 && longest > in.duration {
+				r.scale = float64(in.duration) / float64(longest)
+			}
+			for _, st := range r.l.Stages {
+				r.end += r.stage(st)
+			}
+			continue
+		}
+		r.end = r.l.MaxDuration
+		if r.end <= 0 {
+			r.end = 10 * time.Minute
+		}
+		if in.duration > 0 {
+			r.end = min(r.end, in.duration)
+		}
+	}
+	return runs
+}
+
+// vusAt returns the VUs of each of r's scenarios at t: the users model's ramp, the VUs of the
+// other models while they run, none after the end.
+func (r loadRun) vusAt(t time.Duration, maxVUs int, seg executor.Segment) []int {
+	if t > r.end {
+		return nil
+	}
 	capped := func(n int) int {
 		if maxVUs > 0 && n > maxVUs {
 			return maxVUs
 		}
 		return n
 	}
-	share := func(v int) int { return segmentShare(clampCount(float64(v)), seg.Index, seg.Total) }
+	share := func(v int) int { return segmentShare(v, seg.Index, seg.Total) }
+	l := r.l
 	var per []int
 	switch l.Model {
 	case plan.Users:
-		peak := float64(l.StartVUs)
-		for _, s := range l.Stages {
-			peak = math.Max(peak, s.Target)
-		}
-		per = splitWeights(capped(share(clampCount(math.Floor(peak+1e-9)))), weights)
+		per = splitWeights(capped(share(clampCount(math.Floor(r.level(t)+1e-9)))), r.weights)
 	case plan.ArrivalRate:
-		per = splitWeights(max(capped(share(max(l.MaxVUs, l.PreAllocatedVUs))), 1), weights)
+		per = splitWeights(max(capped(share(max(l.MaxVUs, l.PreAllocatedVUs))), 1), r.weights)
 		for i := range per {
 			per[i] = max(per[i], 1) // every scenario's pool holds at least one VU
 		}
 	case plan.PerVUIterations, plan.SharedIterations:
-		per = splitWeights(capped(share(l.VUs)), weights)
+		per = splitWeights(capped(share(l.VUs)), r.weights)
 		if l.Model == plan.SharedIterations {
-			for i, it := range splitWeights(share(l.Iterations), weights) {
+			for i, it := range splitWeights(share(l.Iterations), r.weights) {
 				if it > 0 && per[i] == 0 {
 					per[i] = 1 // a share of iterations needs someone to run it
 				}
 			}
 		}
-	default:
-		per = make([]int, len(weights))
 	}
 	return per
+}
+
+// level returns the users model's ramp at t, its stages scaled as run.
+func (r loadRun) level(t time.Duration) float64 {
+	from := float64(r.l.StartVUs)
+	if t <= 0 {
+		return from
+	}
+	var at time.Duration
+	for _, s := range r.l.Stages {
+		d := r.stage(s)
+		if t < at+d {
+			return from + (s.Target-from)*float64(t-at)/float64(d)
+		}
+		at += d
+		from = s.Target
+	}
+	return from
 }
 
 // clampCount turns a planned count into an int in [0, maxCount].
@@ -292,38 +381,4 @@ func destination(u *plan.Template, t *plan.Target) string {
 		return hostPort(t.BaseURL)
 	}
 	return ""
-}
-
-// hostPort returns the host:port a URL dials, "" when it has none.
-func hostPort(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" || u.Scheme == "wss" {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port)
-}
-
-// thousands formats n with comma separators: 1064 → "1,064".
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

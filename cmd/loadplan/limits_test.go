@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +151,97 @@ output "json" { path = "out/run.jsonl" }`, in: needInput{outs: []*plan.Output{{K
 			}
 			if wantMem := uint64(tt.vus)*vuMemory + uint64(tt.ws)*sessionMemory + baseMemory; n.memory() != wantMem || n.memory() < tt.memoryAtLeast {
 				t.Errorf("memory = %d, want %d", n.memory(), wantMem)
+			}
+		})
+	}
+}
+
+// ownLoads is limitPlan's two scenarios, each with its own load.
+func ownLoads(loadA, loadB string) string {
+	return `variable "host" { type = string }
+target "api" { base_url = var.host }
+target "other" { base_url = var.host }
+scenario "a" {
+  target = target.api
+  http "one" { path = "/x" }
+  http "two" {
+    target = target.other
+    path   = "/z"
+  }
+  ` + loadA + `
+}
+scenario "b" {
+  target = target.api
+  http "one" { path = "/x" }
+  ` + loadB + `
+}
+`
+}
+
+// TestEstimateNeedOverTime: loads that peak at different times are not summed at their peaks.
+func TestEstimateNeedOverTime(t *testing.T) {
+	rampTo := func(first string, level int) string {
+		return fmt.Sprintf(`load {
+    model = "users"
+    stage {
+      duration = %q
+      target   = 0
+    }
+    stage {
+      duration = "1m"
+      target   = %d
+    }
+    stage {
+      duration = "1m"
+      target   = 0
+    }
+  }`, first, level)
+	}
+	tests := []struct {
+		name, loadA, loadB string
+		in                 needInput
+		vus, conns, files  int
+		memVUs             int
+	}{
+		// a (2 connections a VU) peaks at 100 VUs at 1m, b (1) at 200 VUs at 2m: the open files
+		// peak at either (200 + 32), the memory at 2m (200 VUs), never 300 VUs at once.
+		{name: "peaks apart", loadA: rampTo("0s", 100), loadB: rampTo("1m", 200),
+			vus: 100, conns: 200, files: 200 + runtimeFiles, memVUs: 200},
+		// a runs 500 VUs until its max_duration of 30s, when b's ramp is halfway to 300: 650 VUs.
+		{name: "a load's end is a peak", loadA: `load {
+    model        = "per_vu_iterations"
+    vus          = 500
+    iterations   = 1000
+    max_duration = "30s"
+  }`, loadB: `load {
+    model = "users"
+    stage {
+      duration = "1m"
+      target   = 300
+    }
+  }`, vus: 650, conns: 500*2 + 150, files: 1150 + runtimeFiles, memVUs: 650},
+		// --duration 20s: b's minute shrinks to 20s and a's max_duration is cut to 20s: both
+		// peak at the end, 500 + 300.
+		{name: "--duration scales the stages and cuts max_duration", in: needInput{duration: 20 * time.Second}, loadA: `load {
+    model        = "per_vu_iterations"
+    vus          = 500
+    iterations   = 1000
+    max_duration = "30s"
+  }`, loadB: `load {
+    model = "users"
+    stage {
+      duration = "1m"
+      target   = 300
+    }
+  }`, vus: 800, conns: 500*2 + 300, files: 1300 + runtimeFiles, memVUs: 800},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := loadSrc(t, ownLoads(tt.loadA, tt.loadB), "http://127.0.0.1:8000")
+			n := estimateNeed(p, tt.in)
+			got := [...]int{n.vus, n.conns, n.files(), n.memVUs}
+			if want := [...]int{tt.vus, tt.conns, tt.files, tt.memVUs}; got != want {
+				t.Errorf("vus, conns, files, memory VUs = %v, want %v", got, want)
 			}
 		})
 	}
