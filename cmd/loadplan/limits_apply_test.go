@@ -119,22 +119,45 @@ func TestApplyRaisesSoftFileLimit(t *testing.T) {
 	}
 }
 
-// TestApplyOverMemoryFailsBeforeAnyRequest: a plan whose VUs cannot fit in the available memory
-// fails at start with a message that says so, instead of being killed for it.
+// TestApplyOverMemoryFailsBeforeAnyRequest: a plan whose VUs and WebSocket sessions cannot fit in
+// the available memory fails at start with a message that says so, instead of being killed for it.
+// Its VUs each hold a persistent session (75 KB a VU in the estimate), half again as many as fit,
+// which stays under the plan's own bounds (1,000,000 VUs, 500,000 sessions) on machines with up
+// to about 24 GB available.
 func TestApplyOverMemoryFailsBeforeAnyRequest(t *testing.T) {
 	mem := availableMemory()
 	if !mem.known {
 		t.Skip("no MemAvailable in /proc/meminfo")
 	}
+	vus := mem.bytes / (vuMemory + sessionMemory) * 3 / 2
+	if vus > 500_000 {
+		t.Skipf("%s of memory is available: a plan that does not fit breaks the plan's bounds (500,000 WebSocket sessions) first; TestFitProblems covers the message",
+			byteSize(mem.bytes))
+	}
 	srv := newCounter(t, 0)
-	vus := mem.bytes/vuMemory*2 + 1000 // twice what fits
-	file := writePlan(t, "/ok", fmt.Sprintf(`load {
+	src := fmt.Sprintf(`variable "host" { type = string }
+target "api" { base_url = var.host }
+scenario "live" {
+  target = target.api
+  http "hit" { path = "/ok" }
+  websocket "feed" {
+    path    = "/ws"
+    session = "persistent"
+    send "hi" { text = "hi" }
+  }
+}
+load {
   model    = "users"
   vus      = %d
   duration = "5s"
-}`, vus), "")
-	// Should the check ever fail to stop it, the run must not take the machine's memory with it:
-	// 4 GB of address space and 256 open files bound it.
+}
+`, vus)
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// 256 open files stop the run too, and 4 GB of address space bound it, should the checks
+	// ever fail to: the test must not take the machine's memory with it.
 	r := runLimited(t, "ulimit -v 4000000 && ulimit -n 256", "apply", "-var", "host="+srv.srv.URL, file)
 	if r.code != exitRuntime {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitRuntime, r.stderr)
@@ -142,7 +165,8 @@ func TestApplyOverMemoryFailsBeforeAnyRequest(t *testing.T) {
 	if got := srv.hits.Load(); got != 0 {
 		t.Errorf("the server received %d requests, want 0", got)
 	}
-	want := fmt.Sprintf("of memory at peak (%s VUs × 25 KB + 32 MB for the process) but ", thousands(int(vus)))
+	want := fmt.Sprintf("of memory at peak (%s VUs × 25 KB + %s WebSocket sessions × 50 KB + 32 MB for the process) but ",
+		thousands(int(vus)), thousands(int(vus)))
 	for _, s := range []string{want, "is available (", "or split the load across machines with --segment"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
