@@ -1,6 +1,7 @@
 // Package outputs holds the consumers of samples: files (CSV, JSON lines), network outputs
-// (Prometheus, InfluxDB), the end-of-run summary and the threshold evaluator. Every one implements
-// Output and is driven by a Manager.
+// (Prometheus, InfluxDB) and the end-of-run summary, one package each under outputs/, none
+// importing a sibling. Every one implements Output and is driven by a Manager, which also drives
+// the threshold engine's adapter (package threshold), an Output by shape only.
 package outputs
 
 import (

@@ -18,8 +18,8 @@ import (
 	"github.com/loadplan/loadplan/outputs/csv"
 	"github.com/loadplan/loadplan/outputs/prometheus"
 	"github.com/loadplan/loadplan/outputs/summary"
-	"github.com/loadplan/loadplan/outputs/threshold"
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // profile runs the throughput case in this process, wired as `loadplan apply` wires it (summary

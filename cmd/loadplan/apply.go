@@ -18,8 +18,8 @@ import (
 	"github.com/loadplan/loadplan/internal/demo"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/summary"
-	"github.com/loadplan/loadplan/outputs/threshold"
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // applyOptions are apply's command-line flags.

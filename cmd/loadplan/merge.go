@@ -16,8 +16,8 @@ import (
 	"github.com/loadplan/loadplan/outputs/jsonl"
 	"github.com/loadplan/loadplan/outputs/prometheus"
 	"github.com/loadplan/loadplan/outputs/summary"
-	"github.com/loadplan/loadplan/outputs/threshold"
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // runMerge combines the segment summaries of a distributed run, prints the fleet's summary,

@@ -9,7 +9,7 @@ import (
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // progressConfig configures the live progress line.

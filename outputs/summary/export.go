@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // Export is k6's --summary-export layout: metrics by name (submetrics as `name{tag:value}`), each

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // SegmentVersion is the version of the segment summary format.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // TestSegmentGaugesAddUp: two instances running 25 and 30 VUs of one plan are a fleet of 55.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // Summary is an outputs.Output that aggregates samples into a Store. Emit runs on the Manager's

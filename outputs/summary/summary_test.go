@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
 	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 var (

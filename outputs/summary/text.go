@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/outputs/threshold"
+	"github.com/loadplan/loadplan/threshold"
 )
 
 // WriteText renders the terminal summary: per scenario the HTTP and WebSocket step tables, the
