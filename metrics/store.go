@@ -23,6 +23,18 @@ func (k Key) Tag(name string) (string, bool) {
 	return s.Tag(name)
 }
 
+// Matches reports whether every tag of the selector sel has the wanted value on the series (a
+// threshold's `{scenario=rest,step=quote}`); an empty selector matches every series.
+func (k Key) Matches(sel map[string]string) bool {
+	for name, want := range sel {
+		got, ok := k.Tag(name)
+		if !ok || got != want {
+			return false
+		}
+	}
+	return true
+}
+
 // Series aggregates every sample of one Key. Which fields mean something depends on the kind:
 // Count and Sum always (a counter's total is Sum); Trues for rates (samples with a non-zero value);
 // Last for gauges; Hist for trends.

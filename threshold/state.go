@@ -1,6 +1,7 @@
 package threshold
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
@@ -156,22 +157,23 @@ func worse(op string, v, w float64) bool {
 
 // verdict judges the state. final says whether the run is over: only then does a threshold
 // without samples fail (during the run it may still get some).
-func (st *state) verdict(run Run, start, end time.Time, final bool) Verdict {
-	v := Verdict{Threshold: st.th, AbortedRun: st.abortedRun}
+func (st *state) verdict(run Run, start, end time.Time, final bool) metrics.Verdict {
+	v := newVerdict(st.th)
+	v.AbortedRun = st.abortedRun
 	if st.th.Window > 0 {
 		v.Windows, v.FailedWindows = st.windows, st.failedWindows
 		if st.windows == 0 {
 			if final && NoEventsMeansZero(st.th.Metric) {
-				return v.zeroEvents()
+				return zeroEvents(v)
 			}
-			return v.noSamples()
+			return noSamples(v)
 		}
 		v.Pass = true
 		for i, c := range st.th.Conditions {
 			o := st.worst[i]
-			r := Result{Condition: c, Observed: o.v, Valid: o.set, Pass: o.set && !o.failed}
+			r := metrics.Outcome{Condition: c, Observed: o.v, Valid: o.set, Pass: o.set && !o.failed}
 			v.Pass = v.Pass && r.Pass
-			v.Conditions = append(v.Conditions, r)
+			v.Outcomes = append(v.Outcomes, r)
 		}
 		return v
 	}
@@ -183,9 +185,9 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) Verdict {
 		i := st.th.Stage - 1
 		if i >= len(run.Stages) {
 			if !final {
-				return v.noSamples()
+				return noSamples(v)
 			}
-			v.Reason = "the run has no stage " + itoa(st.th.Stage)
+			v.Reason = "the run has no stage " + strconv.Itoa(st.th.Stage)
 			v.NoSamples = st.total.Count == 0
 			return v
 		}
@@ -197,43 +199,21 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) Verdict {
 	}
 	if st.total.Count == 0 {
 		if final && NoEventsMeansZero(st.th.Metric) {
-			return v.zeroEvents()
+			return zeroEvents(v)
 		}
-		return v.noSamples()
+		return noSamples(v)
 	}
 	v.Pass = true
 	for _, c := range st.th.Conditions {
 		obs, ok := c.Observe(st.total, elapsed)
-		r := Result{Condition: c, Observed: obs, Valid: ok, Pass: ok && c.Holds(obs)}
+		r := metrics.Outcome{Condition: c, Observed: obs, Valid: ok, Pass: ok && c.Holds(obs)}
 		if !ok && v.Reason == "" {
 			v.Reason = "no run time to compute a rate over"
 		}
 		v.Pass = v.Pass && r.Pass
-		v.Conditions = append(v.Conditions, r)
+		v.Outcomes = append(v.Outcomes, r)
 	}
 	return v
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // State is the mergeable part of one threshold's state: what `loadplan merge` combines across

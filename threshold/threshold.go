@@ -147,7 +147,7 @@ func (e *Evaluator) Emit(batch []metrics.Sample) {
 		}
 		if !ok {
 			for _, st := range e.states {
-				if st.th.Metric == k.Metric && matchSelector(st.th.Selector, k) {
+				if st.th.Metric == k.Metric && k.Matches(st.th.Selector) {
 					sts = append(sts, st)
 				}
 			}
@@ -184,17 +184,6 @@ func (e *Evaluator) startSec() int64 {
 		return 0
 	}
 	return e.start.UnixNano() / int64(time.Second)
-}
-
-// matchSelector reports whether every tag of sel has the wanted value on k.
-func matchSelector(sel map[string]string, k metrics.Key) bool {
-	for name, want := range sel {
-		got, ok := k.Tag(name)
-		if !ok || got != want {
-			return false
-		}
-	}
-	return true
 }
 
 // Finish records when the run ended, for counters' rates; call it before Stop.
@@ -258,7 +247,7 @@ func (e *Evaluator) CheckAbort(now time.Time) string {
 
 // Verdicts judges every threshold, in plan order. Call it after Stop (or Finish) for the final
 // verdicts; before, it gives the verdicts so far.
-func (e *Evaluator) Verdicts() []Verdict {
+func (e *Evaluator) Verdicts() []metrics.Verdict {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var run Run
@@ -269,7 +258,7 @@ func (e *Evaluator) Verdicts() []Verdict {
 	if end.IsZero() && e.lastNs != 0 {
 		end = time.Unix(0, e.lastNs)
 	}
-	out := make([]Verdict, 0, len(e.states))
+	out := make([]metrics.Verdict, 0, len(e.states))
 	for _, st := range e.states {
 		out = append(out, st.verdict(run, e.start, end, true))
 	}
@@ -285,14 +274,4 @@ func (e *Evaluator) States() []State {
 		out = append(out, st.export())
 	}
 	return out
-}
-
-// Failed reports whether any verdict failed.
-func Failed(vs []Verdict) bool {
-	for _, v := range vs {
-		if !v.Pass {
-			return true
-		}
-	}
-	return false
 }

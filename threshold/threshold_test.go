@@ -41,7 +41,7 @@ func run(stages ...Span) func() Run {
 }
 
 // finish stops ev as cmd does and returns the verdicts.
-func finish(t *testing.T, ev *Evaluator, end time.Duration) []Verdict {
+func finish(t *testing.T, ev *Evaluator, end time.Duration) []metrics.Verdict {
 	t.Helper()
 	ev.Finish(t0.Add(end))
 	if err := ev.Stop(context.Background()); err != nil {
@@ -70,16 +70,16 @@ func TestWholeRunPercentileAndSelector(t *testing.T) {
 	if !vs[0].Pass {
 		t.Errorf("scenario a only: want pass, got %+v", vs[0])
 	}
-	if got, want := vs[0].Conditions[0].Observed, ha.Quantile(0.95); got != want {
+	if got, want := vs[0].Outcomes[0].Observed, ha.Quantile(0.95); got != want {
 		t.Errorf("scenario a p(95) = %v, want %v", got, want)
 	}
-	if got := vs[0].Conditions[1].Observed; got != 29 {
+	if got := vs[0].Outcomes[1].Observed; got != 29 {
 		t.Errorf("scenario a max = %v, want 29", got)
 	}
 	if vs[1].Pass {
 		t.Errorf("all scenarios: want fail, got %+v", vs[1])
 	}
-	if got, want := vs[1].Conditions[0].Observed, hall.Quantile(0.95); got != want || got < 200 {
+	if got, want := vs[1].Outcomes[0].Observed, hall.Quantile(0.95); got != want || got < 200 {
 		t.Errorf("all p(95) = %v, want %v", got, want)
 	}
 	if !Failed(vs) || !strings.Contains(vs[1].Failure(), "p(95) < 50ms: observed p(95)=") {
@@ -97,7 +97,7 @@ func TestNoSamplesFails(t *testing.T) {
 	ev.Emit([]metrics.Sample{sample(metrics.HTTPReqFailed, 0, 0, tagsA), sample(metrics.HTTPReqDuration, 0, 5, tagsA)})
 	for _, v := range finish(t, ev, time.Second) {
 		if v.Pass || !v.NoSamples || v.Reason != "no samples" {
-			t.Errorf("%s: want a no-samples failure, got %+v", v.Threshold.Name, v)
+			t.Errorf("%s: want a no-samples failure, got %+v", v.Name, v)
 		}
 	}
 }
@@ -116,7 +116,7 @@ func TestDynamicTagSelector(t *testing.T) {
 	}
 	ev.Emit(batch)
 	v := finish(t, ev, time.Second)[0]
-	if v.Pass || v.Conditions[0].Observed != 5 {
+	if v.Pass || v.Outcomes[0].Observed != 5 {
 		t.Errorf("status=500 count: want 5 and a failure, got %+v", v)
 	}
 }
@@ -130,7 +130,7 @@ func TestCounterRateOverRun(t *testing.T) {
 	}
 	ev.Emit(batch)
 	v := finish(t, ev, 4*time.Second)[0] // 40 requests over 4 s
-	if !v.Pass || v.Conditions[0].Observed != 10 {
+	if !v.Pass || v.Outcomes[0].Observed != 10 {
 		t.Errorf("rate: want 10/s and a pass, got %+v", v)
 	}
 }
@@ -160,10 +160,10 @@ func TestSlidingWindow(t *testing.T) {
 		t.Fatalf("window: want a failure, got %+v", w)
 	}
 	// Windows [T-2, T) for T = 2..10 are 9 windows; [3,5) [4,6) [5,7) hold failures: 50%, 100%, 50%.
-	if w.Windows != 9 || w.FailedWindows != 3 || w.Conditions[0].Observed != 1 {
-		t.Errorf("window: got %d windows, %d failed, worst %v; want 9, 3, 1", w.Windows, w.FailedWindows, w.Conditions[0].Observed)
+	if w.Windows != 9 || w.FailedWindows != 3 || w.Outcomes[0].Observed != 1 {
+		t.Errorf("window: got %d windows, %d failed, worst %v; want 9, 3, 1", w.Windows, w.FailedWindows, w.Outcomes[0].Observed)
 	}
-	if !vs[1].Pass || vs[1].Conditions[0].Observed != float64(fails)/100 {
+	if !vs[1].Pass || vs[1].Outcomes[0].Observed != float64(fails)/100 {
 		t.Errorf("whole run: want a pass at %v, got %+v", float64(fails)/100, vs[1])
 	}
 	if !strings.Contains(w.Scope(), "3/9 failed") {
@@ -177,7 +177,7 @@ func TestWindowLongerThanRun(t *testing.T) {
 	ev := New(Config{Thresholds: []*plan.Threshold{th}, Run: run()})
 	ev.Emit([]metrics.Sample{sample(metrics.HTTPReqDuration, 0, 50, tagsA), sample(metrics.HTTPReqDuration, 3*time.Second, 250, tagsA)})
 	v := finish(t, ev, 4*time.Second)[0]
-	if v.Pass || v.Windows != 1 || v.Conditions[0].Observed != 150 {
+	if v.Pass || v.Windows != 1 || v.Outcomes[0].Observed != 150 {
 		t.Errorf("short run: want one failing window with avg 150, got %+v", v)
 	}
 }
@@ -203,10 +203,10 @@ func TestStageScope(t *testing.T) {
 	batch = append(batch, sample(metrics.HTTPReqDuration, 11*time.Second, 500, tagsA))
 	ev.Emit(batch)
 	vs := finish(t, ev, 11*time.Second)
-	if !vs[0].Pass || vs[0].Conditions[0].Observed != 20 {
+	if !vs[0].Pass || vs[0].Outcomes[0].Observed != 20 {
 		t.Errorf("stage 1: want pass with max 20, got %+v", vs[0])
 	}
-	if vs[1].Pass || vs[1].Conditions[0].Observed != 500 || vs[1].Conditions[1].Observed != 6 || !vs[1].Conditions[1].Pass {
+	if vs[1].Pass || vs[1].Outcomes[0].Observed != 500 || vs[1].Outcomes[1].Observed != 6 || !vs[1].Outcomes[1].Pass {
 		t.Errorf("stage 2: want fail with max 500 over 6 samples, got %+v", vs[1])
 	}
 	if vs[2].Pass || !strings.Contains(vs[2].Reason, "no stage 3") {
@@ -299,7 +299,7 @@ func TestMergeStates(t *testing.T) {
 		}
 		ev.Emit(batch)
 		vs := finish(t, ev, 3*time.Second)
-		if vs[0].Pass || vs[0].Conditions[0].Observed != 15 {
+		if vs[0].Pass || vs[0].Outcomes[0].Observed != 15 {
 			t.Fatalf("segment %d count: %+v", seg, vs[0])
 		}
 		segs = append(segs, ev.States())
@@ -313,10 +313,10 @@ func TestMergeStates(t *testing.T) {
 		}
 	}
 	vs := finish(t, merged, 3*time.Second)
-	if !vs[0].Pass || vs[0].Conditions[0].Observed != 30 {
+	if !vs[0].Pass || vs[0].Outcomes[0].Observed != 30 {
 		t.Errorf("merged count: want 30, got %+v", vs[0])
 	}
-	if vs[1].Pass || vs[1].Conditions[0].Observed != 0.3 || vs[1].Windows != 3 {
+	if vs[1].Pass || vs[1].Outcomes[0].Observed != 0.3 || vs[1].Windows != 3 {
 		t.Errorf("merged window: want worst rate 0.3 (fails < 0.3) over 3 windows, got %+v", vs[1])
 	}
 }

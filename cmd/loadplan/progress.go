@@ -9,7 +9,6 @@ import (
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/threshold"
 )
 
 // progressConfig configures the live progress line.
@@ -133,7 +132,7 @@ func formatProgress(st executor.Status, reqs, rps float64, failed, dur *metrics.
 		fmt.Fprintf(&b, "  %.2f%% errors", 100*float64(failed.Trues)/float64(failed.Count))
 	}
 	if dur.Hist != nil && dur.Hist.Count > 0 {
-		fmt.Fprintf(&b, "  p95 %s", threshold.FormatMillis(dur.Hist.Quantile(0.95)))
+		fmt.Fprintf(&b, "  p95 %s", metrics.FormatMillis(dur.Hist.Quantile(0.95)))
 	}
 	if st.Dropped > 0 {
 		fmt.Fprintf(&b, "  %d dropped", st.Dropped)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/threshold"
 )
 
 // Export is k6's --summary-export layout: metrics by name (submetrics as `name{tag:value}`), each
@@ -86,11 +85,10 @@ func (r *Report) BuildExport() *Export {
 		ex.Metrics[m.String()] = values(m, r.Total(m), secs)
 	}
 	for _, v := range r.Verdicts {
-		th := v.Threshold
-		name := th.Metric.String() + threshold.SelectorString(th.Selector)
+		name := v.Metric.String() + metrics.SelectorString(v.Selector)
 		entry := ex.Metrics[name]
 		if entry == nil {
-			entry = values(th.Metric, metrics.Combine(r.Series, th.Metric, func(k metrics.Key) bool { return threshold.Matches(th, k) }), secs)
+			entry = values(v.Metric, metrics.Combine(r.Series, v.Metric, v.Matches), secs)
 			ex.Metrics[name] = entry
 		}
 		ths, _ := entry["thresholds"].(map[string]bool)
@@ -100,12 +98,12 @@ func (r *Report) BuildExport() *Export {
 		}
 		suffix := "" // scoped thresholds get their scope in the key, so keys stay unique
 		switch {
-		case th.Window > 0:
-			suffix = " [window " + th.Window.String() + "]"
-		case th.Stage > 0:
-			suffix = " [stage " + fmt.Sprint(th.Stage) + "]"
+		case v.Window > 0:
+			suffix = " [window " + v.Window.String() + "]"
+		case v.Stage > 0:
+			suffix = " [stage " + fmt.Sprint(v.Stage) + "]"
 		}
-		for _, c := range v.Conditions {
+		for _, c := range v.Outcomes {
 			ths[c.Condition.Source+suffix] = !c.Pass
 		}
 	}
@@ -180,10 +178,10 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	}
 	for _, v := range r.Verdicts {
 		var conds []string
-		for _, c := range v.Threshold.Conditions {
+		for _, c := range v.Conditions {
 			conds = append(conds, c.Source)
 		}
-		tc := junitCase{Name: v.Threshold.Name + ": " + strings.Join(conds, ", "), Classname: "loadplan.thresholds", Time: dur}
+		tc := junitCase{Name: v.Name + ": " + strings.Join(conds, ", "), Classname: "loadplan.thresholds", Time: dur}
 		if sc := v.Scope(); sc != "" {
 			tc.Name += " [" + sc + "]"
 		}

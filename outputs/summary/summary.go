@@ -9,7 +9,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
-	"github.com/loadplan/loadplan/threshold"
 )
 
 // Summary is an outputs.Output that aggregates samples into a Store. Emit runs on the Manager's
@@ -49,7 +48,7 @@ type Report struct {
 	Segment    string     // "2/4" for a segment run, "" otherwise
 	Start, End time.Time
 	Series     []*metrics.Series // a Store snapshot
-	Verdicts   []threshold.Verdict
+	Verdicts   []metrics.Verdict
 	Dropped    []Drop
 	Notes      []string // saturation, interruption, abort, ...: shown as warnings
 	// Incomplete names each result file that could not be written completely (the message of its

@@ -214,8 +214,8 @@ func TestJUnit(t *testing.T) {
 		t.Fatalf("junit: %+v", doc)
 	}
 	fail := doc.Suites[0].Cases[0].Failure
-	avg := r.Verdicts[0].Conditions[1].Observed
-	if fail == nil || !strings.Contains(fail.Message, "avg < 1ms: observed avg="+threshold.FormatMillis(avg)) {
+	avg := r.Verdicts[0].Outcomes[1].Observed
+	if fail == nil || !strings.Contains(fail.Message, "avg < 1ms: observed avg="+metrics.FormatMillis(avg)) {
 		t.Errorf("failure %+v", fail)
 	}
 	if doc.Suites[0].Cases[1].Failure != nil {

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/threshold"
 )
 
 // WriteText renders the terminal summary: per scenario the HTTP and WebSocket step tables, the
@@ -21,7 +20,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Title != "" {
 		head += " · " + r.Title
 	}
-	head += " · " + threshold.FormatMillis(float64(r.Duration().Milliseconds()))
+	head += " · " + metrics.FormatMillis(float64(r.Duration().Milliseconds()))
 	if r.Segment != "" {
 		head += " · segment " + r.Segment
 	}
@@ -75,7 +74,7 @@ func newTab(b *strings.Builder) *tabwriter.Writer {
 	return tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 }
 
-func ms(v float64) string { return threshold.FormatMillis(v) }
+func ms(v float64) string { return metrics.FormatMillis(v) }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
@@ -223,9 +222,9 @@ func (r *Report) writeTotals(b *strings.Builder, secs float64) {
 		var v string
 		switch m.Kind() {
 		case metrics.Counter:
-			v = threshold.FormatValue(m, "count", t.Sum) + "  " + threshold.FormatValue(m, "count", round2(t.Sum/secs)) + "/s"
+			v = metrics.FormatValue(m, "count", t.Sum) + "  " + metrics.FormatValue(m, "count", round2(t.Sum/secs)) + "/s"
 			if m.Info().Unit == metrics.Bytes {
-				v = threshold.FormatBytes(t.Sum) + "  " + threshold.FormatBytes(t.Sum/secs) + "/s"
+				v = metrics.FormatBytes(t.Sum) + "  " + metrics.FormatBytes(t.Sum/secs) + "/s"
 			}
 		case metrics.Rate:
 			v = fmt.Sprintf("%.2f%%  %d of %d", 100*float64(t.Trues)/float64(max(t.Count, 1)), t.Trues, t.Count)
@@ -236,7 +235,7 @@ func (r *Report) writeTotals(b *strings.Builder, secs float64) {
 			if h == nil {
 				continue
 			}
-			f := func(x float64) string { return threshold.FormatValue(m, "avg", x) }
+			f := func(x float64) string { return metrics.FormatValue(m, "avg", x) }
 			v = fmt.Sprintf("avg=%s min=%s med=%s p(90)=%s p(95)=%s p(99)=%s max=%s", f(h.Mean()), f(h.Min),
 				f(h.Quantile(0.5)), f(h.Quantile(0.9)), f(h.Quantile(0.95)), f(h.Quantile(0.99)), f(h.Max))
 		}
@@ -262,7 +261,7 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 			mark = "✗"
 		}
 		var conds []string
-		for _, c := range v.Threshold.Conditions {
+		for _, c := range v.Conditions {
 			conds = append(conds, "'"+c.Source+"'")
 		}
 		extra := v.Scope()
@@ -273,13 +272,13 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 			extra = "[" + extra + "]"
 		}
 		observed := v.Summary()
-		if len(v.Conditions) > 1 && !v.NoSamples {
+		if len(v.Outcomes) > 1 && !v.NoSamples {
 			// Say which condition failed when there are several.
 			var parts []string
-			for _, c := range v.Conditions {
+			for _, c := range v.Outcomes {
 				val := "n/a"
 				if c.Valid {
-					val = threshold.FormatValue(v.Threshold.Metric, c.Condition.Agg, c.Observed)
+					val = metrics.FormatValue(v.Metric, c.Condition.Agg, c.Observed)
 				}
 				m := "✓"
 				if !c.Pass {
@@ -289,7 +288,7 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 			}
 			observed = strings.Join(parts, ", ")
 		}
-		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, metrics.Escape(v.Threshold.Name), strings.Join(conds, " "), observed, extra)
+		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, metrics.Escape(v.Name), strings.Join(conds, " "), observed, extra)
 	}
 	tw.Flush()
 	failed := 0
