@@ -60,11 +60,6 @@ type Status struct {
 	Unreachable []Outage
 }
 
-// StageSpan is one stage of the plan-level load as run, as offsets from the start.
-type StageSpan struct {
-	Start, End time.Duration
-}
-
 // Result says how a run ended.
 type Result struct {
 	Start, End       time.Time
@@ -86,7 +81,7 @@ type Executor struct {
 	groups    []*group
 	scenarios []*scenario
 	total     time.Duration
-	spans     []StageSpan
+	spans     []metrics.Span
 	hosts     []string // host:port of every used target, for Preflight
 	targets   []*targetConf
 	targetIdx map[*plan.Target]int
@@ -207,7 +202,7 @@ func (e *Executor) stopped() bool {
 
 // Stages returns the plan-level load's stages as run (after --duration scaling), as offsets from
 // the start. Without a plan-level load, those of the first running group.
-func (e *Executor) Stages() []StageSpan { return append([]StageSpan(nil), e.spans...) }
+func (e *Executor) Stages() []metrics.Span { return append([]metrics.Span(nil), e.spans...) }
 
 // Status returns a snapshot; safe from any goroutine.
 func (e *Executor) Status() Status {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -100,14 +101,14 @@ func (e *Executor) scale() {
 }
 
 // spans returns the group's stages as offsets from the start.
-func (g *group) spans() []StageSpan {
+func (g *group) spans() []metrics.Span {
 	if len(g.ramp.stages) == 0 {
-		return []StageSpan{{0, g.duration}}
+		return []metrics.Span{{Start: 0, End: g.duration}}
 	}
-	var out []StageSpan
+	var out []metrics.Span
 	var at time.Duration
 	for _, s := range g.ramp.stages {
-		out = append(out, StageSpan{at, at + s.dur})
+		out = append(out, metrics.Span{Start: at, End: at + s.dur})
 		at += s.dur
 	}
 	return out

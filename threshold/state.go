@@ -216,16 +216,8 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) metrics.Verd
 	return v
 }
 
-// State is the mergeable part of one threshold's state: what `loadplan merge` combines across
-// segments to judge the thresholds over the whole fleet.
-type State struct {
-	Name    string                    // the threshold's name as written in the plan
-	Total   *metrics.Series           // run or stage scope
-	Buckets map[int64]*metrics.Series // window scope, by Unix second (complete with KeepBuckets)
-}
-
-func (st *state) export() State {
-	out := State{Name: st.th.Name, Total: st.total.Clone()}
+func (st *state) export() metrics.ThresholdState {
+	out := metrics.ThresholdState{Name: st.th.Name, Total: st.total.Clone()}
 	if len(st.buckets) > 0 {
 		out.Buckets = make(map[int64]*metrics.Series, len(st.buckets))
 		for sec, b := range st.buckets {
@@ -238,7 +230,7 @@ func (st *state) export() State {
 // Load merges a segment's state into the evaluator, matched by threshold name; states of
 // thresholds the plan does not have are ignored and reported false. Call Stop after the last
 // Load to judge the windows.
-func (e *Evaluator) Load(s State) bool {
+func (e *Evaluator) Load(s metrics.ThresholdState) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, st := range e.states {

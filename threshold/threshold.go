@@ -12,16 +12,11 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
-// Span is one stage of the plan-level load as run, as offsets from the run's start.
-type Span struct {
-	Start, End time.Duration
-}
-
 // Run is what the evaluator needs to know about the run: when it started and its stages. A zero
 // Start means the run has not started yet.
 type Run struct {
 	Start  time.Time
-	Stages []Span
+	Stages []metrics.Span
 }
 
 // Config configures an Evaluator.
@@ -266,10 +261,10 @@ func (e *Evaluator) Verdicts() []metrics.Verdict {
 }
 
 // States returns deep copies of the evaluators' mergeable state, for segment summaries.
-func (e *Evaluator) States() []State {
+func (e *Evaluator) States() []metrics.ThresholdState {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]State, 0, len(e.states))
+	out := make([]metrics.ThresholdState, 0, len(e.states))
 	for _, st := range e.states {
 		out = append(out, st.export())
 	}

@@ -36,7 +36,7 @@ func sample(m metrics.Metric, at time.Duration, v float64, tags *metrics.Tags) m
 	return metrics.Sample{Metric: m, Time: t0.Add(at).UnixNano(), Value: v, Tags: tags}
 }
 
-func run(stages ...Span) func() Run {
+func run(stages ...metrics.Span) func() Run {
 	return func() Run { return Run{Start: t0, Stages: stages} }
 }
 
@@ -183,7 +183,7 @@ func TestWindowLongerThanRun(t *testing.T) {
 }
 
 func TestStageScope(t *testing.T) {
-	stages := []Span{{0, 5 * time.Second}, {5 * time.Second, 10 * time.Second}}
+	stages := []metrics.Span{{Start: 0, End: 5 * time.Second}, {Start: 5 * time.Second, End: 10 * time.Second}}
 	s1 := mk(t, "http_req_duration", metrics.HTTPReqDuration, nil, "max < 100")
 	s1.Stage = 1
 	s2 := mk(t, "http_req_duration", metrics.HTTPReqDuration, nil, "max < 100", "count == 6")
@@ -285,7 +285,7 @@ func TestMergeStates(t *testing.T) {
 		w.Window = time.Second
 		return []*plan.Threshold{mk(t, "http_reqs", metrics.HTTPReqs, nil, "count == 30"), w}
 	}
-	var segs [][]State
+	var segs [][]metrics.ThresholdState
 	for seg := range 2 {
 		ev := New(Config{Thresholds: mkAll(), Run: run(), KeepBuckets: true})
 		var batch []metrics.Sample

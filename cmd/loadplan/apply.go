@@ -357,7 +357,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	}
 	var seg *summary.Segment
 	if opts.segmentSum != "" {
-		seg = summary.BuildSegment(rep, spans(e.Stages()), thr.States())
+		seg = summary.BuildSegment(rep, e.Stages(), thr.States())
 		seg.Interrupted, seg.Saturated = interrupted.Load(), res.Saturated
 	}
 	if err := writeReports(rep, stdout, opts.export, opts.junit, opts.segmentSum, seg); err != nil {
@@ -383,19 +383,11 @@ func currentRun(exec *atomic.Pointer[executor.Executor], cache *atomic.Pointer[t
 	if e == nil {
 		return threshold.Run{}
 	}
-	r := threshold.Run{Start: e.Status().Start, Stages: spans(e.Stages())}
+	r := threshold.Run{Start: e.Status().Start, Stages: e.Stages()}
 	if !r.Start.IsZero() {
 		cache.Store(&r)
 	}
 	return r
-}
-
-func spans(ss []executor.StageSpan) []threshold.Span {
-	out := make([]threshold.Span, len(ss))
-	for i, s := range ss {
-		out[i] = threshold.Span{Start: s.Start, End: s.End}
-	}
-	return out
 }
 
 // checkScenarios reports --scenario names the plan does not have.

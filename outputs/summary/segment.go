@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/threshold"
 )
 
 // SegmentVersion is the version of the segment summary format.
@@ -22,7 +21,7 @@ type Segment struct {
 	Title       string             `json:"title,omitempty"`
 	Start       time.Time          `json:"start"`
 	End         time.Time          `json:"end"`
-	Stages      []threshold.Span   `json:"stages,omitempty"`
+	Stages      []metrics.Span     `json:"stages,omitempty"`
 	Series      []SeriesJSON       `json:"series"`
 	Thresholds  []StateJSON        `json:"thresholds,omitempty"`
 	Dropped     []Drop             `json:"dropped,omitempty"`
@@ -59,7 +58,7 @@ type SeriesJSON struct {
 	Hist   *metrics.Encoded `json:"hist,omitempty"`
 }
 
-// StateJSON is a threshold.State in JSON; buckets are keyed by Unix second.
+// StateJSON is a metrics.ThresholdState in JSON; buckets are keyed by Unix second.
 type StateJSON struct {
 	Name    string                `json:"name"`
 	Total   *SeriesJSON           `json:"total,omitempty"`
@@ -111,7 +110,7 @@ func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
 }
 
 // BuildSegment assembles the segment summary of a run.
-func BuildSegment(r *Report, stages []threshold.Span, states []threshold.State) *Segment {
+func BuildSegment(r *Report, stages []metrics.Span, states []metrics.ThresholdState) *Segment {
 	seg := &Segment{Version: SegmentVersion, Segment: r.Segment, Title: r.Title, Start: r.Start, End: r.End,
 		Stages: stages, Dropped: r.Dropped, Notes: append(append([]string(nil), r.Unreachable...), r.Notes...)}
 	for _, s := range r.Series {
@@ -156,8 +155,8 @@ func ReadSegment(r io.Reader) (*Segment, error) {
 type Merged struct {
 	Store      *metrics.Store
 	Start, End time.Time
-	Stages     []threshold.Span // the first segment's (every segment runs the same stages)
-	States     []threshold.State
+	Stages     []metrics.Span // the first segment's (every segment runs the same stages)
+	States     []metrics.ThresholdState
 	Dropped    []Drop
 	Notes      []string
 	Segments   []string
@@ -199,7 +198,7 @@ func Merge(segs []*Segment) (*Merged, error) {
 			m.Store.MergeSeries(s)
 		}
 		for _, tj := range seg.Thresholds {
-			st := threshold.State{Name: tj.Name}
+			st := metrics.ThresholdState{Name: tj.Name}
 			if tj.Total != nil {
 				s, err := tj.Total.Decode(in)
 				if err != nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
-	"github.com/loadplan/loadplan/threshold"
 )
 
 // TestSegmentGaugesAddUp: two instances running 25 and 30 VUs of one plan are a fleet of 55.
@@ -42,7 +41,7 @@ func TestSegmentGaugesAddUp(t *testing.T) {
 }
 
 // viaFile builds r's segment summary and reads it back as `loadplan merge` would.
-func viaFile(t *testing.T, r *Report, states []threshold.State) *Segment {
+func viaFile(t *testing.T, r *Report, states []metrics.ThresholdState) *Segment {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteSegment(&buf, BuildSegment(r, nil, states)); err != nil {
