@@ -228,7 +228,7 @@ func (st *state) export() metrics.ThresholdState {
 }
 
 // Load merges a segment's state into the evaluator, matched by threshold name; states of
-// thresholds the plan does not have are ignored and reported false. Call Stop after the last
+// thresholds the plan does not have are ignored and reported false. Call Close after the last
 // Load to judge the windows.
 func (e *Evaluator) Load(s metrics.ThresholdState) bool {
 	e.mu.Lock()

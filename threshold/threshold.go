@@ -1,6 +1,10 @@
-// Package threshold is the output that judges a run: it evaluates the plan's thresholds over the
-// whole run, a sliding window or one stage, reports each verdict with the observed values, and
+// Package threshold judges a run: it evaluates the plan's thresholds over the whole run, a
+// sliding window or one stage, gives each verdict with the observed values (metrics.Verdict), and
 // aborts the run early when a threshold with abort_on_fail fails after its delay.
+//
+// The Evaluator is the engine; it is no output. During a run its Ingester, an outputs.Output,
+// feeds it the samples; `loadplan merge` feeds it the states of segment summaries (Load) and
+// judges the fleet with the same code.
 package threshold
 
 import (
@@ -39,10 +43,11 @@ type Config struct {
 // ~250 ms, then queue in the fan-out); a window is judged only once all its seconds are complete.
 const lateness = 2
 
-// Evaluator is an outputs.Output evaluating thresholds.
+// Evaluator evaluates thresholds.
 //
-// Emit runs on the Manager's goroutine; the abort loop on the evaluator's own goroutine; Verdicts
-// on cmd's after Stop. mu guards every field below it.
+// Add runs on the output Manager's goroutine (through the Ingester) or on merge's; the abort loop
+// on the evaluator's own goroutine; Verdicts on the caller's after Close. mu guards every field
+// below it.
 type Evaluator struct {
 	cfg    Config
 	cancel context.CancelFunc // ends the abort loop; nil when there is none
@@ -79,23 +84,19 @@ func New(cfg Config) *Evaluator {
 	return e
 }
 
-// Name implements outputs.Output.
-func (e *Evaluator) Name() string { return "thresholds" }
-
-// Start starts the abort loop when a threshold asks for abort_on_fail. The loop lives until Stop,
-// not as long as ctx (which only bounds starting).
-func (e *Evaluator) Start(context.Context) error {
+// startAbortLoop starts the abort loop when a threshold asks for abort_on_fail; it lives until
+// Close. It is called at most once, before the first Add (the Ingester's Start).
+func (e *Evaluator) startAbortLoop() {
 	need := false
 	for _, th := range e.cfg.Thresholds {
 		need = need || th.AbortOnFail
 	}
-	if !need || e.cfg.Abort == nil {
-		return nil
+	if !need || e.cfg.Abort == nil || e.cancel != nil {
+		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan struct{})
 	go e.abortLoop(ctx)
-	return nil
 }
 
 func (e *Evaluator) abortLoop(ctx context.Context) {
@@ -115,8 +116,8 @@ func (e *Evaluator) abortLoop(ctx context.Context) {
 	}
 }
 
-// Emit folds a batch into the thresholds it concerns.
-func (e *Evaluator) Emit(batch []metrics.Sample) {
+// Add folds a batch into the thresholds it concerns. It does not retain batch.
+func (e *Evaluator) Add(batch []metrics.Sample) {
 	if len(e.states) == 0 || len(batch) == 0 {
 		return
 	}
@@ -181,15 +182,16 @@ func (e *Evaluator) startSec() int64 {
 	return e.start.UnixNano() / int64(time.Second)
 }
 
-// Finish records when the run ended, for counters' rates; call it before Stop.
+// Finish records when the run ended, for counters' rates; call it before Close.
 func (e *Evaluator) Finish(end time.Time) {
 	e.mu.Lock()
 	e.end = end
 	e.mu.Unlock()
 }
 
-// Stop ends the abort loop and judges the windows left open.
-func (e *Evaluator) Stop(ctx context.Context) error {
+// Close ends the abort loop and judges the windows left open: no sample is added after it. Call
+// it once, after the last Add or Load.
+func (e *Evaluator) Close() {
 	if e.cancel != nil {
 		e.cancel()
 		<-e.done
@@ -201,7 +203,6 @@ func (e *Evaluator) Stop(ctx context.Context) error {
 			st.closeWindows(e.lastNs/int64(time.Second), e.startSec(), e.cfg.KeepBuckets)
 		}
 	}
-	return nil
 }
 
 // AbortReason returns why abort_on_fail stopped the run, or "" when it did not.
@@ -240,7 +241,7 @@ func (e *Evaluator) CheckAbort(now time.Time) string {
 	return ""
 }
 
-// Verdicts judges every threshold, in plan order. Call it after Stop (or Finish) for the final
+// Verdicts judges every threshold, in plan order. Call it after Close (or Finish) for the final
 // verdicts; before, it gives the verdicts so far.
 func (e *Evaluator) Verdicts() []metrics.Verdict {
 	e.mu.Lock()

@@ -40,13 +40,11 @@ func run(stages ...metrics.Span) func() Run {
 	return func() Run { return Run{Start: t0, Stages: stages} }
 }
 
-// finish stops ev as cmd does and returns the verdicts.
+// finish closes ev as cmd and merge do and returns the verdicts.
 func finish(t *testing.T, ev *Evaluator, end time.Duration) []metrics.Verdict {
 	t.Helper()
 	ev.Finish(t0.Add(end))
-	if err := ev.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	ev.Close()
 	return ev.Verdicts()
 }
 
@@ -65,7 +63,7 @@ func TestWholeRunPercentileAndSelector(t *testing.T) {
 		hall.Record(va)
 		hall.Record(vb)
 	}
-	ev.Emit(batch)
+	ev.Add(batch)
 	vs := finish(t, ev, time.Second)
 	if !vs[0].Pass {
 		t.Errorf("scenario a only: want pass, got %+v", vs[0])
@@ -94,7 +92,7 @@ func TestNoSamplesFails(t *testing.T) {
 		mk(t, "http_req_failed{status=500}", metrics.HTTPReqFailed, map[string]string{"status": "500"}, "rate < 1"),
 	}
 	ev := New(Config{Thresholds: ths, Run: run()})
-	ev.Emit([]metrics.Sample{sample(metrics.HTTPReqFailed, 0, 0, tagsA), sample(metrics.HTTPReqDuration, 0, 5, tagsA)})
+	ev.Add([]metrics.Sample{sample(metrics.HTTPReqFailed, 0, 0, tagsA), sample(metrics.HTTPReqDuration, 0, 5, tagsA)})
 	for _, v := range finish(t, ev, time.Second) {
 		if v.Pass || !v.NoSamples || v.Reason != "no samples" {
 			t.Errorf("%s: want a no-samples failure, got %+v", v.Name, v)
@@ -114,7 +112,7 @@ func TestDynamicTagSelector(t *testing.T) {
 		}
 		batch = append(batch, s)
 	}
-	ev.Emit(batch)
+	ev.Add(batch)
 	v := finish(t, ev, time.Second)[0]
 	if v.Pass || v.Outcomes[0].Observed != 5 {
 		t.Errorf("status=500 count: want 5 and a failure, got %+v", v)
@@ -128,7 +126,7 @@ func TestCounterRateOverRun(t *testing.T) {
 	for i := range 40 {
 		batch = append(batch, sample(metrics.HTTPReqs, time.Duration(i)*100*time.Millisecond, 1, tagsA))
 	}
-	ev.Emit(batch)
+	ev.Add(batch)
 	v := finish(t, ev, 4*time.Second)[0] // 40 requests over 4 s
 	if !v.Pass || v.Outcomes[0].Observed != 10 {
 		t.Errorf("rate: want 10/s and a pass, got %+v", v)
@@ -152,7 +150,7 @@ func TestSlidingWindow(t *testing.T) {
 			}
 			batch = append(batch, sample(metrics.HTTPReqFailed, time.Duration(sec)*time.Second+time.Duration(i)*100*time.Millisecond, v, tagsA))
 		}
-		ev.Emit(batch)
+		ev.Add(batch)
 	}
 	vs := finish(t, ev, 10*time.Second)
 	w := vs[0]
@@ -175,7 +173,7 @@ func TestWindowLongerThanRun(t *testing.T) {
 	th := mk(t, "http_req_duration", metrics.HTTPReqDuration, nil, "avg < 100")
 	th.Window = time.Minute
 	ev := New(Config{Thresholds: []*plan.Threshold{th}, Run: run()})
-	ev.Emit([]metrics.Sample{sample(metrics.HTTPReqDuration, 0, 50, tagsA), sample(metrics.HTTPReqDuration, 3*time.Second, 250, tagsA)})
+	ev.Add([]metrics.Sample{sample(metrics.HTTPReqDuration, 0, 50, tagsA), sample(metrics.HTTPReqDuration, 3*time.Second, 250, tagsA)})
 	v := finish(t, ev, 4*time.Second)[0]
 	if v.Pass || v.Windows != 1 || v.Outcomes[0].Observed != 150 {
 		t.Errorf("short run: want one failing window with avg 150, got %+v", v)
@@ -201,7 +199,7 @@ func TestStageScope(t *testing.T) {
 	}
 	// An iteration that ends during graceful stop belongs to the last stage.
 	batch = append(batch, sample(metrics.HTTPReqDuration, 11*time.Second, 500, tagsA))
-	ev.Emit(batch)
+	ev.Add(batch)
 	vs := finish(t, ev, 11*time.Second)
 	if !vs[0].Pass || vs[0].Outcomes[0].Observed != 20 {
 		t.Errorf("stage 1: want pass with max 20, got %+v", vs[0])
@@ -228,12 +226,13 @@ func TestAbortOnFailAfterDelay(t *testing.T) {
 			Run:        func() Run { return Run{Start: start} },
 			Abort:      func(r string) { aborts.Add(1); reason.Store(r) },
 		})
-		if err := ev.Start(context.Background()); err != nil {
+		in := ev.Ingester() // the abort loop runs as in a run: started and stopped by the adapter
+		if err := in.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		for range 5 { // every request fails from the first second
 			now := time.Now().UnixNano()
-			ev.Emit([]metrics.Sample{
+			in.Emit([]metrics.Sample{
 				{Metric: metrics.HTTPReqFailed, Time: now, Value: 1, Tags: tagsA},
 				{Metric: metrics.HTTPReqDuration, Time: now, Value: 5, Tags: tagsA},
 			})
@@ -250,7 +249,7 @@ func TestAbortOnFailAfterDelay(t *testing.T) {
 			t.Errorf("reason %q", r)
 		}
 		ev.Finish(time.Now())
-		if err := ev.Stop(context.Background()); err != nil {
+		if err := in.Stop(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		vs := ev.Verdicts()
@@ -270,7 +269,7 @@ func TestAbortWaitsForSamples(t *testing.T) {
 	if r := ev.CheckAbort(t0.Add(time.Minute)); r != "" {
 		t.Fatalf("aborted without samples: %q", r)
 	}
-	ev.Emit([]metrics.Sample{sample(metrics.WSExpectFailed, time.Second, 1, tagsA)})
+	ev.Add([]metrics.Sample{sample(metrics.WSExpectFailed, time.Second, 1, tagsA)})
 	if r := ev.CheckAbort(t0.Add(time.Minute)); r == "" {
 		t.Fatal("did not abort on a failed expect")
 	}
@@ -297,7 +296,7 @@ func TestMergeStates(t *testing.T) {
 			}
 			batch = append(batch, sample(metrics.HTTPReqs, at, 1, tagsA), sample(metrics.HTTPReqFailed, at, failed, tagsA))
 		}
-		ev.Emit(batch)
+		ev.Add(batch)
 		vs := finish(t, ev, 3*time.Second)
 		if vs[0].Pass || vs[0].Outcomes[0].Observed != 15 {
 			t.Fatalf("segment %d count: %+v", seg, vs[0])
@@ -328,7 +327,7 @@ func TestEventCountersWithoutEventsAreZero(t *testing.T) {
 	errs.Window = time.Minute
 	reqs := mk(t, "http_reqs{scenario=b}", metrics.HTTPReqs, map[string]string{"scenario": "b"}, "count < 100")
 	ev := New(Config{Thresholds: []*plan.Threshold{dropped, reconnects, errs, reqs}, Run: run()})
-	ev.Emit([]metrics.Sample{sample(metrics.HTTPReqs, 0, 1, tagsA)})
+	ev.Add([]metrics.Sample{sample(metrics.HTTPReqs, 0, 1, tagsA)})
 	vs := finish(t, ev, time.Second)
 	if !vs[0].Pass || vs[0].Summary() != "count=0 (no events)" {
 		t.Errorf("dropped_iterations count == 0 without drops: want a pass, got %+v (%s)", vs[0], vs[0].Summary())
@@ -345,8 +344,9 @@ func TestEventCountersWithoutEventsAreZero(t *testing.T) {
 	}
 }
 
-// BenchmarkEmit measures the evaluator's cost per sample with a whole-run, a windowed and a
-// selector threshold, in 64-sample batches as the executor sends them.
+// BenchmarkEmit measures the evaluator's cost per sample (Add, which the Ingester's Emit calls)
+// with a whole-run, a windowed and a selector threshold, in 64-sample batches as the executor
+// sends them.
 func BenchmarkEmit(b *testing.B) {
 	t := &testing.T{}
 	win := mk(t, "http_req_failed", metrics.HTTPReqFailed, nil, "rate < 0.01")
@@ -369,7 +369,7 @@ func BenchmarkEmit(b *testing.B) {
 			}
 			batch[j] = sample(m, at, float64(j), tagsA)
 		}
-		ev.Emit(batch)
+		ev.Add(batch)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
 }

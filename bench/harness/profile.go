@@ -87,7 +87,7 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 	}
 	sum := summary.New()
 	outs := []outputs.Output{sum, threshold.New(threshold.Config{Thresholds: p.Thresholds,
-		Run: func() threshold.Run { return threshold.Run{Start: time.Now()} }, Abort: func(string) {}})}
+		Run: func() threshold.Run { return threshold.Run{Start: time.Now()} }, Abort: func(string) {}}).Ingester()}
 	if withOutputs {
 		c, err := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(h.work, "profile.csv")}, outputs.Options{PlanName: "profile"})
 		if err != nil {

@@ -222,7 +222,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 			}
 		},
 	})
-	outs := []outputs.Output{sum, thr}
+	outs := []outputs.Output{sum, thr.Ingester()}
 	oopts := outputs.Options{PlanName: planName(opts.paths[0]), Now: time.Now, Logf: logf, Segment: segName}
 	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
 		if o.Kind == "prometheus" && o.Listen == "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,10 +92,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		ev.Load(st)
 	}
 	ev.Finish(m.End)
-	if err := ev.Stop(context.Background()); err != nil {
-		fmt.Fprintln(stderr, "loadplan merge:", err)
-		return exitRuntime
-	}
+	ev.Close()
 	rep := &summary.Report{Plan: p, Title: strings.Join(planPaths, " ") + " (merged: " + strings.Join(m.Segments, ", ") + ")",
 		Start: m.Start, End: m.End, Series: m.Store.Snapshot(), Verdicts: ev.Verdicts(), Dropped: m.Dropped, Notes: m.Notes}
 	interrupted, saturated := false, false

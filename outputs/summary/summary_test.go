@@ -2,7 +2,6 @@ package summary
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"math"
@@ -105,12 +104,10 @@ func report(t *testing.T, n int) (*Report, *fed, *threshold.Evaluator) {
 	s := New()
 	ev := threshold.New(threshold.Config{Thresholds: ths, Run: func() threshold.Run { return threshold.Run{Start: t0} }})
 	f := &fed{}
-	feed(func(b []metrics.Sample) { s.Emit(b); ev.Emit(b) }, 7, n, f)
+	feed(func(b []metrics.Sample) { s.Emit(b); ev.Add(b) }, 7, n, f)
 	end := t0.Add(time.Duration(n) * 10 * time.Millisecond)
 	ev.Finish(end)
-	if err := ev.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	ev.Close()
 	return &Report{Title: "test.hcl", Start: t0, End: end, Series: s.Store().Snapshot(), Verdicts: ev.Verdicts(),
 		Dropped: []Drop{{Output: "influxdb", Count: 12}}}, f, ev
 }
