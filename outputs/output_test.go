@@ -5,7 +5,9 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/loadplan/loadplan/metrics"
 )
@@ -117,4 +119,60 @@ func TestManagerStopReportsEveryIncompleteFile(t *testing.T) {
 	if len(log) != 6 || log[5] != "stop json" {
 		t.Errorf("lifecycle %v: every output is stopped", log)
 	}
+}
+
+// gate is an Output whose Emit waits until release is closed: a fan-out that is behind.
+type gate struct {
+	release chan struct{}
+	samples int
+}
+
+func (g *gate) Name() string                { return "gate" }
+func (g *gate) Start(context.Context) error { return nil }
+func (g *gate) Emit(b []metrics.Sample)     { <-g.release; g.samples += len(b) }
+func (g *gate) Stop(context.Context) error  { return nil }
+
+// TestManagerPushWaitsOnlyWhenQueueFull pins the settled contract: Push returns at once while the
+// queue has room, even with the fan-out stuck; it waits (and counts a stall) only once
+// QueueBatches batches are queued; nothing is dropped.
+func TestManagerPushWaitsOnlyWhenQueueFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := &gate{release: make(chan struct{})}
+		m := NewManager(g)
+		if err := m.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		batch := make([]metrics.Sample, 64)
+		m.Push(batch)
+		synctest.Wait() // the loop took the first batch and is stuck in Emit
+		for range QueueBatches {
+			m.Push(batch) // fills the queue; none may wait
+		}
+		if n := m.Stalls(); n != 0 {
+			t.Fatalf("%d stalls with room in the queue, want 0", n)
+		}
+		var pushed atomic.Bool
+		go func() {
+			m.Push(batch)
+			pushed.Store(true)
+		}()
+		synctest.Wait()
+		if pushed.Load() {
+			t.Fatal("Push returned with the queue full: a batch was dropped or the bound is gone")
+		}
+		if n := m.Stalls(); n != 1 {
+			t.Fatalf("%d stalls, want 1", n)
+		}
+		close(g.release)
+		synctest.Wait()
+		if !pushed.Load() {
+			t.Fatal("Push still waiting after the fan-out caught up")
+		}
+		if err := m.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if want := (QueueBatches + 2) * 64; g.samples != want {
+			t.Fatalf("output saw %d samples, want %d", g.samples, want)
+		}
+	})
 }

@@ -340,6 +340,9 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if r := thr.AbortReason(); r != "" {
 		rep.Notes = append(rep.Notes, "stopped early: "+r)
 	}
+	if n := mgr.Stalls(); n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the outputs' fan-out fell behind the VUs: %d sample batches waited for it, slowing the load (too little CPU for this load with these outputs)", n))
+	}
 	if res.Saturated {
 		rep.Notes = append(rep.Notes, "the load generator was saturated ("+res.SaturationReason+"): the figures are not to be trusted")
 	}

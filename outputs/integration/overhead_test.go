@@ -199,6 +199,7 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "req/s")
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1000, "cpu-µs/req")
+			b.ReportMetric(float64(mgr.Stalls()), "push-stalls") // VU pushes that waited for the fan-out
 		})
 	}
 }
