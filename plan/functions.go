@@ -25,6 +25,9 @@ type Options struct {
 	// 0 means one). The bounds on VUs, WebSocket sessions and rates hold per instance, so a plan
 	// split across N instances may ask for N times as much.
 	Instances int
+	// Outputs are the output kinds' schemas (outputs/registry's Schemas): plan knows no output's
+	// fields. Nil takes every output block unchecked, its attributes as constants.
+	Outputs []*OutputSchema
 }
 
 // SensitiveMark marks values that come from env(): they may be used, never shown.

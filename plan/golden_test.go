@@ -1,40 +1,22 @@
-package plan
+package plan_test
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/loadplan/loadplan/outputs/registry"
+	"github.com/loadplan/loadplan/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of plan/testdata/invalid")
 
-// renderDiags renders diagnostics as the golden files hold them: one line per diagnostic with
-// file:line:col, severity and summary, then the detail indented.
-func renderDiags(diags hcl.Diagnostics) string {
-	var sb strings.Builder
-	for _, d := range diags {
-		pos := "-"
-		if d.Subject != nil {
-			pos = fmt.Sprintf("%s:%d:%d", filepath.ToSlash(d.Subject.Filename), d.Subject.Start.Line, d.Subject.Start.Column)
-		}
-		sev := "error"
-		if d.Severity == hcl.DiagWarning {
-			sev = "warning"
-		}
-		fmt.Fprintf(&sb, "%s: %s: %s\n", pos, sev, d.Summary)
-		if d.Detail != "" {
-			fmt.Fprintf(&sb, "    %s\n", d.Detail)
-		}
-	}
-	return sb.String()
-}
-
-// TestInvalidPlans loads every plan in testdata/invalid and compares its diagnostics with the
+// TestInvalidPlans loads every plan in testdata/invalid, with the output kinds of
+// outputs/registry (whose schemas check the output blocks), and compares its diagnostics with the
 // golden file next to it (go test ./plan -run TestInvalidPlans -update rewrites them).
 func TestInvalidPlans(t *testing.T) {
 	files, err := filepath.Glob("testdata/invalid/*.hcl")
@@ -47,7 +29,7 @@ func TestInvalidPlans(t *testing.T) {
 	summaries := map[string]string{}
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".hcl"), func(t *testing.T) {
-			p, diags := LoadPlan([]string{f}, Options{Env: map[string]string{}})
+			p, diags := plan.LoadPlan([]string{f}, plan.Options{Env: map[string]string{}, Outputs: registry.Default.Schemas()})
 			if !diags.HasErrors() {
 				t.Fatalf("%s loaded without errors", f)
 			}
@@ -63,7 +45,7 @@ func TestInvalidPlans(t *testing.T) {
 				}
 			}
 			summaries[f] = diags[0].Summary
-			got := renderDiags(diags)
+			got := plan.RenderDiags(diags)
 			golden := strings.TrimSuffix(f, ".hcl") + ".golden"
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

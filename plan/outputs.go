@@ -1,127 +1,139 @@
 package plan
 
 import (
-	"net"
-	"net/url"
-	"time"
+	"math/big"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// OutputKinds are the kinds an output block may have.
-var OutputKinds = []string{"csv", "json", "prometheus", "influxdb"}
-
-// Defaults of output blocks.
-const (
-	DefaultResultsDir     = "results/"
-	DefaultPrometheusAddr = "127.0.0.1:9646"
-	DefaultBatchSize      = 5000
-	DefaultFlushInterval  = time.Second
-)
-
-var outputSchemas = map[string]*hcl.BodySchema{
-	"csv":  {Attributes: []hcl.AttributeSchema{{Name: "path"}, {Name: "aggregated"}}},
-	"json": {Attributes: []hcl.AttributeSchema{{Name: "path"}}},
-	"prometheus": {Attributes: []hcl.AttributeSchema{
-		{Name: "listen"}, {Name: "linger"}, {Name: "push_gateway"}, {Name: "testid"},
-	}},
-	"influxdb": {Attributes: []hcl.AttributeSchema{
-		{Name: "url", Required: true}, {Name: "org"}, {Name: "bucket", Required: true}, {Name: "token"},
-		{Name: "batch_size"}, {Name: "flush_interval"}, {Name: "required"}, {Name: "testid"},
-	}},
-}
-
+// loadOutputs decodes the output blocks. plan knows no output's fields: each block is decoded
+// against the schema its kind declares in opts.Outputs, and the kind's Check runs on the result,
+// so `validate` reports a bad output attribute at its line and column before anything runs.
+// Without schemas (opts.Outputs nil) every kind is taken and its attributes kept as constants.
 func (l *loader) loadOutputs() {
+	var kinds []string
+	schemas := map[string]*OutputSchema{}
+	for _, s := range l.opts.Outputs {
+		kinds = append(kinds, s.Kind)
+		schemas[s.Kind] = s
+	}
 	for _, fb := range l.blocks("output") {
 		b := fb.block
 		kind := b.Labels[0]
-		schema := outputSchemas[kind]
-		if schema == nil {
-			l.errorAt(labelRange(b), "Unknown output kind", "There is no output %q.%s", kind, didYouMean(kind, OutputKinds))
+		sc := &scope{src: fb.src, what: "an output block"}
+		o := &OutputBlock{Kind: kind, Pos: posOf(b.DefRange)}
+		if l.opts.Outputs == nil {
+			l.plan.Outputs = append(l.plan.Outputs, l.decodeAnyOutput(b, o, sc))
 			continue
 		}
-		content, diags := b.Body.Content(schema)
+		schema := schemas[kind]
+		if schema == nil {
+			l.errorAt(labelRange(b), "Unknown output kind", "There is no output %q.%s", kind, didYouMean(kind, kinds))
+			continue
+		}
+		o, diags := decodeOutput(l, b, o, schema, sc)
 		l.add(diags)
-		sc := &scope{src: fb.src, what: "an output block"}
-		o := &Output{Kind: kind, Pos: posOf(b.DefRange)}
-		attr := content.Attributes
-		str := func(name string, dst *string) {
-			a := attr[name]
-			if a == nil {
-				return
-			}
-			v, sensitive, ok := l.constantMarked(a, sc)
-			if !ok {
-				return
-			}
-			if sensitive {
-				if o.Secret == nil {
-					o.Secret = map[string]bool{}
-				}
-				o.Secret[name] = true
-			}
-			if v, ok = l.convertTo(a, v, cty.String, `Write it in quotes, e.g. "text".`); ok {
-				*dst = v.AsString()
-			}
-		}
-		switch kind {
-		case "csv", "json":
-			o.Path = DefaultResultsDir
-			str("path", &o.Path)
-			if a := attr["aggregated"]; a != nil {
-				o.Aggregated, _ = l.boolean(a, sc)
-			}
-			if o.Path == "" {
-				l.errorAt(attr["path"].Expr.Range(), "Empty path", "Give a file (results/run.csv) or a folder ending in / (results/).")
-			}
-		case "prometheus":
-			o.Listen = DefaultPrometheusAddr
-			str("listen", &o.Listen)
-			if a := attr["listen"]; a != nil {
-				if _, _, err := net.SplitHostPort(o.Listen); err != nil {
-					l.errorAt(a.Expr.Range(), "Invalid listen address", "%s is not host:port; write e.g. \"127.0.0.1:9646\" or \":9646\".", quoted(o.Listen, o.Secret["listen"]))
-				}
-			}
-			if a := attr["linger"]; a != nil {
-				o.Linger, _ = l.duration(a, sc)
-			}
-			str("push_gateway", &o.PushGateway)
-			l.checkURL(attr["push_gateway"], o.PushGateway)
-			str("testid", &o.TestID)
-		case "influxdb":
-			o.BatchSize, o.FlushInterval, o.Required = DefaultBatchSize, DefaultFlushInterval, true
-			str("url", &o.URL)
-			l.checkURL(attr["url"], o.URL)
-			str("org", &o.Org)
-			str("bucket", &o.Bucket)
-			str("token", &o.Token)
-			str("testid", &o.TestID)
-			if a := attr["batch_size"]; a != nil {
-				o.BatchSize, _ = l.integer(a, sc, 1)
-			}
-			if a := attr["flush_interval"]; a != nil {
-				if d, ok := l.duration(a, sc); ok && d > 0 {
-					o.FlushInterval = d
-				} else if ok {
-					l.errorAt(a.Expr.Range(), "Invalid flush_interval", "flush_interval must be longer than 0, e.g. \"1s\".")
-				}
-			}
-			if a := attr["required"]; a != nil {
-				o.Required, _ = l.boolean(a, sc)
-			}
-		}
 		l.plan.Outputs = append(l.plan.Outputs, o)
 	}
 }
 
-func (l *loader) checkURL(a *hcl.Attribute, s string) {
-	if a == nil || s == "" {
-		return
+// decodeOutput decodes b against schema, fills the defaults and runs the kind's Check.
+func decodeOutput(l *loader, b *hcl.Block, o *OutputBlock, schema *OutputSchema, sc *scope) (*OutputBlock, hcl.Diagnostics) {
+	hs := &hcl.BodySchema{}
+	for _, a := range schema.Attrs {
+		hs.Attributes = append(hs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
 	}
-	if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		l.errorAt(a.Expr.Range(), "Invalid URL", "%s must be an http(s) URL such as \"http://127.0.0.1:8086\".", a.Name)
+	content, diags := b.Body.Content(hs)
+	outer := l.diags // the typed readers below report into l.diags: collect them apart
+	l.diags = diags
+	for _, spec := range schema.Attrs {
+		a := content.Attributes[spec.Name]
+		if a == nil {
+			continue
+		}
+		attr := &Attr{Name: spec.Name, Set: true, Pos: posOf(a.Expr.Range())}
+		ok := false
+		switch spec.Type {
+		case TypeString:
+			var s string
+			s, attr.Secret, ok = l.strMarked(a, sc)
+			attr.Value = s
+		case TypeBool:
+			attr.Value, ok = l.boolean(a, sc)
+		case TypeInt:
+			attr.Value, ok = l.integer(a, sc, spec.Min)
+		case TypeDuration:
+			attr.Value, attr.Secret, ok = l.durationMarked(a, sc)
+		}
+		if ok {
+			o.Attrs = append(o.Attrs, attr)
+		}
 	}
+	schema.FillDefaults(o)
+	if schema.Check != nil {
+		for _, p := range schema.Check(o) {
+			rng := labelRange(b)
+			if a := content.Attributes[p.Attr]; a != nil {
+				rng = a.Expr.Range()
+			}
+			l.errorAt(rng, p.Summary, "%s", p.Detail)
+		}
+	}
+	diags, l.diags = l.diags, outer
+	return o, diags
+}
+
+// decodeAnyOutput keeps the attributes of a block whose kind has no schema here as constants of
+// their natural Go type.
+func (l *loader) decodeAnyOutput(b *hcl.Block, o *OutputBlock, sc *scope) *OutputBlock {
+	attrs, diags := b.Body.JustAttributes()
+	l.add(diags)
+	for _, a := range sortedAttrs(attrs) {
+		v, secret, ok := l.constantMarked(a, sc)
+		if !ok {
+			continue
+		}
+		o.Attrs = append(o.Attrs, &Attr{Name: a.Name, Value: goValue(v), Secret: secret, Set: true, Pos: posOf(a.Expr.Range())})
+	}
+	return o
+}
+
+// goValue converts a known, unmarked constant to string, bool, int, float64, []any or
+// map[string]any.
+func goValue(v cty.Value) any {
+	if v.IsNull() {
+		return nil
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString()
+	case ty == cty.Bool:
+		return v.True()
+	case ty == cty.Number:
+		bf := v.AsBigFloat()
+		if i, acc := bf.Int64(); acc == big.Exact && i == int64(int(i)) {
+			return int(i)
+		}
+		f, _ := bf.Float64()
+		return f
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		var out []any
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			out = append(out, goValue(e))
+		}
+		return out
+	case ty.IsMapType() || ty.IsObjectType():
+		out := map[string]any{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			out[k.AsString()] = goValue(e)
+		}
+		return out
+	}
+	return nil
 }
 
 // finalChecks checks the plan as a whole.

@@ -25,7 +25,7 @@ type Plan struct {
 	Scenarios  []*Scenario
 	Load       *Load // plan-level load, shared by scenarios without their own; may be nil
 	Thresholds []*Threshold
-	Outputs    []*Output
+	Outputs    []*OutputBlock // decoded against the schemas of Options.Outputs
 }
 
 // Variable is a declared input variable and the value it took.
@@ -356,29 +356,4 @@ type Threshold struct {
 	Window      time.Duration // sliding window; 0 means the whole run
 	Stage       int           // 1-based stage of the plan-level load (or the only scenario's); 0 means all
 	Pos         Pos
-}
-
-// Output is an `output` block. Kind says which fields apply.
-type Output struct {
-	Kind string // csv, json, prometheus, influxdb
-	Pos  Pos
-
-	Path string // csv, json: a file (".gz" compresses) or a folder (timestamped file name)
-	// csv: write Locust-style aggregated files PREFIX_stats.csv, _stats_history.csv, _failures.csv
-	Aggregated bool
-
-	Listen      string        // prometheus: listen address, default 127.0.0.1:9646
-	Linger      time.Duration // prometheus: keep serving after the run
-	PushGateway string        // prometheus: push final values there
-	TestID      string        // prometheus, influxdb: testid label/tag
-
-	URL           string        // influxdb
-	Org           string        // influxdb
-	Bucket        string        // influxdb; "db/retention" for 1.8
-	Token         string        // influxdb; secret — never print it
-	BatchSize     int           // influxdb, default 5000
-	FlushInterval time.Duration // influxdb, default 1s
-	Required      bool          // influxdb: unreachable at start is an error (default true)
-	// Secret lists the attributes whose value came from env() (url, bucket, ...): used, never shown.
-	Secret map[string]bool
 }

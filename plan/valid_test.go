@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -101,11 +102,35 @@ func TestValidPlanTopLevel(t *testing.T) {
 	eq(t, "Thresholds[2].Bound", p.Thresholds[2].Conditions[0].Bound, 0.01)
 
 	eq(t, "len(Outputs)", len(p.Outputs), 4)
-	eq(t, "Outputs[0]", *p.Outputs[0], Output{Kind: "csv", Path: "results/run.csv.gz", Aggregated: true, Pos: p.Outputs[0].Pos})
-	eq(t, "Outputs[1]", *p.Outputs[1], Output{Kind: "prometheus", Listen: "127.0.0.1:0", Linger: 5 * time.Second, TestID: "t1", Pos: p.Outputs[1].Pos})
-	eq(t, "Outputs[2]", *p.Outputs[2], Output{Kind: "influxdb", URL: "http://127.0.0.1:8086", Bucket: "db/rp", Token: "s3cret", Secret: map[string]bool{"token": true},
-		BatchSize: 100, FlushInterval: 2 * time.Second, Required: false, Pos: p.Outputs[2].Pos})
-	eq(t, "Outputs[3]", *p.Outputs[3], Output{Kind: "json", Path: DefaultResultsDir, Pos: p.Outputs[3].Pos})
+	// Without Options.Outputs the blocks are kept as constants of their natural type; the kinds'
+	// schemas type and check them (outputs/registry's TestFullPlanOutputs loads this file with them).
+	type attrs = map[string]any
+	values := func(o *OutputBlock) (attrs, []string) {
+		m, secret := attrs{}, []string(nil)
+		for _, a := range o.Attrs {
+			m[a.Name] = a.Value
+			if a.Secret {
+				secret = append(secret, a.Name)
+			}
+		}
+		return m, secret
+	}
+	for i, want := range []struct {
+		kind   string
+		attrs  attrs
+		secret []string
+	}{
+		{"csv", attrs{"path": "results/run.csv.gz", "aggregated": true}, nil},
+		{"prometheus", attrs{"listen": "127.0.0.1:0", "linger": "5s", "testid": "t1"}, nil},
+		{"influxdb", attrs{"url": "http://127.0.0.1:8086", "bucket": "db/rp", "token": "s3cret", "batch_size": 100,
+			"flush_interval": "2s", "required": false}, []string{"token"}},
+		{"json", attrs{}, nil},
+	} {
+		got, secret := values(p.Outputs[i])
+		eq(t, fmt.Sprintf("Outputs[%d].Kind", i), p.Outputs[i].Kind, want.kind)
+		eq(t, fmt.Sprintf("Outputs[%d].Attrs", i), got, want.attrs)
+		eq(t, fmt.Sprintf("Outputs[%d] secrets", i), secret, want.secret)
+	}
 }
 
 func TestValidPlanHTTP(t *testing.T) {

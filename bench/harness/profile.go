@@ -89,7 +89,7 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 	outs := []outputs.Output{sum, threshold.New(threshold.Config{Thresholds: p.Thresholds,
 		Run: func() threshold.Run { return threshold.Run{Start: time.Now()} }, Abort: func(string) {}}).Ingester()}
 	if withOutputs {
-		c, err := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(h.work, "profile.csv")}, outputs.Options{PlanName: "profile"})
+		c, err := csv.New(csv.Config{Path: filepath.Join(h.work, "profile.csv")}, outputs.Options{PlanName: "profile"})
 		if err != nil {
 			return 0, err
 		}
@@ -97,7 +97,7 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 		if err != nil {
 			return 0, err
 		}
-		pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:" + strconv.Itoa(port)}, outputs.Options{PlanName: "profile"})
+		pr, err := prometheus.New(prometheus.Config{Listen: "127.0.0.1:" + strconv.Itoa(port)}, outputs.Options{PlanName: "profile"})
 		if err != nil {
 			return 0, err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/internal/demo"
 	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/threshold"
@@ -30,7 +31,7 @@ type applyOptions struct {
 	scenarios  []string
 	duration   time.Duration
 	vus        int
-	outs       []*plan.Output
+	outs       []*plan.OutputBlock
 	export     string
 	junit      string
 	segment    executor.Segment
@@ -94,7 +95,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 		return nil, errors.New("--duration and --vus must not be negative")
 	}
 	for _, spec := range outs {
-		out, err := parseOut(spec)
+		out, err := registry.Default.Flag(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +186,8 @@ func printDemoCounts(w io.Writer, c demo.Counts) {
 
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
 	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
-		Instances: opts.segment.Total}) // VU bounds hold per instance
+		Instances: opts.segment.Total, // VU bounds hold per instance
+		Outputs:   registry.Default.Schemas()})
 	if diags.HasErrors() || p == nil {
 		printDiagnostics(stderr, files, diags)
 		return exitInvalidPlan
@@ -224,11 +226,11 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	})
 	outs := []outputs.Output{sum, thr.Ingester()}
 	oopts := outputs.Options{PlanName: planName(opts.paths[0]), Now: time.Now, Logf: logf, Segment: segName}
-	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
-		if o.Kind == "prometheus" && o.Listen == "" {
-			o.Listen = env["LOADPLAN_PROMETHEUS_ADDR"]
+	for _, o := range append(append([]*plan.OutputBlock(nil), p.Outputs...), opts.outs...) {
+		if addr := env["LOADPLAN_PROMETHEUS_ADDR"]; o.Kind == "prometheus" && o.Attr("listen") == nil && addr != "" {
+			o.Set("listen", addr)
 		}
-		out, err := buildOutput(o, oopts)
+		out, err := registry.Default.Build(o, oopts)
 		if err != nil {
 			fmt.Fprintln(stderr, "loadplan apply:", err)
 			return exitRuntime
@@ -313,8 +315,10 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	thr.Finish(res.End)
 	// Outputs get their linger (Prometheus) plus time to flush, unless a signal cuts it short.
 	var linger time.Duration
-	for _, o := range append(append([]*plan.Output(nil), p.Outputs...), opts.outs...) {
-		linger = max(linger, o.Linger)
+	for _, o := range outs {
+		if l, ok := o.(interface{ Linger() time.Duration }); ok {
+			linger = max(linger, l.Linger())
+		}
 	}
 	sctx, scancel := context.WithTimeout(stopCtx, linger+30*time.Second)
 	stopErr := mgr.Stop(sctx)

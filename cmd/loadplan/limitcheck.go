@@ -33,7 +33,7 @@ type memLimit struct {
 // whether the run may start. apply calls it before any output starts or any request is sent.
 func checkResources(p *plan.Plan, opts *applyOptions, env map[string]string, w io.Writer) bool {
 	in := needInput{scenarios: opts.scenarios, maxVUs: opts.vus, duration: opts.duration, segment: opts.segment,
-		outs: append(append([]*plan.Output(nil), p.Outputs...), opts.outs...)}
+		outs: append(append([]*plan.OutputBlock(nil), p.Outputs...), opts.outs...)}
 	for _, f := range []string{opts.export, opts.junit, opts.segmentSum} {
 		if f != "" {
 			in.exports++

@@ -37,7 +37,7 @@ type needInput struct {
 	maxVUs    int              // --vus; 0 is no cap
 	duration  time.Duration    // --duration; 0 runs as planned
 	segment   executor.Segment // --segment; the zero value runs all of it
-	outs      []*plan.Output   // the plan's outputs and --out's
+	outs      []*plan.OutputBlock   // the plan's outputs and --out's
 	exports   int              // files written at the end: --summary-export, --junit, --segment-summary
 	local     string           // host:port served by this very process (--demo), "" for none
 }
@@ -126,7 +126,7 @@ func estimateNeed(p *plan.Plan, in needInput) resourceNeed {
 		switch o.Kind {
 		case "csv":
 			best.outFiles++
-			if o.Aggregated {
+			if o.Bool("aggregated") {
 				best.outFiles += 3 // _stats.csv, _stats_history.csv, _failures.csv
 			}
 		case "prometheus":

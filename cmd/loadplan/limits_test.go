@@ -124,7 +124,7 @@ func TestEstimateNeed(t *testing.T) {
   path       = "out/run"
   aggregated = true
 }
-output "json" { path = "out/run.jsonl" }`, in: needInput{outs: []*plan.Output{{Kind: "prometheus"}}, exports: 2},
+output "json" { path = "out/run.jsonl" }`, in: needInput{outs: []*plan.OutputBlock{{Kind: "prometheus"}}, exports: 2},
 			vus: 1000, conns: 1750, outs: 4 + 1 + 5 + 2, files: 1750 + 12 + runtimeFiles},
 		// The demo backend serves the targets from this very process: its end of each connection
 		// is a descriptor of ours too.
@@ -142,7 +142,7 @@ output "json" { path = "out/run.jsonl" }`, in: needInput{outs: []*plan.Output{{K
 				p.Load.Stages[0].Target = 1e18
 			}
 			in := tt.in
-			in.outs = append(append([]*plan.Output(nil), p.Outputs...), in.outs...)
+			in.outs = append(append([]*plan.OutputBlock(nil), p.Outputs...), in.outs...)
 			n := estimateNeed(p, in)
 			got := [...]int{n.vus, n.conns, n.ws, n.sessions, n.local, n.outFiles, n.files()}
 			want := [...]int{tt.vus, tt.conns, tt.ws, tt.sessions, tt.local, tt.outs, tt.files}

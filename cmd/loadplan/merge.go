@@ -10,10 +10,6 @@ import (
 	"strings"
 
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/outputs/csv"
-	"github.com/loadplan/loadplan/outputs/influxdb"
-	"github.com/loadplan/loadplan/outputs/jsonl"
-	"github.com/loadplan/loadplan/outputs/prometheus"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/threshold"
@@ -142,44 +138,7 @@ func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 	return errors.Join(errs...)
 }
 
-// buildOutput builds the output of an `output` block or --out flag.
-func buildOutput(o *plan.Output, opts outputs.Options) (outputs.Output, error) {
-	switch o.Kind {
-	case "csv":
-		return csv.New(o, opts)
-	case "json", "jsonl":
-		return jsonl.New(o, opts)
-	case "prometheus":
-		return prometheus.New(o, opts)
-	case "influxdb":
-		return influxdb.New(o, opts)
-	}
-	return nil, fmt.Errorf("unknown output kind %q", o.Kind)
-}
-
 // Helpers shared by apply and merge.
-
-// parseOut turns `--out kind[=value]` into an output block, as k6's --out does.
-func parseOut(spec string) (*plan.Output, error) {
-	kind, val, _ := strings.Cut(spec, "=")
-	switch kind {
-	case "csv":
-		return &plan.Output{Kind: "csv", Path: val, Aggregated: true}, nil
-	case "json", "jsonl":
-		if val == "" {
-			return nil, fmt.Errorf("--out %s needs a file: --out json=results/run.jsonl", kind)
-		}
-		return &plan.Output{Kind: "json", Path: val}, nil
-	case "prometheus":
-		return &plan.Output{Kind: "prometheus", Listen: val}, nil
-	case "influxdb":
-		if val == "" {
-			return nil, errors.New("--out influxdb needs a URL: --out influxdb=http://127.0.0.1:8086/DATABASE")
-		}
-		return &plan.Output{Kind: "influxdb", URL: val, Required: true}, nil
-	}
-	return nil, fmt.Errorf("--out %q: unknown output kind %q; use csv, json, prometheus or influxdb", spec, kind)
-}
 
 // planName is the plan file name without folder and extension, for output file names.
 func planName(path string) string {

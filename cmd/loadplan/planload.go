@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -42,7 +43,7 @@ func (v *planVars) register(fs *flag.FlagSet) {
 
 // options returns the plan.Options for these flags and the process environment.
 func (v *planVars) options() plan.Options {
-	return plan.Options{Env: environ(), Vars: v.vars, VarFiles: v.files}
+	return plan.Options{Env: environ(), Vars: v.vars, VarFiles: v.files, Outputs: registry.Default.Schemas()}
 }
 
 // environ (the process environment as a map) and isTerminal are in apply.go.

@@ -4,10 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -293,39 +295,35 @@ func thinkText(t plan.ThinkTime) string {
 	return t.Min.String() + ".." + t.Max.String()
 }
 
-// outputFields describes an output without its secrets (the InfluxDB token is never shown).
-func outputFields(o *plan.Output) map[string]any {
+// outputFields describes an output by the attributes its kind lists (plan.AttrSpec.Show) that
+// are not zero, each secret (an InfluxDB token, anything read with env()) as (sensitive).
+func outputFields(o *plan.OutputBlock) map[string]any {
 	m := map[string]any{"kind": o.Kind}
-	switch o.Kind {
-	case "csv", "json":
-		m["path"] = o.Path
-		if o.Aggregated {
-			m["aggregated"] = true
-		}
-	case "prometheus":
-		m["listen"] = o.Listen
-		if o.PushGateway != "" {
-			m["push_gateway"] = o.PushGateway
-		}
-	case "influxdb":
-		m["url"], m["bucket"] = o.URL, o.Bucket
-		if o.Token != "" {
-			m["token"] = "(sensitive)"
-		}
+	k, ok := registry.Default.Kind(o.Kind)
+	if !ok {
+		return m
 	}
-	for k := range o.Secret {
-		if _, ok := m[k]; ok {
-			m[k] = "(sensitive)"
+	for _, a := range o.Attrs {
+		spec := k.Schema.Spec(a.Name)
+		if spec == nil || !spec.Show || a.Value == nil || reflect.ValueOf(a.Value).IsZero() {
+			continue
+		}
+		m[a.Name] = a.Value
+		if a.Secret {
+			m[a.Name] = plan.Hidden
 		}
 	}
 	return m
 }
 
+// outputText renders outputFields as one line, the attributes in the order of the kind's schema.
 func outputText(m map[string]any) string {
 	var parts []string
-	for _, k := range []string{"path", "listen", "url", "bucket", "push_gateway", "aggregated", "token"} {
-		if v, ok := m[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	if k, ok := registry.Default.Kind(fmt.Sprint(m["kind"])); ok {
+		for _, spec := range k.Schema.Attrs {
+			if v, ok := m[spec.Name]; ok {
+				parts = append(parts, fmt.Sprintf("%s=%v", spec.Name, v))
+			}
 		}
 	}
 	return fmt.Sprintf("%-11s %s", m["kind"], strings.Join(parts, " "))

@@ -24,7 +24,6 @@ import (
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/csv/spool"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // DefaultFolder is where results go when an output gives no path.
@@ -49,18 +48,12 @@ type Output struct {
 	logged map[*outputs.FileError]bool // failures already logged; the writer's
 }
 
-// New checks o (kind "csv") and returns an output that has not touched the file system yet.
+// New checks cfg and returns an output that has not touched the file system yet.
 // An empty path means the folder DefaultFolder. A path is a folder when it ends with a path
 // separator, is an existing directory, or has no extension; the files then get timestamped names
 // `<folder>/<plan>-YYYYMMDD-HHMMSS.csv` and the aggregated files are always written.
-func New(o *plan.Output, opts outputs.Options) (*Output, error) {
-	if o == nil {
-		return nil, errors.New("csv: no output configuration")
-	}
-	if o.Kind != "" && o.Kind != "csv" {
-		return nil, fmt.Errorf("csv: output kind %q is not csv", o.Kind)
-	}
-	spec := o.Path
+func New(cfg Config, opts outputs.Options) (*Output, error) {
+	spec := cfg.Path
 	if spec == "" {
 		spec = DefaultFolder + string(filepath.Separator)
 	}
@@ -73,7 +66,7 @@ func New(o *plan.Output, opts outputs.Options) (*Output, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	return &Output{spec: spec, aggregated: o.Aggregated, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
+	return &Output{spec: spec, aggregated: cfg.Aggregated, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
 }
 
 // Name returns "csv".

@@ -9,7 +9,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // benchSamples is one 64-sample VU batch of HTTP request samples (11 metrics per request).
@@ -31,7 +30,7 @@ func benchSamples() []metrics.Sample {
 func benchCSV(b *testing.B, aggregated bool) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "raw.csv")
-	o, err := New(&plan.Output{Kind: "csv", Path: path, Aggregated: aggregated}, outputs.Options{PlanName: "bench"})
+	o, err := New(Config{Path: path, Aggregated: aggregated}, outputs.Options{PlanName: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -70,7 +69,7 @@ func fixture() []metrics.Sample {
 	return out
 }
 
-func start(t *testing.T, o *plan.Output, name string) *Output {
+func start(t *testing.T, o Config, name string) *Output {
 	t.Helper()
 	c, err := New(o, outputs.Options{PlanName: name, Now: func() time.Time { return time.Unix(0, t0).UTC() }})
 	if err != nil {
@@ -108,7 +107,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestGoldenFiles(t *testing.T) {
 	dir := t.TempDir()
-	c := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "smoke")
+	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "smoke")
 	samples := fixture()
 	c.Emit(samples[:7])
 	c.Emit(samples[7:])
@@ -136,7 +135,7 @@ func TestGoldenFiles(t *testing.T) {
 // TestRawRows checks the raw file by value: one row per sample, the fields as emitted, and quoting.
 func TestRawRows(t *testing.T) {
 	dir := t.TempDir()
-	c := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "raw.csv")}, "x")
+	c := start(t, Config{Path: filepath.Join(dir, "raw.csv")}, "x")
 	samples := fixture()
 	c.Emit(samples)
 	stop(t, c)
@@ -181,7 +180,7 @@ func TestRawRows(t *testing.T) {
 
 func TestGzipAndFolder(t *testing.T) {
 	dir := t.TempDir()
-	gz := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv.gz")}, "x")
+	gz := start(t, Config{Path: filepath.Join(dir, "run.csv.gz")}, "x")
 	gz.Emit(fixture())
 	stop(t, gz)
 	f, err := os.Open(filepath.Join(dir, "run.csv.gz"))
@@ -203,7 +202,7 @@ func TestGzipAndFolder(t *testing.T) {
 
 	// A folder that does not exist yet: created, timestamped names, aggregated files always.
 	folder := filepath.Join(dir, "results", "nested") + string(filepath.Separator)
-	c := start(t, &plan.Output{Kind: "csv", Path: folder}, "stress")
+	c := start(t, Config{Path: folder}, "stress")
 	c.Emit(fixture())
 	stop(t, c)
 	want := filepath.Join(dir, "results", "nested", "stress-20261122-101500")
@@ -218,12 +217,12 @@ func TestGzipAndFolder(t *testing.T) {
 
 	// A second worker of the same plan starting in the same second (docker compose --scale
 	// sharing the folder) gets its own files; a segment is part of the name.
-	again := start(t, &plan.Output{Kind: "csv", Path: folder}, "stress")
+	again := start(t, Config{Path: folder}, "stress")
 	stop(t, again)
 	if again.Path() != want+"-2.csv" || again.StatsPrefix() != want+"-2" {
 		t.Errorf("second run wrote %q (prefix %q)", again.Path(), again.StatsPrefix())
 	}
-	seg, err := New(&plan.Output{Kind: "csv", Path: folder}, outputs.Options{PlanName: "stress", Segment: "2/4",
+	seg, err := New(Config{Path: folder}, outputs.Options{PlanName: "stress", Segment: "2/4",
 		Now: func() time.Time { return time.Unix(0, t0).UTC() }})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +243,7 @@ func TestUnwritablePathFailsAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{filepath.Join(blocker, "run.csv"), filepath.Join(blocker, "sub") + "/"} {
-		c, err := New(&plan.Output{Kind: "csv", Path: p}, outputs.Options{})
+		c, err := New(Config{Path: p}, outputs.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,16 +255,13 @@ func TestUnwritablePathFailsAtStart(t *testing.T) {
 			t.Errorf("error %q does not name the output", err)
 		}
 	}
-	if _, err := New(&plan.Output{Kind: "prometheus"}, outputs.Options{}); err == nil {
-		t.Error("New accepted a prometheus block")
-	}
 }
 
 // TestEverySampleWrittenOnStop emits many batches, stops at once, and counts the rows: the
 // writer must drain the queue however far behind it is.
 func TestEverySampleWrittenOnStop(t *testing.T) {
 	dir := t.TempDir()
-	c := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "many.csv"), Aggregated: true}, "x")
+	c := start(t, Config{Path: filepath.Join(dir, "many.csv"), Aggregated: true}, "x")
 	batch := make([]metrics.Sample, 64)
 	const batches = 2000
 	for i := 0; i < batches; i++ {
@@ -314,7 +310,7 @@ func TestAppendValueMatchesStrconv(t *testing.T) {
 // request; each failure is one row of failures.csv, under the cause its errors sample names.
 func TestFailedRequestsInStats(t *testing.T) {
 	dir := t.TempDir()
-	c := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "faults")
+	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "faults")
 	at := t0 + int64(time.Millisecond)
 	c.Emit([]metrics.Sample{
 		{Metric: metrics.HTTPReqs, Time: at, Value: 1, Tags: quote},

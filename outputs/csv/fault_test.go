@@ -13,7 +13,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // logs collects what an output logs from its writer goroutine.
@@ -44,7 +43,7 @@ func TestRawFileOnFullDevice(t *testing.T) {
 	path := filepath.Join(dir, "run.csv")
 	toFull(t, path)
 	var l logs
-	c, err := New(&plan.Output{Kind: "csv", Path: path, Aggregated: true}, outputs.Options{Logf: l.logf})
+	c, err := New(Config{Path: path, Aggregated: true}, outputs.Options{Logf: l.logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +81,7 @@ func TestStatsFilesOnFullDevice(t *testing.T) {
 	for _, f := range []string{"run_stats.csv", "run_stats_history.csv", "run_failures.csv"} {
 		toFull(t, filepath.Join(dir, f))
 	}
-	c := start(t, &plan.Output{Kind: "csv", Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "smoke")
+	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "smoke")
 	c.Emit(fixture())
 	err := c.Stop(context.Background())
 	var got []string

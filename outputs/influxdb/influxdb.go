@@ -21,7 +21,6 @@ package influxdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -34,7 +33,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // Defaults for an output block that leaves them out.
@@ -85,15 +83,9 @@ type Output struct {
 	lastWarn    time.Time // writer goroutine only
 }
 
-// New checks o (kind "influxdb"). A database path on the URL (http://host:8086/db, as k6 takes
+// New checks cfg. A database path on the URL (http://host:8086/db, as k6 takes
 // it) is the bucket when none is given. Nothing is contacted before Start.
-func New(o *plan.Output, opts outputs.Options) (*Output, error) {
-	if o == nil {
-		return nil, errors.New("influxdb: no output configuration")
-	}
-	if o.Kind != "" && o.Kind != "influxdb" {
-		return nil, fmt.Errorf("influxdb: output kind %q is not influxdb", o.Kind)
-	}
+func New(o Config, opts outputs.Options) (*Output, error) {
 	raw := o.URL
 	if raw == "" {
 		raw = "http://127.0.0.1:8086"

@@ -18,7 +18,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 var quote = &metrics.Tags{Scenario: "rest", Step: "quote", Target: "api", Method: "GET", URL: "/api/stocks/${s}", Group: "http"}
@@ -132,7 +131,7 @@ func (b *blockingWriter) WritePoint(ctx context.Context, p ...*write.Point) erro
 // TestSlowServerDropsOldest fills the bounded queue while the writer is stuck: Emit keeps
 // returning, the overflow is counted, and after release everything kept is written.
 func TestSlowServerDropsOldest(t *testing.T) {
-	o, err := New(&plan.Output{Kind: "influxdb", URL: "http://127.0.0.1:1/db", BatchSize: 10, FlushInterval: time.Hour}, outputs.Options{})
+	o, err := New(Config{URL: "http://127.0.0.1:1/db", BatchSize: 10, FlushInterval: time.Hour}, outputs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +172,7 @@ func TestStartUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	o, _ := New(&plan.Output{Kind: "influxdb", URL: "http://" + addr + "/db", Required: true, Token: "s3cret"}, outputs.Options{})
+	o, _ := New(Config{URL: "http://" + addr + "/db", Required: true, Token: "s3cret"}, outputs.Options{})
 	err = o.Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("Start against %s: %v", addr, err)
@@ -182,7 +181,7 @@ func TestStartUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs []string
-	o, _ = New(&plan.Output{Kind: "influxdb", URL: "http://" + addr + "/db", Required: false},
+	o, _ = New(Config{URL: "http://" + addr + "/db", Required: false},
 		outputs.Options{Logf: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }})
 	if err := o.Start(context.Background()); err != nil {
 		t.Fatalf("not required: %v", err)
@@ -215,7 +214,7 @@ func TestTokenNeverLogged(t *testing.T) {
 	defer srv.Close()
 	var logs []string
 	var lmu sync.Mutex
-	o, err := New(&plan.Output{Kind: "influxdb", URL: srv.URL, Bucket: "db/autogen", Token: "s3cret-token", Required: true},
+	o, err := New(Config{URL: srv.URL, Bucket: "db/autogen", Token: "s3cret-token", Required: true},
 		outputs.Options{Logf: func(f string, a ...any) { lmu.Lock(); logs = append(logs, fmt.Sprintf(f, a...)); lmu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +239,7 @@ func TestTokenNeverLogged(t *testing.T) {
 }
 
 func TestBucketFromURL(t *testing.T) {
-	o, err := New(&plan.Output{Kind: "influxdb", URL: "http://user:pw@127.0.0.1:8086/k6db/autogen"}, outputs.Options{PlanName: "smoke"})
+	o, err := New(Config{URL: "http://user:pw@127.0.0.1:8086/k6db/autogen"}, outputs.Options{PlanName: "smoke"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +247,7 @@ func TestBucketFromURL(t *testing.T) {
 		t.Fatalf("%+v", o)
 	}
 	for _, bad := range []string{"ftp://x", "127.0.0.1:8086", "http://"} {
-		if _, err := New(&plan.Output{Kind: "influxdb", URL: bad}, outputs.Options{}); err == nil {
+		if _, err := New(Config{URL: bad}, outputs.Options{}); err == nil {
 			t.Errorf("url %q accepted", bad)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/prometheus"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // TestNativeHistogramsScraped starts a second Prometheus with native histograms enabled (it then
@@ -32,7 +31,7 @@ func TestNativeHistogramsScraped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer prom.stop()
-	out, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: target, TestID: "native"}, outputs.Options{})
+	out, err := prometheus.New(prometheus.Config{Listen: target, TestID: "native"}, outputs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,19 +64,19 @@ func BenchmarkEmit(b *testing.B) {
 	build := map[string]func(dir string) []outputs.Output{
 		"none": func(string) []outputs.Output { return nil },
 		"csv": func(dir string) []outputs.Output {
-			o, _ := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "b.csv"), Aggregated: true}, outputs.Options{})
+			o, _ := csv.New(csv.Config{Path: filepath.Join(dir, "b.csv"), Aggregated: true}, outputs.Options{})
 			return []outputs.Output{o}
 		},
 		"json": func(dir string) []outputs.Output {
-			o, _ := jsonl.New(&plan.Output{Kind: "json", Path: filepath.Join(dir, "b.jsonl")}, outputs.Options{})
+			o, _ := jsonl.New(jsonl.Config{Path: filepath.Join(dir, "b.jsonl")}, outputs.Options{})
 			return []outputs.Output{o}
 		},
 		"prometheus": func(string) []outputs.Output {
-			o, _ := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:0"}, outputs.Options{})
+			o, _ := prometheus.New(prometheus.Config{Listen: "127.0.0.1:0"}, outputs.Options{})
 			return []outputs.Output{o}
 		},
 		"influxdb": func(string) []outputs.Output {
-			o, _ := influxdb.New(&plan.Output{Kind: "influxdb", URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{})
+			o, _ := influxdb.New(influxdb.Config{URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{})
 			return []outputs.Output{o}
 		},
 	}
@@ -168,15 +168,15 @@ func BenchmarkThroughput(b *testing.B) {
 			dir := b.TempDir()
 			var outs []outputs.Output
 			if name == "csv" || name == "all" {
-				c, _ := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "t.csv"), Aggregated: true}, outputs.Options{PlanName: "t"})
+				c, _ := csv.New(csv.Config{Path: filepath.Join(dir, "t.csv"), Aggregated: true}, outputs.Options{PlanName: "t"})
 				outs = append(outs, c)
 			}
 			if name == "prometheus" || name == "all" {
-				pr, _ := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:0"}, outputs.Options{PlanName: "t"})
+				pr, _ := prometheus.New(prometheus.Config{Listen: "127.0.0.1:0"}, outputs.Options{PlanName: "t"})
 				outs = append(outs, pr)
 			}
 			if name == "influxdb" || name == "all" {
-				in, _ := influxdb.New(&plan.Output{Kind: "influxdb", URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{PlanName: "t"})
+				in, _ := influxdb.New(influxdb.Config{URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{PlanName: "t"})
 				outs = append(outs, in)
 			}
 			mgr := outputs.NewManager(append([]outputs.Output{summary.New()}, outs...)...)

@@ -131,17 +131,17 @@ func loadRun(o runOptions) (*run, error) {
 	}
 	opts := outputs.Options{PlanName: "integration", Logf: o.logf}
 	sum := summary.New()
-	c, err := csv.New(&plan.Output{Kind: "csv", Path: o.dir + "/run.csv", Aggregated: true}, opts)
+	c, err := csv.New(csv.Config{Path: o.dir + "/run.csv", Aggregated: true}, opts)
 	if err != nil {
 		return nil, err
 	}
-	j, err := jsonl.New(&plan.Output{Kind: "json", Path: o.dir + "/run.jsonl"}, opts)
+	j, err := jsonl.New(jsonl.Config{Path: o.dir + "/run.jsonl"}, opts)
 	if err != nil {
 		return nil, err
 	}
 	outs := []outputs.Output{sum, c, j}
 	if o.prom {
-		pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: env.promTarget, Linger: 4 * time.Second,
+		pr, err := prometheus.New(prometheus.Config{Listen: env.promTarget, Linger: 4 * time.Second,
 			PushGateway: o.pushgw, TestID: o.testID}, opts)
 		if err != nil {
 			return nil, err
@@ -150,7 +150,7 @@ func loadRun(o runOptions) (*run, error) {
 	}
 	r := &run{testID: o.testID}
 	if o.influx != "" {
-		in, err := influxdb.New(&plan.Output{Kind: "influxdb", URL: o.influx, Bucket: influxDB, Required: true, TestID: o.testID}, opts)
+		in, err := influxdb.New(influxdb.Config{URL: o.influx, Bucket: influxDB, Required: true, TestID: o.testID}, opts)
 		if err != nil {
 			return nil, err
 		}

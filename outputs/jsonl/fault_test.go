@@ -13,7 +13,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // TestFullDevice writes JSON lines to a symlink to /dev/full, where every write fails with
@@ -33,7 +32,7 @@ func TestFullDevice(t *testing.T) {
 		logged = append(logged, fmt.Sprintf(format, args...))
 		mu.Unlock()
 	}
-	j, err := New(&plan.Output{Kind: "json", Path: path}, outputs.Options{Logf: logf})
+	j, err := New(Config{Path: path}, outputs.Options{Logf: logf})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ package jsonl
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/csv/spool"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // Output is the JSON lines output. Create it with New.
@@ -38,17 +36,11 @@ type Output struct {
 	err  error // a *outputs.FileError or nil; set by the writer before done is closed
 }
 
-// New checks o (kind "json") and returns an output that has not touched the file system yet.
+// New checks cfg and returns an output that has not touched the file system yet.
 // The path is a file (".gz" compresses) or a folder (ends with a separator or has no extension),
 // in which the file is named `<plan>-YYYYMMDD-HHMMSS.jsonl`.
-func New(o *plan.Output, opts outputs.Options) (*Output, error) {
-	if o == nil {
-		return nil, errors.New("json: no output configuration")
-	}
-	if o.Kind != "" && o.Kind != "json" && o.Kind != "jsonl" {
-		return nil, fmt.Errorf("json: output kind %q is not json", o.Kind)
-	}
-	spec := o.Path
+func New(cfg Config, opts outputs.Options) (*Output, error) {
+	spec := cfg.Path
 	if spec == "" {
 		spec = "results" + string(filepath.Separator)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 type line struct {
@@ -30,7 +29,7 @@ type line struct {
 
 func run(t *testing.T, path string, samples []metrics.Sample) []line {
 	t.Helper()
-	j, err := New(&plan.Output{Kind: "json", Path: path}, outputs.Options{PlanName: "smoke"})
+	j, err := New(Config{Path: path}, outputs.Options{PlanName: "smoke"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +120,7 @@ func TestLinesDecodeToTheSamples(t *testing.T) {
 func TestUnwritable(t *testing.T) {
 	blocker := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(blocker, nil, 0o644)
-	j, err := New(&plan.Output{Kind: "json", Path: filepath.Join(blocker, "x.jsonl")}, outputs.Options{})
+	j, err := New(Config{Path: filepath.Join(blocker, "x.jsonl")}, outputs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

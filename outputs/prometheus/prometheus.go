@@ -20,7 +20,6 @@
 package prometheus
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -31,7 +30,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 // DefaultListen is the listen address when the output does not give one.
@@ -100,17 +98,11 @@ type series struct {
 
 var labelNames = []string{"scenario", "step", "target", "method", "name", "status"}
 
-// New checks o (kind "prometheus") and builds the registry; nothing listens before Start.
+// New checks cfg and builds the registry; nothing listens before Start.
 // The testid label defaults to the plan name.
-func New(o *plan.Output, opts outputs.Options) (*Output, error) {
-	if o == nil {
-		return nil, errors.New("prometheus: no output configuration")
-	}
-	if o.Kind != "" && o.Kind != "prometheus" {
-		return nil, fmt.Errorf("prometheus: output kind %q is not prometheus", o.Kind)
-	}
+func New(cfg Config, opts outputs.Options) (*Output, error) {
 	p := &Output{
-		listen: o.Listen, linger: o.Linger, pushURL: o.PushGateway, testID: o.TestID, segment: opts.Segment,
+		listen: cfg.Listen, linger: cfg.Linger, pushURL: cfg.PushGateway, testID: cfg.TestID, segment: opts.Segment,
 		logf: opts.Logf, reg: prometheus.NewRegistry(), families: make(map[metrics.Metric]*family),
 		done: make(chan struct{}),
 	}

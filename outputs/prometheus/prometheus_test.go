@@ -17,7 +17,6 @@ import (
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/plan"
 )
 
 var (
@@ -25,13 +24,12 @@ var (
 	ack   = &metrics.Tags{Scenario: "stream", Step: "osc.ack", Target: "api", Method: "WS", URL: "/ws", Group: "ws"}
 )
 
-func newOutput(t *testing.T, o plan.Output) *Output {
+func newOutput(t *testing.T, o Config) *Output {
 	t.Helper()
-	o.Kind = "prometheus"
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	p, err := New(&o, outputs.Options{PlanName: "smoke", Segment: "1/2"})
+	p, err := New(o, outputs.Options{PlanName: "smoke", Segment: "1/2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +58,7 @@ func fed() []metrics.Sample {
 }
 
 func TestValuesFed(t *testing.T) {
-	p := newOutput(t, plan.Output{TestID: "run-1"})
+	p := newOutput(t, Config{TestID: "run-1"})
 	p.Emit(fed())
 	p.Emit([]metrics.Sample{{Metric: metrics.VUs, Time: time.Now().UnixNano(), Value: 9}})
 
@@ -105,7 +103,7 @@ loadplan_ws_errors_total{error="timeout",method="WS",name="/ws",scenario="stream
 
 // TestHistogramSeconds checks the duration histogram: seconds, classic buckets and native buckets.
 func TestHistogramSeconds(t *testing.T) {
-	p := newOutput(t, plan.Output{})
+	p := newOutput(t, Config{})
 	p.Emit(fed())
 	mfs, err := p.Gatherer().Gather()
 	if err != nil {
@@ -150,14 +148,14 @@ func TestHistogramSeconds(t *testing.T) {
 }
 
 func TestListenerServesAndLingers(t *testing.T) {
-	p := newOutput(t, plan.Output{Linger: time.Hour})
+	p := newOutput(t, Config{Linger: time.Hour})
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	p.Emit(fed())
 
 	// Another output on the same port fails to start, with the address in the message.
-	q := newOutput(t, plan.Output{Listen: p.Addr()})
+	q := newOutput(t, Config{Listen: p.Addr()})
 	err := q.Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), p.Addr()) {
 		t.Fatalf("second Start on %s: %v", p.Addr(), err)
@@ -188,7 +186,7 @@ func TestListenerServesAndLingers(t *testing.T) {
 // TestStopWaitsForFinalScrape: once something scrapes, Stop returns only after a scrape that
 // began after the final values were in.
 func TestStopWaitsForFinalScrape(t *testing.T) {
-	p := newOutput(t, plan.Output{})
+	p := newOutput(t, Config{})
 	p.finalWait = [2]time.Duration{time.Hour, time.Hour} // only the scrape may end the wait
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -255,7 +253,7 @@ func TestPushGatewayOnStop(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer gw.Close()
-	p := newOutput(t, plan.Output{PushGateway: gw.URL, TestID: "ci-42"})
+	p := newOutput(t, Config{PushGateway: gw.URL, TestID: "ci-42"})
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -271,8 +269,8 @@ func TestPushGatewayOnStop(t *testing.T) {
 }
 
 func TestBadConfig(t *testing.T) {
-	for _, o := range []plan.Output{{Kind: "prometheus", Listen: "no-port"}, {Kind: "prometheus", Linger: -time.Second}, {Kind: "csv"}} {
-		if _, err := New(&o, outputs.Options{}); err == nil {
+	for _, o := range []Config{{Listen: "no-port"}, {Linger: -time.Second}} {
+		if _, err := New(o, outputs.Options{}); err == nil {
 			t.Errorf("New(%+v) accepted", o)
 		}
 	}

@@ -44,6 +44,9 @@ func (p *Output) Handler() http.Handler {
 	return promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
+// Linger returns how long Stop keeps serving after the run (the run's shutdown allows for it).
+func (p *Output) Linger() time.Duration { return p.linger }
+
 // Addr returns the address the listener is bound to (useful with port 0), once started.
 func (p *Output) Addr() string {
 	if p.ln == nil {
