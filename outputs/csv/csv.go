@@ -21,9 +21,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/spool"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/outputs/csv/spool"
 )
 
 // DefaultFolder is where results go when an output gives no path.

@@ -5,8 +5,8 @@
 //	{"type":"Point","metric":"http_reqs","data":{"time":"2026-11-22T10:15:00.01Z","value":1,"tags":{"scenario":"rest",...}}}
 //
 // A "Metric" line precedes the first point of each metric. Like the CSV output, Emit only copies
-// into an unbounded spool (outputs/csv/spool) drained by one writer goroutine, and Stop loses
-// nothing. Lines reach the file whole (outputs.RecordWriter); a file that cannot be written
+// into an unbounded spool (internal/spool, shared with csv) drained by one writer goroutine, and
+// Stop loses nothing. Lines reach the file whole (outputs.RecordWriter); a file that cannot be written
 // completely is returned by Stop as an *outputs.FileError, which fails the run.
 package jsonl
 
@@ -18,9 +18,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/spool"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
-	"github.com/loadplan/loadplan/outputs/csv/spool"
 )
 
 // Output is the JSON lines output. Create it with New.
