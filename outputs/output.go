@@ -157,8 +157,9 @@ func (m *Manager) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Options is what every output constructor receives besides its own plan.Output block.
-// Each output package exports `New(o *plan.Output, opts outputs.Options) (*Output, error)`.
+// Options is what every output constructor receives besides its own configuration. Each output
+// package exports `New(cfg Config, opts outputs.Options) (*Output, error)` and a Kind for
+// outputs/registry, which builds it from an `output` block or an --out flag.
 type Options struct {
 	PlanName string                           // base name of the plan file without extension, for file names
 	Now      func() time.Time                 // clock for timestamped file names; time.Now when nil

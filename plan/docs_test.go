@@ -1,4 +1,4 @@
-package plan
+package plan_test
 
 import (
 	"bufio"
@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/loadplan/loadplan/outputs/registry"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // codeBlock is a fenced block of a Markdown file.
@@ -50,7 +53,7 @@ func fencedBlocks(t *testing.T, path string) []codeBlock {
 }
 
 // TestDocsExamples: every ```hcl block of docs/plan-language.md is a complete plan that loads without
-// any diagnostic (relative paths resolve against plans/); every ```hcl fragment block parses. Both
+// any diagnostic (its output blocks checked by their kinds' schemas) (relative paths resolve against plans/); every ```hcl fragment block parses. Both
 // are fmt-clean.
 func TestDocsExamples(t *testing.T) {
 	blocks := fencedBlocks(t, "../docs/plan-language.md")
@@ -67,14 +70,14 @@ func TestDocsExamples(t *testing.T) {
 		}
 		if b.info == "hcl fragment" {
 			if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
-				t.Errorf("%s: fragment does not parse:\n%s", name, renderDiags(diags))
+				t.Errorf("%s: fragment does not parse:\n%s", name, plan.RenderDiags(diags))
 			}
 			continue
 		}
 		complete++
 		file := filepath.Join("..", "plans", fmt.Sprintf("docs-example-%d.hcl", i))
-		if _, diags := LoadSource(file, src, Options{Env: env}); len(diags) > 0 {
-			t.Errorf("%s: the example does not load:\n%s", name, renderDiags(diags))
+		if _, diags := plan.LoadSource(file, src, plan.Options{Env: env, Outputs: registry.Default.Schemas()}); len(diags) > 0 {
+			t.Errorf("%s: the example does not load:\n%s", name, plan.RenderDiags(diags))
 		}
 	}
 	if complete < 4 {

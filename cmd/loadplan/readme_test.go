@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -49,7 +50,7 @@ func TestReadmePlansValidate(t *testing.T) {
 	}
 	for i, src := range blocks {
 		name := filepath.Join(t.TempDir(), "readme.hcl")
-		_, diags := plan.LoadSource(name, []byte(src), plan.Options{Env: map[string]string{}})
+		_, diags := plan.LoadSource(name, []byte(src), plan.Options{Env: map[string]string{}, Outputs: registry.Default.Schemas()})
 		if diags.HasErrors() {
 			t.Errorf("README hcl block %d is not a valid plan: %s", i+1, diags.Error())
 		}
