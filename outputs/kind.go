@@ -34,3 +34,25 @@ func CheckHTTPURL(b *plan.OutputBlock, name string) []plan.OutputProblem {
 	}
 	return nil
 }
+
+// CheckPath is the check of a file output's path: written, it may not be empty, which names no
+// file and no folder.
+func CheckPath(b *plan.OutputBlock) []plan.OutputProblem {
+	if a := b.Attr("path"); a != nil && a.Set && b.String("path") == "" {
+		return []plan.OutputProblem{{Attr: "path", Summary: "Empty path",
+			Detail: "Give a file (results/run.csv) or a folder ending in / (results/)."}}
+	}
+	return nil
+}
+
+// Constructor makes a Kind's New from a package's ConfigOf and New(cfg, opts): a failed New
+// gives a nil Output, never a typed nil.
+func Constructor[C any, O Output](configOf func(*plan.OutputBlock) C, newOutput func(C, Options) (O, error)) func(*plan.OutputBlock, Options) (Output, error) {
+	return func(b *plan.OutputBlock, opts Options) (Output, error) {
+		o, err := newOutput(configOf(b), opts)
+		if err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+}

@@ -22,7 +22,7 @@ var Kind = outputs.Kind{
 			{Name: "path", Type: plan.TypeString, Default: DefaultFolder + "/", Show: true},
 			{Name: "aggregated", Type: plan.TypeBool, Show: true},
 		},
-		Check: checkPath,
+		Check: outputs.CheckPath,
 	},
 	Flag: func(value string, b *plan.OutputBlock) error {
 		if value != "" {
@@ -31,25 +31,10 @@ var Kind = outputs.Kind{
 		b.Set("aggregated", true)
 		return nil
 	},
-	New: func(b *plan.OutputBlock, opts outputs.Options) (outputs.Output, error) {
-		o, err := New(ConfigOf(b), opts)
-		if err != nil {
-			return nil, err
-		}
-		return o, nil
-	},
+	New: outputs.Constructor(ConfigOf, New),
 }
 
 // ConfigOf reads a decoded `output "csv"` block.
 func ConfigOf(b *plan.OutputBlock) Config {
 	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated")}
-}
-
-// checkPath refuses an empty path, which names no file and no folder.
-func checkPath(b *plan.OutputBlock) []plan.OutputProblem {
-	if a := b.Attr("path"); a != nil && a.Set && b.String("path") == "" {
-		return []plan.OutputProblem{{Attr: "path", Summary: "Empty path",
-			Detail: "Give a file (results/run.csv) or a folder ending in / (results/)."}}
-	}
-	return nil
 }

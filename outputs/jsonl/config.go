@@ -19,13 +19,7 @@ var Kind = outputs.Kind{
 	Schema: &plan.OutputSchema{
 		Kind:  "json",
 		Attrs: []plan.AttrSpec{{Name: "path", Type: plan.TypeString, Default: "results/", Show: true}},
-		Check: func(b *plan.OutputBlock) []plan.OutputProblem {
-			if a := b.Attr("path"); a != nil && a.Set && b.String("path") == "" {
-				return []plan.OutputProblem{{Attr: "path", Summary: "Empty path",
-					Detail: "Give a file (results/run.csv) or a folder ending in / (results/)."}}
-			}
-			return nil
-		},
+		Check: outputs.CheckPath,
 	},
 	Aliases: []string{"jsonl"},
 	Flag: func(value string, b *plan.OutputBlock) error {
@@ -35,13 +29,7 @@ var Kind = outputs.Kind{
 		b.Set("path", value)
 		return nil
 	},
-	New: func(b *plan.OutputBlock, opts outputs.Options) (outputs.Output, error) {
-		o, err := New(ConfigOf(b), opts)
-		if err != nil {
-			return nil, err
-		}
-		return o, nil
-	},
+	New: outputs.Constructor(ConfigOf, New),
 }
 
 // ConfigOf reads a decoded `output "json"` block.

@@ -36,13 +36,7 @@ var Kind = outputs.Kind{
 		}
 		return nil
 	},
-	New: func(b *plan.OutputBlock, opts outputs.Options) (outputs.Output, error) {
-		o, err := New(ConfigOf(b), opts)
-		if err != nil {
-			return nil, err
-		}
-		return o, nil
-	},
+	New: outputs.Constructor(ConfigOf, New),
 }
 
 // ConfigOf reads a decoded `output "prometheus"` block.
