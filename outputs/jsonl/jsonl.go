@@ -13,6 +13,7 @@ package jsonl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/loadplan/loadplan/internal/spool"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // Output is the JSON lines output. Create it with New.
@@ -225,3 +227,31 @@ func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always marshals
 	return append(b, q...)
 }
+
+// Config is the configuration of a JSON lines output: the fields of `output "json" { ... }`.
+type Config struct {
+	// Path is a file (".gz" compresses) or a folder (timestamped file name); "" means results/.
+	Path string
+}
+
+// Kind is the json output kind for outputs/registry: `output "json" { path = ... }` and
+// `--out json=FILE` (or jsonl=FILE, as k6 names it).
+var Kind = outputs.Kind{
+	Schema: &plan.OutputSchema{
+		Kind:  "json",
+		Attrs: []plan.AttrSpec{{Name: "path", Type: plan.TypeString, Default: "results/", Show: true}},
+		Check: outputs.CheckPath,
+	},
+	Aliases: []string{"jsonl"},
+	Flag: func(value string, b *plan.OutputBlock) error {
+		if value == "" {
+			return errors.New("needs a file: --out json=results/run.jsonl")
+		}
+		b.Set("path", value)
+		return nil
+	},
+	New: outputs.Constructor(ConfigOf, New),
+}
+
+// ConfigOf reads a decoded `output "json"` block.
+func ConfigOf(b *plan.OutputBlock) Config { return Config{Path: b.String("path")} }
