@@ -1,7 +1,10 @@
 // Package outputs holds the consumers of samples: files (CSV, JSON lines), network outputs
 // (Prometheus, InfluxDB) and the end-of-run summary, one package each under outputs/, none
 // importing a sibling. Every one implements Output and is driven by a Manager, which also drives
-// the threshold engine's adapter (package threshold), an Output by shape only.
+// the threshold engine's adapter (package threshold), an Output by shape only. Each kind a plan or
+// --out can name (outputs/<kind>) owns its configuration and exports a Kind: its schema, checks
+// and defaults, which plan decodes `output` blocks with, and its constructor; outputs/registry
+// lists the kinds.
 package outputs
 
 import (
