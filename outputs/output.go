@@ -191,6 +191,9 @@ type Kind struct {
 	Flag func(value string, b *plan.OutputBlock) error
 	// New builds the output from a block whose defaults are filled. Nothing is started.
 	New func(b *plan.OutputBlock, opts Options) (Output, error)
+	// Files is how many file descriptors the output holds at once (files, listeners, connections),
+	// for apply's open-file check before the run; nil means 1.
+	Files func(b *plan.OutputBlock) int
 }
 
 // CheckHTTPURL is the check of an attribute that, when set, must be an http(s) URL with a host.

@@ -238,6 +238,12 @@ var Kind = outputs.Kind{
 		return nil
 	},
 	New: outputs.Constructor(ConfigOf, New),
+	Files: func(b *plan.OutputBlock) int {
+		if b.Bool("aggregated") {
+			return 4 // the raw file, _stats.csv, _stats_history.csv and _failures.csv
+		}
+		return 1
+	},
 }
 
 // ConfigOf reads a decoded `output "csv"` block.

@@ -358,7 +358,8 @@ var Kind = outputs.Kind{
 		b.Set("url", value)
 		return nil
 	},
-	New: outputs.Constructor(ConfigOf, New),
+	New:   outputs.Constructor(ConfigOf, New),
+	Files: func(*plan.OutputBlock) int { return 2 }, // the write client's connections
 }
 
 // ConfigOf reads a decoded `output "influxdb"` block.

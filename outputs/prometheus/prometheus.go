@@ -301,7 +301,8 @@ var Kind = outputs.Kind{
 		}
 		return nil
 	},
-	New: outputs.Constructor(ConfigOf, New),
+	New:   outputs.Constructor(ConfigOf, New),
+	Files: func(*plan.OutputBlock) int { return 1 + 4 }, // the listener and a few scrapes or pushes at once
 }
 
 // ConfigOf reads a decoded `output "prometheus"` block.

@@ -91,6 +91,15 @@ func (r Registry) Build(b *plan.OutputBlock, opts outputs.Options) (outputs.Outp
 	return k.New(b, opts)
 }
 
+// Files is how many file descriptors the output of b holds at once (Kind.Files; 1 when the kind
+// does not say, or is unknown), for the open-file check made before a run.
+func (r Registry) Files(b *plan.OutputBlock) int {
+	if k, ok := r.Kind(b.Kind); ok && k.Files != nil {
+		return k.Files(b)
+	}
+	return 1
+}
+
 // orList renders names as "a, b or c".
 func orList(names []string) string {
 	if len(names) < 2 {

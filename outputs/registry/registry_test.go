@@ -133,6 +133,16 @@ func TestBuild(t *testing.T) {
 	if _, err := registry.Default.Build(&plan.OutputBlock{Kind: "carrier-pigeon"}, outputs.Options{}); err == nil {
 		t.Error("Build accepted an unknown kind")
 	}
+	// The descriptors each output holds, for apply's open-file check.
+	for spec, files := range map[string]int{"csv=a.csv": 4, "json=a.jsonl": 1, "prometheus": 5, "influxdb=http://127.0.0.1:1": 2} {
+		b, err := registry.Default.Flag(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, spec+" files", registry.Default.Files(b), files)
+	}
+	csvBlock := &plan.OutputBlock{Kind: "csv"}
+	eq(t, "csv without aggregated files", registry.Default.Files(csvBlock), 1)
 	want := []string{"csv", "json", "prometheus", "influxdb"}
 	eq(t, "Names", registry.Default.Names(), want)
 	for i, s := range registry.Default.Schemas() {
