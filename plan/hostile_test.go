@@ -4,6 +4,7 @@ package plan
 
 import (
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,10 +153,17 @@ func TestHostileFiles(t *testing.T) {
 	}
 }
 
+// updating reports whether -update was given. The flag is registered by golden_test.go, which is
+// in package plan_test of the same test binary.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
 // compareGolden compares got with the golden file, or rewrites it under -update.
 func compareGolden(t *testing.T, golden, got string) {
 	t.Helper()
-	if *update {
+	if updating() {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -33,13 +34,13 @@ const (
 
 // needInput is what, besides the plan, decides a run's peak: apply's overrides and outputs.
 type needInput struct {
-	scenarios []string         // --scenario; empty runs all
-	maxVUs    int              // --vus; 0 is no cap
-	duration  time.Duration    // --duration; 0 runs as planned
-	segment   executor.Segment // --segment; the zero value runs all of it
-	outs      []*plan.OutputBlock   // the plan's outputs and --out's
-	exports   int              // files written at the end: --summary-export, --junit, --segment-summary
-	local     string           // host:port served by this very process (--demo), "" for none
+	scenarios []string            // --scenario; empty runs all
+	maxVUs    int                 // --vus; 0 is no cap
+	duration  time.Duration       // --duration; 0 runs as planned
+	segment   executor.Segment    // --segment; the zero value runs all of it
+	outs      []*plan.OutputBlock // the plan's outputs and --out's
+	exports   int                 // files written at the end: --summary-export, --junit, --segment-summary
+	local     string              // host:port served by this very process (--demo), "" for none
 }
 
 // resourceNeed is what one instance holds open at its peak, estimated from the plan.
@@ -123,19 +124,7 @@ func estimateNeed(p *plan.Plan, in needInput) resourceNeed {
 		}
 	}
 	for _, o := range in.outs {
-		switch o.Kind {
-		case "csv":
-			best.outFiles++
-			if o.Bool("aggregated") {
-				best.outFiles += 3 // _stats.csv, _stats_history.csv, _failures.csv
-			}
-		case "prometheus":
-			best.outFiles += 1 + 4 // the listener and a few scrapes or pushes at once
-		case "influxdb":
-			best.outFiles += 2 // the write client's connections
-		default:
-			best.outFiles++
-		}
+		best.outFiles += registry.Default.Files(o) // each kind says how many it holds
 	}
 	best.outFiles += in.exports
 	return best

@@ -36,15 +36,15 @@ func BenchmarkFanOut(b *testing.B) {
 		influxURL = env.influx.url()
 	}
 	dir := b.TempDir()
-	c, err := csv.New(&plan.Output{Kind: "csv", Path: filepath.Join(dir, "f.csv"), Aggregated: true}, outputs.Options{PlanName: "f"})
+	c, err := csv.New(csv.Config{Path: filepath.Join(dir, "f.csv"), Aggregated: true}, outputs.Options{PlanName: "f"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	pr, err := prometheus.New(&plan.Output{Kind: "prometheus", Listen: "127.0.0.1:0"}, outputs.Options{PlanName: "f"})
+	pr, err := prometheus.New(prometheus.Config{Listen: "127.0.0.1:0"}, outputs.Options{PlanName: "f"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	in, err := influxdb.New(&plan.Output{Kind: "influxdb", URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{PlanName: "f"})
+	in, err := influxdb.New(influxdb.Config{URL: influxURL, Bucket: influxDB, Required: true}, outputs.Options{PlanName: "f"})
 	if err != nil {
 		b.Fatal(err)
 	}
