@@ -15,15 +15,8 @@ import (
 // scheduler may pass) cuts it short, so every iteration scheduled before the end is run or
 // counted as dropped.
 func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) {
-	seg := g.e.cfg.Segment
-	l := g.load
-	maxVUs := l.MaxVUs
-	if maxVUs < l.PreAllocatedVUs {
-		maxVUs = l.PreAllocatedVUs
-	}
-	maxVUs = max(g.capVUs(segmentShare(maxVUs, seg.Index, seg.Total)), 1)
-	pre := min(segmentShare(l.PreAllocatedVUs, seg.Index, seg.Total), maxVUs)
-	preS, maxS := splitWeights(pre, g.weights), splitWeights(maxVUs, g.weights)
+	s := g.sch
+	preS, maxS := splitWeights(s.PreAllocatedVUs, g.weights), splitWeights(s.PeakVUs, g.weights)
 	pools := make([]*vuPool, len(g.scenarios))
 	var wg sync.WaitGroup
 	alloc := func(i int) *vu {
@@ -54,19 +47,20 @@ func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) 
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	step := uint64(seg.Total)
+	scenarioOf := func(done uint64) int { return s.pattern[s.iteration(done)%uint64(len(s.pattern))] }
 loop:
-	for n := uint64(seg.Index - 1); ; n += step {
-		off, ok := g.pacer.at(n)
-		if !ok {
+	for done := uint64(0); ; done++ {
+		elapsed := time.Since(start)
+		wait, end := s.Pace(elapsed, done)
+		if end {
 			break
 		}
-		due := start.Add(off)
-		if d := time.Until(due); d > 0 {
-			if b.stale(time.Now().UnixNano()) {
-				b.flush(time.Now().UnixNano())
+		due := start.Add(elapsed + wait)
+		if wait > 0 {
+			if now := time.Now().UnixNano(); b.stale(now) {
+				b.flush(now)
 			}
-			timer.Reset(d)
+			timer.Reset(wait)
 			select {
 			case <-stop.Done():
 				timer.Stop()
@@ -76,14 +70,13 @@ loop:
 		} else if stop.Err() != nil {
 			// Stopped while behind schedule: the iterations already due were never started
 			// because the generator could not keep up; they are dropped, not forgotten.
-			now := time.Since(start)
-			for ; ok && off <= now; off, ok = g.pacer.at(n) {
-				drop(g.scenarios[g.pattern[n%uint64(len(g.pattern))]])
-				n += step
+			for ; !end && wait <= 0; wait, end = s.Pace(elapsed, done) {
+				drop(g.scenarios[scenarioOf(done)])
+				done++
 			}
 			break
 		}
-		i := g.pattern[n%uint64(len(g.pattern))]
+		i := scenarioOf(done)
 		sc, p := g.scenarios[i], pools[i]
 		if sc.exhausted.Load() {
 			continue

@@ -113,6 +113,7 @@ func (e *Executor) compile() error {
 		if err != nil {
 			return err
 		}
+		g.sch.Scenario = ps.Name
 		e.groups = append(e.groups, g)
 	}
 	if len(e.scenarios) == 0 {
@@ -139,9 +140,12 @@ func (e *Executor) compile() error {
 		spanOf = planGroup
 	}
 	e.spans = spanOf.spans()
+	e.sched = &Schedule{Segment: e.cfg.Segment}
 	for _, g := range e.groups {
-		e.total = max(e.total, g.duration)
+		e.total = max(e.total, g.sch.Duration)
+		e.sched.Loads = append(e.sched.Loads, g.sch)
 	}
+	e.sched.Total = e.total
 	return nil
 }
 

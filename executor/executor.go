@@ -81,6 +81,7 @@ type Executor struct {
 	groups    []*group
 	scenarios []*scenario
 	total     time.Duration
+	sched     *Schedule
 	spans     []metrics.Span
 	hosts     []string // host:port of every used target, for Preflight
 	targets   []*targetConf

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,18 +12,14 @@ import (
 )
 
 // group is a set of scenarios sharing one load block: the plan-level load (scenarios split its
-// VUs or iterations by weight) or a scenario's own.
+// VUs or iterations by weight) or a scenario's own. It runs its LoadSchedule.
 type group struct {
 	e         *Executor
 	load      *plan.Load
 	name      string
 	scenarios []*scenario
 	weights   []int
-
-	ramp     ramp // users: VUs; arrival_rate: iterations per second
-	pacer    *pacer
-	pattern  []int
-	duration time.Duration // stages (scaled) or max_duration
+	sch       *LoadSchedule
 
 	dropped atomic.Uint64
 }
@@ -33,10 +28,13 @@ func (g *group) label() string { return g.name }
 
 func (e *Executor) newGroup(l *plan.Load, scs []*scenario, name string) (*group, error) {
 	g := &group{e: e, load: l, name: name, scenarios: scs}
+	g.sch = &LoadSchedule{Load: l, seg: e.cfg.Segment, maxVUs: e.cfg.MaxVUs}
 	for _, sc := range scs {
 		sc.g = g
 		g.weights = append(g.weights, sc.weight)
+		g.sch.Scenarios = append(g.sch.Scenarios, sc.name)
 	}
+	g.sch.Weights = g.weights
 	switch l.Model {
 	case plan.Users, plan.ArrivalRate:
 		if len(l.Stages) == 0 {
@@ -52,21 +50,21 @@ func (e *Executor) newGroup(l *plan.Load, scs []*scenario, name string) (*group,
 			unit = tu.Seconds()
 			start = l.StartRate / unit
 		}
-		g.ramp.start = start
+		g.sch.ramp.start = start
 		for _, s := range l.Stages {
 			if s.Target < 0 || s.Duration < 0 {
 				return nil, fmt.Errorf("%s: stage targets and durations must not be negative", name)
 			}
-			g.ramp.stages = append(g.ramp.stages, rampStage{dur: s.Duration, target: s.Target / unit})
+			g.sch.ramp.stages = append(g.sch.ramp.stages, rampStage{dur: s.Duration, target: s.Target / unit})
 		}
-		g.duration = g.ramp.total()
+		g.sch.Duration = g.sch.ramp.total()
 	case plan.PerVUIterations, plan.SharedIterations:
 		if l.VUs < 0 || l.Iterations < 0 {
 			return nil, fmt.Errorf("%s: vus and iterations must not be negative", name)
 		}
-		g.duration = l.MaxDuration
-		if g.duration <= 0 {
-			g.duration = 10 * time.Minute
+		g.sch.Duration = l.MaxDuration
+		if g.sch.Duration <= 0 {
+			g.sch.Duration = 10 * time.Minute
 		}
 	default:
 		return nil, fmt.Errorf("%s: unknown load model %q", name, l.Model)
@@ -74,58 +72,45 @@ func (e *Executor) newGroup(l *plan.Load, scs []*scenario, name string) (*group,
 	return g, nil
 }
 
-// scale applies Config.Duration: stage-based loads are scaled by one factor so that the longest
-// fits; iteration models have their max_duration capped.
+// scale applies Config.Duration — stage-based loads are scaled by one factor so that the longest
+// fits; iteration models have their max_duration capped — and completes each group's schedule.
 func (e *Executor) scale() {
 	capd := e.cfg.Duration
 	var longest time.Duration
 	for _, g := range e.groups {
-		if g.load.Model == plan.Users || g.load.Model == plan.ArrivalRate {
-			longest = max(longest, g.ramp.total())
+		if g.sch.staged() {
+			longest = max(longest, g.sch.ramp.total())
 		}
 	}
 	for _, g := range e.groups {
-		staged := g.load.Model == plan.Users || g.load.Model == plan.ArrivalRate
-		if capd > 0 && staged && longest > capd {
-			g.ramp = scaleRamp(g.ramp, float64(capd)/float64(longest))
-			g.duration = g.ramp.total()
+		s := g.sch
+		if capd > 0 && s.staged() && longest > capd {
+			s.ramp = scaleRamp(s.ramp, float64(capd)/float64(longest))
+			s.Duration = s.ramp.total()
 		}
-		if capd > 0 && !staged && g.duration > capd {
-			g.duration = capd
+		if capd > 0 && !s.staged() && s.Duration > capd {
+			s.Duration = capd
 		}
-		if g.load.Model == plan.ArrivalRate {
-			g.pacer = newPacer(g.ramp)
-			g.pattern = weightPattern(g.weights)
-		}
+		s.finish()
 	}
 }
 
 // spans returns the group's stages as offsets from the start.
 func (g *group) spans() []metrics.Span {
-	if len(g.ramp.stages) == 0 {
-		return []metrics.Span{{Start: 0, End: g.duration}}
+	if len(g.sch.Stages) == 0 {
+		return []metrics.Span{{Start: 0, End: g.sch.Duration}}
 	}
 	var out []metrics.Span
-	var at time.Duration
-	for _, s := range g.ramp.stages {
-		out = append(out, metrics.Span{Start: at, End: at + s.dur})
-		at += s.dur
+	for _, s := range g.sch.Stages {
+		out = append(out, metrics.Span{Start: s.Start, End: s.End})
 	}
 	return out
-}
-
-// capVUs applies Config.MaxVUs.
-func (g *group) capVUs(n int) int {
-	if c := g.e.cfg.MaxVUs; c > 0 && n > c {
-		return c
-	}
-	return n
 }
 
 // run runs the group's load between the run's stop and hard contexts. The group's own stop comes
 // at the end of its stages (or max_duration); graceful_stop later its hard context ends.
 func (g *group) run(stop, hard context.Context, start time.Time) {
-	gStop, cancelStop := context.WithDeadline(stop, start.Add(g.duration))
+	gStop, cancelStop := context.WithDeadline(stop, start.Add(g.sch.Duration))
 	gHard, cancelHard := context.WithCancel(hard)
 	graceDone := make(chan struct{})
 	go func() {
@@ -158,12 +143,11 @@ func (g *group) run(stop, hard context.Context, start time.Time) {
 
 // runIterations runs per_vu_iterations and shared_iterations.
 func (g *group) runIterations(gStop, gHard context.Context) {
-	seg := g.e.cfg.Segment
 	l := g.load
-	vus := splitWeights(g.capVUs(segmentShare(l.VUs, seg.Index, seg.Total)), g.weights)
+	vus := splitWeights(g.sch.PeakVUs, g.weights)
 	var shares []int
 	if l.Model == plan.SharedIterations {
-		shares = splitWeights(segmentShare(l.Iterations, seg.Index, seg.Total), g.weights)
+		shares = splitWeights(g.sch.Iterations, g.weights)
 	}
 	var wg sync.WaitGroup
 	for i, sc := range g.scenarios {
@@ -207,11 +191,9 @@ type slot struct {
 // the ramp's value, checking every 50 ms. VUs that must go finish their iteration within
 // graceful_ramp_down, then are cancelled.
 func (g *group) runUsers(gStop, gHard context.Context, start time.Time) {
-	seg := g.e.cfg.Segment
 	pools := make([][]*slot, len(g.scenarios))
 	adjust := func() {
-		total := int(math.Floor(g.ramp.at(time.Since(start)) + 1e-9))
-		per := splitWeights(g.capVUs(segmentShare(total, seg.Index, seg.Total)), g.weights)
+		per := splitWeights(g.sch.VUs(time.Since(start)), g.weights)
 		for i, sc := range g.scenarios {
 			n := per[i]
 			if sc.exhausted.Load() {

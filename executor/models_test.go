@@ -85,7 +85,7 @@ func TestOpenModelMakesExactlyTheScheduledIterations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := e.groups[0].pacer.count() // 50 + 100 = 150
+	want := uint64(e.Schedule().ExpectedIterations()) // 50 + 100 = 150
 	if want != 150 {
 		t.Fatalf("planned %d iterations, want 150", want)
 	}

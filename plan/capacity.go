@@ -91,7 +91,7 @@ func (l *loader) checkCapacity() {
 	vus, sessions := 0, 0
 	var overVUs, overSessions *Load
 	add := func(ld *Load, wsSteps int) {
-		peak := ld.PeakVUs()
+		peak := vuBound(ld)
 		if vus += peak; vus > l.instances()*maxVUs && overVUs == nil {
 			overVUs = ld
 		}
@@ -134,4 +134,23 @@ func (l *loader) loadRange(ld *Load) hcl.Range {
 		return r
 	}
 	return fileStart(ld.Pos.File)
+}
+
+// vuBound is the most VUs a load may ask for, the figure the bounds above hold: the highest stage
+// target (or start_vus) of the users model, max_vus for arrival_rate, vus for the iteration
+// models. It is a bound on what the plan asks, not the schedule: the executor's compiled
+// Schedule (with --vus, --duration and --segment applied) is what runs and what `loadplan plan`
+// shows.
+func vuBound(l *Load) int {
+	switch l.Model {
+	case Users:
+		peak := float64(l.StartVUs)
+		for _, s := range l.Stages {
+			peak = math.Max(peak, s.Target)
+		}
+		return int(peak)
+	case ArrivalRate:
+		return l.MaxVUs
+	}
+	return l.VUs
 }

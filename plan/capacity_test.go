@@ -63,7 +63,7 @@ max_vus = 1000`), 2, ""},
 				if diags.HasErrors() {
 					t.Fatalf("refused: %s", renderDiags(diags))
 				}
-				if peak := p.Scenarios[0].Load.PeakVUs(); peak > c.instances*maxVUs {
+				if peak := vuBound(p.Scenarios[0].Load); peak > c.instances*maxVUs {
 					t.Errorf("peak %d VUs", peak)
 				}
 				return

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -47,22 +46,18 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// parseApplyFlags parses apply's arguments; flags may come before or after the plan files.
+// parseApplyFlags parses apply's arguments; flags may come before or after the plan files. The
+// flags it shares with plan are runFlags (runflags.go).
 func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	o := &applyOptions{}
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var pv planVars
-	pv.register(fs)
-	var scenarios, outs multiFlag
-	var segment string
-	fs.Var(&scenarios, "scenario", "run only scenario `NAME` (repeatable)")
-	fs.DurationVar(&o.duration, "duration", 0, "cap the whole run at this length, scaling every stage (e.g. 30s)")
-	fs.IntVar(&o.vus, "vus", 0, "cap the VUs at `N` (closed model) and max_vus (open model)")
+	var rf runFlags
+	rf.register(fs)
+	var outs multiFlag
 	fs.Var(&outs, "out", "add an output `KIND[=VALUE]`: csv[=FILE|FOLDER/], json=FILE, prometheus[=ADDR], influxdb=URL (repeatable)")
 	fs.StringVar(&o.export, "summary-export", "", "write the summary to `FILE` as JSON in k6's summary-export layout")
 	fs.StringVar(&o.junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
-	fs.StringVar(&segment, "segment", "", "run execution segment `INDEX/TOTAL` of the plan, e.g. 2/4")
 	fs.StringVar(&o.segmentSum, "segment-summary", "", "write a mergeable segment summary to `FILE` for loadplan merge")
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
@@ -71,44 +66,21 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 		fmt.Fprintln(stderr, "Usage: loadplan apply [flags] FILE...")
 		fs.PrintDefaults()
 	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	if err := rf.parse(fs, args); err != nil {
+		if errors.Is(err, errNoPlanFile) {
+			fs.Usage()
+			return nil, errors.New("apply needs a plan file")
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		o.paths = append(o.paths, rest[0])
-		args = rest[1:]
-	}
-	if len(o.paths) == 0 {
-		fs.Usage()
-		return nil, errors.New("apply needs a plan file")
-	}
-	paths, err := findPlanFiles(o.paths)
-	if err != nil {
 		return nil, err
 	}
-	o.paths, o.vars, o.varFiles, o.scenarios = paths, pv.vars, pv.files, scenarios
-	if o.duration < 0 || o.vus < 0 {
-		return nil, errors.New("--duration and --vus must not be negative")
-	}
+	o.paths, o.vars, o.varFiles, o.scenarios = rf.paths, rf.vars.vars, rf.vars.files, rf.scenarios
+	o.duration, o.vus, o.segment = rf.duration, rf.vus, rf.segment
 	for _, spec := range outs {
 		out, err := registry.Default.Flag(spec)
 		if err != nil {
 			return nil, err
 		}
 		o.outs = append(o.outs, out)
-	}
-	if segment != "" {
-		i, n, ok := strings.Cut(segment, "/")
-		idx, err1 := strconv.Atoi(i)
-		tot, err2 := strconv.Atoi(n)
-		if !ok || err1 != nil || err2 != nil || tot < 1 || idx < 1 || idx > tot {
-			return nil, fmt.Errorf("--segment %q: write INDEX/TOTAL with 1 <= INDEX <= TOTAL, e.g. 2/4", segment)
-		}
-		o.segment = executor.Segment{Index: idx, Total: tot}
 	}
 	return o, nil
 }
@@ -395,22 +367,4 @@ func currentRun(exec *atomic.Pointer[executor.Executor], cache *atomic.Pointer[t
 		cache.Store(&r)
 	}
 	return r
-}
-
-// checkScenarios reports --scenario names the plan does not have.
-func checkScenarios(p *plan.Plan, names []string) error {
-	var have []string
-	for _, sc := range p.Scenarios {
-		have = append(have, sc.Name)
-	}
-	for _, n := range names {
-		found := false
-		for _, h := range have {
-			found = found || h == n
-		}
-		if !found {
-			return fmt.Errorf("--scenario %q: the plan has no such scenario; it has %s", n, strings.Join(have, ", "))
-		}
-	}
-	return nil
 }

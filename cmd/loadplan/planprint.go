@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -14,6 +15,9 @@ import (
 // printPlan writes the dry run for people.
 func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 	fmt.Fprintf(w, "Plan %s — nothing is sent by `loadplan plan`.\n", strings.Join(p.Files, ", "))
+	if s.Segment != "" {
+		fmt.Fprintf(w, "Segment %s: every figure below is this segment's share.\n", s.Segment)
+	}
 	if len(s.Variables) > 0 {
 		fmt.Fprintln(w, "\nVariables:")
 		for _, v := range s.Variables {
@@ -41,26 +45,26 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 	}
 	fmt.Fprintln(w, "\nScenarios:")
 	totalWeight := 0
-	for _, sc := range p.Scenarios {
-		if sc.Load == nil {
+	for _, sc := range s.Scenarios {
+		if sc.ps.Load == nil {
 			totalWeight += sc.Weight
 		}
 	}
-	for i, sc := range s.Scenarios {
+	for _, sc := range s.Scenarios {
 		head := fmt.Sprintf("  %s", sc.Name)
 		if sc.Target != "" {
 			head += " → target " + sc.Target
 		}
-		if own := p.Scenarios[i].Load; own != nil {
+		if own := sc.ps.Load; own != nil {
 			head += fmt.Sprintf(", own load (model %s)", own.Model)
-		} else {
-			head += fmt.Sprintf(", plan load (model %s), weight %d/%d", p.Load.Model, sc.Weight, totalWeight)
+		} else if shared := s.shared; shared != nil {
+			head += fmt.Sprintf(", plan load (model %s), weight %d/%d", shared.Load.Model, sc.Weight, totalWeight)
 			if totalWeight > sc.Weight {
 				share := float64(sc.Weight) / float64(totalWeight)
-				if p.Load.Model == plan.ArrivalRate {
-					head += fmt.Sprintf(" ≈ %s iterations/s at peak", num(math.Round(p.Load.PeakRate()*share*100)/100))
+				if shared.Load.Model == plan.ArrivalRate {
+					head += fmt.Sprintf(" ≈ %s iterations/s at peak", num(math.Round(shared.PeakRate()*share*100)/100))
 				} else {
-					head += fmt.Sprintf(" ≈ %.0f VUs at peak", float64(p.Load.PeakVUs())*share)
+					head += fmt.Sprintf(" ≈ %.0f VUs at peak", float64(shared.PeakVUs)*share)
 				}
 			}
 		}
@@ -110,19 +114,19 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 }
 
 func printLoad(w io.Writer, ls loadSummary) {
-	l := ls.load
+	sch := ls.sched
 	fmt.Fprintf(w, "\nLoad (%s: %s), model %s, %s, graceful stop %s\n", ls.Scope, strings.Join(ls.Scenarios, ", "), ls.Model, ls.Duration, ls.GracefulStop)
-	switch l.Model {
+	switch sch.Load.Model {
 	case plan.PerVUIterations:
-		fmt.Fprintf(w, "  %d VUs × %d iterations = %d iterations, at most %s\n", l.VUs, l.Iterations, l.VUs*l.Iterations, l.MaxDuration)
+		fmt.Fprintf(w, "  %d VUs × %d iterations = %d iterations, at most %s\n", ls.VUs, ls.Iterations, ls.VUs*ls.Iterations, ls.Duration)
 		return
 	case plan.SharedIterations:
-		fmt.Fprintf(w, "  %d VUs share %d iterations, at most %s\n", l.VUs, l.Iterations, l.MaxDuration)
+		fmt.Fprintf(w, "  %d VUs share %d iterations, at most %s\n", ls.VUs, ls.Iterations, ls.Duration)
 		return
 	}
-	if l.Model == plan.ArrivalRate {
+	if sch.Load.Model == plan.ArrivalRate {
 		fmt.Fprintf(w, "  %d pre-allocated VUs, at most %d; peak %s iterations/s, %.0f iterations expected\n",
-			l.PreAllocatedVUs, l.MaxVUs, num(ls.PeakRate), ls.ExpectedIters)
+			ls.PreAllocatedVUs, ls.PeakVUs, num(ls.PeakRate), ls.ExpectedIters)
 		fmt.Fprintf(w, "  %-3s %-10s %-10s %-22s %s\n", "#", "start", "end", "iterations/s", "iterations")
 		for i, st := range ls.Stages {
 			fmt.Fprintf(w, "  %-3d %-10s %-10s %-22s %.0f\n", i+1, st.Start, st.End, num(st.From)+" → "+num(st.To), st.ExpectedIters)
@@ -134,7 +138,7 @@ func printLoad(w io.Writer, ls loadSummary) {
 			fmt.Fprintf(w, "  %-3d %-10s %-10s %s\n", i+1, st.Start, st.End, num(st.From)+" → "+num(st.To))
 		}
 	}
-	fmt.Fprint(w, chart(l, 60, 8))
+	fmt.Fprint(w, chart(sch, 60, 8))
 }
 
 func num(f float64) string {
@@ -144,22 +148,20 @@ func num(f float64) string {
 	return fmt.Sprintf("%.2f", f)
 }
 
-// chart draws VUs (users model) or iterations/s (arrival_rate) over time as columns of '#'.
-func chart(l *plan.Load, width, height int) string {
-	total := l.Duration()
+// chart draws the VUs (users model) or iterations/s (arrival_rate) the executor runs over time,
+// as columns of '#'.
+func chart(l *executor.LoadSchedule, width, height int) string {
+	total := l.Duration
 	if total <= 0 {
 		return ""
 	}
-	val := l.VUsAt
+	val := func(t time.Duration) float64 { return float64(l.VUs(t)) }
 	unit := "VUs"
-	if l.Model == plan.ArrivalRate {
-		val, unit = l.RateAt, "it/s"
+	top := float64(l.PeakVUs)
+	if l.Load.Model == plan.ArrivalRate {
+		val, unit, top = l.Rate, "it/s", l.PeakRate()
 	}
 	cols := make([]float64, width)
-	top := float64(l.PeakVUs())
-	if l.Model == plan.ArrivalRate {
-		top = l.PeakRate()
-	}
 	for i := range cols {
 		t := time.Duration((float64(i) + 0.5) / float64(width) * float64(total))
 		cols[i] = val(t)

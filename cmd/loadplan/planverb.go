@@ -1,50 +1,61 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"strings"
-	"time"
 
+	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/plan"
 )
 
-// runPlan is the dry run: `plan [-json] [-var k=v] [-var-file F] FILE...` loads the plan (several
-// files form one plan) and prints what apply would do — targets, each load with its stages, the
-// scenarios and steps, thresholds and outputs, total duration, peak VUs and a chart. It sends
-// nothing. Exit 0, 104 invalid plan, 2 usage.
+// runPlan is the dry run: `plan [-json] [-var k=v] [-var-file F] [--duration D] [--vus N]
+// [--scenario NAME] [--segment I/N] FILE...` loads the plan (several files form one plan),
+// compiles it as apply would with the same flags, and prints what apply would do — targets, each
+// load with its stages as the executor runs them, the scenarios and steps, thresholds and outputs,
+// total duration, peak VUs and a chart. It sends nothing. Exit 0, 104 invalid plan (or one the
+// executor cannot compile), 2 usage.
 func runPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jsonOut := fs.Bool("json", false, "print the plan as JSON")
-	var pv planVars
-	pv.register(fs)
+	var rf runFlags
+	rf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan plan [-json] [-var name=value] [-var-file FILE] FILE...")
-		fmt.Fprintln(stderr, "Shows the compiled schedule of a plan; sends nothing. Exit 0, 104 invalid plan, 2 usage.")
+		fmt.Fprintln(stderr, "Usage: loadplan plan [-json] [-var name=value] [-var-file FILE] [--duration D] [--vus N] [--scenario NAME] [--segment I/N] FILE...")
+		fmt.Fprintln(stderr, "Shows the compiled schedule of a plan, with apply's overrides; sends nothing. Exit 0, 104 invalid plan, 2 usage.")
 		fs.PrintDefaults()
 	}
-	if code, ok := parseFlags(fs, args); !ok {
-		return code
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if err := rf.parse(fs, args); err != nil {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.Is(err, errNoPlanFile):
+			fs.Usage()
+		default:
+			fmt.Fprintln(stderr, "loadplan plan:", err)
+		}
 		return exitUsage
 	}
-	files, err := findPlanFiles(fs.Args())
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan plan:", err)
-		return exitUsage
-	}
-	p, code := loadPlan(files, &pv, stderr)
+	p, code := loadPlan(rf.paths, &rf.vars, stderr)
 	if p == nil {
 		return code
 	}
-	s := summarize(p)
+	if err := checkScenarios(p, rf.scenarios); err != nil {
+		fmt.Fprintln(stderr, "loadplan plan:", err)
+		return exitUsage
+	}
+	e, err := executor.New(rf.executorConfig(p))
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan plan:", err)
+		return exitInvalidPlan
+	}
+	s := summarize(p, e.Schedule())
+	s.Segment = rf.segmentName()
 	if *jsonOut {
 		writeJSON(stdout, s)
 		return exitOK
@@ -65,10 +76,12 @@ type planSummary struct {
 	DurationSeconds float64          `json:"duration_seconds"`
 	PeakVUs         int              `json:"peak_vus"`
 	ExpectedIters   float64          `json:"expected_iterations,omitempty"`
+	Segment         string           `json:"segment,omitempty"` // "2/4": every figure is this segment's share
 	// OpenFilesAtPeak and MemoryAtPeak are apply's estimate, which it checks against the open-file
 	// limit and the available memory before it starts (limits.go).
-	OpenFilesAtPeak int    `json:"open_files_at_peak"`
-	MemoryAtPeak    uint64 `json:"memory_at_peak_bytes"`
+	OpenFilesAtPeak int                    `json:"open_files_at_peak"`
+	MemoryAtPeak    uint64                 `json:"memory_at_peak_bytes"`
+	shared          *executor.LoadSchedule // the plan-level load, nil without one
 }
 
 type varSummary struct {
@@ -90,7 +103,8 @@ type loadSummary struct {
 	PeakVUs         int            `json:"peak_vus"`
 	PeakRate        float64        `json:"peak_rate,omitempty"`
 	ExpectedIters   float64        `json:"expected_iterations,omitempty"`
-	load            *plan.Load
+	PreAllocatedVUs int            `json:"pre_allocated_vus,omitempty"`
+	sched           *executor.LoadSchedule
 }
 
 type stageSummary struct {
@@ -108,6 +122,7 @@ type scenSummary struct {
 	Weight int      `json:"weight"`
 	Load   string   `json:"load"`
 	Steps  []string `json:"steps"`
+	ps     *plan.Scenario
 }
 
 type thresholdSumm struct {
@@ -119,25 +134,31 @@ type thresholdSumm struct {
 	Stage       int      `json:"stage,omitempty"`
 }
 
-func summarize(p *plan.Plan) planSummary {
+// summarize describes p as compiled into sched: the loads and scenarios that run, with the
+// figures the executor runs (after --duration, --vus and the segment's share).
+func summarize(p *plan.Plan, sched *executor.Schedule) planSummary {
 	s := planSummary{Files: p.Files}
 	for _, v := range p.Variables {
 		s.Variables = append(s.Variables, varSummary{v.Name, v.Type, v.Value})
 	}
-	if p.Load != nil {
-		var names []string
-		for _, sc := range p.Scenarios {
-			if sc.Load == nil {
-				names = append(names, sc.Name)
-			}
+	running := map[string]bool{}
+	for _, ls := range sched.Loads {
+		scope := "plan"
+		if ls.Scenario != "" {
+			scope = "scenario " + ls.Scenario
+		} else {
+			s.shared = ls
 		}
-		s.Loads = append(s.Loads, summarizeLoad("plan", names, p.Load))
+		s.Loads = append(s.Loads, summarizeLoad(scope, ls))
+		for _, name := range ls.Scenarios {
+			running[name] = true
+		}
 	}
 	for _, sc := range p.Scenarios {
-		if sc.Load != nil {
-			s.Loads = append(s.Loads, summarizeLoad("scenario "+sc.Name, []string{sc.Name}, sc.Load))
+		if !running[sc.Name] {
+			continue
 		}
-		ss := scenSummary{Name: sc.Name, Weight: sc.Weight, Load: "plan"}
+		ss := scenSummary{Name: sc.Name, Weight: sc.Weight, Load: "plan", ps: sc}
 		if sc.Load != nil {
 			ss.Load = "own"
 		}
@@ -149,13 +170,9 @@ func summarize(p *plan.Plan) planSummary {
 		}
 		s.Scenarios = append(s.Scenarios, ss)
 	}
-	var total time.Duration
-	for _, ls := range s.Loads {
-		total = max(total, ls.load.Duration())
-		s.ExpectedIters += ls.ExpectedIters
-	}
-	s.Duration, s.DurationSeconds = total.String(), total.Seconds()
-	s.PeakVUs = peakVUs(s.Loads)
+	s.Duration, s.DurationSeconds = sched.Total.String(), sched.Total.Seconds()
+	s.PeakVUs = sched.PeakVUs()
+	s.ExpectedIters = sched.ExpectedIterations()
 	need := estimateNeed(p, needInput{outs: p.Outputs})
 	s.OpenFilesAtPeak, s.MemoryAtPeak = need.files(), need.memory()
 	for _, t := range p.Thresholds {
@@ -177,63 +194,26 @@ func summarize(p *plan.Plan) planSummary {
 	return s
 }
 
-func summarizeLoad(scope string, scen []string, l *plan.Load) loadSummary {
-	ls := loadSummary{Scope: scope, Scenarios: scen, Model: string(l.Model), load: l,
-		Duration: l.Duration().String(), DurationSeconds: l.Duration().Seconds(),
-		GracefulStop: l.GracefulStop.String(), PeakVUs: l.PeakVUs(), PeakRate: l.PeakRate(),
-		ExpectedIters: l.ExpectedIterations()}
+func summarizeLoad(scope string, ls *executor.LoadSchedule) loadSummary {
+	l := ls.Load
+	out := loadSummary{Scope: scope, Scenarios: ls.Scenarios, Model: string(l.Model), sched: ls,
+		Duration: ls.Duration.String(), DurationSeconds: ls.Duration.Seconds(),
+		GracefulStop: l.GracefulStop.String(), PeakVUs: ls.PeakVUs, PeakRate: ls.PeakRate(),
+		ExpectedIters: ls.ExpectedIterations(), PreAllocatedVUs: ls.PreAllocatedVUs}
 	switch l.Model {
 	case plan.PerVUIterations, plan.SharedIterations:
-		ls.VUs, ls.Iterations = l.VUs, l.Iterations
-		return ls
+		out.VUs, out.Iterations = ls.PeakVUs, ls.Iterations
+		return out
 	}
-	from := float64(l.StartVUs)
 	unit := "vus"
 	if l.Model == plan.ArrivalRate {
-		from, unit = l.RateAt(0), "iterations/s"
+		unit = "iterations/s"
 	}
-	for i, st := range l.Stages {
-		end := l.StageStart(i) + st.Duration
-		to := st.Target
-		if l.Model == plan.ArrivalRate {
-			to = st.Target / l.TimeUnit.Seconds()
-		}
-		ls.Stages = append(ls.Stages, stageSummary{Start: l.StageStart(i).String(), End: end.String(),
-			From: from, To: to, Unit: unit, ExpectedIters: l.StageIterations(i)})
-		from = to
+	for _, st := range ls.Stages {
+		out.Stages = append(out.Stages, stageSummary{Start: st.Start.String(), End: st.End.String(),
+			From: st.From, To: st.To, Unit: unit, ExpectedIters: st.Iterations})
 	}
-	return ls
-}
-
-// peakVUs is the most VUs running at once across loads that run concurrently: each load's VUs are
-// piecewise linear, so the maximum of their sum is at a stage boundary of one of them.
-func peakVUs(loads []loadSummary) int {
-	points := []time.Duration{0}
-	for _, ls := range loads {
-		for i := range ls.load.Stages {
-			points = append(points, ls.load.StageStart(i+1))
-		}
-	}
-	sort.Slice(points, func(i, j int) bool { return points[i] < points[j] })
-	peak := 0.0
-	for _, t := range points {
-		sum := 0.0
-		for _, ls := range loads {
-			l := ls.load
-			switch l.Model {
-			case plan.Users:
-				sum += l.VUsAt(t)
-			case plan.ArrivalRate:
-				if t < l.Duration() || t == 0 {
-					sum += float64(l.MaxVUs)
-				}
-			default:
-				sum += float64(l.VUs)
-			}
-		}
-		peak = max(peak, sum)
-	}
-	return int(peak + 0.5)
+	return out
 }
 
 func stepLines(st *plan.Step) []string {
