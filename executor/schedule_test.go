@@ -139,27 +139,82 @@ func TestSplitWeights(t *testing.T) {
 }
 
 func TestWeightPattern(t *testing.T) {
-	p := weightPattern([]int{3, 1})
-	counts := map[int]int{}
-	for _, i := range p {
-		counts[i]++
+	tests := []struct {
+		weights []int
+		want    []int // one cycle
+	}{
+		{[]int{3, 1}, []int{0, 0, 1, 0}},
+		{[]int{1, 1}, []int{0, 1}},
+		{[]int{1}, []int{0}},
+		{[]int{2, 2, 1}, []int{0, 1, 2, 0, 1}},
+		{[]int{5, 1, 1}, []int{0, 0, 1, 0, 2, 0, 0}},
+		{[]int{0, 0}, []int{0}}, // no weight: everything to the first
 	}
-	if len(p) != 4 || counts[0] != 3 || counts[1] != 1 {
-		t.Fatalf("pattern %v", p)
+	for _, tc := range tests {
+		got := weightPattern(tc.weights)
+		if len(got) != len(tc.want) {
+			t.Errorf("weightPattern(%v) = %v, want %v", tc.weights, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("weightPattern(%v) = %v, want %v", tc.weights, got, tc.want)
+				break
+			}
+		}
 	}
 }
 
 func TestRampAt(t *testing.T) {
-	r := ramp{2, []rampStage{{10 * time.Second, 12}, {10 * time.Second, 12}, {5 * time.Second, 0}}}
-	for _, tc := range []struct {
-		t    time.Duration
-		want float64
-	}{{0, 2}, {5 * time.Second, 7}, {15 * time.Second, 12}, {22500 * time.Millisecond, 6}, {time.Minute, 0}} {
+	const s = time.Second
+	r := ramp{2, []rampStage{{10 * s, 12}, {10 * s, 12}, {5 * s, 0}}}
+	tests := []struct {
+		t     time.Duration
+		want  float64
+		stage int
+	}{
+		{-s, 2, 0},
+		{0, 2, 0},
+		{5 * s, 7, 0},
+		{10 * s, 12, 1},
+		{15 * s, 12, 1},
+		{22500 * time.Millisecond, 6, 2},
+		{25 * s, 0, 2},
+		{time.Minute, 0, 2},
+	}
+	for _, tc := range tests {
 		if got := r.at(tc.t); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("at(%v) = %v, want %v", tc.t, got, tc.want)
 		}
+		if got := r.stageAt(tc.t); got != tc.stage {
+			t.Errorf("stageAt(%v) = %d, want %d", tc.t, got, tc.stage)
+		}
 	}
-	if r.stageAt(15*time.Second) != 1 || r.peak() != 12 {
-		t.Errorf("stageAt/peak wrong")
+	if r.peak() != 12 || r.total() != 25*s {
+		t.Errorf("peak %v, total %v; want 12, 25s", r.peak(), r.total())
+	}
+}
+
+func TestScaleRamp(t *testing.T) {
+	const s = time.Second
+	r := ramp{2, []rampStage{{10 * s, 12}, {20 * s, 12}, {30 * s, 0}}}
+	tests := []struct {
+		f    float64
+		want []time.Duration
+	}{
+		{1, []time.Duration{10 * s, 20 * s, 30 * s}},
+		{0.5, []time.Duration{5 * s, 10 * s, 15 * s}},
+		{0.1, []time.Duration{s, 2 * s, 3 * s}},
+	}
+	for _, tc := range tests {
+		got := scaleRamp(r, tc.f)
+		for i, st := range got.stages {
+			if st.dur != tc.want[i] || st.target != r.stages[i].target {
+				t.Errorf("scaleRamp(%v) stage %d = %v, want %v to %v", tc.f, i, st, tc.want[i], r.stages[i].target)
+			}
+		}
+		if got.start != r.start {
+			t.Errorf("scaleRamp(%v) starts at %v", tc.f, got.start)
+		}
 	}
 }
