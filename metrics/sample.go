@@ -2,7 +2,9 @@ package metrics
 
 // Tags is the immutable tag set of a step, built once when a plan is compiled and shared by pointer
 // by every Sample the step emits, so that samples stay flat and aggregation keys stay comparable.
-// Two Tags values with equal fields must be the same pointer (see Interner) for series to merge.
+// A series is keyed by the Tags pointer (Key, Index), so two tag sets with equal fields merge only
+// when they are the same pointer: whoever builds Tags interns them — plan's loader for every step
+// and scenario of a plan, summary.Interner for the series decoded from segment summaries.
 type Tags struct {
 	Scenario string // scenario name
 	Step     string // step name (http/websocket block label, or "websocket.step" for ws steps)

@@ -85,28 +85,6 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	return o, nil
 }
 
-// environ returns the process environment as a map, for plan.Options (what env() and
-// LOADPLAN_VAR_name read). Shared with validate and plan (planload.go).
-func environ() map[string]string {
-	env := map[string]string{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
-
-// isTerminal reports whether w is a character device (a TTY). Shared with planload.go.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // runApply runs a plan: load, build the outputs, start them, check the targets, run with signal
 // handling, stop the outputs, print the summary, write the exports and return the verdict.
 func runApply(args []string, stdout, stderr io.Writer) int {

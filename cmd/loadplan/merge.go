@@ -138,7 +138,6 @@ func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 	return errors.Join(errs...)
 }
 
-// Helpers shared by apply and merge.
 
 // planName is the plan file name without folder and extension, for output file names.
 func planName(path string) string {
@@ -157,8 +156,8 @@ func drops(outs []outputs.Output) []summary.Drop {
 	return out
 }
 
-// verdictCode maps how a run ended to its exit code: interrupted first, then thresholds, then
-// saturation.
+// verdictCode maps how a run ended to its exit code — interrupted first, then thresholds, then
+// saturation — for apply and for merge, which judges a fleet's segments as apply judges one run.
 func verdictCode(interrupted, thresholdFailed, saturated bool) int {
 	switch {
 	case interrupted:

@@ -17,7 +17,7 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
-// planVars collects the -var and -var-file flags shared by validate, plan and apply.
+// planVars collects the -var and -var-file flags of validate, plan, apply and merge.
 type planVars struct {
 	vars  map[string]string
 	files []string
@@ -46,7 +46,39 @@ func (v *planVars) options() plan.Options {
 	return plan.Options{Env: environ(), Vars: v.vars, VarFiles: v.files, Outputs: registry.Default.Schemas()}
 }
 
-// environ (the process environment as a map) and isTerminal are in apply.go.
+// environ returns the process environment as a map, for plan.Options: what env() and
+// LOADPLAN_VAR_name read. Only cmd reads the environment; plans see this map.
+func environ() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// loadPlan loads one plan (several files form one plan) for the plan verb, printing its
+// diagnostics. It returns the plan, or nil and the exit code (104 for an invalid plan).
+func loadPlan(files []string, pv *planVars, stderr io.Writer) (*plan.Plan, int) {
+	p, parsed, diags := plan.LoadFiles(files, pv.options())
+	printDiagnostics(stderr, parsed, diags)
+	if diags.HasErrors() || p == nil {
+		return nil, exitInvalidPlan
+	}
+	return p, exitOK
+}
+
+// isTerminal reports whether w is a character device (a TTY): colour and the live progress line
+// only go to one.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
 
 // printDiagnostics writes diags with their source snippets, in colour on a terminal (unless
 // NO_COLOR is set).

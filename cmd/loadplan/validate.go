@@ -94,14 +94,3 @@ func plural(n int) string {
 	}
 	return "s"
 }
-
-// loadPlan loads one plan (several files form one plan) for plan and apply, printing diagnostics.
-// It returns the plan, or nil and the exit code (104 for an invalid plan).
-func loadPlan(files []string, pv *planVars, stderr io.Writer) (*plan.Plan, int) {
-	p, parsed, diags := plan.LoadFiles(files, pv.options())
-	printDiagnostics(stderr, parsed, diags)
-	if diags.HasErrors() || p == nil {
-		return nil, exitInvalidPlan
-	}
-	return p, exitOK
-}
