@@ -166,10 +166,10 @@ func (m *Manager) Stop(ctx context.Context) error {
 // package exports `New(cfg Config, opts outputs.Options) (*Output, error)` and a Kind for
 // outputs/registry, which builds it from an `output` block or an --out flag.
 type Options struct {
-	PlanName string                           // base name of the plan file without extension, for file names
-	Now      func() time.Time                 // clock for timestamped file names; time.Now when nil
-	Logf     func(format string, args ...any) // warnings (dropped points, ...); never given secrets
-	Segment  string                           // "2/4" when running a segment, "" otherwise; a tag on network outputs
+	PlanName    string                           // base name of the plan file without extension, for file names
+	Now         func() time.Time                 // clock for timestamped file names; time.Now when nil
+	Logf        func(format string, args ...any) // warnings (dropped points, ...); never given secrets
+	SegmentName string                           // "2/4" when running a segment, "" otherwise; a tag on network outputs
 }
 
 // Dropper is implemented by outputs that may drop data under pressure (InfluxDB). The summary

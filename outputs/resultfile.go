@@ -49,8 +49,8 @@ func CreateResultFile(spec, ext string, opts Options) (*os.File, string, error) 
 	if name == "" {
 		name = "loadplan"
 	}
-	if opts.Segment != "" {
-		name += "-" + strings.ReplaceAll(opts.Segment, "/", "of")
+	if opts.SegmentName != "" {
+		name += "-" + strings.ReplaceAll(opts.SegmentName, "/", "of")
 	}
 	now := time.Now
 	if opts.Now != nil {

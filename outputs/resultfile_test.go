@@ -10,7 +10,7 @@ import (
 func TestCreateResultFileNamesAndNeverOverwrites(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "results") + string(filepath.Separator)
 	at := time.Date(2026, 11, 22, 10, 15, 0, 0, time.UTC)
-	opts := Options{PlanName: "stress", Segment: "2/4", Now: func() time.Time { return at }}
+	opts := Options{PlanName: "stress", SegmentName: "2/4", Now: func() time.Time { return at }}
 	var paths []string
 	for i := 0; i < 3; i++ { // three workers sharing the folder in the same second
 		f, path, err := CreateResultFile(dir, ".csv", opts)

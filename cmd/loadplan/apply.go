@@ -175,7 +175,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		},
 	})
 	outs := []outputs.Output{sum, thr.Ingester()}
-	oopts := outputs.Options{PlanName: planName(opts.paths[0]), Now: time.Now, Logf: logf, Segment: segName}
+	oopts := outputs.Options{PlanName: planName(opts.paths[0]), Now: time.Now, Logf: logf, SegmentName: segName}
 	for _, o := range append(append([]*plan.OutputBlock(nil), p.Outputs...), opts.outs...) {
 		if addr := env["LOADPLAN_PROMETHEUS_ADDR"]; o.Kind == "prometheus" && o.Attr("listen") == nil && addr != "" {
 			o.Set("listen", addr)
@@ -312,7 +312,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if res.Err != nil && code == exitOK {
 		code = exitRuntime
 	}
-	var seg *summary.Segment
+	var seg *summary.SegmentSummary
 	if opts.segmentSum != "" {
 		seg = summary.BuildSegment(rep, e.Stages(), thr.States())
 		seg.Interrupted, seg.Saturated = interrupted.Load(), res.Saturated

@@ -62,7 +62,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		return exitInvalidPlan
 	}
 
-	var segs []*summary.Segment
+	var segs []*summary.SegmentSummary
 	for _, path := range segPaths {
 		f, err := os.Open(path)
 		if err != nil {
@@ -110,7 +110,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 // writeReports writes the requested export files, then prints the terminal summary. Each export
 // that could not be written completely (an *outputs.FileError in the returned error) is added to
 // rep's notes and Incomplete, so the summary and a JUnit file written after it name it.
-func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.Segment) error {
+func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.SegmentSummary) error {
 	var errs []error
 	write := func(path string, f func(io.Writer) error) {
 		if path == "" {

@@ -222,7 +222,7 @@ func TestGzipAndFolder(t *testing.T) {
 	if again.Path() != want+"-2.csv" || again.StatsPrefix() != want+"-2" {
 		t.Errorf("second run wrote %q (prefix %q)", again.Path(), again.StatsPrefix())
 	}
-	seg, err := New(Config{Path: folder}, outputs.Options{PlanName: "stress", Segment: "2/4",
+	seg, err := New(Config{Path: folder}, outputs.Options{PlanName: "stress", SegmentName: "2/4",
 		Now: func() time.Time { return time.Unix(0, t0).UTC() }})
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ func New(o Config, opts outputs.Options) (*Output, error) {
 	out := &Output{
 		serverURL: u.String(), shownURL: shown.String(), org: o.Org, bucket: bucket, token: o.Token,
 		batchSize: o.BatchSize, interval: o.FlushInterval, required: o.Required,
-		testID: o.TestID, segment: opts.Segment, logf: opts.Logf,
+		testID: o.TestID, segment: opts.SegmentName, logf: opts.Logf,
 		wake: make(chan struct{}, 1), stopFlush: make(chan struct{}),
 		flushDone: make(chan struct{}), writerDone: make(chan struct{}),
 	}

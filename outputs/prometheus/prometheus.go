@@ -103,7 +103,7 @@ var labelNames = []string{"scenario", "step", "target", "method", "name", "statu
 // The testid label defaults to the plan name.
 func New(cfg Config, opts outputs.Options) (*Output, error) {
 	p := &Output{
-		listen: cfg.Listen, linger: cfg.Linger, pushURL: cfg.PushGateway, testID: cfg.TestID, segment: opts.Segment,
+		listen: cfg.Listen, linger: cfg.Linger, pushURL: cfg.PushGateway, testID: cfg.TestID, segment: opts.SegmentName,
 		logf: opts.Logf, reg: prometheus.NewRegistry(), families: make(map[metrics.Metric]*family),
 		done: make(chan struct{}),
 	}

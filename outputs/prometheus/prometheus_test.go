@@ -29,7 +29,7 @@ func newOutput(t *testing.T, o Config) *Output {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:0"
 	}
-	p, err := New(o, outputs.Options{PlanName: "smoke", Segment: "1/2"})
+	p, err := New(o, outputs.Options{PlanName: "smoke", SegmentName: "1/2"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,10 @@ import (
 // SegmentVersion is the version of the segment summary format.
 const SegmentVersion = 1
 
-// Segment is a mergeable summary of one execution segment's run: every series with its histogram
+// SegmentSummary is a mergeable summary of one execution segment's run (an executor.Segment): every series with its histogram
 // encoded exactly, and every threshold's scoped state, so that `loadplan merge` judges the
 // thresholds over the whole fleet as if one instance had run it all.
-type Segment struct {
+type SegmentSummary struct {
 	Version     int                `json:"version"`
 	Segment     string             `json:"segment"` // "2/4"
 	Title       string             `json:"title,omitempty"`
@@ -110,8 +110,8 @@ func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
 }
 
 // BuildSegment assembles the segment summary of a run.
-func BuildSegment(r *Report, stages []metrics.Span, states []metrics.ThresholdState) *Segment {
-	seg := &Segment{Version: SegmentVersion, Segment: r.Segment, Title: r.Title, Start: r.Start, End: r.End,
+func BuildSegment(r *Report, stages []metrics.Span, states []metrics.ThresholdState) *SegmentSummary {
+	seg := &SegmentSummary{Version: SegmentVersion, Segment: r.Segment, Title: r.Title, Start: r.Start, End: r.End,
 		Stages: stages, Dropped: r.Dropped, Notes: append(append([]string(nil), r.Unreachable...), r.Notes...)}
 	for _, s := range r.Series {
 		seg.Series = append(seg.Series, EncodeSeries(s))
@@ -134,13 +134,13 @@ func BuildSegment(r *Report, stages []metrics.Span, states []metrics.ThresholdSt
 }
 
 // WriteSegment writes seg as JSON.
-func WriteSegment(w io.Writer, seg *Segment) error {
+func WriteSegment(w io.Writer, seg *SegmentSummary) error {
 	return json.NewEncoder(w).Encode(seg)
 }
 
 // ReadSegment reads a segment summary.
-func ReadSegment(r io.Reader) (*Segment, error) {
-	var seg Segment
+func ReadSegment(r io.Reader) (*SegmentSummary, error) {
+	var seg SegmentSummary
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&seg); err != nil {
 		return nil, fmt.Errorf("not a loadplan segment summary: %w", err)
@@ -164,7 +164,7 @@ type Merged struct {
 
 // Merge combines segment summaries exactly: series merge bucket for bucket, threshold states
 // merge by threshold name, the run spans from the earliest start to the latest end.
-func Merge(segs []*Segment) (*Merged, error) {
+func Merge(segs []*SegmentSummary) (*Merged, error) {
 	in := Interner{}
 	m := &Merged{Store: metrics.NewStore()}
 	drops := map[string]uint64{}

@@ -10,7 +10,7 @@ import (
 
 // TestSegmentGaugesAddUp: two instances running 25 and 30 VUs of one plan are a fleet of 55.
 func TestSegmentGaugesAddUp(t *testing.T) {
-	var segs []*Segment
+	var segs []*SegmentSummary
 	for i, vus := range []float64{25, 30} {
 		s := New()
 		var batch []metrics.Sample
@@ -41,7 +41,7 @@ func TestSegmentGaugesAddUp(t *testing.T) {
 }
 
 // viaFile builds r's segment summary and reads it back as `loadplan merge` would.
-func viaFile(t *testing.T, r *Report, states []metrics.ThresholdState) *Segment {
+func viaFile(t *testing.T, r *Report, states []metrics.ThresholdState) *SegmentSummary {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteSegment(&buf, BuildSegment(r, nil, states)); err != nil {

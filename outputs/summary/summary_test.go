@@ -242,7 +242,7 @@ func TestJUnitIncompleteFiles(t *testing.T) {
 }
 
 func TestSegmentsMergeExactly(t *testing.T) {
-	var segs []*Segment
+	var segs []*SegmentSummary
 	var want fed
 	var wantStates int
 	for i, n := range []int{500, 700} {
@@ -274,7 +274,7 @@ func TestSegmentsMergeExactly(t *testing.T) {
 	if len(m.States) != 2*wantStates || len(m.Dropped) != 1 || m.Dropped[0].Count != 24 {
 		t.Errorf("states %d, dropped %+v", len(m.States), m.Dropped)
 	}
-	if _, err := Merge([]*Segment{segs[0], segs[0]}); err == nil {
+	if _, err := Merge([]*SegmentSummary{segs[0], segs[0]}); err == nil {
 		t.Error("the same segment twice merged without an error")
 	}
 }
@@ -285,8 +285,8 @@ func TestReadSegmentRejectsGarbage(t *testing.T) {
 			t.Errorf("%q: no error", in)
 		}
 	}
-	seg := &Segment{Version: SegmentVersion, Series: []SeriesJSON{{Metric: "nope"}}}
-	if _, err := Merge([]*Segment{seg}); err == nil || !strings.Contains(err.Error(), `unknown metric "nope"`) {
+	seg := &SegmentSummary{Version: SegmentVersion, Series: []SeriesJSON{{Metric: "nope"}}}
+	if _, err := Merge([]*SegmentSummary{seg}); err == nil || !strings.Contains(err.Error(), `unknown metric "nope"`) {
 		t.Errorf("unknown metric: %v", err)
 	}
 }
