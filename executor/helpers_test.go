@@ -9,29 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/testkit"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
 
-// counter is an httptest server that counts every request it receives.
+// counter is a loopback server (testkit.Counter) that counts every request it receives.
 type counter struct {
 	*httptest.Server
-	hits atomic.Int64
+	hits *atomic.Int64
 }
 
 func newCounter(t *testing.T, h http.HandlerFunc) *counter {
 	t.Helper()
-	c := &counter{}
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.hits.Add(1)
-		if h != nil {
-			h(w, r)
-			return
-		}
-		w.Write([]byte(`{"ok":true}`))
-	}))
-	t.Cleanup(c.Close)
-	return c
+	c := testkit.NewCounter(t, h)
+	return &counter{c.Server, &c.Hits}
 }
 
 // collector is a Sink that aggregates into a metrics.Store, as the outputs Manager would, and

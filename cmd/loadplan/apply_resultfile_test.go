@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/testkit"
 	"github.com/loadplan/loadplan/outputs/csv"
 )
 
@@ -79,7 +80,7 @@ func TestApplyStdoutOnFullDevice(t *testing.T) {
 	}
 	defer full.Close()
 	export := filepath.Join(t.TempDir(), "summary.json")
-	cmd := exec.Command(loadplanBin(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
+	cmd := exec.Command(testkit.Binary(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = full, &errb
 	if code := exitCode(t, cmd.Run()); code != exitRuntime {
@@ -106,7 +107,7 @@ func TestApplyInterruptedWithFullDevice(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "summary.json")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL,
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL,
 		"--summary-export", export, "--out", "csv="+csvPath, file)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -230,7 +231,7 @@ func TestApplyKilledLeavesWholeLines(t *testing.T) {
 	raw, gz, jl := filepath.Join(dir, "run.csv"), filepath.Join(dir, "z.csv.gz"), filepath.Join(dir, "run.jsonl")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "--quiet", "-var", "host="+srv.srv.URL,
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "--quiet", "-var", "host="+srv.srv.URL,
 		"--out", "csv="+raw, "--out", "csv="+gz, "--out", "json="+jl, file)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

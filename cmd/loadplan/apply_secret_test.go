@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 const (
@@ -241,7 +243,7 @@ func TestApplyNeverPrintsSecrets(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "-var", "host="+srv.srv.URL,
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "-var", "host="+srv.srv.URL,
 		"--summary-export", export, "--junit", junit, "--segment-summary", segment, file)
 	cmd.Env = append(os.Environ(), "SECRET_TOKEN="+envSecret, "LOADPLAN_VAR_pw="+varSecret, "SECRET_CONDITION="+condSecret)
 	var stdout, stderr bytes.Buffer

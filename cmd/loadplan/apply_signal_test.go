@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 func TestApplyInterrupted(t *testing.T) {
@@ -27,7 +29,7 @@ func TestApplyInterrupted(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "summary.json")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -72,7 +74,7 @@ func TestApplySecondSignalAborts(t *testing.T) {
 	export := filepath.Join(t.TempDir(), "summary.json")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), "apply", "--no-progress", "-var", "host="+srv.URL, "--summary-export", export, file)
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "--no-progress", "-var", "host="+srv.URL, "--summary-export", export, file)
 	var out, errb lockedBuffer // read while the process writes
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {

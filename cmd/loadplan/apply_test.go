@@ -13,58 +13,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// loadplanBin builds the binary once per test process, into a temporary folder.
-func loadplanBin(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "loadplan-cli-test")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "loadplan")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = errors.New("go build: " + err.Error() + "\n" + string(out))
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testkit.Run(m)) }
 
 // counter is a loopback target that counts every request it serves: /ok answers 200, /fail 500.
 type counter struct {
 	srv  *httptest.Server
-	hits atomic.Int64
+	hits *atomic.Int64 // testkit.Counter's
 }
 
 func newCounter(t *testing.T, delay time.Duration) *counter {
 	t.Helper()
-	c := &counter{}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.hits.Add(1)
+	c := testkit.NewCounter(t, func(w http.ResponseWriter, r *http.Request) {
 		if delay > 0 {
 			time.Sleep(delay)
 		}
@@ -72,9 +38,8 @@ func newCounter(t *testing.T, delay time.Duration) *counter {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
 		w.Write([]byte(`{"ok":true}`))
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
+	})
+	return &counter{srv: c.Server, hits: &c.Hits}
 }
 
 // writePlan writes a plan hitting path with the given load and threshold blocks.
@@ -119,7 +84,7 @@ func runCLIEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), args...)
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), args...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 const unformatted = `scenario "rest" {
@@ -88,7 +90,7 @@ func TestUnifiedDiff(t *testing.T) {
 }
 
 func TestFmtStdin(t *testing.T) {
-	cmd := exec.Command(loadplanBin(t), "fmt", "-")
+	cmd := exec.Command(testkit.Binary(t), "fmt", "-")
 	cmd.Stdin = strings.NewReader(unformatted)
 	out, err := cmd.Output()
 	if err != nil {

@@ -138,7 +138,6 @@ func writeReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 	return errors.Join(errs...)
 }
 
-
 // planName is the plan file name without folder and extension, for output file names.
 func planName(path string) string {
 	b := filepath.Base(path)

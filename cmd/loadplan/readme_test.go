@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/loadplan/loadplan/internal/testkit"
 	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -63,7 +64,7 @@ func TestReadmePlansValidate(t *testing.T) {
 // TestReadmeCommands runs every `loadplan validate`, `fmt` and `plan` command the README shows
 // (they send nothing) and expects them to succeed from the repository root.
 func TestReadmeCommands(t *testing.T) {
-	bin := loadplanBin(t)
+	bin := testkit.Binary(t)
 	ran := 0
 	for _, block := range readmeBlocks(t, "sh") {
 		for _, line := range strings.Split(block, "\n") {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 // runInDir runs the built binary in dir with extra environment variables.
@@ -17,7 +19,7 @@ func runInDir(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, loadplanBin(t), args...)
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 // TestApplyDemoSameNumbersEverywhere is the user's path from the issue, through the binary:
@@ -15,7 +17,7 @@ import (
 // (which scraped the run; Stop waits for its final scrape), InfluxDB and the CSV file agree.
 func TestApplyDemoSameNumbersEverywhere(t *testing.T) {
 	need(t, env.prom, env.influx)
-	bin := loadplanBinary(t)
+	bin := testkit.Binary(t)
 	dir := t.TempDir()
 	// A copy of plans/smoke.hcl under a unique name: the name is the default testid, which
 	// keeps this run's series apart from any earlier run's (go test -count=N).

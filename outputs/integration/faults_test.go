@@ -4,51 +4,24 @@ import (
 	"bytes"
 	"errors"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 // These tests run the built loadplan binary, as a user would, against a counting test server.
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// loadplanBinary builds cmd/loadplan once into the run's temporary folder.
-func loadplanBinary(t *testing.T) string {
-	t.Helper()
-	binary.once.Do(func() {
-		binary.path = filepath.Join(env.root, "loadplan")
-		out, err := exec.Command("go", "build", "-o", binary.path, "../../cmd/loadplan").CombinedOutput()
-		if err != nil {
-			binary.err = errors.New(string(out))
-		}
-	})
-	if binary.err != nil {
-		t.Fatalf("go build: %v", binary.err)
-	}
-	return binary.path
-}
-
-// counting is a test server that counts the requests it receives.
+// counting is a loopback test server (testkit.Counter) that counts the requests it receives.
 func counting(t *testing.T) (*httptest.Server, *atomic.Int64) {
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.Write([]byte(`{"ok":true}`))
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &hits
+	c := testkit.NewCounter(t, nil)
+	return c.Server, &c.Hits
 }
 
 // ratePlan is an open-model plan: 40 iterations/s of one request for 5 s, 200 in all.
@@ -113,7 +86,7 @@ func apply(t *testing.T, cmd *exec.Cmd) (int, string) {
 }
 
 func TestPrometheusPortInUseExits1BeforeAnyRequest(t *testing.T) {
-	bin := loadplanBinary(t)
+	bin := testkit.Binary(t)
 	srv, hits := counting(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -131,7 +104,7 @@ func TestPrometheusPortInUseExits1BeforeAnyRequest(t *testing.T) {
 }
 
 func TestCSVNotWritableExits1BeforeAnyRequest(t *testing.T) {
-	bin := loadplanBinary(t)
+	bin := testkit.Binary(t)
 	srv, hits := counting(t)
 	blocker := filepath.Join(t.TempDir(), "a-file")
 	os.WriteFile(blocker, []byte("x"), 0o644)
@@ -143,7 +116,7 @@ func TestCSVNotWritableExits1BeforeAnyRequest(t *testing.T) {
 }
 
 func TestInfluxUnreachableExits1BeforeAnyRequest(t *testing.T) {
-	bin := loadplanBinary(t)
+	bin := testkit.Binary(t)
 	srv, hits := counting(t)
 	closed, err := freeAddr() // nothing listens there
 	if err != nil {
@@ -163,7 +136,7 @@ func TestInfluxUnreachableExits1BeforeAnyRequest(t *testing.T) {
 // schedule (exactly the planned 200 requests, no saturation exit), exits 0, and the summary
 // reports the dropped points.
 func TestInfluxKilledMidRun(t *testing.T) {
-	bin := loadplanBinary(t)
+	bin := testkit.Binary(t)
 	path := findBinary("influxd")
 	if path == "" {
 		need(t, nil)
@@ -245,7 +218,7 @@ load {
 // 105 after its graceful stop, and the CSV and JSON files hold exactly as many http_reqs rows as
 // the summary counted and the server received.
 func TestInterruptedRunLosesNoCSVRow(t *testing.T) {
-	bin := loadplanBinary(t)
+	bin := testkit.Binary(t)
 	srv, hits := counting(t)
 	dir := t.TempDir()
 	planPath := filepath.Join(dir, "users.hcl")

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loadplan/loadplan/internal/testkit"
 )
 
 // env is what TestMain started; nil fields mean "not available" (see need).
@@ -82,7 +84,7 @@ func TestMain(m *testing.M) {
 				fmt.Fprint(os.Stderr, msg)
 			}
 		}
-		return m.Run()
+		return testkit.Run(m)
 	}()
 	os.Exit(code)
 }

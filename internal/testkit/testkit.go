@@ -1,0 +1,80 @@
+// Package testkit is what the tests of several packages share, so each does not keep its own copy:
+// the loadplan binary built once per test process (one package's tests), and a loopback HTTP
+// server that counts every request it receives, so that a test asserts loadplan's figures equal
+// what the server saw. Only tests import it.
+package testkit
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Counter is a loopback HTTP server (httptest, on 127.0.0.1) that counts every request it
+// receives before its handler runs. It is closed when the test that made it ends.
+type Counter struct {
+	*httptest.Server
+	Hits atomic.Int64 // requests received, answered or not
+}
+
+// NewCounter starts a Counter serving h; a nil h answers 200 with {"ok":true}.
+func NewCounter(t testing.TB, h http.HandlerFunc) *Counter {
+	t.Helper()
+	c := &Counter{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.Hits.Add(1)
+		if h != nil {
+			h(w, r)
+			return
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// binary is the loadplan command built for this test process; once guards the build.
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// Binary returns the path of the loadplan command, built on first use into a temporary folder
+// that Run removes. A build failure fails the test with the compiler's output.
+func Binary(t testing.TB) string {
+	t.Helper()
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "loadplan-testkit-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.dir, binary.path = dir, filepath.Join(dir, "loadplan")
+		out, err := exec.Command("go", "build", "-o", binary.path, "github.com/loadplan/loadplan/cmd/loadplan").CombinedOutput()
+		if err != nil {
+			binary.err = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+// Run runs the tests and then removes the binary Binary built; call it from TestMain:
+// os.Exit(testkit.Run(m)).
+func Run(m *testing.M) int {
+	code := m.Run()
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
+	return code
+}
