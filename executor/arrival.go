@@ -9,8 +9,8 @@ import (
 	"github.com/loadplan/loadplan/metrics"
 )
 
-// runArrival runs the open model: a scheduler hands each iteration, at its scheduled time, to a
-// free VU; when none is free and max_vus are allocated the iteration is dropped, never delayed.
+// runArrival runs the open model: a scheduler hands each iteration, at the time the schedule's
+// Pace gives, to a free VU; when none is free and max_vus are allocated the iteration is dropped, never delayed.
 // The schedule ends by itself; only the run's stop (not the stages' deadline, which a late
 // scheduler may pass) cuts it short, so every iteration scheduled before the end is run or
 // counted as dropped.
