@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/loadplan/loadplan/internal/testkit"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -31,7 +32,7 @@ func runLimited(t *testing.T, limits string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	script := limits + ` && exec "$0" "$@"`
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, loadplanBin(t)}, args...)...)
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", script, testkit.Binary(t)}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
