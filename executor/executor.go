@@ -101,8 +101,9 @@ type Executor struct {
 	cancelStop context.CancelFunc // the running Run's stop context; nil before Run
 	tick       atomic.Pointer[chan struct{}]
 
-	regMu sync.Mutex // guards vus: appended when a VU is allocated, read by Status
-	vus   []*vu
+	regMu   sync.Mutex // guards vus: appended when a VU is allocated, read by Status
+	vus     []*vu
+	vuCount vuCount // active VUs and their peak, for the vus gauge (run.go)
 
 	satMu     sync.Mutex // guards saturated and satReason
 	saturated bool
@@ -236,6 +237,7 @@ func (e *Executor) Status() Status {
 
 // register records an allocated VU for Status and the vus_max gauge.
 func (e *Executor) register(v *vu) {
+	v.active.count = &e.vuCount
 	e.regMu.Lock()
 	e.vus = append(e.vus, v)
 	e.regMu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
@@ -107,11 +108,10 @@ func (e *Executor) clock(quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	b := newBatcher(e.cfg.Sink)
 	gauges := func(now time.Time) {
-		st := e.Status()
 		t := now.UnixNano()
 		b.buf = append(b.buf,
-			metrics.Sample{Metric: metrics.VUs, Time: t, Value: float64(st.VUs)},
-			metrics.Sample{Metric: metrics.VUsMax, Time: t, Value: float64(st.MaxVUs)})
+			metrics.Sample{Metric: metrics.VUs, Time: t, Value: float64(e.vuCount.sample())},
+			metrics.Sample{Metric: metrics.VUsMax, Time: t, Value: float64(e.Status().MaxVUs)})
 		b.flush(t)
 	}
 	t := time.NewTicker(flushEvery) // first gauges after a second, when the VUs have started
@@ -131,3 +131,65 @@ func (e *Executor) clock(quit <-chan struct{}, done chan<- struct{}) {
 		}
 	}
 }
+
+// vuCount counts the active VUs and keeps their high-water mark since the last vus sample.
+//
+// The vus gauge is sampled once a second and when the run ends, when every VU has already
+// stopped. A point sample would miss a VU that ran between two samples (a one-second run, a
+// burst of arrival-rate iterations), so each sample reports the most VUs that were active at
+// once since the previous sample, like a max-over-interval. A k6 user then reads `vus` as k6
+// shows it: a constant 10-VU run is value=10 min=10 max=10 (the final sample covers the VUs of
+// the last second rather than the 0 left after they ended), a ramp's max is its true peak
+// however short, and Prometheus' last value is the last interval's peak.
+type vuCount struct {
+	active atomic.Int64 // VUs active now
+	peak   atomic.Int64 // most VUs active at once since the last sample
+}
+
+// up records a VU becoming active.
+func (c *vuCount) up() {
+	raise(&c.peak, c.active.Add(1))
+}
+
+// down records a VU becoming inactive.
+func (c *vuCount) down() { c.active.Add(-1) }
+
+// sample returns the most VUs active at once since the previous sample (or since the start) and
+// starts the next interval with the VUs active now.
+func (c *vuCount) sample() int64 {
+	// Swap before Load: a VU activated in between is in now and in the next peak, one activated
+	// before the Swap is in p; none is lost.
+	p := c.peak.Swap(0)
+	now := c.active.Load()
+	raise(&c.peak, now)
+	return max(p, now)
+}
+
+// raise sets x to v if v is larger.
+func raise(x *atomic.Int64, v int64) {
+	for old := x.Load(); v > old && !x.CompareAndSwap(old, v); old = x.Load() {
+	}
+}
+
+// activeFlag is a VU's active bit (running in the closed and iteration models, in an iteration
+// in the open model). Its transitions keep the executor's vuCount, once per VU start or open
+// iteration, never per request.
+type activeFlag struct {
+	on    atomic.Bool
+	count *vuCount // the executor's, set by register; nil counts nothing
+}
+
+// Store sets the bit; a change counts the VU in or out.
+func (f *activeFlag) Store(on bool) {
+	if f.on.Swap(on) == on || f.count == nil {
+		return
+	}
+	if on {
+		f.count.up()
+	} else {
+		f.count.down()
+	}
+}
+
+// Load reports whether the VU is active.
+func (f *activeFlag) Load() bool { return f.on.Load() }

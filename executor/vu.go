@@ -33,7 +33,7 @@ type vu struct {
 	sessions map[any]io.Closer // persistent per-VU state, closed at VU exit (WebSocket sessions)
 	timer    *time.Timer       // reused by sleep
 
-	active     atomic.Bool   // running (closed/iteration models) or in an iteration (open model)
+	active     activeFlag    // running (closed/iteration models) or in an iteration (open model)
 	iterations atomic.Uint64 // completed iterations, read by Status
 	iter       int64         // iter for templates, 0-based within the VU
 
