@@ -20,7 +20,7 @@ import (
 	"github.com/loadplan/loadplan/internal/testkit"
 )
 
-func TestMain(m *testing.M) { os.Exit(testkit.Run(m)) }
+func TestMain(m *testing.M) { os.Exit(testkit.RunWithBinary(m)) }
 
 // counter is a loopback target that counts every request it serves: /ok answers 200, /fail 500.
 type counter struct {

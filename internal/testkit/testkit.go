@@ -51,22 +51,34 @@ var binary struct {
 // that Run removes. A build failure fails the test with the compiler's output.
 func Binary(t testing.TB) string {
 	t.Helper()
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "loadplan-testkit-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.dir, binary.path = dir, filepath.Join(dir, "loadplan")
-		out, err := exec.Command("go", "build", "-o", binary.path, "github.com/loadplan/loadplan/cmd/loadplan").CombinedOutput()
-		if err != nil {
-			binary.err = errors.New("go build: " + err.Error() + "\n" + string(out))
-		}
-	})
+	binary.once.Do(build)
 	if binary.err != nil {
 		t.Fatal(binary.err)
 	}
 	return binary.path
+}
+
+// build builds the loadplan command into a temporary folder, or records why it could not.
+func build() {
+	dir, err := os.MkdirTemp("", "loadplan-testkit-")
+	if err != nil {
+		binary.err = err
+		return
+	}
+	binary.dir, binary.path = dir, filepath.Join(dir, "loadplan")
+	out, err := exec.Command("go", "build", "-o", binary.path, "github.com/loadplan/loadplan/cmd/loadplan").CombinedOutput()
+	if err != nil {
+		binary.err = errors.New("go build: " + err.Error() + "\n" + string(out))
+	}
+}
+
+// RunWithBinary builds the loadplan command before any test runs, then runs them as Run does.
+// For packages whose tests run the binary under a timeout: a build takes most of a minute on a
+// loaded CI machine, and the first test to need the binary would count it against its own run's
+// timeout (TestApplyDemoPrintsServerCountsThatAgree failed so, after 61 s).
+func RunWithBinary(m *testing.M) int {
+	binary.once.Do(build)
+	return Run(m)
 }
 
 // Run runs the tests and then removes the binary Binary built; call it from TestMain:
