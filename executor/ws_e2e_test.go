@@ -59,11 +59,12 @@ func (s *wsSink) received(step string) []float64 {
 	return frames
 }
 
-// wsTickProbe runs a ticker of the given period until the returned func is called, which
+// tickProbe runs a ticker of the given period until the returned func is called, which
 // reports how many ticks it lost. A Go ticker drops the ticks its goroutine is not scheduled
 // in time to take, just as the demo's stream ticker (same process, same period) drops frames
-// when the machine is too loaded to run it.
-func wsTickProbe(period time.Duration) (stop func() (lost int)) {
+// when the machine is too loaded to run it: a lost tick says this process stalled for longer
+// than period, so timing verdicts finer than that are the machine's, not the code's.
+func tickProbe(period time.Duration) (stop func() (lost int)) {
 	quit, res := make(chan struct{}), make(chan int)
 	go func() {
 		tk := time.NewTicker(period)
@@ -176,7 +177,7 @@ func TestWSPlanWebsocketAgainstDemo(t *testing.T) {
 		}
 	}
 	const frequency = 10
-	probe := wsTickProbe(time.Second / frequency)
+	probe := tickProbe(time.Second / frequency)
 	s, c := wsRunTweaked(t, "../plans/websocket.hcl", 6*time.Second, map[string]string{"frequency": fmt.Sprint(frequency)}, stretch)
 	lost := probe()
 	wsAgree(t, s, c)
