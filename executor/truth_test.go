@@ -72,9 +72,16 @@ func TestCoordinatedOmission(t *testing.T) {
 	})
 	l := withDefaults(&plan.Load{Model: plan.ArrivalRate, StartRate: 40, PreAllocatedVUs: 10, MaxVUs: 200,
 		Stages: []plan.Stage{{Duration: 2500 * time.Millisecond, Target: 40}}})
+	probe := tickProbe(100 * time.Millisecond)
 	col, res := run(t, Config{Plan: planOf(l, httpStepOf("s", "a", "GET", srv.URL))})
+	lost := probe()
 	checkCounts(t, col, srv, 100)
-	if res.Saturated {
+	// The server's stall must not saturate the generator (it has VUs to spare); a machine that
+	// stalls this process does, truthfully (schedule lag 1.2 s under load average ~20), which a
+	// 100 ms ticker losing ticks shows.
+	if res.Saturated && lost > 1 {
+		t.Logf("saturated on a loaded machine (a 100 ms ticker lost %d ticks): %s", lost, res.SaturationReason)
+	} else if res.Saturated {
 		t.Errorf("saturated: %s", res.SaturationReason)
 	}
 	var over1s int
