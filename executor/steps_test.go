@@ -185,7 +185,9 @@ func TestMissingCaptureEndsIterationClearly(t *testing.T) {
 func TestTimeoutIsAnErrorNotAHang(t *testing.T) {
 	srv := newCounter(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	st := httpStepOf("s", "slow", "GET", srv.URL)
-	st.Timeout = 50 * time.Millisecond
+	// Long enough for a loaded CI machine's server to read the request before it times out
+	// (at 50 ms, load average ~20: http_reqs 4, server 3); the handler never answers anyway.
+	st.Timeout = 300 * time.Millisecond
 	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 2, Iterations: 2})
 	col, _ := run(t, Config{Plan: planOf(l, st)})
 	if col.sum(metrics.HTTPReqs) != 4 || srv.hits.Load() != 4 {
