@@ -128,9 +128,16 @@ func TestDurationScalesStages(t *testing.T) {
 	if st := e.Status(); st.Total != time.Second || st.StageCount != 2 {
 		t.Errorf("status %+v", st)
 	}
+	probe := tickProbe(50 * time.Millisecond)
 	col, _ := run(t, Config{Plan: planOf(l, httpStepOf("s", "a", "GET", srv.URL)), Duration: time.Second, MaxVUs: 3})
-	if col.sum(metrics.Iterations) != 20 || srv.hits.Load() != 20 {
-		t.Errorf("iterations %v, server %d; want 20 (20/s for 1 s)", col.sum(metrics.Iterations), srv.hits.Load())
+	lost := probe()
+	// 20 are scheduled (20/s for 1 s). Three VUs serve them with room to spare, unless the
+	// machine stalls this process (load average ~20: all three busy once, one dropped, rightly
+	// reported), which a 50 ms ticker losing ticks shows.
+	iters, dropped := col.sum(metrics.Iterations), col.sum(metrics.DroppedIterations)
+	if iters+dropped != 20 || float64(srv.hits.Load()) != iters || (dropped != 0 && lost <= 1) {
+		t.Errorf("iterations %v + dropped %v, server %d; want 20 (20/s for 1 s), none dropped unless the machine stalled (a 50 ms ticker lost %d ticks)",
+			iters, dropped, srv.hits.Load(), lost)
 	}
 	if m := col.series(metrics.VUsMax).Max; m > 3 {
 		t.Errorf("vus_max %v over the cap of 3", m)
