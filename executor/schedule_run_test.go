@@ -10,13 +10,6 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
-// sleepPlan is a plan whose one scenario only sleeps: it runs on the bubble's clock and touches
-// no network, so the executor's scheduling can be watched on testing/synctest's fake time.
-func sleepPlan(l *plan.Load, sleep time.Duration) *plan.Plan {
-	st := &plan.Step{Kind: plan.SleepStepKind, Sleep: plan.ThinkTime{Min: sleep, Max: sleep}}
-	return &plan.Plan{Load: l, Scenarios: []*plan.Scenario{{Name: "s", Weight: 1, Steps: []*plan.Step{st}}}}
-}
-
 // TestUsersRunTheSchedule: the closed model's active VUs are the schedule's VUs(elapsed) at every
 // controller tick — ramp up, plateau, ramp down — with --vus and a segment applied. The iteration
 // (a 10 ms sleep) ends well before the next tick, so a VU told to go is gone 20 ms after the tick.

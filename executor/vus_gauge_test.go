@@ -33,8 +33,8 @@ func (g *gaugeSink) Push(batch []metrics.Sample) {
 	}
 }
 
-// sleepPlan is a one-scenario plan whose iterations sleep for d: no network, so that it runs
-// inside a synctest bubble on the fake clock.
+// sleepPlan is a one-scenario plan whose iterations only sleep for d: no network, so that it
+// runs inside a synctest bubble on the fake clock (the gauge and schedule tests use it).
 func sleepPlan(l *plan.Load, d time.Duration) *plan.Plan {
 	sc := &plan.Scenario{Name: "s", Weight: 1, MetricTags: &metrics.Tags{Scenario: "s"}}
 	sc.Steps = []*plan.Step{{Kind: plan.SleepStepKind, Sleep: plan.ThinkTime{Min: d, Max: d}}}
