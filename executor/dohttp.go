@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -100,7 +101,7 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 		v.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
 	}
 	statusOK := res.status < 400
-	var doc jsonDoc
+	var doc jsonpath.Doc
 	for _, c := range hs.checks {
 		// a request that got no response fails every check, as the status it has (0) would
 		ok := res.err == nil && c.eval(&res, &doc)

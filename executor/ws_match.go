@@ -2,36 +2,26 @@ package executor
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/plan"
 )
 
 // wsFrame is one data frame read from a connection. The JSON form is parsed at most once, on
 // first use, by whichever goroutine owns the frame at that moment.
 type wsFrame struct {
-	typ    websocket.MessageType
-	data   []byte
-	at     time.Time // when the reader goroutine got it
-	parsed any
-	pstate uint8 // 0 not parsed yet, 1 valid JSON, 2 malformed
+	typ  websocket.MessageType
+	data []byte
+	at   time.Time    // when the reader goroutine got it
+	doc  jsonpath.Doc // the frame as JSON, decoded on first use
 }
 
 // json returns the frame's decoded JSON value, and false when it is not valid JSON.
-func (f *wsFrame) json() (any, bool) {
-	if f.pstate == 0 {
-		f.pstate = 2
-		if json.Unmarshal(f.data, &f.parsed) == nil {
-			f.pstate = 1
-		}
-	}
-	return f.parsed, f.pstate == 1
-}
+func (f *wsFrame) json() (any, bool) { return f.doc.Get(f.data) }
 
 // wsMatcher is a plan.FrameMatch with its templates evaluated for one step (or one rendering of
 // an auto-reply rule). Every criterion that is set must hold; a matcher with none matches any frame.
@@ -84,57 +74,11 @@ func (m *wsMatcher) match(f *wsFrame) (ok, malformed bool) {
 		if !valid {
 			return false, true
 		}
-		if !wsSubset(m.wantJSON, v) {
+		if !jsonpath.Subset(m.wantJSON, v) {
 			return false, false
 		}
 	}
 	return true, false
-}
-
-// wsSubset reports whether got contains want: objects by key (extra keys in got are fine), arrays
-// element by element with equal length, scalars by equality.
-func wsSubset(want, got any) bool {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, wv := range w {
-			gv, ok := g[k]
-			if !ok || !wsSubset(wv, gv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return false
-		}
-		for i := range w {
-			if !wsSubset(w[i], g[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return want == got
-}
-
-// wsJSONText renders a decoded JSON value as a capture's text: strings as they are, everything
-// else as JSON.
-func wsJSONText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case nil:
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // wsCapture stores the captures of an expect step from its matched frame into rt.Captures. A
@@ -146,23 +90,8 @@ func wsCapture(caps []*plan.Capture, f *wsFrame, rt *plan.Runtime) error {
 			ok  bool
 		)
 		switch c.Kind {
-		case plan.CaptureJSON:
-			if v, valid := f.json(); valid {
-				var x any
-				if x, ok = jsonPath(v, c.Path); ok {
-					val = wsJSONText(x)
-				}
-			}
-		case plan.CaptureRegex:
-			if c.Regexp != nil {
-				if sm := c.Regexp.FindSubmatch(f.data); sm != nil {
-					ok = true
-					val = string(sm[0])
-					if len(sm) > 1 {
-						val = string(sm[1])
-					}
-				}
-			}
+		case plan.CaptureJSON, plan.CaptureRegex:
+			val, ok = captureValue(c, f.data, &f.doc)
 		default:
 			return fmt.Errorf("capture %q: only json and regex captures apply to WebSocket frames", c.Name)
 		}

@@ -102,40 +102,6 @@ func TestWSQueueOverflowIsCounted(t *testing.T) {
 	}
 }
 
-func TestWSSubsetAndPath(t *testing.T) {
-	doc := map[string]any{"type": "data", "n": 3.0, "items": []any{map[string]any{"id": "a"}, 2.0}, "ok": true}
-	subset := []struct {
-		want any
-		ok   bool
-	}{
-		{map[string]any{"type": "data"}, true},
-		{map[string]any{"type": "data", "n": 3.0}, true},
-		{map[string]any{"type": "other"}, false},
-		{map[string]any{"missing": nil}, false},
-		{map[string]any{"items": []any{map[string]any{}, 2.0}}, true},
-		{map[string]any{"items": []any{2.0}}, false},
-		{"data", false},
-		{map[string]any{}, true},
-	}
-	for _, c := range subset {
-		if got := wsSubset(c.want, doc); got != c.ok {
-			t.Errorf("wsSubset(%v) = %v", c.want, got)
-		}
-	}
-	paths := map[string]string{"type": "data", "$.n": "3", "items.0.id": "a", "items.1": "2", "ok": "true", "items.0": `{"id":"a"}`}
-	for p, want := range paths {
-		v, ok := jsonPath(doc, p)
-		if !ok || wsJSONText(v) != want {
-			t.Errorf("path %q = %v %v, want %q", p, v, ok, want)
-		}
-	}
-	for _, p := range []string{"nope", "items.5", "items.x", "type.deeper"} {
-		if _, ok := jsonPath(doc, p); ok {
-			t.Errorf("path %q found something", p)
-		}
-	}
-}
-
 func TestWSBackoff(t *testing.T) {
 	ms := time.Millisecond
 	exp := &plan.Reconnect{Backoff: "exponential", Initial: 100 * ms, Max: time.Second}
