@@ -216,7 +216,7 @@ func (w *wsVU) renderRules(s *wsSession) error {
 // while the session was idle, or during a step: step says which) is reported and replaced — by a
 // reconnect when the block has a reconnect policy, otherwise by a fresh connection for a session
 // that is starting (step nil) or an error for a step in progress.
-func (w *wsVU) ensureConn(ctx context.Context, s *wsSession, step *plan.WSStep) error {
+func (w *wsVU) ensureConn(ctx context.Context, s *wsSession, step *plan.WSAction) error {
 	if s.conn != nil {
 		ended, rerr := s.conn.drained()
 		if !ended {

@@ -47,12 +47,12 @@ func TestWSConnectionOptions(t *testing.T) {
 		{Name: "X-Client", Value: plan.Literal("loadplan")},
 	}}
 	st := wsBlock(srv.URL, // an http:// URL is turned into ws://
-		&plan.WSStep{Kind: plan.WSSend, Name: "bin", Repeat: 1, Send: &plan.Message{Binary: []byte{0, 1, 2, 255}}},
-		&plan.WSStep{Kind: plan.WSExpect, Name: "binback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Binary: []byte{0, 1, 2, 255}}},
-		&plan.WSStep{Kind: plan.WSSend, Name: "json", Repeat: 1, Send: &plan.Message{JSON: wsTmpl(t, `{user = "u${vu.id}", n = 1}`)}},
-		&plan.WSStep{Kind: plan.WSExpect, Name: "jsonback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{JSON: wsTmpl(t, `{user = "u7"}`)}},
-		&plan.WSStep{Kind: plan.WSSend, Name: "big", Repeat: 1, Send: &plan.Message{Text: plan.Literal(strings.Repeat("compress me ", 200))}},
-		&plan.WSStep{Kind: plan.WSExpect, Name: "bigback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Equals: plan.Literal(strings.Repeat("compress me ", 200))}},
+		&plan.WSAction{Kind: plan.WSSend, Name: "bin", Repeat: 1, Send: &plan.Message{Binary: []byte{0, 1, 2, 255}}},
+		&plan.WSAction{Kind: plan.WSExpect, Name: "binback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Binary: []byte{0, 1, 2, 255}}},
+		&plan.WSAction{Kind: plan.WSSend, Name: "json", Repeat: 1, Send: &plan.Message{JSON: wsTmpl(t, `{user = "u${vu.id}", n = 1}`)}},
+		&plan.WSAction{Kind: plan.WSExpect, Name: "jsonback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{JSON: wsTmpl(t, `{user = "u7"}`)}},
+		&plan.WSAction{Kind: plan.WSSend, Name: "big", Repeat: 1, Send: &plan.Message{Text: plan.Literal(strings.Repeat("compress me ", 200))}},
+		&plan.WSAction{Kind: plan.WSExpect, Name: "bigback", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Equals: plan.Literal(strings.Repeat("compress me ", 200))}},
 	)
 	st.Target = target
 	st.Headers = []plan.KV{{Name: "Authorization", Value: wsTmpl(t, `"Bearer ${vu.id}"`)}} // overrides the target's
@@ -87,7 +87,7 @@ func TestWSQueueOverflowIsCounted(t *testing.T) {
 	// every frame is still counted as received.
 	st := wsBlock(srv.url(),
 		wsSendText("flood", `{"n":6000}`),
-		&plan.WSStep{Kind: plan.WSSleep, Name: "sleep", Duration: 200 * time.Millisecond},
+		&plan.WSAction{Kind: plan.WSSleep, Name: "sleep", Duration: 200 * time.Millisecond},
 		wsExpectJSON(t, "done", `{type = "done"}`, 1, 10*time.Second))
 	vu, col := wsTestVU(sh)
 	if err := vu.run(context.Background(), st); err != nil {
@@ -162,7 +162,7 @@ func TestWSTLS(t *testing.T) {
 			defer sh.close()
 			st := wsBlock(srv.URL, // https:// becomes wss://
 				wsSendText("hi", "hello"),
-				&plan.WSStep{Kind: plan.WSExpect, Name: "back", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Equals: plan.Literal("hello")}})
+				&plan.WSAction{Kind: plan.WSExpect, Name: "back", Count: 1, Within: 5 * time.Second, Match: &plan.FrameMatch{Equals: plan.Literal("hello")}})
 			st.Target = tc.target
 			vu, col := wsTestVU(sh)
 			err := vu.run(context.Background(), st)

@@ -197,7 +197,7 @@ func wsTmpl(t testing.TB, src string) *plan.Template {
 }
 
 // wsBlock builds a websocket block on url with steps; every step gets its own tags.
-func wsBlock(url string, steps ...*plan.WSStep) *plan.WebSocketStep {
+func wsBlock(url string, steps ...*plan.WSAction) *plan.WebSocketStep {
 	st := &plan.WebSocketStep{Name: "ws", URL: plan.Literal(url), Session: plan.PerIteration, Steps: steps,
 		Tags: &metrics.Tags{Scenario: "s", Step: "ws", Method: "WS", Group: "ws"}}
 	for _, s := range steps {
@@ -206,10 +206,10 @@ func wsBlock(url string, steps ...*plan.WSStep) *plan.WebSocketStep {
 	return st
 }
 
-func wsSendText(name, text string) *plan.WSStep {
-	return &plan.WSStep{Kind: plan.WSSend, Name: name, Send: &plan.Message{Text: plan.Literal(text)}, Repeat: 1}
+func wsSendText(name, text string) *plan.WSAction {
+	return &plan.WSAction{Kind: plan.WSSend, Name: name, Send: &plan.Message{Text: plan.Literal(text)}, Repeat: 1}
 }
 
-func wsExpectJSON(t testing.TB, name, obj string, count int, within time.Duration) *plan.WSStep {
-	return &plan.WSStep{Kind: plan.WSExpect, Name: name, Match: &plan.FrameMatch{JSON: wsTmpl(t, obj)}, Count: count, Within: within}
+func wsExpectJSON(t testing.TB, name, obj string, count int, within time.Duration) *plan.WSAction {
+	return &plan.WSAction{Kind: plan.WSExpect, Name: name, Match: &plan.FrameMatch{JSON: wsTmpl(t, obj)}, Count: count, Within: within}
 }

@@ -16,7 +16,7 @@ import (
 const wsDefaultWithin = 10 * time.Second
 
 // step runs one message step of a websocket block.
-func (w *wsVU) step(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+func (w *wsVU) step(ctx context.Context, s *wsSession, st *plan.WSAction) error {
 	switch st.Kind {
 	case plan.WSSend:
 		return w.send(ctx, s, st)
@@ -35,7 +35,7 @@ func (w *wsVU) step(ctx context.Context, s *wsSession, st *plan.WSStep) error {
 }
 
 // fail reports a failed step: ws_errors with kind (unless empty) and a *wsStepError.
-func (w *wsVU) fail(s *wsSession, st *plan.WSStep, kind string, err error) error {
+func (w *wsVU) fail(s *wsSession, st *plan.WSAction, kind string, err error) error {
 	if kind != "" {
 		w.add(metrics.WSErrors, st.Tags, 1, 0, kind)
 	}
@@ -45,7 +45,7 @@ func (w *wsVU) fail(s *wsSession, st *plan.WSStep, kind string, err error) error
 // lost handles a connection that failed under a step (a write or ping error): the reader's own
 // terminal error names the cause when it has one, else kind does. With a reconnect policy the
 // session reconnects and lost returns nil; otherwise the step fails.
-func (w *wsVU) lost(ctx context.Context, s *wsSession, st *plan.WSStep, kind string, cause error) error {
+func (w *wsVU) lost(ctx context.Context, s *wsSession, st *plan.WSAction, kind string, cause error) error {
 	c := s.conn
 	if ended, rerr := c.hasEnded(); ended {
 		kind, cause = wsErrorKind(rerr), rerr
@@ -67,7 +67,7 @@ func (w *wsVU) lost(ctx context.Context, s *wsSession, st *plan.WSStep, kind str
 
 // send sends the step's message Repeat times, Interval apart. A connection lost on the way is
 // reconnected (with a policy) and the message that failed is sent again, once.
-func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSAction) error {
 	sent := 0
 	defer func() {
 		if sent > 0 {
@@ -132,7 +132,7 @@ func wsClosed(ch <-chan struct{}) bool {
 
 // expect waits for Count frames that match, within the step's timeout. Frames that do not match
 // are skipped and counted, or fail the step when Strict.
-func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) error {
 	ref := time.Now()
 	if s.sendRef {
 		ref = s.lastSend
@@ -222,7 +222,7 @@ func wsShort(b []byte) string {
 
 // receive reads every frame for Duration (or until a graceful stop), counting them, and checks
 // ExpectRate against the frames per second actually seen over the whole Duration.
-func (w *wsVU) receive(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+func (w *wsVU) receive(ctx context.Context, s *wsSession, st *plan.WSAction) error {
 	s.sendRef = false
 	start := time.Now()
 	n := 0
@@ -274,7 +274,7 @@ loop:
 }
 
 // ping sends a WebSocket ping and measures the round trip to the pong.
-func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSStep) error {
+func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSAction) error {
 	if err := w.ensureConn(ctx, s, st); err != nil {
 		return err
 	}
@@ -303,7 +303,7 @@ func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSStep) error {
 
 // closeStep closes the connection with the step's code and checks the server's close code. A
 // connection the server already closed is checked as it is.
-func (w *wsVU) closeStep(s *wsSession, st *plan.WSStep) error {
+func (w *wsVU) closeStep(s *wsSession, st *plan.WSAction) error {
 	c := s.conn
 	if c == nil {
 		return nil

@@ -22,11 +22,11 @@ func wsProtocolBlock(t testing.TB, url string, session plan.SessionMode) *plan.W
 		wsSendText("ask", `{"n":5}`),
 		wsExpectJSON(t, "data", `{type = "data"}`, 5, 5*time.Second),
 		wsExpectJSON(t, "done", `{type = "done"}`, 1, 5*time.Second),
-		&plan.WSStep{Kind: plan.WSSend, Name: "nudge", Send: &plan.Message{Text: plan.Literal(`{"n":0}`)}, Repeat: 3, Interval: time.Millisecond},
+		&plan.WSAction{Kind: plan.WSSend, Name: "nudge", Send: &plan.Message{Text: plan.Literal(`{"n":0}`)}, Repeat: 3, Interval: time.Millisecond},
 		wsExpectJSON(t, "dones", `{type = "done"}`, 3, 5*time.Second),
 		wsSendText("hb", `{"hb":2}`),
 		wsExpectJSON(t, "hbdone", `{type = "done"}`, 1, 5*time.Second),
-		&plan.WSStep{Kind: plan.WSPing, Name: "ping", Within: 5 * time.Second},
+		&plan.WSAction{Kind: plan.WSPing, Name: "ping", Within: 5 * time.Second},
 	)
 	st.Session = session
 	st.OnMessage = []*plan.AutoReply{{Name: "pong",
@@ -139,7 +139,7 @@ func TestWSCaptureAndTemplates(t *testing.T) {
 	st := wsBlock(srv.url(),
 		wsSendText("hello", `{"echo":"abc123"}`),
 		exp,
-		&plan.WSStep{Kind: plan.WSSend, Name: "again", Repeat: 1, Send: &plan.Message{Text: wsTmpl(t, `"{\"echo\":\"got-${capture.id}-${vu.id}\"}"`)}},
+		&plan.WSAction{Kind: plan.WSSend, Name: "again", Repeat: 1, Send: &plan.Message{Text: wsTmpl(t, `"{\"echo\":\"got-${capture.id}-${vu.id}\"}"`)}},
 		wsExpectJSON(t, "second", `{type = "echo", v = "got-abc123-1"}`, 1, 5*time.Second),
 	)
 	vu, col := wsTestVU(sh)
@@ -188,7 +188,7 @@ func TestWSStrictAndCloseCode(t *testing.T) {
 
 	for _, want := range []int{4000, 4001} {
 		vu, col := wsTestVU(sh)
-		st := wsBlock(srv.url(), wsSendText("bye", `{"close":4000}`), &plan.WSStep{Kind: plan.WSClose, Name: "close", ExpectCode: want})
+		st := wsBlock(srv.url(), wsSendText("bye", `{"close":4000}`), &plan.WSAction{Kind: plan.WSClose, Name: "close", ExpectCode: want})
 		err := vu.run(context.Background(), st)
 		if want == 4000 && (err != nil || col.sum(metrics.WSExpectFailed, "") != 0) {
 			t.Errorf("close 4000: %v", err)
@@ -206,7 +206,7 @@ func TestWSReceiveRate(t *testing.T) {
 	for _, rate := range []float64{1, 1e9} {
 		vu, col := wsTestVU(sh)
 		st := wsBlock(srv.url(), wsSendText("ask", `{"n":50}`),
-			&plan.WSStep{Kind: plan.WSReceive, Name: "watch", Duration: 500 * time.Millisecond, ExpectRate: rate})
+			&plan.WSAction{Kind: plan.WSReceive, Name: "watch", Duration: 500 * time.Millisecond, ExpectRate: rate})
 		if err := vu.run(context.Background(), st); err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestWSHardContextClosesPersistentSession(t *testing.T) {
 	srv, accepted, ended := wsSignalServer(t)
 	sh := newWSShared()
 	defer sh.close()
-	st := wsBlock(srv.url(), &plan.WSStep{Kind: plan.WSReceive, Name: "forever", Duration: time.Hour})
+	st := wsBlock(srv.url(), &plan.WSAction{Kind: plan.WSReceive, Name: "forever", Duration: time.Hour})
 	st.Session = plan.Persistent
 	vu, _ := wsTestVU(sh)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -275,7 +275,7 @@ func TestWSGracefulStopEndsReceive(t *testing.T) {
 	sh := newWSShared()
 	defer sh.close()
 	st := wsBlock(srv.url(),
-		&plan.WSStep{Kind: plan.WSReceive, Name: "watch", Duration: time.Hour},
+		&plan.WSAction{Kind: plan.WSReceive, Name: "watch", Duration: time.Hour},
 		wsSendText("bye", `{"n":1}`),
 		wsExpectJSON(t, "done", `{type = "done"}`, 1, 5*time.Second))
 	stop := make(chan struct{})

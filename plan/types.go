@@ -224,7 +224,7 @@ type WebSocketStep struct {
 	Session        SessionMode
 	Reconnect      *Reconnect // nil: a dropped connection fails the session
 	OnMessage      []*AutoReply
-	Steps          []*WSStep
+	Steps          []*WSAction
 	Target         *Target
 	Tags           *metrics.Tags // tags of the connection itself (step = block name)
 	Pos            Pos
@@ -246,11 +246,11 @@ type AutoReply struct {
 	Pos   Pos
 }
 
-// WSStepKind is the kind of a WebSocket message step.
-type WSStepKind uint8
+// WSActionKind is the kind of a WSAction.
+type WSActionKind uint8
 
 const (
-	WSSend WSStepKind = iota + 1
+	WSSend WSActionKind = iota + 1
 	WSExpect
 	WSReceive
 	WSSleep
@@ -273,9 +273,10 @@ type FrameMatch struct {
 	Binary []byte // exact binary frame
 }
 
-// WSStep is one step inside a websocket block.
-type WSStep struct {
-	Kind       WSStepKind
+// WSAction is one message step (send, expect, receive, sleep, ping, close) inside a websocket
+// block; the block itself, a WebSocketStep, is one step of a scenario.
+type WSAction struct {
+	Kind       WSActionKind
 	Name       string
 	Send       *Message
 	Repeat     int           // send: how many times (default 1)

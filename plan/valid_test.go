@@ -227,13 +227,13 @@ func TestValidPlanWebSocket(t *testing.T) {
 	mj, _ := om.Match.JSON.JSON(nil)
 	eq(t, "on_message", [3]string{om.Name, string(mj), str(t, "reply", om.Reply.Text, nil)}, [3]string{"heartbeat", `{"type":"heartbeat"}`, "pong"})
 
-	var kinds []WSStepKind
+	var kinds []WSActionKind
 	var names []string
 	for _, st := range ws.Steps {
 		kinds = append(kinds, st.Kind)
 		names = append(names, st.Tags.Step)
 	}
-	eq(t, "ws step kinds", kinds, []WSStepKind{WSSend, WSExpect, WSSend, WSReceive, WSPing, WSSleep, WSClose})
+	eq(t, "ws step kinds", kinds, []WSActionKind{WSSend, WSExpect, WSSend, WSReceive, WSPing, WSSleep, WSClose})
 	eq(t, "ws step tags", names, []string{"scope.start", "scope.samples", "scope.who", "scope.watch", "scope.rtt", "scope.sleep", "scope.close"})
 	start := ws.Steps[0]
 	eq(t, "send start", [4]any{str(t, "start", start.Send.Text, nil), start.Send.JSON == nil, start.Repeat, start.Interval},

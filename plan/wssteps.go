@@ -26,14 +26,14 @@ var wsStepSchemas = map[string]*hcl.BodySchema{
 	"close":   {Attributes: []hcl.AttributeSchema{{Name: "code"}, {Name: "expect_code"}}},
 }
 
-var wsStepKinds = map[string]WSStepKind{
+var wsStepKinds = map[string]WSActionKind{
 	"send": WSSend, "expect": WSExpect, "receive": WSReceive, "sleep": WSSleep, "ping": WSPing, "close": WSClose,
 }
 
-func (l *loader) wsStep(c *stepCtx, b *hcl.Block, name string) *WSStep {
+func (l *loader) wsStep(c *stepCtx, b *hcl.Block, name string) *WSAction {
 	content, diags := b.Body.Content(wsStepSchemas[b.Type])
 	l.add(diags)
-	st := &WSStep{Kind: wsStepKinds[b.Type], Name: name, Pos: posOf(b.DefRange)}
+	st := &WSAction{Kind: wsStepKinds[b.Type], Name: name, Pos: posOf(b.DefRange)}
 	sc := c.scope("a websocket " + b.Type + " step")
 	cs := &scope{src: c.src, what: "this setting of a websocket step"}
 	attr := content.Attributes

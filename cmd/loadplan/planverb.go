@@ -246,7 +246,7 @@ func stepLines(st *plan.Step) []string {
 	return lines
 }
 
-func wsStepText(s *plan.WSStep) string {
+func wsStepText(s *plan.WSAction) string {
 	switch s.Kind {
 	case plan.WSSend:
 		if s.Repeat > 1 {
