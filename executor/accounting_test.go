@@ -8,12 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/httpstep"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -29,8 +28,8 @@ func paths(t *testing.T, fn func(t *testing.T)) {
 		fast bool
 	}{{"fast", true}, {"nethttp", false}} {
 		t.Run(p.name, func(t *testing.T) {
-			fastDisabled.Store(!p.fast)
-			defer fastDisabled.Store(false)
+			httpstep.SetFastPath(p.fast)
+			defer httpstep.SetFastPath(true)
 			fn(t)
 		})
 	}
@@ -280,14 +279,4 @@ func TestDeadTargetSendsNoRequest(t *testing.T) {
 			t.Errorf("iterations %v, want %d", col.sum(metrics.Iterations), attempts)
 		}
 	})
-}
-
-// TestErrorKindTooManyOpenFiles: fd exhaustion, in the process or the system, is named.
-func TestErrorKindTooManyOpenFiles(t *testing.T) {
-	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE} {
-		err := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", errno)}
-		if k := errorKind(err, nil); k != "too many open files" {
-			t.Errorf("%v: kind %q, want too many open files", err, k)
-		}
-	}
 }

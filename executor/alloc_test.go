@@ -23,8 +23,7 @@ func benchVU(b *testing.B, st func(url string) *plan.HTTPStep) (*vu, *metrics.St
 		b.Fatal(err)
 	}
 	v := newVU(e, e.scenarios[0])
-	v.stop, v.hard = context.Background(), context.Background()
-	v.http.begin(v.hard)
+	v.begin(context.Background(), context.Background())
 	v.iterate(0) // warm the connection
 	return v, store
 }

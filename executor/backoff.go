@@ -1,18 +1,12 @@
 package executor
 
 import (
-	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/executor/step"
 )
 
 // Connection backoff. A VU whose connections to a target fail (refused, DNS, TLS, too many open
@@ -76,23 +70,10 @@ func (b *connBackoff) wait(rnd func(int64) int64) time.Duration {
 	return backoffDelay(int(n), backoffBase, backoffCap, rnd)
 }
 
-// noteConn records the outcome of one HTTP request to target index t for the VU's backoff and
-// the target's reachability: a response clears both, a connection failure counts in both, any
-// other error (a reset or a timeout after connecting) in neither — the target was reached.
-func (v *vu) noteConn(t int, err error) {
-	if err == nil {
-		v.connResult(t, true, "")
-		return
-	}
-	if cause, ok := connCause(err); ok {
-		v.connResult(t, false, cause)
-	}
-}
-
-// connResult records one connection attempt to target index t. reached says that the target
-// answered (a WebSocket upgrade refused with HTTP 403 reached it); cause, when not empty, that
-// the attempt failed and the VU backs off.
-func (v *vu) connResult(t int, reached bool, cause string) {
+// ConnResult records one connection attempt to target index t (step.VU). reached says that the
+// target answered (a WebSocket upgrade refused with HTTP 403 reached it); cause, when not empty,
+// that the attempt failed and the VU backs off.
+func (v *vu) ConnResult(t int, reached bool, cause string) {
 	b := &v.bo
 	if t < 0 || t >= len(v.e.reach) {
 		return
@@ -116,51 +97,13 @@ func (v *vu) connResult(t int, reached bool, cause string) {
 	}
 }
 
-// noteWS is wsVU.connected: the outcome of one WebSocket handshake to target t (nil: a block
-// with its own URL).
-func (v *vu) noteWS(t *plan.Target, reached bool, cause string) {
-	v.connResult(v.e.targetIdx[t], reached, cause)
-}
-
-// connCauses are the causes a connection failure is reported with, by index (reach.cause).
-var connCauses = []string{"connection failed", "connection refused", "dns", "connect timeout",
-	"network unreachable", "too many open files", "tls handshake"}
-
-// connCause classifies err as a failure to connect (the request never reached the server) and
-// names its cause; ok is false for errors after a connection was made.
-func connCause(err error) (cause string, ok bool) {
-	var dnsErr *net.DNSError
-	var op *net.OpError
-	var certErr *tls.CertificateVerificationError
-	var recErr tls.RecordHeaderError
-	var alert tls.AlertError
-	switch {
-	case errors.As(err, &dnsErr):
-		return "dns", true
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return "too many open files", true
-	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alert),
-		strings.Contains(err.Error(), "TLS handshake timeout"):
-		return "tls handshake", true
-	case !errors.As(err, &op) || op.Op != "dial":
-		return "", false
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused", true
-	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
-		return "network unreachable", true
-	case op.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return "connect timeout", true
-	}
-	return "connection failed", true
-}
-
 // reach is the reachability record of one target, written by every VU that connects to it: the
 // start of the current run of failed connections and the last one's cause. The hot path (a
 // response from a reachable target) costs one atomic load; the lock is taken only when an
 // outage ends.
 type reach struct {
 	since atomic.Int64 // Unix ns of the first failure of the current run; 0 while reachable
-	cause atomic.Int32 // index in connCauses of the last failure's cause
+	cause atomic.Int32 // index in step.ConnCauses of the last failure's cause
 
 	mu    sync.Mutex // guards worst
 	worst outageSpan // the longest ended outage of at least unreachableAfter
@@ -174,7 +117,7 @@ type outageSpan struct {
 
 func (r *reach) fail(now int64, cause string) {
 	c := int32(0)
-	for i, s := range connCauses {
+	for i, s := range step.ConnCauses {
 		if s == cause {
 			c = int32(i)
 		}
@@ -195,7 +138,7 @@ func (r *reach) ok(now int64, after time.Duration) {
 	if now-s >= int64(after) {
 		r.mu.Lock()
 		if now-s > r.worst.end-r.worst.start {
-			r.worst = outageSpan{start: s, end: now, cause: connCauses[r.cause.Load()]}
+			r.worst = outageSpan{start: s, end: now, cause: step.ConnCauses[r.cause.Load()]}
 		}
 		r.mu.Unlock()
 	}
@@ -243,8 +186,8 @@ func (e *Executor) outages(now time.Time, ended bool) []Outage {
 	for i := range e.reach {
 		r := &e.reach[i]
 		name := ""
-		if len(e.targets) > 2 && e.targets[i].t != nil {
-			name = e.targets[i].t.Name
+		if len(e.targets) > 2 && e.targets[i].Plan != nil {
+			name = e.targets[i].Plan.Name
 		}
 		if ended {
 			r.mu.Lock()
@@ -256,7 +199,7 @@ func (e *Executor) outages(now time.Time, ended bool) []Outage {
 			}
 		}
 		if s := r.since.Load(); s != 0 && now.UnixNano()-s >= int64(e.unreachableAfter) {
-			out = append(out, Outage{Target: name, Since: time.Duration(s - start), Cause: connCauses[r.cause.Load()]})
+			out = append(out, Outage{Target: name, Since: time.Duration(s - start), Cause: step.ConnCauses[r.cause.Load()]})
 		}
 	}
 	return out

@@ -1,19 +1,11 @@
 package executor
 
 import (
-	"context"
-	"crypto/tls"
-	"errors"
-	"io"
 	"math/rand/v2"
-	"net"
-	"net/url"
-	"os"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/loadplan/loadplan/plan"
+	"github.com/loadplan/loadplan/executor/step"
 )
 
 func TestBackoffDelay(t *testing.T) {
@@ -65,46 +57,14 @@ func TestConnBackoffWaitsForTheMostFailedTarget(t *testing.T) {
 	}
 }
 
-func TestConnCause(t *testing.T) {
-	dial := func(err error) error {
-		return &url.Error{Op: "Get", URL: "http://127.0.0.1:1/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: err}}
-	}
-	for _, c := range []struct {
-		err   error
-		cause string // "" when not a connection failure
-	}{
-		{dial(os.NewSyscallError("connect", syscall.ECONNREFUSED)), "connection refused"},
-		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "connection refused"},
-		{dial(&net.DNSError{Err: "no such host", Name: "nowhere.invalid", IsNotFound: true}), "dns"},
-		{dial(os.NewSyscallError("socket", syscall.EMFILE)), "too many open files"},
-		{dial(os.NewSyscallError("connect", syscall.ENETUNREACH)), "network unreachable"},
-		{dial(context.DeadlineExceeded), "connect timeout"},
-		{dial(errors.New("something else")), "connection failed"},
-		{&url.Error{Op: "Get", URL: "https://x/", Err: tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}}, "tls handshake"},
-		{&tls.CertificateVerificationError{Err: errors.New("unknown authority")}, "tls handshake"},
-		{errors.New("net/http: TLS handshake timeout"), "tls handshake"},
-		// after a connection was made: the target was reached
-		{&net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ""},
-		{io.EOF, ""},
-		{io.ErrUnexpectedEOF, ""},
-		{context.Canceled, ""},
-		{errStepTimeout, ""},
-	} {
-		cause, ok := connCause(c.err)
-		if cause != c.cause || ok != (c.cause != "") {
-			t.Errorf("connCause(%v) = %q, %v; want %q", c.err, cause, ok, c.cause)
-		}
-	}
-}
-
 func TestReachRecordsOutages(t *testing.T) {
 	const s = int64(time.Second)
 	var r reach
 	r.ok(1*s, 3*time.Second) // reachable: nothing to clear
 	r.fail(2*s, "connection refused")
 	r.fail(3*s, "dns") // the run goes on; the cause is the last one
-	if r.since.Load() != 2*s || connCauses[r.cause.Load()] != "dns" {
-		t.Errorf("since %d cause %q, want the first failure and the last cause", r.since.Load(), connCauses[r.cause.Load()])
+	if r.since.Load() != 2*s || step.ConnCauses[r.cause.Load()] != "dns" {
+		t.Errorf("since %d cause %q, want the first failure and the last cause", r.since.Load(), step.ConnCauses[r.cause.Load()])
 	}
 	r.ok(4*s, 3*time.Second) // 2 s: a blip, not an outage
 	if r.since.Load() != 0 || r.worst.end != 0 {
@@ -132,27 +92,6 @@ func TestOutageString(t *testing.T) {
 	} {
 		if got := c.o.String(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.o, got, c.want)
-		}
-	}
-}
-
-func TestWSJitter(t *testing.T) {
-	floor := func(int64) int64 { return 0 }
-	ceil := func(k int64) int64 { return k - 1 }
-	exp := &plan.Reconnect{Backoff: "exponential"}
-	con := &plan.Reconnect{Backoff: "constant"}
-	for _, c := range []struct {
-		p      *plan.Reconnect
-		d      time.Duration
-		lo, hi time.Duration
-	}{
-		{exp, 800 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond},
-		{exp, 5 * time.Second, 2500 * time.Millisecond, 5 * time.Second}, // never past max
-		{con, 250 * time.Millisecond, 250 * time.Millisecond, 250 * time.Millisecond},
-		{exp, 0, 0, 0},
-	} {
-		if lo, hi := wsJitter(c.p, c.d, floor), wsJitter(c.p, c.d, ceil); lo != c.lo || hi != c.hi {
-			t.Errorf("wsJitter(%s, %s) in [%s, %s], want [%s, %s]", c.p.Backoff, c.d, lo, hi, c.lo, c.hi)
 		}
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/httpstep"
+	"github.com/loadplan/loadplan/executor/step"
+	"github.com/loadplan/loadplan/executor/wsstep"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -22,28 +25,39 @@ type scenario struct {
 	name    string
 	weight  int
 	tags    *metrics.Tags // scenario-level samples: iterations, iteration_duration, errors, ...
-	steps   []*step
+	steps   []*scenarioStep
+	kinds   []step.Kind // the step kinds the scenario uses; a VU's states are in this order
 	feeders []*feederState
 
 	exhausted atomic.Bool // a unique feeder ran out: the scenario starts no new iteration
 }
 
-// step is a compiled plan.Step.
-type step struct {
+// kinds is the registry of step kinds, by plan step kind: the one place that knows them all.
+// A sleep step is the executor's own pause, not a kind.
+var kinds = map[plan.StepKind]step.Kind{
+	plan.HTTPStepKind:      httpstep.Kind,
+	plan.WebSocketStepKind: wsstep.Kind,
+}
+
+// scenarioStep is a compiled plan.Step as a scenario runs it.
+type scenarioStep struct {
 	kind  plan.StepKind
-	http  *httpStep
-	ws    *plan.WebSocketStep
+	run   step.Step // nil for a sleep step
+	slot  int       // index of the step kind's per-VU state among the VU's states
 	sleep plan.ThinkTime
 	think *plan.ThinkTime // pause after the step; nil for none
 	tags  *metrics.Tags   // for errors samples of this step
 }
 
 // targetConf is a target with its TLS configuration built once and shared by every VU.
-type targetConf struct {
-	t       *plan.Target
-	tls     *tls.Config
-	timeout time.Duration
-}
+type targetConf = step.Target
+
+// compileEnv is the run's targets as the step kinds see them while compiling (step.Targets).
+type compileEnv struct{ e *Executor }
+
+func (c compileEnv) Index(t *plan.Target) int  { return c.e.targetIndex(t) }
+func (c compileEnv) Target(i int) *step.Target { return c.e.targets[i] }
+func (c compileEnv) AddHost(raw string)        { c.e.addHost(raw) }
 
 // feederState hands out the rows of one feeder, shared by every VU and scenario using it.
 type feederState struct {
@@ -93,7 +107,7 @@ func (e *Executor) compile() error {
 		want[name] = true
 	}
 	e.targetIdx = map[*plan.Target]int{}
-	e.targets = []*targetConf{{timeout: 60 * time.Second}}
+	e.targets = []*targetConf{{Timeout: 60 * time.Second}}
 	e.feeders = map[*plan.Feeder]*feederState{}
 	var shared []*scenario
 	for _, ps := range p.Scenarios {
@@ -167,38 +181,33 @@ func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 	if ps.ThinkTime.Max > 0 || ps.ThinkTime.Min > 0 {
 		think = &ps.ThinkTime
 	}
+	env := &step.Env{Scenario: ps.Name, Tags: sc.tags, Targets: compileEnv{e}}
+	slots := map[plan.StepKind]int{}
 	for i, s := range ps.Steps {
-		st := &step{kind: s.Kind, sleep: s.Sleep, tags: sc.tags}
-		switch s.Kind {
-		case plan.HTTPStepKind:
-			if s.HTTP == nil {
-				return nil, fmt.Errorf("step %d: http step without its block", i+1)
+		st := &scenarioStep{kind: s.Kind, sleep: s.Sleep, tags: sc.tags}
+		if s.Kind != plan.SleepStepKind {
+			k, ok := kinds[s.Kind]
+			if !ok {
+				return nil, fmt.Errorf("step %d: unknown step kind %d", i+1, s.Kind)
 			}
-			hs, err := e.compileHTTP(sc, s.HTTP)
+			c, err := k.Compile(s, env)
 			if err != nil {
-				return nil, fmt.Errorf("http %s: %w", s.HTTP.Name, err)
+				return nil, err // the kind names the step ("http login: no url")
 			}
-			st.http, st.tags, st.think = hs, hs.tags, think
-			if s.HTTP.ThinkTime != nil {
-				st.think = s.HTTP.ThinkTime
+			st.run, st.think = c.Step, think
+			if c.Tags != nil {
+				st.tags = c.Tags
 			}
-		case plan.WebSocketStepKind:
-			if s.WebSocket == nil {
-				return nil, fmt.Errorf("step %d: websocket step without its block", i+1)
+			if c.Think != nil {
+				st.think = c.Think
 			}
-			st.ws, st.think = s.WebSocket, think
-			if s.WebSocket.Tags != nil {
-				st.tags = s.WebSocket.Tags
+			slot, ok := slots[s.Kind]
+			if !ok {
+				slot = len(sc.kinds)
+				slots[s.Kind] = slot
+				sc.kinds = append(sc.kinds, k)
 			}
-			e.targetIndex(s.WebSocket.Target)
-			if s.WebSocket.URL != nil && s.WebSocket.URL.IsConstant() {
-				e.addHost(s.WebSocket.URL.Display())
-			} else if s.WebSocket.Target != nil {
-				e.addHost(s.WebSocket.Target.BaseURL)
-			}
-		case plan.SleepStepKind:
-		default:
-			return nil, fmt.Errorf("step %d: unknown step kind %d", i+1, s.Kind)
+			st.slot = slot
 		}
 		if st.think != nil && st.think.Max <= 0 && st.think.Min <= 0 {
 			st.think = nil
@@ -217,9 +226,9 @@ func (e *Executor) targetIndex(t *plan.Target) int {
 	if i, ok := e.targetIdx[t]; ok {
 		return i
 	}
-	tc := &targetConf{t: t, timeout: t.Timeout}
-	if tc.timeout <= 0 {
-		tc.timeout = 60 * time.Second
+	tc := &targetConf{Plan: t, Timeout: t.Timeout}
+	if tc.Timeout <= 0 {
+		tc.Timeout = 60 * time.Second
 	}
 	e.targets = append(e.targets, tc)
 	e.targetIdx[t] = len(e.targets) - 1
@@ -229,7 +238,7 @@ func (e *Executor) targetIndex(t *plan.Target) int {
 // buildTLS loads the TLS options of every target. Errors name the target and the file.
 func (e *Executor) buildTLS() error {
 	for _, tc := range e.targets[1:] {
-		t := tc.t
+		t := tc.Plan
 		if !t.InsecureSkipVerify && t.CAFile == "" && t.CertFile == "" {
 			continue
 		}
@@ -252,7 +261,7 @@ func (e *Executor) buildTLS() error {
 			}
 			cfg.Certificates = []tls.Certificate{cert}
 		}
-		tc.tls = cfg
+		tc.TLS = cfg
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/httpstep"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -105,8 +106,8 @@ load {
 
 // runFast runs p with the fast path on or off and returns the store of every sample.
 func runFast(t *testing.T, p *plan.Plan, fast bool) *metrics.Store {
-	fastDisabled.Store(!fast)
-	defer fastDisabled.Store(false)
+	httpstep.SetFastPath(fast)
+	defer httpstep.SetFastPath(true)
 	store := metrics.NewStore()
 	e, err := New(Config{Plan: p, Sink: metrics.SinkFunc(store.Add)})
 	if err != nil {
@@ -187,8 +188,8 @@ func TestNetHTTPPathStillWorks(t *testing.T) {
 		"RedirectKeepsOneCookieHeader": TestRedirectKeepsOneCookieHeader, "ChecksFailOnTransportError": TestChecksFailOnTransportError,
 		"LatencyTruth": TestLatencyTruth, "CoordinatedOmission": TestCoordinatedOmission,
 	}
-	fastDisabled.Store(true)
-	defer fastDisabled.Store(false)
+	httpstep.SetFastPath(false)
+	defer httpstep.SetFastPath(true)
 	for name, fn := range tests {
 		t.Run(name, fn)
 	}

@@ -3,11 +3,11 @@ package executor
 import (
 	"context"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -27,11 +27,11 @@ type vu struct {
 	// stop is done when the VU must start no new iteration; hard when in-flight work must end.
 	stop, hard context.Context
 
-	http httpState   // per-VU clients, buffers and request timing (http.go)
-	bo   connBackoff // connection failures in a row, per target (backoff.go)
-
-	sessions map[any]io.Closer // persistent per-VU state, closed at VU exit (WebSocket sessions)
-	timer    *time.Timer       // reused by sleep
+	// states are the per-VU states of the scenario's step kinds (clients, cookie jars,
+	// persistent sessions), by scenarioStep.slot; nil for a kind that keeps none.
+	states []step.State
+	bo     connBackoff // connection failures in a row, per target (backoff.go)
+	timer  *time.Timer // reused by sleep
 
 	active     activeFlag    // running (closed/iteration models) or in an iteration (open model)
 	iterations atomic.Uint64 // completed iterations, read by Status
@@ -53,21 +53,38 @@ func newVU(e *Executor, sc *scenario) *vu {
 	}
 	v.timer = time.NewTimer(time.Hour)
 	v.timer.Stop()
-	v.http.init(v)
+	v.states = make([]step.State, len(sc.kinds))
+	for i, k := range sc.kinds {
+		if k.NewState != nil {
+			v.states[i] = k.NewState(v, e.targets)
+		}
+	}
 	e.register(v)
 	return v
 }
 
-// activate runs body with the given contexts, then closes the VU's sessions and idle connections
-// and pushes every buffered sample.
+// activate runs body with the given contexts, then ends the step kinds' activation (closing the
+// VU's sessions and idle connections) and pushes every buffered sample.
 func (v *vu) activate(stop, hard context.Context, body func()) {
-	v.stop, v.hard = stop, hard
-	v.http.begin(hard)
+	v.begin(stop, hard)
 	body()
 	v.active.Store(false)
-	v.closeSessions()
-	v.http.closeIdle()
+	for i := len(v.states) - 1; i >= 0; i-- {
+		if s := v.states[i]; s != nil {
+			s.End()
+		}
+	}
 	v.flush()
+}
+
+// begin starts an activation: the VU's contexts, and each step kind's state bound to hard.
+func (v *vu) begin(stop, hard context.Context) {
+	v.stop, v.hard = stop, hard
+	for _, s := range v.states {
+		if s != nil {
+			s.Begin(hard)
+		}
+	}
 }
 
 // runClosed iterates until the VU is told to stop (users model).
@@ -117,16 +134,6 @@ func (v *vu) runOpen(free chan<- *vu) {
 	}
 }
 
-// iterError ends an iteration with an `errors` sample whose label is the error text, unless
-// reported: the failure is already a sample of its own (a failed request's errors sample, a
-// WebSocket failure's ws_errors sample), and one failure is one sample.
-type iterError struct {
-	label    string
-	reported bool
-}
-
-func (e *iterError) Error() string { return e.label }
-
 // iterate runs the scenario's steps once. due is the scheduled start in Unix ns (open model), 0
 // otherwise. An iteration the hard context cuts after its first step began is not an
 // `iterations` sample but an `iterations_interrupted` one.
@@ -165,16 +172,11 @@ func (v *vu) iterate(due int64) {
 			return
 		}
 		var err error
-		switch st.kind {
-		case plan.HTTPStepKind:
-			err = v.doHTTP(ctx, st.http)
-		case plan.WebSocketStepKind:
-			err = v.runWebSocket(ctx, st.ws)
-		case plan.SleepStepKind:
-			if !v.pause(ctx, v.pick(st.sleep)) {
-				v.interrupted()
-				return
-			}
+		if st.run != nil {
+			err = st.run.Run(ctx, v, v.states[st.slot])
+		} else if !v.pause(ctx, v.pick(st.sleep)) { // a sleep step
+			v.interrupted()
+			return
 		}
 		v.lag = 0 // the lag belongs to the iteration's first step only
 		if err != nil {
@@ -182,12 +184,12 @@ func (v *vu) iterate(due int64) {
 				v.interrupted()
 				return
 			}
-			var ie *iterError
+			var ie *step.Error
 			label := err.Error()
 			if errors.As(err, &ie) {
-				label = ie.label
+				label = ie.Label
 			}
-			if ie == nil || !ie.reported {
+			if ie == nil || !ie.Reported {
 				v.emit(metrics.Errors, 1, st.tags, 0, shorten(label))
 			}
 			if !v.rest(ctx, i, true) { // the iteration's pacing holds after a failure
@@ -308,21 +310,21 @@ func (v *vu) pause(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// session returns the persistent value stored under key, nil if none.
-func (v *vu) session(key any) io.Closer { return v.sessions[key] }
+// Runtime returns the VU's runtime values (step.VU).
+func (v *vu) Runtime() *plan.Runtime { return v.rt }
 
-// setSession stores c under key; it is closed when the VU exits. A previous value is replaced,
-// not closed.
-func (v *vu) setSession(key any, c io.Closer) {
-	if v.sessions == nil {
-		v.sessions = make(map[any]io.Closer)
-	}
-	v.sessions[key] = c
-}
+// Rand returns the VU's own random source (step.VU).
+func (v *vu) Rand() *rand.Rand { return v.rng }
 
-func (v *vu) closeSessions() {
-	for k, c := range v.sessions {
-		c.Close()
-		delete(v.sessions, k)
-	}
+// Stopping is closed when the VU must start no new iteration (step.VU).
+func (v *vu) Stopping() <-chan struct{} { return v.stop.Done() }
+
+// Emit records one sample (step.VU); see emit.
+func (v *vu) Emit(s metrics.Sample) { v.b.add(s) }
+
+// TakeLag returns the iteration's schedule lag once, for its first request (step.VU).
+func (v *vu) TakeLag() time.Duration {
+	lag := v.lag
+	v.lag = 0
+	return lag
 }

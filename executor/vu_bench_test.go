@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/loadplan/loadplan/executor/httpstep"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -97,7 +98,7 @@ func BenchmarkHTTPRequestBare(b *testing.B) {
 // BenchmarkHTTPRequestVUNetHTTP is BenchmarkHTTPRequestVU with the HTTP/1.1 fast path off: the
 // same request through net/http inside the VU (the path https and HTTP/2 targets take).
 func BenchmarkHTTPRequestVUNetHTTP(b *testing.B) {
-	fastDisabled.Store(true)
-	defer fastDisabled.Store(false)
+	httpstep.SetFastPath(false)
+	defer httpstep.SetFastPath(true)
 	BenchmarkHTTPRequestVU(b)
 }

@@ -1,4 +1,4 @@
-package executor
+package httpstep
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -39,7 +40,27 @@ type httpStep struct {
 	needBody bool
 }
 
-func (e *Executor) compileHTTP(sc *scenario, ps *plan.HTTPStep) (*httpStep, error) {
+// Kind is the http step kind: one request, its redirects, checks and captures.
+var Kind = step.Kind{Compile: compile, NewState: newState}
+
+func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
+	ps := s.HTTP
+	if ps == nil {
+		return step.Compiled{}, fmt.Errorf("http step without its block")
+	}
+	hs, err := compileHTTP(ps, env)
+	if err != nil {
+		return step.Compiled{}, fmt.Errorf("http %s: %w", ps.Name, err)
+	}
+	return step.Compiled{Step: hs, Tags: hs.tags, Think: ps.ThinkTime}, nil
+}
+
+// Run runs the step for the VU's current iteration (do).
+func (hs *httpStep) Run(ctx context.Context, _ step.VU, state step.State) error {
+	return state.(*httpState).do(ctx, hs)
+}
+
+func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 	hs := &httpStep{ps: ps, tags: ps.Tags, method: ps.Method, timeout: ps.Timeout}
 	if hs.method == "" {
 		hs.method = http.MethodGet
@@ -49,14 +70,14 @@ func (e *Executor) compileHTTP(sc *scenario, ps *plan.HTTPStep) (*httpStep, erro
 		if ps.Target != nil {
 			tn = ps.Target.Name
 		}
-		hs.tags = &metrics.Tags{Scenario: sc.name, Step: ps.Name, Target: tn, Method: hs.method, URL: ps.URLTag, Group: "http"}
+		hs.tags = &metrics.Tags{Scenario: env.Scenario, Step: ps.Name, Target: tn, Method: hs.method, URL: ps.URLTag, Group: "http"}
 	}
 	if ps.URL == nil {
 		return nil, fmt.Errorf("no url")
 	}
-	hs.target = e.targetIndex(ps.Target)
+	hs.target = env.Targets.Index(ps.Target)
 	if hs.timeout <= 0 {
-		hs.timeout = e.targets[hs.target].timeout
+		hs.timeout = env.Targets.Target(hs.target).Timeout
 	}
 	constQuery := true
 	for _, kv := range ps.Query {
@@ -68,7 +89,7 @@ func (e *Executor) compileHTTP(sc *scenario, ps *plan.HTTPStep) (*httpStep, erro
 		if err != nil {
 			return nil, err
 		}
-		e.addHost(raw)
+		env.Targets.AddHost(raw)
 		if constQuery {
 			raw = string(appendQuery([]byte(raw), ps.Query, nil))
 			u, err := url.Parse(raw)
@@ -81,7 +102,7 @@ func (e *Executor) compileHTTP(sc *scenario, ps *plan.HTTPStep) (*httpStep, erro
 			hs.urlConst, hs.query = u, nil
 		}
 	} else if ps.Target != nil {
-		e.addHost(ps.Target.BaseURL)
+		env.Targets.AddHost(ps.Target.BaseURL)
 	}
 	// Headers: the target's first, the step's override them by canonical name.
 	var all []plan.KV
@@ -184,23 +205,22 @@ func appendQuery(dst []byte, kvs []plan.KV, rt *plan.Runtime) []byte {
 }
 
 // buildURL returns the URL of one request.
-func (v *vu) buildURL(hs *httpStep) (*url.URL, error) {
+func (h *httpState) buildURL(hs *httpStep) (*url.URL, error) {
 	if hs.urlConst != nil {
 		// shared, read-only: a RoundTripper must not modify the request, and redirects make new URLs
 		return hs.urlConst, nil
 	}
-	h := &v.http
 	var err error
-	h.urlBuf, err = hs.ps.URL.AppendString(h.urlBuf[:0], v.rt)
+	h.urlBuf, err = hs.ps.URL.AppendString(h.urlBuf[:0], h.rt)
 	if err != nil {
 		return nil, err
 	}
 	for _, kv := range hs.query {
-		if _, err := kv.Value.String(v.rt); err != nil {
+		if _, err := kv.Value.String(h.rt); err != nil {
 			return nil, err
 		}
 	}
-	h.urlBuf = appendQuery(h.urlBuf, hs.query, v.rt)
+	h.urlBuf = appendQuery(h.urlBuf, hs.query, h.rt)
 	u, err := url.Parse(string(h.urlBuf))
 	if err != nil {
 		return nil, err
@@ -212,23 +232,23 @@ func (v *vu) buildURL(hs *httpStep) (*url.URL, error) {
 }
 
 // buildBody returns the request body of one request, nil when the step sends none.
-func (v *vu) buildBody(hs *httpStep) ([]byte, error) {
+func (h *httpState) buildBody(hs *httpStep) ([]byte, error) {
 	switch {
 	case !hs.hasBody:
 		return nil, nil
 	case hs.bodyConst != nil:
 		return hs.bodyConst, nil
 	case hs.jsonT != nil:
-		return hs.jsonT.JSON(v.rt)
+		return hs.jsonT.JSON(h.rt)
 	case hs.form != nil:
 		for _, kv := range hs.form {
-			if _, err := kv.Value.String(v.rt); err != nil {
+			if _, err := kv.Value.String(h.rt); err != nil {
 				return nil, err
 			}
 		}
-		return appendQuery(nil, hs.form, v.rt)[1:], nil
+		return appendQuery(nil, hs.form, h.rt)[1:], nil
 	case hs.bodyT != nil:
-		s, err := hs.bodyT.String(v.rt)
+		s, err := hs.bodyT.String(h.rt)
 		return []byte(s), err
 	}
 	return []byte{}, nil
@@ -236,18 +256,18 @@ func (v *vu) buildBody(hs *httpStep) ([]byte, error) {
 
 // fillHeader refills the VU's header map for one request: constant values are shared (net/http
 // replaces, never mutates, a value slice), dynamic ones are evaluated.
-func (v *vu) fillHeader(hs *httpStep) error {
-	h := v.http.hdr
-	clear(h)
+func (h *httpState) fillHeader(hs *httpStep) error {
+	hdr := h.hdr
+	clear(hdr)
 	for k, vs := range hs.constHdr {
-		h[k] = vs
+		hdr[k] = vs
 	}
 	for _, kv := range hs.dynHdr {
-		s, err := kv.Value.String(v.rt)
+		s, err := kv.Value.String(h.rt)
 		if err != nil {
 			return err
 		}
-		h[kv.Name] = []string{s}
+		hdr[kv.Name] = []string{s}
 	}
 	return nil
 }
@@ -277,5 +297,5 @@ func templateError(what string, err error) error {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
-	return &iterError{label: "template " + what + ": " + msg}
+	return &step.Error{Label: "template " + what + ": " + msg}
 }

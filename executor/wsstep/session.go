@@ -1,4 +1,4 @@
-package executor
+package wsstep
 
 import (
 	"context"
@@ -9,30 +9,85 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
 
-// wsKey is the key of a VU's WebSocket state among its sessions.
-type wsKey struct{}
+// Kind is the websocket step kind: a block of message steps (send, expect, receive, ...) on
+// one logical session, per iteration or persistent for the VU.
+var Kind = step.Kind{Compile: compile, NewState: newState}
 
-// runWebSocket runs a websocket block for the VU's current iteration (the executor's hook). The
-// VU's WebSocket state lives among its sessions, so the executor closes it — and every persistent
-// connection — when the VU exits. A failed block ends the iteration with a short, fixed error
-// label ("STEP: KIND"); the details are in the block's own samples.
-func (v *vu) runWebSocket(ctx context.Context, st *plan.WebSocketStep) error {
-	w, _ := v.session(wsKey{}).(*wsVU)
-	if w == nil {
-		w = &wsVU{shared: newWSShared(), rt: v.rt, emit: v.b.add, stop: v.stop.Done(), connected: v.noteWS}
-		v.setSession(wsKey{}, w)
+// block is a compiled websocket block. The block runs from its plan.WebSocketStep: only its
+// target index is resolved here, for the VU's connection backoff.
+type block struct {
+	ps     *plan.WebSocketStep
+	target int
+}
+
+func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
+	ps := s.WebSocket
+	if ps == nil {
+		return step.Compiled{}, fmt.Errorf("websocket step without its block")
 	}
-	err := w.run(ctx, st)
+	b := &block{ps: ps, target: env.Targets.Index(ps.Target)}
+	if ps.URL != nil && ps.URL.IsConstant() {
+		env.Targets.AddHost(ps.URL.Display())
+	} else if ps.Target != nil {
+		env.Targets.AddHost(ps.Target.BaseURL)
+	}
+	return step.Compiled{Step: b, Tags: ps.Tags}, nil
+}
+
+// vuState is a VU's WebSocket state. Its wsVU lives for one activation: End closes its
+// sessions (persistent ones included) and handshake clients, as a user leaving would.
+type vuState struct {
+	vu      step.VU
+	targets map[*plan.Target]int // target indexes, for the VU's connection backoff
+	w       *wsVU                // nil until the activation's first websocket block
+}
+
+func newState(vu step.VU, targets []*step.Target) step.State {
+	idx := make(map[*plan.Target]int, len(targets))
+	for i, t := range targets {
+		if t.Plan != nil {
+			idx[t.Plan] = i
+		}
+	}
+	return &vuState{vu: vu, targets: idx}
+}
+
+// Begin does nothing: connections are made by the blocks that use them.
+func (s *vuState) Begin(context.Context) {}
+
+// End closes the VU's persistent sessions and releases its handshake clients.
+func (s *vuState) End() {
+	if s.w != nil {
+		s.w.Close()
+		s.w = nil
+	}
+}
+
+// connected is wsVU.connected: the outcome of one handshake to target t (nil: a block with its
+// own URL).
+func (s *vuState) connected(t *plan.Target, reached bool, cause string) {
+	s.vu.ConnResult(s.targets[t], reached, cause)
+}
+
+// Run runs the block for the VU's current iteration. A failed block ends the iteration with a
+// short, fixed error label ("STEP: KIND"); the details are in the block's own samples.
+func (b *block) Run(ctx context.Context, vu step.VU, state step.State) error {
+	s := state.(*vuState)
+	if s.w == nil {
+		s.w = &wsVU{shared: newWSShared(), rt: vu.Runtime(), emit: vu.Emit, stop: vu.Stopping(), connected: s.connected}
+	}
+	err := s.w.run(ctx, b.ps)
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
 	var se *wsStepError
 	if errors.As(err, &se) {
-		return &iterError{label: se.label(), reported: se.Counted}
+		return &step.Error{Label: se.label(), Reported: se.Counted}
 	}
 	return err
 }

@@ -1,10 +1,11 @@
-package executor
+package httpstep
 
 import (
 	"bytes"
 	"fmt"
 	"net/url"
 
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -67,38 +68,8 @@ func (c *check) eval(r *response, doc *jsonpath.Doc) bool {
 	return false
 }
 
-// captureValue extracts a capture from a body (HTTP response or WebSocket frame) for the json and
-// regex kinds; doc caches the parsed JSON. Header and cookie kinds return false here.
-func captureValue(c *plan.Capture, body []byte, doc *jsonpath.Doc) (string, bool) {
-	switch c.Kind {
-	case plan.CaptureJSON:
-		root, ok := doc.Get(body)
-		if !ok {
-			return "", false
-		}
-		v, ok := jsonpath.Lookup(root, c.Path)
-		if !ok || v == nil {
-			return "", false
-		}
-		return jsonpath.Text(v), true
-	case plan.CaptureRegex:
-		if c.Regexp == nil {
-			return "", false
-		}
-		m := c.Regexp.FindSubmatch(body)
-		if m == nil {
-			return "", false
-		}
-		if len(m) > 1 {
-			return string(m[1]), true
-		}
-		return string(m[0]), true
-	}
-	return "", false
-}
-
 // captureHTTP extracts a capture from an HTTP response; cookies fall back to the VU's jar.
-func (v *vu) captureHTTP(c *plan.Capture, r *response, doc *jsonpath.Doc, u *url.URL) (string, bool) {
+func (h *httpState) captureHTTP(c *plan.Capture, r *response, doc *jsonpath.Doc, u *url.URL) (string, bool) {
 	switch c.Kind {
 	case plan.CaptureHeader:
 		vals := r.header.Values(c.Path)
@@ -112,12 +83,12 @@ func (v *vu) captureHTTP(c *plan.Capture, r *response, doc *jsonpath.Doc, u *url
 				return ck.Value, true
 			}
 		}
-		for _, ck := range v.http.jar.Cookies(u) {
+		for _, ck := range h.jar.Cookies(u) {
 			if ck.Name == c.Path {
 				return ck.Value, true
 			}
 		}
 		return "", false
 	}
-	return captureValue(c, r.body, doc)
+	return step.Capture(c, r.body, doc)
 }

@@ -1,4 +1,4 @@
-package executor
+package wsstep
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -91,7 +92,7 @@ func wsCapture(caps []*plan.Capture, f *wsFrame, rt *plan.Runtime) error {
 		)
 		switch c.Kind {
 		case plan.CaptureJSON, plan.CaptureRegex:
-			val, ok = captureValue(c, f.data, &f.doc)
+			val, ok = step.Capture(c, f.data, &f.doc)
 		default:
 			return fmt.Errorf("capture %q: only json and regex captures apply to WebSocket frames", c.Name)
 		}

@@ -1,4 +1,4 @@
-package executor
+package wsstep
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -273,7 +274,7 @@ func (w *wsVU) noteDial(t *plan.Target, resp *http.Response, err error) {
 	case resp != nil:
 		w.connected(t, true, "handshake refused")
 	default:
-		cause, ok := connCause(err)
+		cause, ok := step.ConnCause(err)
 		if !ok {
 			cause = "connection failed"
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -285,4 +286,4 @@ func (w *wsVU) noteDial(t *plan.Target, resp *http.Response, err error) {
 }
 
 // wsMillis converts d to the milliseconds a Time sample holds.
-func wsMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func wsMillis(d time.Duration) float64 { return step.Millis(d) }

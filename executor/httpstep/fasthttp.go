@@ -1,4 +1,4 @@
-package executor
+package httpstep
 
 import (
 	"context"
@@ -34,6 +34,10 @@ type fastState struct {
 
 // fastDisabled turns the fast path off for every VU (tests comparing both paths).
 var fastDisabled atomic.Bool
+
+// SetFastPath turns the fast path on (the default) or off for every VU, so that tests and
+// benchmarks can compare it with net/http on the same requests.
+func SetFastPath(on bool) { fastDisabled.Store(!on) }
 
 // useFast reports whether a request to u goes through the fast path.
 func useFast(u *url.URL) bool {
@@ -81,7 +85,7 @@ func (f *fastState) close() {
 func (h *httpState) fastClient(i int) *h1.Client {
 	f := &h.fast
 	if f.clients == nil {
-		f.clients = make([]atomic.Pointer[h1.Client], len(h.v.e.targets))
+		f.clients = make([]atomic.Pointer[h1.Client], len(h.targets))
 	}
 	if c := f.clients[i].Load(); c != nil {
 		return c
@@ -120,8 +124,7 @@ func (f *fastState) target(u *url.URL) (uri, addr string) {
 
 // roundTripFast makes one request on the fast path and fills res (status, header, body, cookies)
 // and the VU's trace times. It returns the transport error, if any.
-func (v *vu) roundTripFast(hs *httpStep, method string, u *url.URL, body []byte) (response, error) {
-	h := &v.http
+func (h *httpState) roundTripFast(hs *httpStep, method string, u *url.URL, body []byte) (response, error) {
 	f := &h.fast
 	var res response
 	c := h.fastClient(hs.target)

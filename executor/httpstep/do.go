@@ -1,4 +1,4 @@
-package executor
+package httpstep
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
@@ -38,40 +39,40 @@ var errInterrupted = errors.New("interrupted")
 // attempted is one http_req_failed sample (so a dead target fails a rate gate although none of
 // its attempts is a request); a failure is one errors sample with its cause — the iteration it
 // ends (a capture the failed request could not give) adds none.
-func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
-	u, err := v.buildURL(hs)
+func (h *httpState) do(ctx context.Context, hs *httpStep) error {
+	u, err := h.buildURL(hs)
 	if err != nil {
 		return templateError("url", err)
 	}
-	body, err := v.buildBody(hs)
+	body, err := h.buildBody(hs)
 	if err != nil {
 		return templateError("body", err)
 	}
-	if err := v.fillHeader(hs); err != nil {
+	if err := h.fillHeader(hs); err != nil {
 		return templateError("header", err)
 	}
 	method := hs.method
 	ps := hs.ps
 	var res response
-	planCookie := v.http.hdr["Cookie"] // the client adds the jar's cookies to the header per hop
+	planCookie := h.hdr["Cookie"] // the client adds the jar's cookies to the header per hop
 	for hop := 0; ; hop++ {
 		if hop > 0 {
 			if planCookie != nil {
-				v.http.hdr["Cookie"] = planCookie
+				h.hdr["Cookie"] = planCookie
 			} else {
-				delete(v.http.hdr, "Cookie")
+				delete(h.hdr, "Cookie")
 			}
 		}
-		res = v.send(ctx, hs, method, u, body)
+		res = h.send(ctx, hs, method, u, body)
 		if res.interrupted {
 			if res.sent { // cut on the wire: a request that failed, without a latency
 				now := time.Now()
-				v.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, res.status, "")
-				v.emitAt(now, metrics.Errors, 1, hs.tags, res.status, "interrupted")
+				h.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, res.status, "")
+				h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, "interrupted")
 			}
 			return errInterrupted
 		}
-		v.noteConn(hs.target, res.err) // backoff and reachability (backoff.go)
+		h.noteConn(hs.target, res.err) // backoff and reachability (backoff.go)
 		if res.err != nil || !ps.FollowRedirects || !isRedirect(res.status) {
 			break
 		}
@@ -84,21 +85,21 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 			res.err, res.kind = errTooManyRedirects, "too many redirects"
 			break
 		}
-		v.emitAt(time.Now(), metrics.HTTPReqFailed, 0, hs.tags, res.status, "")
+		h.emitAt(time.Now(), metrics.HTTPReqFailed, 0, hs.tags, res.status, "")
 		if res.status == http.StatusSeeOther || ((res.status == http.StatusMovedPermanently || res.status == http.StatusFound) && method == http.MethodPost) {
 			method, body = http.MethodGet, nil
-			delete(v.http.hdr, "Content-Type")
+			delete(h.hdr, "Content-Type")
 		}
 		if next.Host != u.Host {
-			delete(v.http.hdr, "Authorization")
-			delete(v.http.hdr, "Cookie")
+			delete(h.hdr, "Authorization")
+			delete(h.hdr, "Cookie")
 		}
 		u = next
 	}
 	now := time.Now()
 	failed := res.err != nil
 	if failed {
-		v.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
+		h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
 	}
 	statusOK := res.status < 400
 	var doc jsonpath.Doc
@@ -114,7 +115,7 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 		} else if ps.FailOnCheck {
 			failed = true
 		}
-		v.emitAt(now, metrics.Checks, b, hs.tags, 0, c.pc.Name)
+		h.emitAt(now, metrics.Checks, b, hs.tags, 0, c.pc.Name)
 	}
 	if !statusOK {
 		failed = true
@@ -123,18 +124,18 @@ func (v *vu) doHTTP(ctx context.Context, hs *httpStep) error {
 	if failed {
 		f = 1
 	}
-	v.emitAt(now, metrics.HTTPReqFailed, f, hs.tags, res.status, "")
+	h.emitAt(now, metrics.HTTPReqFailed, f, hs.tags, res.status, "")
 	for _, c := range ps.Captures {
 		val, ok := "", false
 		if res.err == nil {
-			val, ok = v.captureHTTP(c, &res, &doc, u)
+			val, ok = h.captureHTTP(c, &res, &doc, u)
 		}
 		if ok {
-			v.rt.Captures[c.Name] = val
+			h.rt.Captures[c.Name] = val
 		} else if c.Required {
 			// After a failed request the missing capture is its consequence: the request's
 			// errors sample already counts this failure.
-			return &iterError{label: "capture " + c.Name + " missing", reported: res.err != nil}
+			return &step.Error{Label: "capture " + c.Name + " missing", Reported: res.err != nil}
 		}
 	}
 	return nil
@@ -161,8 +162,7 @@ func isRedirect(status int) bool {
 // a failed request of its own. The first request of an open-model iteration carries the
 // iteration's schedule lag in http_req_duration. Plain http:// requests take the HTTP/1.1 fast
 // path (fasthttp.go); the rest go through net/http.
-func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, body []byte) response {
-	h := &v.http
+func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *url.URL, body []byte) response {
 	inBefore, outBefore := h.in.Load(), h.out.Load()
 	var (
 		res        response
@@ -171,10 +171,10 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 	)
 	if useFast(u) {
 		start = mono()
-		res, err = v.roundTripFast(hs, method, u, body)
+		res, err = h.roundTripFast(hs, method, u, body)
 		end = mono()
 	} else {
-		res, cause, start, end, err = v.roundTripStd(hs, method, u, body)
+		res, cause, start, end, err = h.roundTripStd(hs, method, u, body)
 	}
 	t := &h.times
 	res.sent = t.gotConn.Load() != 0
@@ -187,25 +187,24 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 		}
 	}
 	res.service = time.Duration(end - start)
-	dur := res.service + v.lag
-	v.lag = 0
+	dur := res.service + h.vu.TakeLag()
 
 	now := time.Now()
 	tags, st := hs.tags, res.status
 	for _, kind := range h.takeResends() {
-		v.emitAt(now, metrics.HTTPReqs, 1, tags, 0, "")
-		v.emitAt(now, metrics.HTTPReqFailed, 1, tags, 0, "")
-		v.emitAt(now, metrics.Errors, 1, tags, 0, kind)
+		h.emitAt(now, metrics.HTTPReqs, 1, tags, 0, "")
+		h.emitAt(now, metrics.HTTPReqFailed, 1, tags, 0, "")
+		h.emitAt(now, metrics.Errors, 1, tags, 0, kind)
 	}
 	if res.sent {
-		v.emitAt(now, metrics.HTTPReqs, 1, tags, st, "")
+		h.emitAt(now, metrics.HTTPReqs, 1, tags, st, "")
 	}
 	if err == nil {
 		span := func(a, b int64) float64 {
 			if a == 0 || b < a {
 				return 0
 			}
-			return ms(time.Duration(b - a))
+			return step.Millis(time.Duration(b - a))
 		}
 		getConn, gotConn, first := t.getConn.Load(), t.gotConn.Load(), t.firstByte.Load()
 		blockedEnd := t.connectStart.Load()
@@ -213,19 +212,19 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 			blockedEnd = gotConn
 		}
 		wrote := t.wrote.Load()
-		v.emitAt(now, metrics.HTTPReqDuration, ms(dur), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqServiceTime, ms(res.service), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqBlocked, span(getConn, blockedEnd), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqConnecting, span(t.connectStart.Load(), t.connectDone.Load()), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqTLSHandshaking, span(t.tlsStart.Load(), t.tlsDone.Load()), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqSending, span(gotConn, wrote), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqWaiting, span(wrote, first), tags, st, "")
-		v.emitAt(now, metrics.HTTPReqReceiving, span(first, end), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqDuration, step.Millis(dur), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqServiceTime, step.Millis(res.service), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqBlocked, span(getConn, blockedEnd), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqConnecting, span(t.connectStart.Load(), t.connectDone.Load()), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqTLSHandshaking, span(t.tlsStart.Load(), t.tlsDone.Load()), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqSending, span(gotConn, wrote), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqWaiting, span(wrote, first), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqReceiving, span(first, end), tags, st, "")
 	}
 	sent, recv := h.out.Load()-outBefore, h.in.Load()-inBefore
 	if res.sent || sent > 0 || recv > 0 {
-		v.emitAt(now, metrics.DataSent, float64(sent), tags, st, "")
-		v.emitAt(now, metrics.DataReceived, float64(recv), tags, st, "")
+		h.emitAt(now, metrics.DataSent, float64(sent), tags, st, "")
+		h.emitAt(now, metrics.DataReceived, float64(recv), tags, st, "")
 	}
 	return res
 }
@@ -233,8 +232,7 @@ func (v *vu) send(ctx context.Context, hs *httpStep, method string, u *url.URL, 
 // roundTripStd makes one request through the VU's net/http client (https, HTTP/2): a context
 // per request carries the trace and the step timeout's cancel cause.
 // cause is the request context's cancel cause (errStepTimeout for a step timeout).
-func (v *vu) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, cause error, start, end int64, err error) {
-	h := &v.http
+func (h *httpState) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, cause error, start, end int64, err error) {
 	client := h.client(hs.target)
 	reqCtx, cancel := context.WithCancelCause(h.ctx)
 	defer cancel(nil)

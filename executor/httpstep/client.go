@@ -1,4 +1,4 @@
-package executor
+package httpstep
 
 import (
 	"context"
@@ -12,6 +12,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/loadplan/loadplan/executor/step"
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // monoBase anchors the monotonic timestamps of request tracing.
@@ -52,7 +56,9 @@ type inflight struct {
 // like a real user's browser, one cookie jar, the request trace and reusable buffers. Owned by
 // the VU goroutine except the atomics.
 type httpState struct {
-	v       *vu
+	vu      step.VU
+	rt      *plan.Runtime  // the VU's runtime values (vu.Runtime(), fixed for the VU's life)
+	targets []*step.Target // the run's targets, by index
 	jar     http.CookieJar
 	clients []*http.Client // by target index; built on first use
 	in, out atomic.Int64   // bytes read and written on the VU's connections
@@ -76,10 +82,11 @@ type httpState struct {
 	body   []byte // response body when a check or capture needs it
 }
 
-func (h *httpState) init(v *vu) {
-	h.v = v
+// newState makes a VU's HTTP state when the VU is created (Kind.NewState).
+func newState(vu step.VU, targets []*step.Target) step.State {
+	h := &httpState{vu: vu, rt: vu.Runtime(), targets: targets}
 	h.jar = newTrackedJar()
-	h.clients = make([]*http.Client, len(v.e.targets))
+	h.clients = make([]*http.Client, len(targets))
 	h.hdr = make(http.Header, 8)
 	mark := func(a *atomic.Int64) { a.CompareAndSwap(0, mono()) }
 	h.trace = &httptrace.ClientTrace{
@@ -94,12 +101,13 @@ func (h *httpState) init(v *vu) {
 	}
 	h.timer = time.AfterFunc(time.Hour, h.onTimeout)
 	h.timer.Stop()
+	return h
 }
 
-// begin binds the trace to the VU's hard context for one activation.
-func (h *httpState) begin(hard context.Context) {
+// Begin binds the trace to the VU's hard context for one activation.
+func (h *httpState) Begin(hard context.Context) {
 	h.ctx = httptrace.WithClientTrace(hard, h.trace)
-	h.fast.bind(len(h.v.e.targets), hard)
+	h.fast.bind(len(h.targets), hard)
 }
 
 // gotConn is the GotConn hook. net/http resends an idempotent request whose reused connection
@@ -146,8 +154,8 @@ func (h *httpState) onTimeout() {
 	}
 }
 
-// closeIdle closes the VU's idle connections (a user leaving).
-func (h *httpState) closeIdle() {
+// End closes the VU's idle connections (a user leaving); its cookie jar stays.
+func (h *httpState) End() {
 	h.fast.close()
 	for _, c := range h.clients {
 		if c != nil {
@@ -161,7 +169,7 @@ func (h *httpState) client(i int) *http.Client {
 	if c := h.clients[i]; c != nil {
 		return c
 	}
-	tc := h.v.e.targets[i]
+	tc := h.targets[i]
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -172,7 +180,7 @@ func (h *httpState) client(i int) *http.Client {
 			return &countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}, nil
 		},
 		// a copy per transport: HTTP/2 setup writes NextProtos into it
-		TLSClientConfig:     tc.tls.Clone(),
+		TLSClientConfig:     tc.TLS.Clone(),
 		ForceAttemptHTTP2:   true, // HTTP/2 through ALPN on TLS targets
 		MaxIdleConns:        8,
 		MaxIdleConnsPerHost: 2,
@@ -266,4 +274,23 @@ func errorKind(err, cause error) string {
 		return "canceled"
 	}
 	return "request error"
+}
+
+// emitAt records one sample of the VU that ended at t.
+func (h *httpState) emitAt(t time.Time, m metrics.Metric, value float64, tags *metrics.Tags, status int, label string) {
+	h.vu.Emit(metrics.Sample{Metric: m, Time: t.UnixNano(), Value: value, Tags: tags, Status: status, Label: label})
+}
+
+// noteConn reports the outcome of one request to target index t to the VU (step.VU.ConnResult)
+// for its backoff and the target's reachability: a response clears both, a connection failure
+// counts in both, any other error (a reset or a timeout after connecting) in neither — the
+// target was reached.
+func (h *httpState) noteConn(t int, err error) {
+	if err == nil {
+		h.vu.ConnResult(t, true, "")
+		return
+	}
+	if cause, ok := step.ConnCause(err); ok {
+		h.vu.ConnResult(t, false, cause)
+	}
 }
