@@ -1,5 +1,6 @@
-// Package executor compiles a plan.Plan into a runnable program — schedulers, VUs, HTTP and
-// WebSocket steps — runs it and emits samples to a metrics.Sink.
+// Package executor compiles a plan.Plan into a runnable program — schedulers, VUs, and the
+// steps of the kinds in its registry (compile.go: executor/httpstep, executor/wsstep, behind the
+// executor/step interface) — runs it and emits samples to a metrics.Sink.
 //
 // A run has two contexts, as in k6: stop (start no new iteration: end of the stages, Stop, a
 // ramp-down) inside hard (abort in-flight work: graceful-stop timeout, ramp-down timeout, the

@@ -190,7 +190,7 @@ func (h *httpState) client(i int) *http.Client {
 	c := &http.Client{
 		Transport: tr,
 		Jar:       h.jar,
-		// Redirects are followed by the executor so that every hop is counted as a request.
+		// Redirects are followed by the step (do) so that every hop is counted as a request.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	h.clients[i] = c

@@ -31,7 +31,7 @@ type response struct {
 // errInterrupted ends an iteration whose request the hard context cut.
 var errInterrupted = errors.New("interrupted")
 
-// doHTTP runs one HTTP step: the request, its redirects (each hop a counted request), checks
+// do runs one HTTP step: the request, its redirects (each hop a counted request), checks
 // and captures. A returned error ends the iteration (missing capture, template failure); a
 // failed request is data in its samples, not an error.
 //
@@ -72,7 +72,7 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 			}
 			return errInterrupted
 		}
-		h.noteConn(hs.target, res.err) // backoff and reachability (backoff.go)
+		h.noteConn(hs.target, res.err) // the VU's backoff and the target's reachability
 		if res.err != nil || !ps.FollowRedirects || !isRedirect(res.status) {
 			break
 		}

@@ -46,7 +46,7 @@ func useFast(u *url.URL) bool {
 
 // bind arms the abort hook for one activation: when hard ends, every request in flight on the
 // fast path fails at once (send counts it as a request failed with error interrupted, and
-// iterate its iteration in iterations_interrupted).
+// the executor its iteration in iterations_interrupted).
 func (f *fastState) bind(n int, hard context.Context) {
 	if f.clients == nil {
 		f.clients = make([]atomic.Pointer[h1.Client], n)

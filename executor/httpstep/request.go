@@ -1,3 +1,13 @@
+// Package httpstep is the http step kind (step.Kind): one request with its redirects, each hop
+// a counted request, then checks and captures. A VU's state (client.go) is what a browser would
+// keep: one client and keep-alive connections per target, one cookie jar, the request trace and
+// reusable buffers, so that a request costs no allocation of its own (executor/alloc_test.go).
+// Plain http:// requests take the HTTP/1.1 fast path (fasthttp.go, internal/h1); https and
+// HTTP/2 go through net/http.
+//
+// Accounting: a request that left the machine is one http_reqs sample, answered or not; a
+// request attempted is one http_req_failed sample; a failure is one errors sample with its cause
+// (do.go). Connection outcomes go to the VU (step.VU.ConnResult) for its backoff.
 package httpstep
 
 import (

@@ -1,3 +1,11 @@
+// Package wsstep is the websocket step kind (step.Kind): a block of message steps (send,
+// expect, receive, sleep, ping, close) on one logical session, per iteration or persistent for
+// the VU, with on_message auto-replies and a reconnect policy. Each connection has one reader
+// goroutine (conn.go) that answers auto-replies and queues the other frames for the steps; the
+// VU goroutine runs the steps (actions.go) and turns what the reader counted into samples.
+//
+// A failure is one ws_errors sample with its kind; the iteration it ends adds no errors sample
+// of its own (step.Error.Reported).
 package wsstep
 
 import (
@@ -92,8 +100,8 @@ func (b *block) Run(ctx context.Context, vu step.VU, state step.State) error {
 	return err
 }
 
-// Close ends the VU's persistent sessions and releases its handshake clients; the executor calls
-// it when the VU exits.
+// Close ends the VU's persistent sessions and releases its handshake clients; vuState.End calls
+// it when the VU's activation ends.
 func (w *wsVU) Close() error {
 	w.close()
 	w.shared.close()
@@ -390,7 +398,7 @@ func wsBackoff(p *plan.Reconnect, n int) time.Duration {
 }
 
 // wsJitter spreads an exponential backoff's wait d over [d/2, d] (equal jitter, as the VU's
-// connection backoff in backoff.go), so that VUs dropped together by a server restart do not
+// connection backoff in the executor), so that VUs dropped together by a server restart do not
 // reconnect in lockstep; a "constant" backoff stays constant, as the plan says. rnd(k) returns a
 // uniform value in [0, k).
 func wsJitter(p *plan.Reconnect, d time.Duration, rnd func(int64) int64) time.Duration {
