@@ -26,11 +26,10 @@ import (
 // one logical session, per iteration or persistent for the VU.
 var Kind = step.Kind{Compile: compile, NewState: newState}
 
-// block is a compiled websocket block. The block runs from its plan.WebSocketStep: only its
-// target index is resolved here, for the VU's connection backoff.
+// block is a compiled websocket block: it runs from its plan.WebSocketStep, whose templates the
+// plan already compiled.
 type block struct {
-	ps     *plan.WebSocketStep
-	target int
+	ps *plan.WebSocketStep
 }
 
 func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
@@ -38,7 +37,8 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 	if ps == nil {
 		return step.Compiled{}, fmt.Errorf("websocket step without its block")
 	}
-	b := &block{ps: ps, target: env.Targets.Index(ps.Target)}
+	b := &block{ps: ps}
+	env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
 	if ps.URL != nil && ps.URL.IsConstant() {
 		env.Targets.AddHost(ps.URL.Display())
 	} else if ps.Target != nil {
@@ -51,18 +51,12 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 // sessions (persistent ones included) and handshake clients, as a user leaving would.
 type vuState struct {
 	vu      step.VU
-	targets map[*plan.Target]int // target indexes, for the VU's connection backoff
-	w       *wsVU                // nil until the activation's first websocket block
+	targets []*step.Target // the run's targets, shared by every VU: indexes for the backoff
+	w       *wsVU          // nil until the activation's first websocket block
 }
 
 func newState(vu step.VU, targets []*step.Target) step.State {
-	idx := make(map[*plan.Target]int, len(targets))
-	for i, t := range targets {
-		if t.Plan != nil {
-			idx[t.Plan] = i
-		}
-	}
-	return &vuState{vu: vu, targets: idx}
+	return &vuState{vu: vu, targets: targets}
 }
 
 // Begin does nothing: connections are made by the blocks that use them.
@@ -79,7 +73,13 @@ func (s *vuState) End() {
 // connected is wsVU.connected: the outcome of one handshake to target t (nil: a block with its
 // own URL).
 func (s *vuState) connected(t *plan.Target, reached bool, cause string) {
-	s.vu.ConnResult(s.targets[t], reached, cause)
+	i := 0 // a handshake is rare next to frames: a scan of the few targets, no per-VU map
+	for j, x := range s.targets {
+		if t != nil && x.Plan == t {
+			i = j
+		}
+	}
+	s.vu.ConnResult(i, reached, cause)
 }
 
 // Run runs the block for the VU's current iteration. A failed block ends the iteration with a
