@@ -73,7 +73,8 @@ type State interface {
 }
 
 // VU is the VU-side API a step runs with, implemented by the executor's VU. Every method is
-// called on the VU's goroutine only, and none allocates.
+// called on the VU's goroutine only; none allocates per call (the per-request path stays
+// allocation-free: executor/alloc_test.go).
 type VU interface {
 	// Runtime holds the iteration's values: vu, iter, data rows, captures (steps write
 	// captures into it).

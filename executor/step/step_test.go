@@ -8,8 +8,12 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"syscall"
 	"testing"
+
+	"github.com/loadplan/loadplan/internal/jsonpath"
+	"github.com/loadplan/loadplan/plan"
 )
 
 func TestConnCause(t *testing.T) {
@@ -40,6 +44,31 @@ func TestConnCause(t *testing.T) {
 		cause, ok := ConnCause(c.err)
 		if cause != c.cause || ok != (c.cause != "") {
 			t.Errorf("ConnCause(%v) = %q, %v; want %q", c.err, cause, ok, c.cause)
+		}
+	}
+}
+
+// TestCapture: one rule for HTTP bodies and WebSocket frames — numbers as sent, a JSON null
+// or a missing path captures nothing, a regex gives its first group, or the whole match.
+func TestCapture(t *testing.T) {
+	body := []byte(`{"id": 12345678901234567890123, "p": 1.50, "n": null, "s": "x-42"}`)
+	var doc jsonpath.Doc
+	for _, c := range []struct {
+		capture *plan.Capture
+		want    string
+		ok      bool
+	}{
+		{&plan.Capture{Kind: plan.CaptureJSON, Path: "id"}, "12345678901234567890123", true},
+		{&plan.Capture{Kind: plan.CaptureJSON, Path: "$.p"}, "1.50", true},
+		{&plan.Capture{Kind: plan.CaptureJSON, Path: "n"}, "", false},
+		{&plan.Capture{Kind: plan.CaptureJSON, Path: "missing"}, "", false},
+		{&plan.Capture{Kind: plan.CaptureRegex, Regexp: regexp.MustCompile(`x-(\d+)`)}, "42", true},
+		{&plan.Capture{Kind: plan.CaptureRegex, Regexp: regexp.MustCompile(`x-\d+`)}, "x-42", true},
+		{&plan.Capture{Kind: plan.CaptureHeader, Path: "id"}, "", false},
+	} {
+		got, ok := Capture(c.capture, body, &doc)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%+v: %q %v, want %q %v", c.capture, got, ok, c.want, c.ok)
 		}
 	}
 }
