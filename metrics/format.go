@@ -23,6 +23,8 @@ func FormatValue(m Metric, agg string, v float64) string {
 		return strconv.FormatFloat(v*100, 'f', 2, 64) + "%"
 	case agg == "rate":
 		return strconv.FormatFloat(v, 'f', 2, 64) + "/s"
+	case info.Unit == Time && math.IsInf(v, 1):
+		return "∞" // a request that got no response ranked there (Condition.Observe)
 	case info.Unit == Time:
 		return FormatMillis(v)
 	case info.Unit == Bytes:

@@ -115,10 +115,16 @@ func (h *Histogram) Quantile(q float64) float64 {
 	if q >= 1 {
 		return h.Max
 	}
-	rank := uint64(math.Ceil(q * float64(h.Count)))
-	if rank == 0 {
-		rank = 1
+	return h.AtRank(uint64(math.Ceil(q * float64(h.Count))))
+}
+
+// AtRank returns the value of the rank-th smallest recorded value (1-based, nearest rank): the
+// first value at or past rank, clamped to [1, Count]; 0 when empty.
+func (h *Histogram) AtRank(rank uint64) float64 {
+	if h.Count == 0 {
+		return 0
 	}
+	rank = min(max(rank, 1), h.Count)
 	var seen uint64
 	for j, n := range h.counts {
 		seen += n

@@ -77,6 +77,7 @@ const (
 	WSErrors
 	WSReconnects
 	WSReconnectDuration
+	HTTPReqUnanswered
 	numMetrics
 )
 
@@ -122,6 +123,21 @@ var catalogue = [numMetrics]Info{
 	WSErrors:              {"ws_errors", Counter, None, "WebSocket errors by kind"},
 	WSReconnects:          {"ws_reconnects", Counter, None, "WebSocket reconnections"},
 	WSReconnectDuration:   {"ws_reconnect_duration", Trend, Time, "time to re-establish a dropped WebSocket connection"},
+	HTTPReqUnanswered:     {"http_req_unanswered", Counter, None, "HTTP request attempts that got no response (refused, reset, timed out; not those an interrupt cut): they have no latency, and a latency threshold ranks them above every answered request"},
+}
+
+// Unanswerable reports whether m is a per-response timing of an HTTP request: a request that got
+// no response has no sample of it, but is counted in HTTPReqUnanswered, and a threshold on m ranks
+// those requests above every answered one (its p(95) cannot pass when more than 5% of the
+// requests got no answer). Latency is only measured for responses; a gate on it must still not
+// pass against a target that stopped answering.
+func Unanswerable(m Metric) bool {
+	switch m {
+	case HTTPReqDuration, HTTPReqServiceTime, HTTPReqBlocked, HTTPReqConnecting, HTTPReqTLSHandshaking,
+		HTTPReqSending, HTTPReqWaiting, HTTPReqReceiving:
+		return true
+	}
+	return false
 }
 
 // Info returns the description of m.
@@ -161,4 +177,6 @@ func ByName(name string) (Metric, bool) {
 func (m Metric) IsWebSocket() bool { return m >= WSConnecting && m <= WSReconnectDuration }
 
 // IsHTTP reports whether m is produced only by HTTP steps.
-func (m Metric) IsHTTP() bool { return m >= HTTPReqs && m <= HTTPReqServiceTime }
+func (m Metric) IsHTTP() bool {
+	return m >= HTTPReqs && m <= HTTPReqServiceTime || m == HTTPReqUnanswered
+}

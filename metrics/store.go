@@ -49,6 +49,10 @@ type Series struct {
 	First int64   // time of the first sample, Unix ns
 	End   int64   // time of the last sample, Unix ns
 	Hist  *Histogram
+	// Unanswered counts, in a threshold's state of an Unanswerable timing metric, the requests
+	// that got no response (HTTPReqUnanswered samples matching the threshold's selector): they
+	// hold no value, and Condition.Observe ranks them above every answered request.
+	Unanswered uint64
 }
 
 // Add folds one sample into the series.
@@ -82,6 +86,7 @@ func (s *Series) Add(x *Sample) {
 
 // Merge folds o into s (same metric). Gauges keep the later Last.
 func (s *Series) Merge(o *Series) {
+	s.Unanswered += o.Unanswered
 	if o.Count == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -130,9 +131,19 @@ func aggList(k Kind) string {
 
 // Observe returns the condition's aggregation of s. elapsed is the run time the series covers, for
 // a counter's rate. ok is false when s holds no samples (a threshold then fails, never passes).
+//
+// Requests that got no response (s.Unanswered) have no value but are not forgotten: ranked above
+// every answered one, they make max and avg unbounded (+Inf), and a percentile +Inf once they
+// are more than its share (p(95) with over 5% unanswered); below it the percentile is taken at
+// its rank among all the requests.
 func (c Condition) Observe(s *Series, elapsed time.Duration) (v float64, ok bool) {
-	if s == nil || s.Count == 0 {
+	if s == nil || (s.Count == 0 && s.Unanswered == 0) {
 		return 0, false
+	}
+	if s.Unanswered > 0 {
+		if v, ok := c.observeUnanswered(s); ok {
+			return v, true
+		}
 	}
 	k := s.Key.Metric.Kind()
 	switch c.Agg {
@@ -169,6 +180,34 @@ func (c Condition) Observe(s *Series, elapsed time.Duration) (v float64, ok bool
 		return s.Hist.Quantile(c.P / 100), true
 	}
 	return 0, false
+}
+
+// observeUnanswered is Observe's answer for the aggregations that unanswered requests change;
+// ok is false for those they do not (count is the answered requests, min the fastest of them).
+func (c Condition) observeUnanswered(s *Series) (float64, bool) {
+	inf := math.Inf(1)
+	n, all := float64(s.Count), float64(s.Count+s.Unanswered)
+	q := 0.5
+	switch c.Agg {
+	case "avg", "max":
+		return inf, true
+	case "min":
+		if s.Count == 0 {
+			return inf, true
+		}
+		return 0, false
+	case "p":
+		q = c.P / 100
+	case "med":
+	default:
+		return 0, false
+	}
+	// nearest rank among all the requests, the unanswered ones last
+	rank := math.Ceil(q * all)
+	if rank > n || s.Hist == nil {
+		return inf, true
+	}
+	return s.Hist.AtRank(uint64(rank)), true
 }
 
 // Holds reports whether observed satisfies the condition.

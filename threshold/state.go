@@ -39,6 +39,22 @@ func newState(th *plan.Threshold) *state {
 	}
 }
 
+// feeds reports whether samples of m count for the threshold: its own metric's, and for a
+// latency threshold the requests that got no response (metrics.Unanswerable).
+func (st *state) feeds(m metrics.Metric) bool {
+	return m == st.th.Metric || (m == metrics.HTTPReqUnanswered && metrics.Unanswerable(st.th.Metric))
+}
+
+// fold adds x to s: a sample of the threshold's metric as a value, an unanswered request as a
+// count that has none.
+func (st *state) fold(s *metrics.Series, x *metrics.Sample) {
+	if x.Metric != st.th.Metric {
+		s.Unanswered += uint64(x.Value)
+		return
+	}
+	s.Add(x)
+}
+
 // add folds x into the state; run and start place it in a stage.
 func (st *state) add(x *metrics.Sample, run Run, start time.Time) {
 	switch {
@@ -49,7 +65,7 @@ func (st *state) add(x *metrics.Sample, run Run, start time.Time) {
 			b = &metrics.Series{Key: metrics.Key{Metric: st.th.Metric}}
 			st.buckets[sec] = b
 		}
-		b.Add(x)
+		st.fold(b, x)
 	case st.th.Stage > 0:
 		i := st.th.Stage - 1
 		if i >= len(run.Stages) || start.IsZero() {
@@ -59,10 +75,10 @@ func (st *state) add(x *metrics.Sample, run Run, start time.Time) {
 		sp := run.Stages[i]
 		// Samples after the last stage (iterations finishing within graceful_stop) belong to it.
 		if off >= sp.Start && (off < sp.End || i == len(run.Stages)-1) {
-			st.total.Add(x)
+			st.fold(st.total, x)
 		}
 	default:
-		st.total.Add(x)
+		st.fold(st.total, x)
 	}
 }
 
@@ -115,7 +131,7 @@ func (st *state) judge(from, to int64) {
 			s.Merge(b)
 		}
 	}
-	if s.Count == 0 {
+	if s.Count == 0 && s.Unanswered == 0 {
 		return
 	}
 	st.windows++
@@ -197,7 +213,7 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) metrics.Verd
 			elapsed = end.Sub(start) - sp.Start
 		}
 	}
-	if st.total.Count == 0 {
+	if st.total.Count == 0 && st.total.Unanswered == 0 {
 		if final && NoEventsMeansZero(st.th.Metric) {
 			return zeroEvents(v)
 		}
@@ -209,6 +225,9 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) metrics.Verd
 		r := metrics.Outcome{Condition: c, Observed: obs, Valid: ok, Pass: ok && c.Holds(obs)}
 		if !ok && v.Reason == "" {
 			v.Reason = "no run time to compute a rate over"
+		}
+		if n := st.total.Unanswered; n > 0 && v.Reason == "" {
+			v.Reason = strconv.FormatUint(n, 10) + " requests got no response"
 		}
 		v.Pass = v.Pass && r.Pass
 		v.Outcomes = append(v.Outcomes, r)
@@ -281,7 +300,7 @@ func noSamples(v metrics.Verdict) metrics.Verdict {
 // without samples fails.
 func NoEventsMeansZero(m metrics.Metric) bool {
 	switch m {
-	case metrics.DroppedIterations, metrics.IterationsInterrupted, metrics.Errors, metrics.WSErrors, metrics.WSReconnects, metrics.WSMsgsUnmatched:
+	case metrics.DroppedIterations, metrics.IterationsInterrupted, metrics.Errors, metrics.HTTPReqUnanswered, metrics.WSErrors, metrics.WSReconnects, metrics.WSMsgsUnmatched:
 		return true
 	}
 	return false

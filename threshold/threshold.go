@@ -80,6 +80,9 @@ func New(cfg Config) *Evaluator {
 	for _, th := range cfg.Thresholds {
 		e.states = append(e.states, newState(th))
 		e.used[th.Metric] = true
+		if metrics.Unanswerable(th.Metric) {
+			e.used[metrics.HTTPReqUnanswered] = true // requests without a response rank last
+		}
 	}
 	return e
 }
@@ -143,7 +146,7 @@ func (e *Evaluator) Add(batch []metrics.Sample) {
 		}
 		if !ok {
 			for _, st := range e.states {
-				if st.th.Metric == k.Metric && k.Matches(st.th.Selector) {
+				if st.feeds(k.Metric) && k.Matches(st.th.Selector) {
 					sts = append(sts, st)
 				}
 			}

@@ -110,8 +110,11 @@ threshold "http_req_duration" {
 	if m := exportedMetric(t, export, "http_req_failed"); m == nil || m["passes"] != float64(attempts) || m["fails"] != 0.0 {
 		t.Errorf("http_req_failed %v, want %d failed attempts of %d", m, attempts, attempts)
 	}
-	if !strings.Contains(r.stdout, "✗ http_req_duration") || !strings.Contains(r.stdout, "no samples") {
-		t.Errorf("summary does not show the p95 gate failed for want of samples:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "✗ http_req_duration") || !strings.Contains(r.stdout, "p(95)=∞ (4 requests got no response)") {
+		t.Errorf("summary does not show the p95 gate failed for the requests that got no response:\n%s", r.stdout)
+	}
+	if m := exportedMetric(t, export, "http_req_unanswered"); m == nil || m["count"] != float64(attempts) {
+		t.Errorf("http_req_unanswered %v, want count %d", m, attempts)
 	}
 	if !strings.Contains(r.stdout, "rest/login  connection refused  4") || strings.Contains(r.stdout, "capture token missing") {
 		t.Errorf("errors table: want one row, 4 × connection refused, and no capture row:\n%s", r.stdout)

@@ -195,9 +195,16 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		h.emitAt(now, metrics.HTTPReqs, 1, tags, 0, "")
 		h.emitAt(now, metrics.HTTPReqFailed, 1, tags, 0, "")
 		h.emitAt(now, metrics.Errors, 1, tags, 0, kind)
+		h.emitAt(now, metrics.HTTPReqUnanswered, 1, tags, 0, "")
 	}
 	if res.sent {
 		h.emitAt(now, metrics.HTTPReqs, 1, tags, st, "")
+	}
+	if err != nil && !res.interrupted {
+		// No latency, but not forgotten: a latency threshold ranks it above every response, so a
+		// p(95) gate cannot pass against a target that stopped answering. A request an interrupt
+		// cut was cut by us, not left unanswered by the server.
+		h.emitAt(now, metrics.HTTPReqUnanswered, 1, tags, st, "")
 	}
 	if err == nil {
 		span := func(a, b int64) float64 {

@@ -56,6 +56,8 @@ type SeriesJSON struct {
 	First  int64            `json:"first"`
 	End    int64            `json:"end"`
 	Hist   *metrics.Encoded `json:"hist,omitempty"`
+	// Unanswered: requests without a response in a latency threshold's state (metrics.Series).
+	Unanswered uint64 `json:"unanswered,omitempty"`
 }
 
 // StateJSON is a metrics.ThresholdState in JSON; buckets are keyed by Unix second.
@@ -68,7 +70,7 @@ type StateJSON struct {
 // EncodeSeries converts a series to JSON form.
 func EncodeSeries(s *metrics.Series) SeriesJSON {
 	out := SeriesJSON{Metric: s.Key.Metric.String(), Status: s.Key.Status, Label: s.Key.Label, Count: s.Count,
-		Sum: s.Sum, Trues: s.Trues, Last: s.Last, Min: s.Min, Max: s.Max, First: s.First, End: s.End}
+		Sum: s.Sum, Trues: s.Trues, Last: s.Last, Min: s.Min, Max: s.Max, First: s.First, End: s.End, Unanswered: s.Unanswered}
 	if t := s.Key.Tags; t != nil {
 		out.Tags = &TagsJSON{t.Scenario, t.Step, t.Target, t.Method, t.URL, t.Group}
 	}
@@ -90,7 +92,7 @@ func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
 		return nil, fmt.Errorf("unknown metric %q", j.Metric)
 	}
 	s := &metrics.Series{Key: metrics.Key{Metric: m, Status: j.Status, Label: j.Label}, Count: j.Count, Sum: j.Sum,
-		Trues: j.Trues, Last: j.Last, Min: j.Min, Max: j.Max, First: j.First, End: j.End}
+		Trues: j.Trues, Last: j.Last, Min: j.Min, Max: j.Max, First: j.First, End: j.End, Unanswered: j.Unanswered}
 	if j.Tags != nil {
 		t := metrics.Tags{Scenario: j.Tags.Scenario, Step: j.Tags.Step, Target: j.Tags.Target, Method: j.Tags.Method, URL: j.Tags.URL, Group: j.Tags.Group}
 		p := in[t]
