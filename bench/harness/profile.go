@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,20 +11,17 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/csv"
 	"github.com/loadplan/loadplan/outputs/prometheus"
-	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
-	"github.com/loadplan/loadplan/threshold"
+	loadrun "github.com/loadplan/loadplan/run" // this package has a func run
 )
 
-// profile runs the throughput case in this process, wired as `loadplan apply` wires it (summary
-// and threshold outputs first, then optionally CSV and Prometheus), with a CPU profile over the
+// profile runs the throughput case in this process through package run, as `loadplan apply`
+// runs it (summary and threshold outputs first, then optionally CSV and Prometheus), with a CPU profile over the
 // run and an allocation profile at its end, and prints the top of both. It is not part of the
 // default cases: `CASES=profile make bench` (or bench/run.sh) runs it alone.
 func (h *harness) profile(ctx context.Context) {
@@ -85,9 +83,7 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 	if diags.HasErrors() {
 		return 0, fmt.Errorf("plan: %s", diags.Error())
 	}
-	sum := summary.New()
-	outs := []outputs.Output{sum, threshold.New(threshold.Config{Thresholds: p.Thresholds,
-		Run: func() threshold.Run { return threshold.Run{Start: time.Now()} }, Abort: func(string) {}}).Ingester()}
+	var extra []outputs.Output
 	if withOutputs {
 		c, err := csv.New(csv.Config{Path: filepath.Join(h.work, "profile.csv")}, outputs.Options{PlanName: "profile"})
 		if err != nil {
@@ -101,15 +97,11 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 		if err != nil {
 			return 0, err
 		}
-		outs = append(outs, c, pr)
+		extra = append(extra, c, pr)
 		defer h.cleanOutputs("profile")
 	}
-	mgr := outputs.NewManager(outs...)
-	e, err := executor.New(executor.Config{Plan: p, Sink: mgr})
+	r, err := loadrun.New(p, loadrun.Config{Name: "profile", Extra: extra})
 	if err != nil {
-		return 0, err
-	}
-	if err := mgr.Start(ctx); err != nil {
 		return 0, err
 	}
 	f, err := os.Create(cpuPath)
@@ -118,18 +110,21 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 	}
 	defer f.Close()
 	runtime.MemProfileRate = 64 * 1024
+	// From before Start: the load begins inside it; starting the outputs and the one dial of
+	// the targets check are a few milliseconds of a run of seconds.
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return 0, err
 	}
-	res := e.Run(ctx)
-	pprof.StopCPUProfile()
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := mgr.Stop(sctx); err != nil {
+	if err := r.Start(ctx); err != nil {
+		pprof.StopCPUProfile()
 		return 0, err
 	}
-	if res.Err != nil {
-		return 0, res.Err
+	defer context.AfterFunc(ctx, r.Abort)() // the harness's Ctrl-C cuts the run short
+	<-r.Ended()
+	pprof.StopCPUProfile()
+	res := r.Wait()
+	if err := errors.Join(res.StopErr, res.Executor.Err); err != nil {
+		return 0, err
 	}
 	af, err := os.Create(allocPath)
 	if err != nil {
@@ -139,5 +134,5 @@ func (h *harness) profileRun(ctx context.Context, withOutputs bool, cpuPath, all
 	if err := pprof.Lookup("allocs").WriteTo(af, 0); err != nil {
 		return 0, err
 	}
-	return metrics.Combine(sum.Store().Snapshot(), metrics.HTTPReqs, nil).Sum, nil
+	return metrics.Combine(res.Report.Series, metrics.HTTPReqs, nil).Sum, nil
 }

@@ -9,17 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/internal/demo"
-	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/registry"
-	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
-	"github.com/loadplan/loadplan/threshold"
+	"github.com/loadplan/loadplan/run"
 )
 
 // applyOptions are apply's command-line flags.
@@ -154,78 +151,40 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if !checkResources(p, opts, env, stderr) {
 		return exitRuntime
 	}
-	segName := ""
-	if opts.segment.Total > 0 {
-		segName = fmt.Sprintf("%d/%d", opts.segment.Index, opts.segment.Total)
-	}
-
-	// Outputs: the summary and the threshold evaluator first, then the plan's and --out's.
-	var exec atomic.Pointer[executor.Executor]
-	var runInfo atomic.Pointer[threshold.Run]
-	sum := summary.New()
-	thr := threshold.New(threshold.Config{
-		Thresholds:  p.Thresholds,
-		KeepBuckets: opts.segmentSum != "",
-		Run:         func() threshold.Run { return currentRun(&exec, &runInfo) },
-		Abort: func(reason string) {
-			logf("aborting: %s", reason)
-			if e := exec.Load(); e != nil {
-				e.Stop()
-			}
-		},
-	})
-	outs := []outputs.Output{sum, thr.Ingester()}
-	oopts := outputs.Options{PlanName: planName(opts.paths[0]), Now: time.Now, Logf: logf, SegmentName: segName}
-	for _, o := range append(append([]*plan.OutputBlock(nil), p.Outputs...), opts.outs...) {
-		if addr := env["LOADPLAN_PROMETHEUS_ADDR"]; o.Kind == "prometheus" && o.Attr("listen") == nil && addr != "" {
-			o.Set("listen", addr)
-		}
-		out, err := registry.Default.Build(o, oopts)
-		if err != nil {
-			fmt.Fprintln(stderr, "loadplan apply:", err)
-			return exitRuntime
-		}
-		outs = append(outs, out)
-	}
-	mgr := outputs.NewManager(outs...)
-
-	e, err := executor.New(executor.Config{Plan: p, Sink: mgr, Scenarios: opts.scenarios, Duration: opts.duration,
-		MaxVUs: opts.vus, Segment: opts.segment, Logf: logf})
+	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus,
+		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
+		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
+		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info})
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan apply:", err)
-		return exitInvalidPlan
+		return run.ExitCode(err)
 	}
-	exec.Store(e)
-	if err := mgr.Start(context.Background()); err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
-		return exitRuntime
+	sigDone := handleSignals(r, logf)
+	if err := r.Start(context.Background()); err != nil {
+		sigDone()
+		printLines(stderr, "loadplan apply:", err)
+		return run.ExitCode(err)
 	}
-	for _, o := range outs {
-		if f, ok := o.(interface{ Path() string }); ok && f.Path() != "" {
-			info("%s output: %s", o.Name(), f.Path())
-		}
-		if a, ok := o.(interface{ Addr() string }); ok && a.Addr() != "" {
-			info("%s output: http://%s/metrics", o.Name(), a.Addr())
-		}
+	prog := startProgress(progressConfig{w: stderr, tty: isTerminal(stderr), status: r.Status, snapshot: r.Series,
+		disabled: opts.quiet || opts.noProgress})
+	<-r.Ended()
+	prog.stop()
+	res := r.Wait() // a signal now cuts the outputs' shutdown short
+	sigDone()
+	printLines(stderr, "loadplan apply:", res.StopErr)
+	printLines(stderr, "loadplan apply:", res.ReportErr)
+	if n := len(res.Incomplete); n > 0 && res.Verdict != exitRuntime {
+		fmt.Fprintf(stderr, "loadplan apply: exit 1, not %d: %d result file(s) incomplete; the summary's verdict stands, the files cannot be trusted\n", res.Verdict, n)
 	}
-	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err = e.Preflight(pctx)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
-		if serr := mgr.Stop(context.Background()); serr != nil {
-			fmt.Fprintln(stderr, "loadplan apply:", serr)
-		}
-		return exitRuntime
-	}
+	return res.Code
+}
 
-	// Signals: the first stops gracefully, the second aborts in-flight work (the hard context);
-	// once the run is over, a signal cuts the outputs' shutdown (Prometheus linger) short.
-	hard, hardCancel := context.WithCancel(context.Background())
-	stopCtx, stopCancel := context.WithCancel(context.Background())
+// handleSignals translates signals into r's Stop and Abort until the returned func is called:
+// the first stops gracefully, the second aborts in-flight work; once the load has ended, a
+// signal cuts the outputs' shutdown (Prometheus linger) short.
+func handleSignals(r *run.Run, logf func(string, ...any)) (done func()) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	var interrupted, runOver atomic.Bool
 	finished := make(chan struct{})
 	sigDone := make(chan struct{})
 	go func() {
@@ -237,112 +196,21 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 			case <-sigs:
 			}
 			switch {
-			case runOver.Load():
+			case r.Status().Phase >= run.Finishing:
 				logf("signal: cutting the outputs' shutdown short")
-				stopCancel()
+				r.Abort()
 			case n == 1:
-				interrupted.Store(true)
 				logf("stopping: no new iterations; in-flight ones get their graceful_stop (Ctrl-C again to abort them)")
-				e.Stop()
+				r.Stop()
 			default:
 				logf("aborting in-flight requests")
-				hardCancel()
+				r.Abort()
 			}
 		}
 	}()
-
-	if segName != "" {
-		info("running %s (segment %s)", strings.Join(opts.paths, " "), segName)
-	} else {
-		info("running %s", strings.Join(opts.paths, " "))
+	return func() {
+		close(finished)
+		<-sigDone
+		signal.Stop(sigs)
 	}
-	prog := startProgress(progressConfig{w: stderr, tty: isTerminal(stderr), status: e.Status, store: sum.Store(),
-		disabled: opts.quiet || opts.noProgress})
-	res := e.Run(hard)
-	prog.stop()
-
-	runOver.Store(true)
-	thr.Finish(res.End)
-	// Outputs get their linger (Prometheus) plus time to flush, unless a signal cuts it short.
-	var linger time.Duration
-	for _, o := range outs {
-		if l, ok := o.(interface{ Linger() time.Duration }); ok {
-			linger = max(linger, l.Linger())
-		}
-	}
-	sctx, scancel := context.WithTimeout(stopCtx, linger+30*time.Second)
-	stopErr := mgr.Stop(sctx)
-	scancel()
-	close(finished)
-	<-sigDone
-	signal.Stop(sigs)
-	hardCancel()
-	stopCancel()
-	printLines(stderr, "loadplan apply:", stopErr)
-
-	rep := &summary.Report{Plan: p, Title: strings.Join(opts.paths, " "), Segment: segName, Start: res.Start, End: res.End,
-		Series: sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(outs)}
-	for _, o := range res.Unreachable {
-		rep.Unreachable = append(rep.Unreachable, o.String())
-	}
-	if interrupted.Load() {
-		rep.Notes = append(rep.Notes, "interrupted by a signal: the run stopped early")
-	}
-	if res.Aborted {
-		rep.Notes = append(rep.Notes, "in-flight requests were aborted")
-	}
-	if r := thr.AbortReason(); r != "" {
-		rep.Notes = append(rep.Notes, "stopped early: "+r)
-	}
-	if n := mgr.Stalls(); n > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("the outputs' fan-out fell behind the VUs: %d sample batches waited for it, slowing the load (too little CPU for this load with these outputs)", n))
-	}
-	if res.Saturated {
-		rep.Notes = append(rep.Notes, "the load generator was saturated ("+res.SaturationReason+"): the figures are not to be trusted")
-	}
-	if res.Err != nil {
-		rep.Notes = append(rep.Notes, "run error: "+res.Err.Error())
-	}
-	incomplete := outputs.Incomplete(stopErr)
-	for _, fe := range incomplete {
-		rep.Notes = append(rep.Notes, fe.Error())
-		rep.Incomplete = append(rep.Incomplete, fe.Error())
-	}
-	code := verdictCode(interrupted.Load(), threshold.Failed(rep.Verdicts) || thr.AbortReason() != "", res.Saturated)
-	if res.Err != nil && code == exitOK {
-		code = exitRuntime
-	}
-	var seg *summary.SegmentSummary
-	if opts.segmentSum != "" {
-		seg = summary.BuildSegment(rep, e.Stages(), thr.States())
-		seg.Interrupted, seg.Saturated = interrupted.Load(), res.Saturated
-	}
-	if err := writeReports(rep, stdout, opts.export, opts.junit, opts.segmentSum, seg); err != nil {
-		printLines(stderr, "loadplan apply:", err)
-		incomplete = append(incomplete, outputs.Incomplete(err)...)
-		if code == exitOK {
-			code = exitRuntime
-		}
-	}
-	if n := len(incomplete); n > 0 && code != exitRuntime {
-		fmt.Fprintf(stderr, "loadplan apply: exit 1, not %d: %d result file(s) incomplete; the summary's verdict stands, the files cannot be trusted\n", code, n)
-	}
-	return resultCode(code, incomplete)
-}
-
-// currentRun returns the run's start and stages for the threshold evaluator, caching them once
-// the executor has started.
-func currentRun(exec *atomic.Pointer[executor.Executor], cache *atomic.Pointer[threshold.Run]) threshold.Run {
-	if r := cache.Load(); r != nil {
-		return *r
-	}
-	e := exec.Load()
-	if e == nil {
-		return threshold.Run{}
-	}
-	r := threshold.Run{Start: e.Status().Start, Stages: e.Stages()}
-	if !r.Start.IsZero() {
-		cache.Store(&r)
-	}
-	return r
 }

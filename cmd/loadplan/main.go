@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/loadplan/loadplan/run"
 )
 
-// Exit codes, k6's numbers where k6 has one so CI recipes carry over.
+// Exit codes, k6's numbers where k6 has one so CI recipes carry over; a run's are run's.
 const (
-	exitOK          = 0
-	exitRuntime     = 1   // runtime error: target unreachable at start, an output failed to start
-	exitUsage       = 2   // bad command-line usage
-	exitSaturated   = 98  // the generator could not keep the plan: figures not to be trusted
-	exitThreshold   = 99  // a threshold failed
-	exitInvalidPlan = 104 // invalid plan (also what validate exits with)
-	exitInterrupted = 105 // interrupted by a signal, after a graceful stop and a flushed summary
+	exitOK          = run.ExitOK
+	exitRuntime     = run.ExitRuntime     // runtime error: target unreachable at start, an output failed to start
+	exitUsage       = 2                   // bad command-line usage
+	exitSaturated   = run.ExitSaturated   // the generator could not keep the plan: figures not to be trusted
+	exitThreshold   = run.ExitThreshold   // a threshold failed
+	exitInvalidPlan = run.ExitInvalidPlan // invalid plan (also what validate exits with)
+	exitInterrupted = run.ExitInterrupted // interrupted by a signal, after a graceful stop and a flushed summary
 )
 
 const usage = `loadplan — load tests as HCL plans
@@ -38,11 +40,11 @@ Exit codes: 0 ok, 1 runtime error, 2 usage, 98 generator saturated, 99 threshold
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run dispatches a verb and returns the process exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+// dispatch runs a verb and returns the process exit code.
+func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage

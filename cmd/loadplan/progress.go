@@ -9,18 +9,19 @@ import (
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/run"
 )
 
 // progressConfig configures the live progress line.
 type progressConfig struct {
 	w        io.Writer
 	tty      bool                     // one refreshing line; otherwise a plain line every plainEvery
-	status   func() executor.Status   // safe from any goroutine
+	status   func() run.Status        // the run's (Run.Status); safe from any goroutine
 	store    *metrics.Store           // the summary's store: request counts, errors, latency
 	disabled bool                     // --quiet / --no-progress
 	every    time.Duration            // refresh period; default 1s on a TTY, 10s otherwise
 	now      func() time.Time         // clock; time.Now when nil
-	snapshot func() []*metrics.Series // store snapshot; the store's when nil
+	snapshot func() []*metrics.Series // the aggregates so far (Run.Series); the store's when nil
 }
 
 // progress prints the live progress line on its own goroutine until stop.
@@ -113,7 +114,7 @@ func (p *progress) line() string {
 	}
 	p.lastReqs, p.lastAt = reqs.Sum, now
 	// Escaped whole: whatever names or error kinds the line shows must not drive the terminal.
-	return metrics.Escape(formatProgress(st, reqs.Sum, rps, failed, dur))
+	return metrics.Escape(formatProgress(st.Status, reqs.Sum, rps, failed, dur))
 }
 
 // formatProgress is the pure rendering of a progress line.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/run"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the progress goroutine and the test.
@@ -31,7 +32,7 @@ func (l *lockedBuffer) String() string {
 }
 
 // fakeRun feeds the progress line: every call to its store adds 100 requests, 5 failed, at 20 ms.
-func fakeRun(t *testing.T) (func() executor.Status, *metrics.Store, func()) {
+func fakeRun(t *testing.T) (func() run.Status, *metrics.Store, func()) {
 	t.Helper()
 	store := metrics.NewStore()
 	tags := &metrics.Tags{Scenario: "rest", Step: "get"}
@@ -51,8 +52,8 @@ func fakeRun(t *testing.T) (func() executor.Status, *metrics.Store, func()) {
 		}
 		store.Add(batch)
 	}
-	status := func() executor.Status {
-		return executor.Status{Start: start, Elapsed: time.Since(start), Total: time.Minute, Stage: 1, StageCount: 2, VUs: 7, MaxVUs: 10}
+	status := func() run.Status {
+		return run.Status{Status: executor.Status{Start: start, Elapsed: time.Since(start), Total: time.Minute, Stage: 1, StageCount: 2, VUs: 7, MaxVUs: 10}}
 	}
 	return status, store, add
 }

@@ -1,0 +1,189 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/summary"
+	"github.com/loadplan/loadplan/threshold"
+)
+
+// Exit codes, k6's numbers where k6 has one so CI recipes carry over. cmd exits with them.
+const (
+	ExitOK          = 0
+	ExitRuntime     = 1   // runtime error: target unreachable at start, an output failed, a result file incomplete
+	ExitSaturated   = 98  // the generator could not keep the plan: figures not to be trusted
+	ExitThreshold   = 99  // a threshold failed
+	ExitInvalidPlan = 104 // the executor could not compile the plan
+	ExitInterrupted = 105 // stopped early (Stop), after a graceful stop and a flushed summary
+)
+
+// Error is an error of New or Start, with the exit code it calls for.
+type Error struct {
+	Code int
+	Err  error
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ExitCode returns the exit code an error of New or Start calls for: its Code, 1 for any other.
+func ExitCode(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ExitRuntime
+}
+
+// Result is how a run ended, judged.
+type Result struct {
+	Report   *summary.Report // what the summary showed, with its notes
+	Executor executor.Result // how the load ended
+	// Interrupted is true when Stop was called; AbortReason names the abort_on_fail threshold
+	// that stopped the run, "" when none did.
+	Interrupted bool
+	AbortReason string
+	// Verdict is the exit code the run earned before its result files are accounted for:
+	// 105, 99, 98 in that order, 1 for a run error or a report that could not be written, else 0.
+	Verdict int
+	// Code is the exit code: Verdict, or 1 when a result file is incomplete (Incomplete).
+	Code       int
+	Incomplete []*outputs.FileError
+	// StopErr joins the outputs' stop errors; ReportErr the report files' (and stdout's) write
+	// errors. cmd prints both; their incomplete files are in Incomplete already.
+	StopErr, ReportErr error
+}
+
+// result assembles the report of an ended run, writes the report files and the summary, and
+// judges it.
+func (r *Run) result(res executor.Result, stopErr error) *Result {
+	thr := r.thr
+	rep := &summary.Report{Plan: r.plan, Title: r.title(), Segment: r.seg, Start: res.Start, End: res.End,
+		Series: r.sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(r.outs)}
+	for _, o := range res.Unreachable {
+		rep.Unreachable = append(rep.Unreachable, o.String())
+	}
+	interrupted := r.interrupted.Load()
+	if interrupted {
+		rep.Notes = append(rep.Notes, "interrupted by a signal: the run stopped early")
+	}
+	if res.Aborted {
+		rep.Notes = append(rep.Notes, "in-flight requests were aborted")
+	}
+	if reason := thr.AbortReason(); reason != "" {
+		rep.Notes = append(rep.Notes, "stopped early: "+reason)
+	}
+	if n := r.mgr.Stalls(); n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the outputs' fan-out fell behind the VUs: %d sample batches waited for it, slowing the load (too little CPU for this load with these outputs)", n))
+	}
+	if res.Saturated {
+		rep.Notes = append(rep.Notes, "the load generator was saturated ("+res.SaturationReason+"): the figures are not to be trusted")
+	}
+	if res.Err != nil {
+		rep.Notes = append(rep.Notes, "run error: "+res.Err.Error())
+	}
+	out := &Result{Report: rep, Executor: res, Interrupted: interrupted, AbortReason: thr.AbortReason(), StopErr: stopErr}
+	out.Incomplete = outputs.Incomplete(stopErr)
+	for _, fe := range out.Incomplete {
+		rep.Notes = append(rep.Notes, fe.Error())
+		rep.Incomplete = append(rep.Incomplete, fe.Error())
+	}
+	code := VerdictCode(interrupted, threshold.Failed(rep.Verdicts) || out.AbortReason != "", res.Saturated)
+	if res.Err != nil && code == ExitOK {
+		code = ExitRuntime
+	}
+	var seg *summary.SegmentSummary
+	if r.cfg.SegmentSummary != "" {
+		seg = summary.BuildSegment(rep, r.exec.Stages(), thr.States())
+		seg.Interrupted, seg.Saturated = interrupted, res.Saturated
+	}
+	var stdout io.Writer = io.Discard
+	if r.cfg.Stdout != nil {
+		stdout = r.cfg.Stdout
+	}
+	if err := WriteReports(rep, stdout, r.cfg.Export, r.cfg.JUnit, r.cfg.SegmentSummary, seg); err != nil {
+		out.ReportErr = err
+		out.Incomplete = append(out.Incomplete, outputs.Incomplete(err)...)
+		if code == ExitOK {
+			code = ExitRuntime
+		}
+	}
+	out.Verdict = code
+	out.Code = ResultCode(code, out.Incomplete)
+	return out
+}
+
+// WriteReports writes the requested export files, then prints the terminal summary. Each export
+// that could not be written completely (an *outputs.FileError in the returned error) is added to
+// rep's notes and Incomplete, so the summary and a JUnit file written after it name it. merge
+// writes the fleet's reports with it too.
+func WriteReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.SegmentSummary) error {
+	var errs []error
+	write := func(path string, f func(io.Writer) error) {
+		if path == "" {
+			return
+		}
+		if err := outputs.WriteFile(path, f); err != nil {
+			if len(outputs.Incomplete(err)) == 0 {
+				err = fmt.Errorf("%s: %w", path, err)
+			}
+			errs = append(errs, err)
+			for _, fe := range outputs.Incomplete(err) { // in the files written after it, and the summary
+				rep.Notes = append(rep.Notes, fe.Error())
+				rep.Incomplete = append(rep.Incomplete, fe.Error())
+			}
+		}
+	}
+	write(export, rep.WriteExport)
+	write(junit, rep.WriteJUnit)
+	if seg != nil {
+		write(segPath, func(w io.Writer) error { return summary.WriteSegment(w, seg) })
+	}
+	if err := rep.WriteText(stdout); err != nil { // `apply … > summary.txt` on a full disk
+		errs = append(errs, outputs.NewFileError("stdout", "write", err))
+	}
+	return errors.Join(errs...)
+}
+
+// VerdictCode maps how a run ended to its exit code: interrupted first, then thresholds, then
+// saturation.
+func VerdictCode(interrupted, thresholdFailed, saturated bool) int {
+	switch {
+	case interrupted:
+		return ExitInterrupted
+	case thresholdFailed:
+		return ExitThreshold
+	case saturated:
+		return ExitSaturated
+	}
+	return ExitOK
+}
+
+// ResultCode overrides the verdict's code with 1 (runtime error) when a result file could not be
+// written completely, even over 99, 98 and 105: those judge the load, and CI may act on them
+// while still consuming the files, but a torn CSV or a missing JUnit file must never be taken
+// for a whole one. The verdict itself stays in the summary; the notes name each file.
+func ResultCode(code int, incomplete []*outputs.FileError) int {
+	if len(incomplete) > 0 {
+		return ExitRuntime
+	}
+	return code
+}
+
+// drops collects the outputs' dropped counts.
+func drops(outs []outputs.Output) []summary.Drop {
+	var out []summary.Drop
+	for _, o := range outs {
+		if d, ok := o.(outputs.Dropper); ok {
+			out = append(out, summary.Drop{Output: o.Name(), Count: d.Dropped()})
+		}
+	}
+	return out
+}
