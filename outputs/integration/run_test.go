@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"sync"
@@ -16,8 +17,8 @@ import (
 	"github.com/loadplan/loadplan/outputs/influxdb"
 	"github.com/loadplan/loadplan/outputs/jsonl"
 	"github.com/loadplan/loadplan/outputs/prometheus"
-	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
+	loadrun "github.com/loadplan/loadplan/run" // this package's run is a test's outcome
 )
 
 // testPlan exercises what the dashboards show: REST steps (one failing now and then), a
@@ -117,8 +118,8 @@ type runOptions struct {
 	logf     func(string, ...any)
 }
 
-// loadRun runs testPlan through the real executor against the demo backend with the outputs
-// of o, and returns what the summary and the server saw.
+// loadRun runs testPlan through package run (the real executor, summary and thresholds) against
+// the demo backend with the outputs of o, and returns what the summary and the server saw.
 func loadRun(o runOptions) (*run, error) {
 	srv, err := demo.Listen("127.0.0.1:0")
 	if err != nil {
@@ -130,7 +131,6 @@ func loadRun(o runOptions) (*run, error) {
 		return nil, fmt.Errorf("plan: %s", diags.Error())
 	}
 	opts := outputs.Options{PlanName: "integration", Logf: o.logf}
-	sum := summary.New()
 	c, err := csv.New(csv.Config{Path: o.dir + "/run.csv", Aggregated: true}, opts)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func loadRun(o runOptions) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs := []outputs.Output{sum, c, j}
+	outs := []outputs.Output{c, j}
 	if o.prom {
 		pr, err := prometheus.New(prometheus.Config{Listen: env.promTarget, Linger: 4 * time.Second,
 			PushGateway: o.pushgw, TestID: o.testID}, opts)
@@ -157,52 +157,44 @@ func loadRun(o runOptions) (*run, error) {
 		outs = append(outs, in)
 		r.influx = in
 	}
-	mgr := outputs.NewManager(outs...)
-	ctx := context.Background()
-	if err := mgr.Start(ctx); err != nil {
-		return nil, err
-	}
-	e, err := executor.New(executor.Config{Plan: p, Sink: mgr, Logf: o.logf})
+	// Wired as apply wires it: package run adds the summary and the thresholds, starts and stops
+	// these outputs with them.
+	lr, err := loadrun.New(p, loadrun.Config{Name: "integration", Extra: outs, Logf: o.logf})
 	if err != nil {
-		mgr.Stop(ctx)
 		return nil, err
 	}
-	if err := e.Preflight(ctx); err != nil {
-		mgr.Stop(ctx)
-		return nil, err
-	}
-	r.start = time.Now()
 	var wg sync.WaitGroup
-	finished := make(chan struct{})
 	if o.during != nil {
+		snaps, cancel := lr.Subscribe(100 * time.Millisecond)
+		defer cancel()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-finished:
-					return
-				case <-tick.C:
-					o.during(time.Since(r.start))
+			for snap := range snaps {
+				switch {
+				case snap.Status.Phase < loadrun.Running: // outputs starting, targets checked
+				case snap.Status.Phase == loadrun.Running:
+					o.during(snap.Status.Elapsed)
+				default:
+					return // the load ended: the outputs are stopping
 				}
 			}
 		}()
 	}
-	r.result = e.Run(ctx)
-	close(finished)
+	if err := lr.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	<-lr.Ended()
+	res := lr.Wait()
 	wg.Wait()
-	r.end = time.Now()
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := mgr.Stop(sctx); err != nil {
+	r.result, r.start, r.end = res.Executor, res.Executor.Start, res.Executor.End
+	if err := errors.Join(res.StopErr, res.ReportErr); err != nil {
 		return nil, err
 	}
 	if r.result.Err != nil {
 		return nil, r.result.Err
 	}
-	r.series = sum.Store().Snapshot()
+	r.series = res.Report.Series
 	r.server = srv.Counts()
 	r.csvPath, r.csvPrefix, r.jsonPath = c.Path(), c.StatsPrefix(), j.Path()
 	return r, nil
