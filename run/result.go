@@ -104,9 +104,9 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 		seg = summary.BuildSegment(rep, r.exec.Stages(), thr.States())
 		seg.Interrupted, seg.Saturated = interrupted, res.Saturated
 	}
-	var stdout io.Writer = io.Discard
-	if r.cfg.Stdout != nil {
-		stdout = r.cfg.Stdout
+	stdout := r.cfg.Stdout
+	if stdout == nil {
+		stdout = io.Discard
 	}
 	if err := WriteReports(rep, stdout, r.cfg.Export, r.cfg.JUnit, r.cfg.SegmentSummary, seg); err != nil {
 		out.ReportErr = err

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -57,7 +58,7 @@ type Config struct {
 
 	// Stdout receives the terminal summary at the end; nil writes none (the Result still has
 	// the Report).
-	Stdout interface{ Write([]byte) (int, error) }
+	Stdout io.Writer
 	// Logf receives warnings (a threshold aborting the run, an output dropping data); Infof
 	// informational lines (output files, "running …"). Either may be nil.
 	Logf, Infof func(format string, args ...any)
@@ -254,8 +255,12 @@ func (r *Run) thresholdRun() threshold.Run {
 
 // Wait waits for the load to end, then finishes the run in order: the evaluator gets the end,
 // the outputs stop (with their linger, unless Abort cuts it short), the report is assembled and
-// written, and the Result judged. Call it once, after a successful Start.
+// written, and the Result judged. Call it once, after a successful Start; it returns nil when
+// Start failed or was not called, or Wait already returned.
 func (r *Run) Wait() *Result {
+	if p := Phase(r.phase.Load()); p < Running || p == Done {
+		return nil
+	}
 	<-r.ended
 	res := r.res
 	r.thr.Finish(res.End)

@@ -283,3 +283,17 @@ func TestRunSubscribeAfterDone(t *testing.T) {
 		t.Errorf("a subscription after the run got %d snapshots, want the final one alone", len(got))
 	}
 }
+
+func TestRunWaitWithoutStartDoesNotHang(t *testing.T) {
+	srv := newCounter(t)
+	r, err := run.New(load(t, srv.srv.URL, "/ok", iterations200, ""), run.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := r.Wait(); res != nil {
+		t.Errorf("Wait before Start returned %+v, want nil", res)
+	}
+	if n := srv.hits.Load(); n != 0 {
+		t.Errorf("server saw %d requests", n)
+	}
+}
