@@ -131,6 +131,8 @@ func printDemoCounts(w io.Writer, c demo.Counts) {
 		c.Total()-upgrades, c.WSSessions, upgrades, c.WSFramesReceived, c.WSFramesSent)
 }
 
+// applyPlan loads the plan, checks that it fits this machine, and runs it through package run,
+// translating signals into Stop and Abort; it prints what run reports and returns the exit code.
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
 	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
 		Instances: opts.segment.Total, // VU bounds hold per instance
