@@ -26,8 +26,9 @@ type Run struct {
 // Config configures an Evaluator.
 type Config struct {
 	Thresholds []*plan.Threshold
-	// Run reports the run's start and stages (cmd reads them from the executor). It may be nil,
-	// in which case the first sample's time is taken as the start and stage scopes see no stage.
+	// Run reports the run's start and stages (package run reads them from the executor). It may
+	// be nil, in which case the first sample's time is taken as the start and stage scopes see no
+	// stage.
 	Run func() Run
 	// Abort is called at most once, from the evaluator's own goroutine, when a threshold with
 	// abort_on_fail fails after its delay. It must not block for long.

@@ -41,7 +41,8 @@ type Drop struct {
 	Count  uint64
 }
 
-// Report is everything the end-of-run renderings show. cmd assembles it after the Manager stopped.
+// Report is everything the end-of-run renderings show. Package run assembles it after the Manager
+// stopped; merge, from the segments.
 type Report struct {
 	Plan       *plan.Plan // for scenario and step order; may be nil (rows are then sorted by name)
 	Title      string     // e.g. the plan file
