@@ -171,6 +171,9 @@ func TestRunLiveViewAndStop(t *testing.T) {
 	if live.Status.Phase != run.Running || live.Status.VUs != 4 || live.Status.Start.IsZero() {
 		t.Errorf("live status %+v, want running with 4 VUs", live.Status)
 	}
+	if len(live.Verdicts) != 1 || !live.Verdicts[0].Pass {
+		t.Errorf("live verdicts %+v, want the one threshold passing so far", live.Verdicts)
+	}
 	if seen := metrics.Combine(live.Series, metrics.HTTPReqs, nil).Sum; seen > float64(srv.hits.Load()) {
 		t.Errorf("the live view counts %v requests, more than the server's %d", seen, srv.hits.Load())
 	}
