@@ -72,7 +72,7 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 	}
 	interrupted := r.interrupted.Load()
 	if interrupted {
-		rep.Notes = append(rep.Notes, "interrupted by a signal: the run stopped early")
+		rep.Notes = append(rep.Notes, r.cfg.InterruptNote)
 	}
 	if res.Aborted {
 		rep.Notes = append(rep.Notes, "in-flight requests were aborted")

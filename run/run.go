@@ -62,6 +62,9 @@ type Config struct {
 	// Logf receives warnings (a threshold aborting the run, an output dropping data); Infof
 	// informational lines (output files, "running …"). Either may be nil.
 	Logf, Infof func(format string, args ...any)
+	// InterruptNote is the summary's note for a run ended by Stop or Abort, e.g. "interrupted by
+	// a signal: the run stopped early"; "interrupted: the run stopped early" when empty.
+	InterruptNote string
 	// Now is the clock of timestamped output file names; time.Now when nil.
 	Now func() time.Time
 	// UnreachableAfter is passed to the executor (0 is its default).
@@ -122,6 +125,9 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.InterruptNote == "" {
+		cfg.InterruptNote = "interrupted: the run stopped early"
 	}
 	r := &Run{cfg: cfg, plan: p, ended: make(chan struct{})}
 	if cfg.Segment.Total > 0 {

@@ -188,7 +188,7 @@ func TestRunLiveViewAndStop(t *testing.T) {
 	if got, want := count(res, metrics.HTTPReqs), float64(srv.hits.Load()); got != want {
 		t.Errorf("http_reqs = %v, server saw %v", got, want)
 	}
-	if !strings.Contains(out.String(), "interrupted") {
+	if !strings.Contains(out.String(), "interrupted: the run stopped early") {
 		t.Errorf("the summary does not say the run was interrupted:\n%s", out.String())
 	}
 	// The last snapshot is the final one: the run is done, the verdicts final, the counts whole.

@@ -156,7 +156,8 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus,
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
-		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info})
+		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
+		InterruptNote: "interrupted by a signal: the run stopped early"})
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan apply:", err)
 		return run.ExitCode(err)
