@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -215,5 +216,21 @@ func handleSignals(r *run.Run, logf func(string, ...any)) (done func()) {
 		close(finished)
 		<-sigDone
 		signal.Stop(sigs)
+	}
+}
+
+// planName is the plan file name without folder and extension, for output file names.
+func planName(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// printLines prints err, a joined error, one prefixed line per error: each names its file.
+func printLines(w io.Writer, prefix string, err error) {
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(w, prefix, line)
 	}
 }

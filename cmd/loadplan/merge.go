@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/loadplan/loadplan/outputs"
@@ -106,22 +105,4 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		code = run.ResultCode(code, outputs.Incomplete(err))
 	}
 	return code
-}
-
-// Helpers shared by apply and merge.
-
-// planName is the plan file name without folder and extension, for output file names.
-func planName(path string) string {
-	b := filepath.Base(path)
-	return strings.TrimSuffix(b, filepath.Ext(b))
-}
-
-// printLines prints err, a joined error, one prefixed line per error: each names its file.
-func printLines(w io.Writer, prefix string, err error) {
-	if err == nil {
-		return
-	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(w, prefix, line)
-	}
 }
