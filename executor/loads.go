@@ -196,31 +196,78 @@ func (s *LoadSchedule) usersPeak() int {
 	return peak
 }
 
-// PeakVUs returns the most VUs the schedule's loads, which run concurrently from the start, run
-// at once. Each load's VUs change at, or ramp linearly between, its stage boundaries, so the
-// maximum of their sum is taken at a boundary of one of them.
-func (s *Schedule) PeakVUs() int {
+// ScenarioVUs returns the VUs each of the load's scenarios, in Scenarios order, holds at elapsed
+// from the start to the load's end, both included (the graceful_stop tail is not counted), and
+// nil outside: the load's VUs split by weight as the groups split them. That is the users ramp;
+// max_vus for arrival_rate, which allocates that many when the target is slow, and at least one
+// per scenario (each scenario's pool holds one); the VUs of the iterations models, plus one for a
+// shared_iterations scenario whose share of the VUs is none but whose share of iterations is not.
+func (s *LoadSchedule) ScenarioVUs(elapsed time.Duration) []int {
+	if elapsed < 0 || elapsed > s.Duration {
+		return nil
+	}
+	switch s.Load.Model {
+	case plan.Users:
+		return splitWeights(s.VUs(elapsed), s.Weights)
+	case plan.ArrivalRate:
+		per := splitWeights(s.PeakVUs, s.Weights)
+		for i := range per {
+			per[i] = max(per[i], 1)
+		}
+		return per
+	}
+	per := splitWeights(s.PeakVUs, s.Weights)
+	if s.Load.Model == plan.SharedIterations {
+		for i, it := range splitWeights(s.Iterations, s.Weights) {
+			if it > 0 && per[i] == 0 {
+				per[i] = 1
+			}
+		}
+	}
+	return per
+}
+
+// Instants returns, ascending and without repeats, the instants at which the loads' VUs — summed,
+// or weighed per scenario by what each VU costs — are highest: the start, every stage's end and
+// every load's end. Between two of them each load holds still or ramps one way, so the sum is
+// highest at one end (give or take the one VU by which a segment's share or a weight split may
+// round higher inside a ramp than at both its ends).
+func (s *Schedule) Instants() []time.Duration {
 	points := []time.Duration{0}
 	for _, l := range s.Loads {
 		for _, st := range l.Stages {
 			points = append(points, st.End)
 		}
+		points = append(points, l.Duration)
 	}
 	sort.Slice(points, func(i, j int) bool { return points[i] < points[j] })
-	peak := 0
-	for _, t := range points {
-		sum := 0
-		for _, l := range s.Loads {
-			switch l.Load.Model {
-			case plan.ArrivalRate:
-				if t < l.Duration || t == 0 {
-					sum += l.PeakVUs
-				}
-			default:
-				sum += l.VUs(t)
-			}
+	out := points[:1]
+	for _, t := range points[1:] {
+		if t != out[len(out)-1] {
+			out = append(out, t)
 		}
-		peak = max(peak, sum)
+	}
+	return out
+}
+
+// VUsAt returns the VUs every load holds at elapsed, summed over their scenarios (ScenarioVUs).
+func (s *Schedule) VUsAt(elapsed time.Duration) int {
+	sum := 0
+	for _, l := range s.Loads {
+		for _, n := range l.ScenarioVUs(elapsed) {
+			sum += n
+		}
+	}
+	return sum
+}
+
+// PeakVUs returns the most VUs the schedule's loads, which run concurrently from the start, hold
+// at once: the highest VUsAt over the Instants. It is what `loadplan plan` shows and what apply's
+// resource check sizes.
+func (s *Schedule) PeakVUs() int {
+	peak := 0
+	for _, t := range s.Instants() {
+		peak = max(peak, s.VUsAt(t))
 	}
 	return peak
 }
