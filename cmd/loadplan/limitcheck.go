@@ -51,9 +51,13 @@ func checkResources(p *plan.Plan, opts *applyOptions, env map[string]string, w i
 }
 
 // fitProblems returns a message for each limit the plan's peak does not fit in: what it needs
-// and why, the limit, and how to fix it. It is pure, so the messages are table-tested.
+// and why, the limit, and how to fix it. It is pure, so the messages are table-tested. A plan the
+// executor cannot compile has no peak to check: run.New reports why, as `plan` does.
 func fitProblems(p *plan.Plan, in needInput, fl fileLimit, mem memLimit) []string {
-	need := estimateNeed(p, in)
+	need, err := estimateNeed(p, in)
+	if err != nil {
+		return nil
+	}
 	var out []string
 	if fl.known && uint64(need.files()) > fl.soft {
 		fits := fitVUs(p, in, func(n resourceNeed) bool { return uint64(n.files()) <= fl.soft })
@@ -125,7 +129,8 @@ func vusHint(fits int) string {
 }
 
 // fitVUs returns the largest --vus cap under which ok holds for the plan's estimate, 0 when even
-// one VU per load does not fit. The estimate grows with the cap, so a binary search finds it.
+// one VU per load does not fit. The estimate grows with the cap, so a binary search finds it;
+// each probe compiles the schedule with that cap, which sends nothing.
 func fitVUs(p *plan.Plan, in needInput, ok func(resourceNeed) bool) int {
 	hi := maxCount // --vus caps each load, whose peaks may come at other times than the sum's
 	if in.maxVUs > 0 {
@@ -136,7 +141,7 @@ func fitVUs(p *plan.Plan, in needInput, ok func(resourceNeed) bool) int {
 		mid := lo + (hi-lo+1)/2
 		c := in
 		c.maxVUs = mid
-		if ok(estimateNeed(p, c)) {
+		if n, err := estimateNeed(p, c); err == nil && ok(n) {
 			lo = mid
 		} else {
 			hi = mid - 1

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"math"
-	"slices"
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
@@ -32,7 +30,8 @@ const (
 	maxCount = 1 << 30
 )
 
-// needInput is what, besides the plan, decides a run's peak: apply's overrides and outputs.
+// needInput is what, besides the plan, decides a run's peak: apply's overrides (the executor's
+// schedule takes them), its outputs and exports, and the demo backend.
 type needInput struct {
 	scenarios []string            // --scenario; empty runs all
 	maxVUs    int                 // --vus; 0 is no cap
@@ -45,7 +44,7 @@ type needInput struct {
 
 // resourceNeed is what one instance holds open at its peak, estimated from the plan.
 type resourceNeed struct {
-	vus      int // peak VUs, every load summed
+	vus      int // VUs at the open-file peak, every load summed
 	dests    int // the most destinations one VU of any scenario connects to, for the message
 	conns    int // HTTP connections the VUs keep: one per VU per destination
 	ws       int // WebSocket connections open at the peak
@@ -67,45 +66,45 @@ func (n resourceNeed) memory() uint64 {
 	return uint64(n.memVUs)*vuMemory + uint64(n.memWS)*sessionMemory + baseMemory
 }
 
-// estimateNeed returns what the plan holds open at its peak on this instance. VUs are sized as
-// the executor sizes them (executor/group.go, arrival.go): the ramp of the users model, max_vus
-// for arrival_rate (it allocates that many when the target is slow), vus for the iterations
-// models; --vus caps each load, --segment takes this instance's share, weights split a shared
-// load, --duration scales the stages. Loads run at once from the start, so the sum is taken over
-// time: it can peak only at a stage boundary of a users load or where another load ends, and is
-// evaluated there. The open-file peak and the memory peak are kept apart (their per-VU costs
-// differ by scenario).
-func estimateNeed(p *plan.Plan, in needInput) resourceNeed {
-	seg := in.segment
-	if seg.Total < 1 || seg.Index < 1 || seg.Index > seg.Total {
-		seg = executor.Segment{Index: 1, Total: 1}
+// schedule compiles the executor's schedule of p with apply's overrides: the one apply runs.
+// executor.New sends nothing; run.New builds the executor again to run it.
+func schedule(p *plan.Plan, in needInput) (*executor.Schedule, error) {
+	e, err := executor.New(executor.Config{Plan: p, Scenarios: in.scenarios, Duration: in.duration,
+		MaxVUs: in.maxVUs, Segment: in.segment})
+	if err != nil {
+		return nil, err
 	}
-	runs := loadRuns(p, in)
-	costs := map[*plan.Scenario]vuCost{}
-	for _, r := range runs {
-		for _, sc := range r.scs {
-			costs[sc] = scenarioCost(sc, in.local)
-		}
+	return e.Schedule(), nil
+}
+
+// estimateNeed returns what the plan holds open at its peak on this instance, on the schedule
+// the executor compiles with in's overrides; an error is the executor's (a plan it cannot compile).
+func estimateNeed(p *plan.Plan, in needInput) (resourceNeed, error) {
+	sched, err := schedule(p, in)
+	if err != nil {
+		return resourceNeed{}, err
 	}
-	points := []time.Duration{0}
-	for _, r := range runs {
-		points = append(points, r.end)
-		if r.l.Model == plan.Users {
-			var at time.Duration
-			for _, st := range r.l.Stages {
-				at += r.stage(st)
-				points = append(points, at)
-			}
-		}
+	return needOf(p, sched, in), nil
+}
+
+// needOf returns what p holds open at its peak when run on sched. The VUs are the schedule's
+// (executor/loads.go: ramps, max_vus, --vus, the segment's share, weights, --duration); here each
+// scenario's VUs are costed. The loads' sum can peak only at one of sched.Instants, so the costs
+// are summed there; the open-file peak and the memory peak are kept apart, as the scenarios'
+// per-VU costs differ and may make them come at different times.
+func needOf(p *plan.Plan, sched *executor.Schedule, in needInput) resourceNeed {
+	costs := map[string]vuCost{}
+	for _, sc := range p.Scenarios {
+		costs[sc.Name] = scenarioCost(sc, in.local)
 	}
-	slices.Sort(points) // ties go to the earliest peak, for a message that does not vary
 	var best resourceNeed
 	var bestMem uint64
-	for _, t := range points {
+	for _, t := range sched.Instants() { // ascending: ties go to the earliest, for a steady message
 		var n resourceNeed
-		for _, r := range runs {
-			for i, vus := range r.vusAt(t, in.maxVUs, seg) {
-				c := costs[r.scs[i]]
+		for _, l := range sched.Loads {
+			for i, vus := range l.ScenarioVUs(t) {
+				vus = min(max(vus, 0), maxCount)
+				c := costs[l.Scenarios[i]]
 				n.vus += vus
 				if vus > 0 {
 					n.dests = max(n.dests, c.conns)
@@ -128,177 +127,6 @@ func estimateNeed(p *plan.Plan, in needInput) resourceNeed {
 	}
 	best.outFiles += in.exports
 	return best
-}
-
-// loadRun is one load as the executor runs it: the scenarios that share it and its timing.
-type loadRun struct {
-	l       *plan.Load
-	scs     []*plan.Scenario
-	weights []int
-	scale   float64       // --duration's factor on stage lengths, 1 without
-	end     time.Duration // when the load stops starting iterations
-}
-
-// stage returns the length of a stage of r as run.
-func (r loadRun) stage(s plan.Stage) time.Duration {
-	return time.Duration(float64(s.Duration) * r.scale)
-}
-
-// loadRuns groups the running scenarios by load as executor/compile.go does and applies
-// --duration as executor/group.go's scale does: stage-based loads shrink by one factor so that the
-// longest fits, iteration loads have their max_duration capped.
-func loadRuns(p *plan.Plan, in needInput) []loadRun {
-	want := map[string]bool{}
-	for _, s := range in.scenarios {
-		want[s] = true
-	}
-	var runs []loadRun
-	shared := loadRun{l: p.Load, scale: 1}
-	for _, sc := range p.Scenarios {
-		switch {
-		case len(want) > 0 && !want[sc.Name]:
-		case sc.Load == nil:
-			shared.scs = append(shared.scs, sc)
-			shared.weights = append(shared.weights, min(max(sc.Weight, 1), 1<<20))
-		default:
-			runs = append(runs, loadRun{l: sc.Load, scs: []*plan.Scenario{sc}, weights: []int{1}, scale: 1})
-		}
-	}
-	if len(shared.scs) > 0 && p.Load != nil {
-		runs = append(runs, shared)
-	}
-	var longest time.Duration
-	for _, r := range runs {
-		if r.l.Model == plan.Users || r.l.Model == plan.ArrivalRate {
-			longest = max(longest, r.l.Duration())
-		}
-	}
-	for i := range runs {
-		r := &runs[i]
-		if r.l.Model == plan.Users || r.l.Model == plan.ArrivalRate {
-			if in.duration > 0 && longest > in.duration {
-				r.scale = float64(in.duration) / float64(longest)
-			}
-			for _, st := range r.l.Stages {
-				r.end += r.stage(st)
-			}
-			continue
-		}
-		r.end = r.l.MaxDuration
-		if r.end <= 0 {
-			r.end = 10 * time.Minute
-		}
-		if in.duration > 0 {
-			r.end = min(r.end, in.duration)
-		}
-	}
-	return runs
-}
-
-// vusAt returns the VUs of each of r's scenarios at t: the users model's ramp, the VUs of the
-// other models while they run, none after the end.
-func (r loadRun) vusAt(t time.Duration, maxVUs int, seg executor.Segment) []int {
-	if t > r.end {
-		return nil
-	}
-	capped := func(n int) int {
-		if maxVUs > 0 && n > maxVUs {
-			return maxVUs
-		}
-		return n
-	}
-	share := func(v int) int { return segmentShare(v, seg.Index, seg.Total) }
-	l := r.l
-	var per []int
-	switch l.Model {
-	case plan.Users:
-		per = splitWeights(capped(share(clampCount(math.Floor(r.level(t)+1e-9)))), r.weights)
-	case plan.ArrivalRate:
-		per = splitWeights(max(capped(share(max(l.MaxVUs, l.PreAllocatedVUs))), 1), r.weights)
-		for i := range per {
-			per[i] = max(per[i], 1) // every scenario's pool holds at least one VU
-		}
-	case plan.PerVUIterations, plan.SharedIterations:
-		per = splitWeights(capped(share(l.VUs)), r.weights)
-		if l.Model == plan.SharedIterations {
-			for i, it := range splitWeights(share(l.Iterations), r.weights) {
-				if it > 0 && per[i] == 0 {
-					per[i] = 1 // a share of iterations needs someone to run it
-				}
-			}
-		}
-	}
-	return per
-}
-
-// level returns the users model's ramp at t, its stages scaled as run.
-func (r loadRun) level(t time.Duration) float64 {
-	from := float64(r.l.StartVUs)
-	if t <= 0 {
-		return from
-	}
-	var at time.Duration
-	for _, s := range r.l.Stages {
-		d := r.stage(s)
-		if t < at+d {
-			return from + (s.Target-from)*float64(t-at)/float64(d)
-		}
-		at += d
-		from = s.Target
-	}
-	return from
-}
-
-// clampCount turns a planned count into an int in [0, maxCount].
-func clampCount(v float64) int {
-	if !(v > 0) { // also NaN
-		return 0
-	}
-	return int(math.Min(v, maxCount))
-}
-
-// segmentShare mirrors executor/schedule.go: instance i's (1-based) share of v among n.
-func segmentShare(v, i, n int) int {
-	v, i, n = min(max(v, 0), maxCount), min(i, maxCount), min(n, maxCount)
-	if n <= 1 {
-		return v
-	}
-	return v*i/n - v*(i-1)/n
-}
-
-// splitWeights mirrors executor/schedule.go: total divided among weights by the largest
-// remainder, ties to the earlier index.
-func splitWeights(total int, weights []int) []int {
-	out := make([]int, len(weights))
-	sum := 0
-	for _, w := range weights {
-		sum += w
-	}
-	if sum <= 0 || total <= 0 {
-		return out
-	}
-	total = min(total, maxCount)
-	rest := total
-	rems := make([]int, len(weights))
-	for i, w := range weights {
-		out[i] = total * w / sum
-		rems[i] = total * w % sum
-		rest -= out[i]
-	}
-	for ; rest > 0; rest-- {
-		best := -1
-		for i := range rems {
-			if rems[i] >= 0 && (best < 0 || rems[i] > rems[best]) {
-				best = i
-			}
-		}
-		if best < 0 {
-			break
-		}
-		out[best]++
-		rems[best] = -1
-	}
-	return out
 }
 
 // vuCost is what one VU of a scenario keeps open.

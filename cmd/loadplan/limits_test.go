@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -143,7 +142,10 @@ output "json" { path = "out/run.jsonl" }`, in: needInput{outs: []*plan.OutputBlo
 			}
 			in := tt.in
 			in.outs = append(append([]*plan.OutputBlock(nil), p.Outputs...), in.outs...)
-			n := estimateNeed(p, in)
+			n, err := estimateNeed(p, in)
+			if err != nil {
+				t.Fatal(err)
+			}
 			got := [...]int{n.vus, n.conns, n.ws, n.sessions, n.local, n.outFiles, n.files()}
 			want := [...]int{tt.vus, tt.conns, tt.ws, tt.sessions, tt.local, tt.outs, tt.files}
 			if got != want {
@@ -238,7 +240,10 @@ func TestEstimateNeedOverTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := loadSrc(t, ownLoads(tt.loadA, tt.loadB), "http://127.0.0.1:8000")
-			n := estimateNeed(p, tt.in)
+			n, err := estimateNeed(p, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
 			got := [...]int{n.vus, n.conns, n.files(), n.memVUs}
 			if want := [...]int{tt.vus, tt.conns, tt.files, tt.memVUs}; got != want {
 				t.Errorf("vus, conns, files, memory VUs = %v, want %v", got, want)
@@ -304,66 +309,12 @@ func TestFitVUs(t *testing.T) {
 	for _, soft := range []int{33, 100, 256, 1000, 1781} {
 		fits := func(n resourceNeed) bool { return n.files() <= soft }
 		c := fitVUs(p, needInput{}, fits)
-		if got := estimateNeed(p, needInput{maxVUs: c}).files(); c > 0 && got > soft {
+		if got := mustNeed(t, p, needInput{maxVUs: c}).files(); c > 0 && got > soft {
 			t.Errorf("limit %d: --vus %d needs %d files", soft, c, got)
 		}
-		if got := estimateNeed(p, needInput{maxVUs: c + 1}).files(); got <= soft {
+		if got := mustNeed(t, p, needInput{maxVUs: c + 1}).files(); got <= soft {
 			t.Errorf("limit %d: --vus %d fits too (%d files), the hint is not the largest", soft, c+1, got)
 		}
-	}
-}
-
-// TestEstimateMatchesExecutor holds the estimate's VU count to what the executor itself
-// allocates (its vus_max), model by model, with weights, --vus and segments.
-func TestEstimateMatchesExecutor(t *testing.T) {
-	srv := newCounter(t, 0)
-	tests := []struct {
-		name, load string
-		in         needInput
-	}{
-		{name: "users from the start, weights 3:1", load: `load {
-  model     = "users"
-  start_vus = 9
-  stage {
-    duration = "100ms"
-    target   = 9
-  }
-}`},
-		{name: "users, --vus", in: needInput{maxVUs: 5}, load: `load {
-  model     = "users"
-  start_vus = 9
-  stage {
-    duration = "100ms"
-    target   = 9
-  }
-}`},
-		{name: "per-VU iterations, segment 2/3", in: needInput{segment: executor.Segment{Index: 2, Total: 3}}, load: `load {
-  model      = "per_vu_iterations"
-  vus        = 10
-  iterations = 1
-}`},
-		{name: "shared iterations: a share needs a VU", load: `load {
-  model      = "shared_iterations"
-  vus        = 1
-  iterations = 4
-}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := loadSrc(t, limitPlan(tt.load, "", ""), srv.srv.URL+"/ok")
-			e, err := executor.New(executor.Config{Plan: p, MaxVUs: tt.in.maxVUs, Segment: tt.in.segment})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if res := e.Run(ctx); res.Err != nil {
-				t.Fatal(res.Err)
-			}
-			if got, want := e.Status().MaxVUs, estimateNeed(p, tt.in).vus; got != want {
-				t.Errorf("the executor allocated %d VUs, the estimate says %d", got, want)
-			}
-		})
 	}
 }
 

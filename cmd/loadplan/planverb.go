@@ -173,7 +173,7 @@ func summarize(p *plan.Plan, sched *executor.Schedule) planSummary {
 	s.Duration, s.DurationSeconds = sched.Total.String(), sched.Total.Seconds()
 	s.PeakVUs = sched.PeakVUs()
 	s.ExpectedIters = sched.ExpectedIterations()
-	need := estimateNeed(p, needInput{outs: p.Outputs})
+	need := needOf(p, sched, needInput{outs: p.Outputs}) // on the schedule shown, overrides and all
 	s.OpenFilesAtPeak, s.MemoryAtPeak = need.files(), need.memory()
 	for _, t := range p.Thresholds {
 		ts := thresholdSumm{Name: t.Name, AbortOnFail: t.AbortOnFail, Stage: t.Stage}
