@@ -13,7 +13,9 @@ import (
 // socket per VU per destination, WebSocket sessions, the outputs' files and sockets and a margin
 // for the runtime, and the memory all of it takes. A plan that cannot fit fails at once (exit 1)
 // with a message that names the limit and the fix, instead of a run of "too many open files"
-// errors that never reach the target, or an out-of-memory kill.
+// errors that never reach the target, or an out-of-memory kill. How many VUs run when is the
+// executor's compiled schedule (executor/loads.go), the one apply runs and `plan` prints; this
+// file only costs each scenario's VUs in descriptors and bytes.
 
 const (
 	// runtimeFiles is the margin for what the process holds besides VUs and outputs: stdio, the
