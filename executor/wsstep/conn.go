@@ -3,6 +3,7 @@ package wsstep
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,7 @@ type wsConn struct {
 	notify chan struct{} // capacity 1; signalled on every push and when the reader ends
 	done   chan struct{} // closed when the reader goroutine has returned
 
-	closing atomic.Bool // we are closing it: the reader's end is not a drop
+	closing atomic.Bool // our close frame is sent (or on its way): no auto-replies, every frame is queued
 
 	rules     atomic.Pointer[[]wsRule] // rendered on_message rules; nil when none
 	autoRecv  atomic.Int64             // frames consumed by an auto-reply rule
@@ -128,8 +129,8 @@ func (c *wsConn) read() (websocket.MessageType, []byte, error) {
 // autoReply answers f when an on_message rule matches it, and reports whether it did.
 func (c *wsConn) autoReply(f *wsFrame) bool {
 	rules := c.rules.Load()
-	if rules == nil {
-		return false
+	if rules == nil || c.closing.Load() {
+		return false // closing: a reply cannot be sent after our close frame; the frame is queued
 	}
 	for _, r := range *rules {
 		if ok, _ := r.match.match(f); !ok {
@@ -139,9 +140,12 @@ func (c *wsConn) autoReply(f *wsFrame) bool {
 		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 		err := c.ws.Write(ctx, r.typ, r.reply)
 		cancel()
-		if err != nil {
+		switch {
+		case err != nil && c.closing.Load():
+			// we are closing: a reply our close frame went ahead of is not sent, and no failure
+		case err != nil:
 			c.autoWrErr.Add(1)
-		} else {
+		default:
 			c.autoSent.Add(1)
 		}
 		return true
@@ -192,26 +196,53 @@ func (c *wsConn) drained() (bool, error) {
 	return c.ended && c.head == len(c.q), c.rerr
 }
 
-// close closes the connection with a close handshake (bounded by the library's 5 s waits, and
-// at once if the connection's context is cancelled), waits for the reader and returns the close
-// code the server answered with (0 when it sent none).
+// wsCloseWait bounds each half of a close handshake loadplan starts: writing its close frame,
+// then reading on until the server's close frame (the library's own Close waits as long). A
+// variable only so that a test can shorten it.
+var wsCloseWait = 5 * time.Second
+
+// wsOpClose is the close frame's opcode (RFC 6455 §5.5.1) as a message type. The library's
+// Write puts a message type into the frame header as its opcode and, once a close frame is
+// written, marks the close as sent exactly as its own Close does (coder/websocket v1.8.15,
+// write.go: writeFrame). Its Close is not used because, while it waits for the server's close
+// frame, it reads and discards data frames the server still sends: those were never counted.
+const wsOpClose websocket.MessageType = 8
+
+// close closes the connection with a close handshake and returns the close code the server
+// answered with (0 when it sent none). It writes the close frame and lets the reader go on
+// reading, counting and queueing every data frame until the server's close frame ends it, so
+// frames the server sent before its close are all received. Each half is bounded by
+// wsCloseWait; cancelling the connection's context closes it at once.
 func (c *wsConn) close(code websocket.StatusCode) int {
 	c.closing.Store(true)
-	err := c.ws.Close(code, "")
+	wctx, cancel := context.WithTimeout(c.ctx, wsCloseWait)
+	// An error means the connection is closing or closed already (the server's close frame was
+	// answered, a protocol error, a write timeout): the reader ends on its own.
+	_ = c.ws.Write(wctx, wsOpClose, wsClosePayload(code))
+	cancel()
+	t := time.NewTimer(wsCloseWait)
+	select {
+	case <-c.done:
+	case <-t.C:
+	case <-c.ctx.Done():
+	}
+	t.Stop()
 	c.cancel()
+	_ = c.ws.CloseNow()
 	<-c.done
-	// Whichever of the reader and Close's own handshake read the server's close frame holds its
-	// code; a handshake that completed without error means the server echoed ours.
-	if got := wsCloseCode(c.rerr); got != 0 {
-		return got
+	// The reader's terminal error holds the server's close frame: our code echoed, or its own.
+	return wsCloseCode(c.rerr)
+}
+
+// wsClosePayload is a close frame's payload for code; a code that may not be sent on the wire
+// becomes 1011, as the library's Close does.
+func wsClosePayload(code websocket.StatusCode) []byte {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+	default:
+		code = websocket.StatusInternalError
 	}
-	if got := wsCloseCode(err); got != 0 {
-		return got
-	}
-	if err == nil {
-		return int(code)
-	}
-	return 0
+	return binary.BigEndian.AppendUint16(nil, uint16(code))
 }
 
 // abort closes the connection without a handshake and waits for the reader.
