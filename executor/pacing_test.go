@@ -79,15 +79,21 @@ func TestDeadTargetKeepsThePacing(t *testing.T) {
 	if failed <= 0 || failed > bound {
 		t.Errorf("%d login attempts after the kill, want 1..%d (pacing of %d VUs over %d s)", failed, bound, vus, seconds)
 	}
-	// What the server answered, loadplan counted: every 200 is a request the server received.
-	ok := int64(0)
+	// What the server received, loadplan counted: every 200 is a request the server answered, and
+	// the requests that left the machine are those the server received plus at most one per VU
+	// written as it died (the server's handler may even have run for it while the connection was
+	// torn down under the response: counted by both, a 200 for the server, a failure for us).
+	ok, sent := int64(0), int64(0)
 	for _, s := range col.store.Snapshot() {
-		if s.Key.Metric == metrics.HTTPReqs && s.Key.Status == 200 {
-			ok += int64(s.Sum)
+		if s.Key.Metric == metrics.HTTPReqs {
+			sent += int64(s.Sum)
+			if s.Key.Status == 200 {
+				ok += int64(s.Sum)
+			}
 		}
 	}
-	if ok != hits.Load() {
-		t.Errorf("loadplan counted %d responses, the server answered %d requests", ok, hits.Load())
+	if n := hits.Load(); ok > n || sent < n || sent > n+vus {
+		t.Errorf("loadplan counted %d requests (%d answered 200); the server received %d", sent, ok, n)
 	}
 	// Each failed iteration still ended with an error sample naming why.
 	if e := col.errors(); int64(e["capture token missing"]+e["connection refused"]) < failed {
