@@ -16,7 +16,7 @@ import (
 // counted as dropped.
 func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) {
 	s := g.sch
-	preS, maxS := splitWeights(s.PreAllocatedVUs, g.weights), splitWeights(s.PeakVUs, g.weights)
+	preS, maxS := splitWeights(s.PreAllocatedVUs, g.weights), s.ScenarioVUs(0) // max_vus, at least 1 each
 	pools := make([]*vuPool, len(g.scenarios))
 	var wg sync.WaitGroup
 	alloc := func(i int) *vu {
@@ -34,7 +34,7 @@ func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) 
 		return v
 	}
 	for i := range g.scenarios {
-		limit := max(maxS[i], 1)
+		limit := maxS[i]
 		pools[i] = &vuPool{free: make(chan *vu, limit), limit: limit}
 		for range min(preS[i], limit) {
 			pools[i].free <- alloc(i)

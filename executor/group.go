@@ -144,19 +144,15 @@ func (g *group) run(stop, hard context.Context, start time.Time) {
 // runIterations runs per_vu_iterations and shared_iterations.
 func (g *group) runIterations(gStop, gHard context.Context) {
 	l := g.load
-	vus := splitWeights(g.sch.PeakVUs, g.weights)
+	vus := g.sch.ScenarioVUs(0) // a share of iterations gets at least the one VU that runs it
 	var shares []int
 	if l.Model == plan.SharedIterations {
 		shares = splitWeights(g.sch.Iterations, g.weights)
 	}
 	var wg sync.WaitGroup
 	for i, sc := range g.scenarios {
-		n := vus[i]
-		if shares != nil && shares[i] > 0 && n == 0 {
-			n = 1 // a share of iterations needs someone to run it
-		}
 		taken := new(atomic.Int64)
-		for range n {
+		for range vus[i] {
 			v := newVU(g.e, sc)
 			wg.Add(1)
 			go func() {

@@ -198,7 +198,8 @@ func (s *LoadSchedule) usersPeak() int {
 
 // ScenarioVUs returns the VUs each of the load's scenarios, in Scenarios order, holds at elapsed
 // from the start to the load's end, both included (the graceful_stop tail is not counted), and
-// nil outside: the load's VUs split by weight as the groups split them. That is the users ramp;
+// nil outside: the load's VUs split by weight — the split the groups run (runIterations and
+// runArrival take it from here; runUsers splits the same ramp at every tick). That is the users ramp;
 // max_vus for arrival_rate, which allocates that many when the target is slow, and at least one
 // per scenario (each scenario's pool holds one); the VUs of the iterations models, plus one for a
 // shared_iterations scenario whose share of the VUs is none but whose share of iterations is not.
