@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,15 @@ const DefaultUnreachableAfter = 3 * time.Second
 // stage, so Total instances together run the whole plan.
 type Segment struct {
 	Index, Total int
+}
+
+// String is "2/4" for a segment, "" for the whole plan (the zero Segment): the label summaries,
+// outputs and `loadplan plan` show.
+func (s Segment) String() string {
+	if s.Total == 0 {
+		return ""
+	}
+	return strconv.Itoa(s.Index) + "/" + strconv.Itoa(s.Total)
 }
 
 // Status is a snapshot of a running executor, for the progress line.

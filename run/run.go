@@ -15,7 +15,6 @@ package run
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"sync/atomic"
@@ -130,9 +129,7 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 		cfg.InterruptNote = "interrupted: the run stopped early"
 	}
 	r := &Run{cfg: cfg, plan: p, ended: make(chan struct{})}
-	if cfg.Segment.Total > 0 {
-		r.seg = fmt.Sprintf("%d/%d", cfg.Segment.Index, cfg.Segment.Total)
-	}
+	r.seg = cfg.Segment.String()
 	r.sum = summary.New()
 	r.thr = threshold.New(threshold.Config{
 		Thresholds:  p.Thresholds,

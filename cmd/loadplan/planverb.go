@@ -55,7 +55,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		return exitInvalidPlan
 	}
 	s := summarize(p, e.Schedule())
-	s.Segment = rf.segmentName()
+	s.Segment = rf.segment.String()
 	if *jsonOut {
 		writeJSON(stdout, s)
 		return exitOK

@@ -82,14 +82,6 @@ func (r *runFlags) executorConfig(p *plan.Plan) executor.Config {
 	return executor.Config{Plan: p, Scenarios: r.scenarios, Duration: r.duration, MaxVUs: r.vus, Segment: r.segment}
 }
 
-// segmentName is "2/4" for a segment run, "" for the whole plan.
-func (r *runFlags) segmentName() string {
-	if r.segment.Total == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", r.segment.Index, r.segment.Total)
-}
-
 // checkScenarios reports --scenario names the plan does not have.
 func checkScenarios(p *plan.Plan, names []string) error {
 	var have []string
