@@ -168,6 +168,7 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		res        response
 		err, cause error
 		start, end int64
+		resends    []string // only net/http resends behind our back; the fast path never does
 	)
 	if useFast(u) {
 		start = mono()
@@ -175,6 +176,7 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		end = mono()
 	} else {
 		res, cause, start, end, err = h.roundTripStd(hs, method, u, body)
+		resends = h.takeResends()
 	}
 	t := &h.times
 	res.sent = t.gotConn.Load() != 0
@@ -191,7 +193,7 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 
 	now := time.Now()
 	tags, st := hs.tags, res.status
-	for _, kind := range h.takeResends() {
+	for _, kind := range resends {
 		h.emitAt(now, metrics.HTTPReqs, 1, tags, 0, "")
 		h.emitAt(now, metrics.HTTPReqFailed, 1, tags, 0, "")
 		h.emitAt(now, metrics.Errors, 1, tags, 0, kind)
