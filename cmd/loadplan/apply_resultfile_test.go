@@ -105,31 +105,18 @@ func TestApplyInterruptedWithFullDevice(t *testing.T) {
 }`, "")
 	csvPath := fullFile(t, "run.csv")
 	export := filepath.Join(t.TempDir(), "summary.json")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "--no-progress", "-var", "host="+srv.srv.URL,
+	r := interruptAfter(t, srv.hits, 50, "apply", "--no-progress", "-var", "host="+srv.srv.URL,
 		"--summary-export", export, "--out", "csv="+csvPath, file)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for srv.hits.Load() < 50 && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if code := exitCode(t, cmd.Wait()); code != exitRuntime {
-		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	if r.code != exitRuntime {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{csvPath + ": write: no space left on device — the file is incomplete", "exit 1, not 105"} {
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("stderr does not say %q:\n%s", want, errb.String())
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
 		}
 	}
-	if !strings.Contains(out.String(), "interrupted by a signal") {
-		t.Errorf("the summary lost the interruption:\n%s", out.String())
+	if !strings.Contains(r.stdout, "interrupted by a signal") {
+		t.Errorf("the summary lost the interruption:\n%s", r.stdout)
 	}
 	if got, want := exportedCount(t, export, "http_reqs"), float64(srv.hits.Load()); got != want {
 		t.Errorf("summary http_reqs %v, server saw %v", got, want)

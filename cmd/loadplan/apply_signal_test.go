@@ -17,6 +17,28 @@ import (
 	"github.com/loadplan/loadplan/internal/testkit"
 )
 
+// interruptAfter runs the binary with args until the server has seen n requests, then sends it
+// one SIGINT and waits for it to end (bounded by a minute).
+func interruptAfter(t *testing.T, hits *atomic.Int64, n int64, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testkit.Binary(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for hits.Load() < n && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	code := exitCode(t, cmd.Wait())
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
 func TestApplyInterrupted(t *testing.T) {
 	srv := newCounter(t, 2*time.Millisecond)
 	file := writePlan(t, "/ok", `load {
@@ -27,26 +49,12 @@ func TestApplyInterrupted(t *testing.T) {
   condition = "count > 0"
 }`)
 	export := filepath.Join(t.TempDir(), "summary.json")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testkit.Binary(t), "apply", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	r := interruptAfter(t, srv.hits, 50, "apply", "-var", "host="+srv.srv.URL, "--summary-export", export, file)
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want 105\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	for srv.hits.Load() < 50 && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	code := exitCode(t, cmd.Wait())
-	if code != exitInterrupted {
-		t.Fatalf("exit %d, want 105\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
-	}
-	if !strings.Contains(out.String(), "scenario rest") || !strings.Contains(out.String(), "interrupted") {
-		t.Errorf("no summary after the interrupt:\n%s", out.String())
+	if !strings.Contains(r.stdout, "scenario rest") || !strings.Contains(r.stdout, "interrupted") {
+		t.Errorf("no summary after the interrupt:\n%s", r.stdout)
 	}
 	if got, want := exportedCount(t, export, "http_reqs"), float64(srv.hits.Load()); got != want {
 		t.Errorf("summary export http_reqs = %v, server saw %v", got, want)
