@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/testkit"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 	"github.com/loadplan/loadplan/run"
@@ -48,22 +49,7 @@ func newCounter(t *testing.T) *counter {
 // load returns a plan hitting path on host with the given load and threshold blocks.
 func load(t *testing.T, host, path, loadBlock, thresholds string) *plan.Plan {
 	t.Helper()
-	src := `variable "host" {
-  type = string
-}
-
-target "api" {
-  base_url = var.host
-}
-
-scenario "rest" {
-  target = target.api
-  http "hit" {
-    path = "` + path + `"
-  }
-}
-
-` + loadBlock + "\n" + thresholds + "\n"
+	src := testkit.PlanSource(path, loadBlock, thresholds)
 	p, diags := plan.LoadSource(filepath.Join(t.TempDir(), "plan.hcl"), []byte(src), plan.Options{Vars: map[string]string{"host": host}})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())

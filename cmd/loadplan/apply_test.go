@@ -45,22 +45,7 @@ func newCounter(t *testing.T, delay time.Duration) *counter {
 // writePlan writes a plan hitting path with the given load and threshold blocks.
 func writePlan(t *testing.T, path, load, thresholds string) string {
 	t.Helper()
-	src := `variable "host" {
-  type = string
-}
-
-target "api" {
-  base_url = var.host
-}
-
-scenario "rest" {
-  target = target.api
-  http "hit" {
-    path = "` + path + `"
-  }
-}
-
-` + load + "\n" + thresholds + "\n"
+	src := testkit.PlanSource(path, load, thresholds)
 	file := filepath.Join(t.TempDir(), "plan.hcl")
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

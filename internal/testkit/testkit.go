@@ -90,3 +90,24 @@ func Run(m *testing.M) int {
 	}
 	return code
 }
+
+// PlanSource is the plan most CLI and run tests load: one http step GET path on target "api",
+// whose base_url is the required variable host, followed by the given load and threshold blocks.
+func PlanSource(path, load, thresholds string) string {
+	return `variable "host" {
+  type = string
+}
+
+target "api" {
+  base_url = var.host
+}
+
+scenario "rest" {
+  target = target.api
+  http "hit" {
+    path = "` + path + `"
+  }
+}
+
+` + load + "\n" + thresholds + "\n"
+}
