@@ -1,7 +1,9 @@
 // Command server is the benchmark target of `make bench`: a small, fast HTTP server on loopback
-// that answers every request with a trivial 200 over keep-alive connections, and a WebSocket
-// endpoint that sends each session one frame per interval (default one a second). It counts what
-// it served, so the harness can check every tool's figures against what the target saw.
+// that answers every request with a trivial 200 over keep-alive connections, a WebSocket endpoint
+// that sends each session one frame per interval (default one a second) and a WebSocket echo. It
+// serves the same routes on three listeners: plain http, https (TLS, HTTP/1.1 only) and h2 (TLS
+// with ALPN h2, HTTP/1.1 as fallback), with a self-signed certificate made at start. It counts
+// what it served, so the harness can check every tool's figures against what the target saw.
 //
 // It is not the demo backend: it does as little work per request as net/http allows, so that the
 // generator, not the target, is what the benchmark measures as far as one shared machine permits.
@@ -11,14 +13,17 @@
 //	GET /stats       the counts as JSON (not counted as a request); ?reset_peak=1 restarts conns_peak
 //	GET /ws          WebSocket: a frame {"type":"tick","seq":N} every -ws-interval per session;
 //	                 frames the client sends are read and counted
+//	GET /echo        WebSocket: every frame the client sends is written back unchanged
 //	anything else    200 "ok\n" (Content-Length 3)
 //
-// It listens on 127.0.0.1 only, writes the chosen address to -addr-file when given, and exits on
-// SIGINT/SIGTERM after printing the final counts.
+// It listens on 127.0.0.1 only, writes the chosen addresses to -addr-file as JSON
+// ({"http":"127.0.0.1:P","https":"…","h2":"…"}) when given, the certificate's PEM to -cert-file when
+// given, and exits on SIGINT/SIGTERM after printing the final counts.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,22 +32,24 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Counts is what the server saw. The harness decodes it from /stats.
 type Counts struct {
-	Requests       uint64 `json:"requests"`        // HTTP requests answered, excluding /stats and /ws upgrades
+	Requests       uint64 `json:"requests"`        // HTTP requests answered, excluding /stats and WebSocket upgrades
+	RequestsTLS    uint64 `json:"requests_tls"`    // of which over TLS (the https and h2 listeners)
+	RequestsH2     uint64 `json:"requests_h2"`     // of which over HTTP/2
 	WSSessions     uint64 `json:"ws_sessions"`     // WebSocket sessions accepted
 	WSActive       int64  `json:"ws_active"`       // sessions open now
 	FramesSent     uint64 `json:"frames_sent"`     // WebSocket frames written
 	FramesReceived uint64 `json:"frames_received"` // WebSocket frames read
+	EchoSessions   uint64 `json:"echo_sessions"`   // of ws_sessions, those on /echo
+	EchoReceived   uint64 `json:"echo_received"`   // frames /echo read
+	EchoSent       uint64 `json:"echo_sent"`       // frames /echo wrote back
 	Conns          int64  `json:"conns"`           // TCP connections open now (HTTP and WebSocket)
 	ConnsPeak      int64  `json:"conns_peak"`      // most TCP connections open at once since start or the last ?reset_peak=1
 }
@@ -50,10 +57,15 @@ type Counts struct {
 // server holds the counters; every field is an atomic, shared by all handler goroutines.
 type server struct {
 	requests       atomic.Uint64
+	requestsTLS    atomic.Uint64
+	requestsH2     atomic.Uint64
 	wsSessions     atomic.Uint64
 	wsActive       atomic.Int64
 	framesSent     atomic.Uint64
 	framesReceived atomic.Uint64
+	echoSessions   atomic.Uint64
+	echoReceived   atomic.Uint64
+	echoSent       atomic.Uint64
 	conns          atomic.Int64
 	connsPeak      atomic.Int64
 	interval       time.Duration
@@ -66,10 +78,15 @@ var okBody = []byte("ok\n")
 func (s *server) counts() Counts {
 	return Counts{
 		Requests:       s.requests.Load(),
+		RequestsTLS:    s.requestsTLS.Load(),
+		RequestsH2:     s.requestsH2.Load(),
 		WSSessions:     s.wsSessions.Load(),
 		WSActive:       s.wsActive.Load(),
 		FramesSent:     s.framesSent.Load(),
 		FramesReceived: s.framesReceived.Load(),
+		EchoSessions:   s.echoSessions.Load(),
+		EchoReceived:   s.echoReceived.Load(),
+		EchoSent:       s.echoSent.Load(),
 		Conns:          s.conns.Load(),
 		ConnsPeak:      s.connsPeak.Load(),
 	}
@@ -105,8 +122,17 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/ws":
 		s.serveWS(w, r)
 		return
+	case "/echo":
+		s.serveEcho(w, r)
+		return
 	}
 	s.requests.Add(1)
+	if r.TLS != nil {
+		s.requestsTLS.Add(1)
+	}
+	if r.ProtoMajor == 2 {
+		s.requestsH2.Add(1)
+	}
 	h := w.Header()
 	h["Content-Length"] = contentLength
 	h["Content-Type"] = contentType
@@ -118,109 +144,141 @@ var (
 	contentType   = []string{"text/plain"}
 )
 
-// serveWS accepts a session, sends a frame every interval and counts frames both ways until the
-// client goes or the server shuts down.
-func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
-		return
-	}
-	s.wg.Add(1)
-	defer s.wg.Done()
-	s.wsSessions.Add(1)
-	s.wsActive.Add(1)
-	defer s.wsActive.Add(-1)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() { // reader: counts frames, ends the session when the client closes
-		defer cancel()
-		for {
-			_, _, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			s.framesReceived.Add(1)
-		}
-	}()
-	t := time.NewTicker(s.interval)
-	defer t.Stop()
-	buf := make([]byte, 0, 48)
-	for seq := uint64(1); ; seq++ {
-		select {
-		case <-ctx.Done():
-			c.CloseNow()
-			return
-		case <-s.done:
-			c.Close(websocket.StatusGoingAway, "server shutting down")
-			return
-		case <-t.C:
-		}
-		buf = append(buf[:0], `{"type":"tick","seq":`...)
-		buf = strconv.AppendUint(buf, seq, 10)
-		buf = append(buf, '}')
-		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
-		err := c.Write(wctx, websocket.MessageText, buf)
-		wcancel()
-		if err != nil {
-			c.CloseNow()
-			return
-		}
-		s.framesSent.Add(1)
-	}
-}
-
 func main() {
-	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only)")
-	addrFile := flag.String("addr-file", "", "write the listening address to this file once serving")
+	addr := flag.String("addr", "127.0.0.1:0", "plain http listen address (loopback only)")
+	httpsAddr := flag.String("https-addr", "127.0.0.1:0", "https (HTTP/1.1 over TLS) listen address (loopback only)")
+	h2Addr := flag.String("h2-addr", "127.0.0.1:0", "HTTP/2 over TLS listen address (loopback only)")
+	addrFile := flag.String("addr-file", "", "write the listening addresses to this file (JSON) once serving")
+	certFile := flag.String("cert-file", "", "write the self-signed certificate (PEM) to this file")
 	interval := flag.Duration("ws-interval", time.Second, "time between frames on each WebSocket session")
 	flag.Parse()
-	if err := run(*addr, *addrFile, *interval); err != nil {
+	if err := run(addrs{HTTP: *addr, HTTPS: *httpsAddr, H2: *h2Addr}, *addrFile, *certFile, *interval); err != nil {
 		fmt.Fprintln(os.Stderr, "bench server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, addrFile string, interval time.Duration) error {
-	host, _, err := net.SplitHostPort(addr)
+// addrs are the three listeners' addresses; the harness decodes them from -addr-file.
+type addrs struct {
+	HTTP  string `json:"http"`
+	HTTPS string `json:"https"`
+	H2    string `json:"h2"`
+}
+
+// endpoints are the running listeners of one server.
+type endpoints struct {
+	addrs   addrs  // as bound (ports chosen)
+	certPEM []byte // the self-signed certificate of the TLS listeners
+	servers []*http.Server
+	errc    chan error // the first Serve error
+}
+
+// start binds the three listeners (each on a loopback address) and serves s on them: plain
+// HTTP/1.1, HTTP/1.1 over TLS, and HTTP/2 over TLS (ALPN h2, HTTP/1.1 as fallback).
+func (s *server) start(want addrs) (*endpoints, error) {
+	for _, a := range []string{want.HTTP, want.HTTPS, want.H2} {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return nil, fmt.Errorf("address %q: %w", a, err)
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("address %q: the benchmark target listens on a loopback address only", a)
+		}
+	}
+	cert, certPEM, err := selfSigned()
 	if err != nil {
-		return fmt.Errorf("-addr %q: %w", addr, err)
+		return nil, fmt.Errorf("self-signed certificate: %w", err)
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-addr %q: the benchmark target listens on a loopback address only", addr)
+	e := &endpoints{certPEM: certPEM, errc: make(chan error, 3)}
+	type listener struct {
+		addr  string
+		bound *string
+		tls   *tls.Config
+		proto func(*http.Protocols)
 	}
+	ls := []listener{
+		{want.HTTP, &e.addrs.HTTP, nil, func(p *http.Protocols) { p.SetHTTP1(true) }},
+		{want.HTTPS, &e.addrs.HTTPS, tlsConfig(cert, false), func(p *http.Protocols) { p.SetHTTP1(true) }},
+		{want.H2, &e.addrs.H2, tlsConfig(cert, true), func(p *http.Protocols) { p.SetHTTP1(true); p.SetHTTP2(true) }},
+	}
+	for _, l := range ls {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		*l.bound = ln.Addr().String()
+		srv := &http.Server{Handler: s, ConnState: s.connState, ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout: 5 * time.Minute, TLSConfig: l.tls, Protocols: new(http.Protocols)}
+		l.proto(srv.Protocols)
+		e.servers = append(e.servers, srv)
+		go func() {
+			var err error
+			if srv.TLSConfig != nil {
+				err = srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			} else {
+				err = srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				e.errc <- err
+			}
+		}()
+	}
+	return e, nil
+}
+
+// shutdown stops every listener, letting requests in flight finish until ctx ends.
+func (e *endpoints) shutdown(ctx context.Context) {
+	for _, srv := range e.servers {
+		_ = srv.Shutdown(ctx)
+	}
+}
+
+// close stops every listener at once.
+func (e *endpoints) close() {
+	for _, srv := range e.servers {
+		_ = srv.Close()
+	}
+}
+
+func run(want addrs, addrFile, certFile string, interval time.Duration) error {
 	if interval <= 0 {
 		return errors.New("-ws-interval must be positive")
 	}
-	ln, err := net.Listen("tcp", addr)
+	s := &server{interval: interval, done: make(chan struct{})}
+	e, err := s.start(want)
 	if err != nil {
 		return err
 	}
-	s := &server{interval: interval, done: make(chan struct{})}
-	srv := &http.Server{Handler: s, ConnState: s.connState, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
-	if addrFile != "" {
+	defer e.close()
+	if certFile != "" {
+		if err := os.WriteFile(certFile, e.certPEM, 0o644); err != nil {
+			return err
+		}
+	}
+	if addrFile != "" { // written last, and atomically: the harness reads it as "ready"
+		b, _ := json.Marshal(e.addrs)
 		tmp := addrFile + ".tmp"
-		if err := os.WriteFile(tmp, []byte(ln.Addr().String()), 0o644); err != nil {
+		if err := os.WriteFile(tmp, b, 0o644); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, addrFile); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "bench server: listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(os.Stderr, "bench server: listening on http://%s, https://%s (HTTP/1.1), https://%s (h2)\n", e.addrs.HTTP, e.addrs.HTTPS, e.addrs.H2)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case <-sig:
-	case err := <-errc:
+	case err := <-e.errc:
 		return err
 	}
 	close(s.done)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(ctx)
+	e.shutdown(ctx)
 	s.wg.Wait()
 	return json.NewEncoder(os.Stdout).Encode(s.counts())
 }
