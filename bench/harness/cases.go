@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -98,96 +97,6 @@ func (h *harness) cleanOutputs(name string) {
 	for _, f := range files {
 		os.RemoveAll(f)
 	}
-}
-
-// throughput: 50 connections, no think time, every tool in turn, the order rotated each round.
-func (h *harness) throughput(ctx context.Context) {
-	d := h.cfg.tput
-	tools := []string{"wrk", "hey", "loadplan", "loadplan+outputs"}
-	for round := 0; round < h.cfg.rounds; round++ {
-		got := map[string]map[string]float64{}
-		for i := range tools {
-			tool := tools[(i+round)%len(tools)]
-			if strings.HasPrefix(tool, "loadplan") && !h.lpOK {
-				continue
-			}
-			logf("throughput round %d/%d: %s", round+1, h.cfg.rounds, tool)
-			var influxCPU time.Duration
-			if h.influx != nil {
-				influxCPU = -procCPU(h.influx.cmd.Process.Pid)
-			}
-			var tr toolRun
-			sp, err := h.around(func() error {
-				var err error
-				switch tool {
-				case "wrk":
-					tr, err = h.runWrk(ctx, 50, d)
-				case "hey":
-					tr, err = h.runHey(ctx, 50, d)
-				default:
-					tr, err = h.tputLoadplan(ctx, tool == "loadplan+outputs", d)
-				}
-				return err
-			})
-			if err != nil {
-				h.res.fail("throughput %s, round %d: %v", tool, round+1, err)
-				continue
-			}
-			if h.influx != nil {
-				influxCPU += procCPU(h.influx.cmd.Process.Pid)
-			}
-			cpu := tr.Proc.CPU().Seconds()
-			vals := map[string]float64{
-				"rps": tr.RPS, "requests": tr.Requests, "cpu_s": cpu, "req_per_cpu_s": tr.Requests / cpu,
-				"p50_ms": tr.P50, "p99_ms": tr.P99, "errors": tr.Errors,
-				"server_requests": float64(sp.after.Requests - sp.before.Requests),
-				"server_cpu_s":    sp.srvCPU.Seconds(), "load1": sp.load,
-				"rss_mb": float64(tr.Proc.MaxRSS) / (1 << 20), "conns_peak": float64(sp.after.ConnsPeak),
-				"influxd_cpu_s": influxCPU.Seconds(),
-			}
-			h.res.add("tput/"+tool, vals)
-			got[tool] = vals
-		}
-		ratio := map[string]float64{}
-		if lp, w := got["loadplan"], got["wrk"]; lp != nil && w != nil {
-			ratio["rps_vs_wrk"] = lp["rps"] / w["rps"]
-			ratio["cpu_eff_vs_wrk"] = lp["req_per_cpu_s"] / w["req_per_cpu_s"]
-		}
-		if lp, hy := got["loadplan"], got["hey"]; lp != nil && hy != nil {
-			ratio["rps_vs_hey"] = lp["rps"] / hy["rps"]
-			ratio["cpu_eff_vs_hey"] = lp["req_per_cpu_s"] / hy["req_per_cpu_s"]
-		}
-		if lp, lo := got["loadplan"], got["loadplan+outputs"]; lp != nil && lo != nil {
-			ratio["outputs_vs_none"] = lo["rps"] / lp["rps"]
-		}
-		if len(ratio) > 0 {
-			h.res.add("tput/ratio", ratio)
-		}
-	}
-}
-
-// tputLoadplan runs bench/plans/throughput.hcl with 50 VUs, optionally with every output on.
-func (h *harness) tputLoadplan(ctx context.Context, outputs bool, d time.Duration) (toolRun, error) {
-	o := lpOpts{plan: "throughput.hcl", timeout: d + 60*time.Second,
-		vars: map[string]string{"vus": "50", "duration": d.String()}}
-	if outputs {
-		outs, metricsURL, err := h.outputsFlags("tput", true)
-		if err != nil {
-			return toolRun{}, err
-		}
-		defer h.cleanOutputs("tput")
-		o.outs, o.during = outs, scrape(metricsURL, h.cfg.scrape)
-	}
-	r, err := h.runLoadplan(ctx, o)
-	if err != nil {
-		return toolRun{}, err
-	}
-	e := r.Export
-	return toolRun{
-		Requests: e.num("http_reqs", "count"), RPS: e.num("http_reqs", "rate"),
-		P50: e.num("http_req_duration", "med"), P99: e.num("http_req_duration", "p(99)"),
-		Errors: e.num("http_req_failed", "passes"), Proc: r.Proc,
-	}, nil
 }
 
 // memory: N VUs, each one request a second on its own connection; peak RSS per VU.

@@ -1,6 +1,7 @@
 // Command harness is the measuring half of `make bench` (bench/run.sh builds it and runs it). On
-// this machine, against one loopback bench server (bench/server), it runs loadplan and its peers
-// wrk and hey round by round, measures each child's CPU (rusage) and peak memory (VmHWM), reads
+// this machine, against one loopback bench server (bench/server: plain http, https, h2 and
+// WebSocket), it runs loadplan and its peers — wrk, hey, vegeta, h2load and k6 (when installed) —
+// round by round, measures each child's CPU (rusage) and peak memory (VmHWM), reads
 // what each tool reports and what the server counted, and writes bench/RESULTS.md with the median
 // and min–max of every figure across rounds.
 //
@@ -38,6 +39,8 @@ type config struct {
 	soak       time.Duration
 	soakWarm   time.Duration
 	soakRate   int
+	echo       time.Duration // WebSocket round trips: how long the 50 sessions send → expect
+	k6VUs      int           // VUs and sessions of the k6 memory comparisons (k6 needs ~10× loadplan's memory)
 	commit     string
 }
 
@@ -46,21 +49,23 @@ func full(rounds int) config {
 		tput: 10 * time.Second, memVUs: []int{1000, 10000}, memRamp: 8 * time.Second, memHold: 12 * time.Second,
 		wsSessions: 10000, wsRamp: 15 * time.Second, wsHold: 20 * time.Second,
 		rates: []int{1000, 5000, 10000, 20000}, open: 10 * time.Second,
-		soak: 2 * time.Minute, soakWarm: 30 * time.Second, soakRate: 2000}
+		soak: 2 * time.Minute, soakWarm: 30 * time.Second, soakRate: 2000, echo: 5 * time.Second, k6VUs: 5000}
 }
 
 func quick(rounds int) config {
 	return config{rounds: rounds, quick: true, pause: time.Second, scrape: 2 * time.Second,
-		tput: 3 * time.Second, memVUs: []int{1000, 10000}, memRamp: 3 * time.Second, memHold: 3 * time.Second,
+		tput: 2 * time.Second, memVUs: []int{1000, 10000}, memRamp: 3 * time.Second, memHold: 3 * time.Second,
 		wsSessions: 10000, wsRamp: 5 * time.Second, wsHold: 5 * time.Second,
 		rates: []int{1000, 5000, 20000}, open: 3 * time.Second,
-		soak: 20 * time.Second, soakWarm: 5 * time.Second, soakRate: 1000}
+		soak: 20 * time.Second, soakWarm: 5 * time.Second, soakRate: 1000, echo: 2 * time.Second, k6VUs: 1000}
 }
 
 // harness is one benchmark run.
 type harness struct {
 	cfg                        config
 	loadplan, wrk, hey, plans  string
+	vegeta, h2load, k6         string // "" when not installed: their runs are skipped
+	peerVer                    map[string]string
 	work                       string
 	srv                        *target
 	influx                     *influx
@@ -89,8 +94,9 @@ func main() {
 	out := flag.String("out", "bench/RESULTS.md", "where to write the results")
 	work := flag.String("work", "", "scratch folder for summaries and output files (default: a new temporary folder)")
 	influxd := flag.String("influxd", "", "influxd (1.8) for the outputs case; empty looks in PATH and GOPATH/bin")
+	k6 := flag.String("k6", "", "the k6 binary; empty looks in PATH and GOPATH/bin (k6 is measured only when found)")
 	commit := flag.String("commit", "", "the loadplan commit measured, for the results (bench/run.sh passes git describe)")
-	cases := flag.String("cases", "throughput,memory,websocket,open,soak,gobench,profile", "which cases to run, comma-separated")
+	cases := flag.String("cases", defaultCases, "which cases to run, comma-separated")
 	profileDir := flag.String("profile-dir", "bench/profiles", "where the profile case writes its pprof files")
 	flag.Parse()
 	if *lp == "" || *server == "" {
@@ -108,13 +114,16 @@ func main() {
 	cfg.commit = *commit
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	if err := run(ctx, cfg, *lp, *server, *plans, *out, *work, *influxd, *cases, *profileDir); err != nil {
+	if err := run(ctx, cfg, *lp, *server, *plans, *out, *work, *influxd, *k6, *cases, *profileDir); err != nil {
 		fmt.Fprintln(os.Stderr, "harness:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd, cases, profileDir string) error {
+// defaultCases are every case, in the order they run.
+const defaultCases = "throughput,h2,echo,memory,websocket,open,soak,gobench,profile"
+
+func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd, k6, cases, profileDir string) error {
 	h := &harness{cfg: cfg, loadplan: lp, plans: plans, res: newResults(), profileDir: profileDir}
 	var err error
 	if h.wrk, err = exec.LookPath("wrk"); err != nil {
@@ -122,6 +131,17 @@ func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd,
 	}
 	if h.hey, err = exec.LookPath("hey"); err != nil {
 		return fmt.Errorf("hey not found (bench/run.sh installs it): %w", err)
+	}
+	h.vegeta, h.h2load, h.k6 = findTool("vegeta", ""), findTool("h2load", ""), findTool("k6", k6)
+	for name, bin := range map[string]string{"vegeta": h.vegeta, "h2load": h.h2load} {
+		if bin == "" {
+			h.res.note("%s was not found (scripts/install-bench-deps.sh installs it): its runs were skipped.", name)
+		}
+	}
+	if h.k6 == "" {
+		h.res.note("k6 was not found, so its rows say \"not measured\": scripts/install-bench-deps.sh does not install it " +
+			"(its module is under the AGPL, which this project's machines do not fetch); put a k6 binary on PATH, or pass " +
+			"K6=path to bench/run.sh, to measure it.")
 	}
 	if work == "" {
 		if work, err = os.MkdirTemp("", "loadplan-bench-"); err != nil {
@@ -154,7 +174,9 @@ func run(ctx context.Context, cfg config, lp, server, plans, out, work, influxd,
 	steps := []struct {
 		name string
 		fn   func(context.Context)
-	}{{"throughput", h.throughput}, {"memory", h.memory}, {"websocket", h.websocket}, {"open", h.openModel}, {"soak", h.soak}, {"gobench", h.goBenchmarks}, {"profile", h.profile}}
+	}{{"throughput", h.throughput}, {"h2", h.h2}, {"echo", h.echo}, {"memory", h.memory}, {"memory", h.k6Memory},
+		{"websocket", h.websocket}, {"websocket", h.k6Sessions}, {"open", h.openModel}, {"soak", h.soak},
+		{"gobench", h.goBenchmarks}, {"profile", h.profile}}
 	for _, s := range steps {
 		if !want[s.name] {
 			continue
@@ -191,16 +213,20 @@ func (h *harness) probe(ctx context.Context) {
 }
 
 // findInfluxd returns the influxd to use, "" when there is none.
-func findInfluxd(flagVal string) string {
+func findInfluxd(flagVal string) string { return findTool("influxd", flagVal) }
+
+// findTool returns flagVal when set, else name from PATH or GOPATH/bin (where `go install` puts
+// it), "" when there is none.
+func findTool(name, flagVal string) string {
 	if flagVal != "" {
 		return flagVal
 	}
-	if p, err := exec.LookPath("influxd"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
 	gopath, err := exec.Command("go", "env", "GOPATH").Output()
 	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "influxd")
+		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", name)
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
@@ -232,6 +258,26 @@ func (h *harness) machine() {
 	}
 	if b, err := exec.Command(h.loadplan, "version").Output(); err == nil {
 		h.lpVer = strings.TrimSpace(string(b))
+	}
+	h.peerVer = map[string]string{}
+	if h.vegeta != "" { // go install stamps no version into vegeta; the module's is in the binary
+		if b, err := exec.Command("go", "version", "-m", h.vegeta).Output(); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(l); len(f) >= 3 && f[0] == "mod" {
+					h.peerVer["vegeta"] = f[1] + " " + f[2]
+				}
+			}
+		}
+	}
+	if h.h2load != "" {
+		if b, err := exec.Command(h.h2load, "--version").CombinedOutput(); err == nil {
+			h.peerVer["h2load"] = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+		}
+	}
+	if h.k6 != "" {
+		if b, err := exec.Command(h.k6, "version").CombinedOutput(); err == nil {
+			h.peerVer["k6"] = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+		}
 	}
 }
 

@@ -56,9 +56,17 @@ func (p *proc) rssAt(at time.Duration) int64 {
 // sample > 0 reads the child's VmRSS at that period. A non-zero exit is not an error (callers
 // decide); a timeout or a failure to start is.
 func runChild(ctx context.Context, timeout, sample time.Duration, name string, args ...string) (*proc, error) {
+	return runChildEnv(ctx, timeout, sample, nil, name, args...)
+}
+
+// runChildEnv is runChild with env added to the harness's environment.
+func runChildEnv(ctx context.Context, timeout, sample time.Duration, env []string, name string, args ...string) (*proc, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -140,9 +148,9 @@ func tail(s string, n int) string {
 
 // target is the bench server, run as a child for the whole harness run.
 type target struct {
-	cmd  *exec.Cmd
-	addr string // host:port
-	hc   *http.Client
+	cmd   *exec.Cmd
+	addrs struct{ HTTP, HTTPS, H2 string } // host:port of each listener, from -addr-file
+	hc    *http.Client
 }
 
 // startTarget starts bin (bench/server) on a free loopback port and waits until it serves.
@@ -157,7 +165,10 @@ func startTarget(bin, work string) (*target, error) {
 	t := &target{cmd: cmd, hc: &http.Client{Timeout: 5 * time.Second}}
 	for i := 0; i < 100; i++ {
 		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
-			t.addr = string(b)
+			if err := json.Unmarshal(b, &t.addrs); err != nil {
+				t.stop()
+				return nil, fmt.Errorf("bench server address file: %w", err)
+			}
 			if _, err := t.stats(); err == nil {
 				return t, nil
 			}
@@ -168,16 +179,27 @@ func startTarget(bin, work string) (*target, error) {
 	return nil, errors.New("bench server did not start within 10 s")
 }
 
-// URL is the server's base URL.
-func (t *target) URL() string { return "http://" + t.addr }
+// URL is the server's plain http base URL.
+func (t *target) URL() string { return "http://" + t.addrs.HTTP }
+
+// HTTPSURL is the base URL of its HTTP/1.1-over-TLS listener (ALPN offers http/1.1 only).
+func (t *target) HTTPSURL() string { return "https://" + t.addrs.HTTPS }
+
+// H2URL is the base URL of its HTTP/2 listener (ALPN h2).
+func (t *target) H2URL() string { return "https://" + t.addrs.H2 }
 
 // serverCounts mirrors bench/server's Counts.
 type serverCounts struct {
 	Requests       uint64 `json:"requests"`
+	RequestsTLS    uint64 `json:"requests_tls"`
+	RequestsH2     uint64 `json:"requests_h2"`
 	WSSessions     uint64 `json:"ws_sessions"`
 	WSActive       int64  `json:"ws_active"`
 	FramesSent     uint64 `json:"frames_sent"`
 	FramesReceived uint64 `json:"frames_received"`
+	EchoSessions   uint64 `json:"echo_sessions"`
+	EchoReceived   uint64 `json:"echo_received"`
+	EchoSent       uint64 `json:"echo_sent"`
 	Conns          int64  `json:"conns"`
 	ConnsPeak      int64  `json:"conns_peak"`
 }

@@ -21,6 +21,7 @@ func (h *harness) render() string {
 	w("| CPU | %s, %d cores |\n", h.cpuModel, numCPU())
 	w("| memory | %s |\n| kernel | Linux %s |\n| Go | %s |\n", h.memTotal, h.kernel, h.goVersion)
 	w("| loadplan | %s, commit %s |\n| wrk | %s |\n| hey | Debian package `hey` |\n", orDash(h.lpVer), orDash(h.cfg.commit), orDash(h.wrkVer))
+	w("| vegeta | %s |\n| h2load | %s |\n| k6 | %s |\n", orDash(h.peerVer["vegeta"]), orDash(h.peerVer["h2load"]), orNot(h.peerVer["k6"], h.k6))
 	w("| rounds | %d, the tools alternating within each round (order rotated every round) |\n", h.cfg.rounds)
 	la := r.loadRange()
 	w("| load average (1 min) | %.2f at start, %.2f at end; %s when the runs started |\n", h.loadStart, h.loadEnd, la)
@@ -29,50 +30,10 @@ func (h *harness) render() string {
 		"its min–max. CPU seconds and peak RSS come from the kernel's rusage of each tool's process "+
 		"(user + system time; ru_maxrss = VmHWM). Each cell: median (min–max).\n\n", numCPU())
 
-	w("## Budgets (issue 6)\n\n")
-	bt := &table{head: []string{"figure", "budget", "measured", "verdict"}}
-	eff := r.get("tput/ratio", "cpu_eff_vs_wrk")
-	bt.row("requests per CPU-second vs wrk (50 conns)", "≥ 0.8×", eff.cell(2)+"×", verdict(eff, func(v float64) bool { return v >= 0.8 }))
-	effH := r.get("tput/ratio", "cpu_eff_vs_hey")
-	bt.row("requests per CPU-second vs hey", "≥ 2×", effH.cell(2)+"×", verdict(effH, func(v float64) bool { return v >= 2 }))
-	rps := r.get("tput/ratio", "rps_vs_wrk")
-	bt.row("requests/s vs wrk", "≥ 0.8×", rps.cell(2)+"×", verdict(rps, func(v float64) bool { return v >= 0.8 }))
-	kb := r.get("mem/10000", "kb_per_vu")
-	bt.row("peak RSS per idle HTTP VU (10,000 VUs)", "≤ 40 KB", kb.cell(1)+" KB", verdict(kb, func(v float64) bool { return v <= 40 }))
-	ws := r.get(fmt.Sprintf("ws/%d", h.cfg.wsSessions), "kb_per_open_session")
-	bt.row(fmt.Sprintf("peak RSS per persistent WebSocket session (%s planned; ÷ sessions open at the peak)", num(float64(h.cfg.wsSessions), 0)), "≤ 40 KB", ws.cell(1)+" KB", verdict(ws, func(v float64) bool { return v <= 40 }))
-	ach, drop := r.get("open/5000", "achieved_pct"), r.get("open/5000", "dropped")
-	v5 := verdict(ach, func(float64) bool { return ach.min >= 99.5 && drop.max == 0 })
-	bt.row("open model 5k it/s: achieved, dropped (every round)", "≥ 99.5 %, 0", ach.cell(2)+" %, "+drop.cell(0), v5)
-	g := r.get("soak", "growth_pct")
-	bt.row(fmt.Sprintf("soak RSS growth, %s after %s warm-up", h.cfg.soak-h.cfg.soakWarm, h.cfg.soakWarm), "≤ 10 %", g.cell(1)+" %", verdict(g, func(v float64) bool { return v <= 10 }))
-	o := r.get("tput/ratio", "outputs_vs_none")
-	bt.row("throughput with CSV + Prometheus + InfluxDB on vs none", "≥ 95 %", pct(o), verdict(o, func(v float64) bool { return v >= 0.95 }))
-	if a := r.get("gobench/alloc", "extra_allocs"); a.n > 0 {
-		bt.row("allocations per HTTP request beyond net/http's (Go benchmark)", "aim ≤ 10", a.cell(0), verdict(a, func(v float64) bool { return v <= 10 }))
-	}
-	w("%s\n", bt)
-
-	w("## Throughput: 50 connections, no think time, %s, trivial loopback target\n\n", h.cfg.tput)
-	w("wrk `-t2 -c50 -d%ds --latency`, hey `-c 50 -z %ds`, loadplan `apply bench/plans/throughput.hcl` (50 VUs, "+
-		"each its own keep-alive connection). \"outputs\" adds `--out csv=FILE --out prometheus=ADDR --out influxdb=URL` "+
-		"(a real influxd 1.8 on loopback; /metrics scraped every %s). p50/p99 are as each tool reports them; "+
-		"\"server req/s\" is what the target counted over the same %s.\n\n",
-		int(h.cfg.tput.Seconds()), int(h.cfg.tput.Seconds()), h.cfg.scrape, h.cfg.tput)
-	tt := &table{head: []string{"tool", "requests/s", "CPU s", "requests per CPU-s", "p50 ms", "p99 ms", "errors", "server req/s", "peak RSS MB", "server CPU s", "influxd CPU s"}}
-	for _, tool := range []string{"wrk", "hey", "loadplan", "loadplan+outputs"} {
-		k := "tput/" + tool
-		srv := r.get(k, "server_requests")
-		srv.med, srv.min, srv.max = srv.med/h.cfg.tput.Seconds(), srv.min/h.cfg.tput.Seconds(), srv.max/h.cfg.tput.Seconds()
-		tt.row(tool, r.f(k, "rps", 0), r.f(k, "cpu_s", 2), r.f(k, "req_per_cpu_s", 0), r.f(k, "p50_ms", 2),
-			r.f(k, "p99_ms", 2), r.f(k, "errors", 0), srv.cell(0), r.f(k, "rss_mb", 1), r.f(k, "server_cpu_s", 2), r.f(k, "influxd_cpu_s", 2))
-	}
-	w("%s\n", tt)
-	rt := &table{head: []string{"loadplan ÷ peer (paired per round)", "requests/s", "requests per CPU-s"}}
-	rt.row("vs wrk", r.f("tput/ratio", "rps_vs_wrk", 2), r.f("tput/ratio", "cpu_eff_vs_wrk", 2))
-	rt.row("vs hey", r.f("tput/ratio", "rps_vs_hey", 2), r.f("tput/ratio", "cpu_eff_vs_hey", 2))
-	rt.row("with outputs vs without", r.f("tput/ratio", "outputs_vs_none", 3), "")
-	w("%s\n", rt)
+	w("%s", h.budgets())
+	w("%s", h.tputSection())
+	w("%s", h.h2Section())
+	w("%s", h.echoSection())
 
 	w("## Memory per VU: each VU one request per second on its own connection\n\n")
 	w("`bench/plans/vus.hcl`: ramp to N VUs over %s, hold %s, think time 1 s. KB per VU = peak RSS ÷ VUs "+
@@ -118,6 +79,7 @@ func (h *harness) render() string {
 	wt.row("ws_errors", r.f(wk, "ws_errors", 0))
 	w("%s\n", wt)
 	w("%s", h.wsMemoryRows())
+	w("%s", h.k6MemSection())
 
 	w("## Open model: fixed arrival rates for %s\n\n", h.cfg.open)
 	w("`bench/plans/arrival.hcl` (`model = \"arrival_rate\"`, pre-allocated VUs = rate/50, max = rate/5, saturation " +
@@ -186,14 +148,6 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-func pct(s stat) string {
-	if s.n == 0 {
-		return "—"
-	}
-	s.med, s.min, s.max = s.med*100, s.min*100, s.max*100
-	return s.cell(1) + " %"
 }
 
 // loadRange is the min–max of the 1-minute load average at the start of every run.

@@ -16,7 +16,8 @@ import (
 type toolRun struct {
 	Requests float64 // requests the tool counted
 	RPS      float64 // requests per second as the tool reports it
-	P50, P99 float64 // milliseconds, as the tool reports them
+	P50, P99 float64 // milliseconds, as the tool reports them (NaN when it reports none)
+	Mean     float64 // milliseconds, when the tool reports only a mean (h2load)
 	Errors   float64 // failed requests (socket errors, non-2xx) as the tool reports them
 	Proc     *proc
 }
@@ -45,6 +46,8 @@ func unitMS(v float64, unit string) float64 {
 	}
 	return v
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func atof(s string) float64 {
 	v, _ := strconv.ParseFloat(s, 64)
@@ -109,9 +112,9 @@ func parseHey(out string) (toolRun, error) {
 }
 
 // runWrk runs `wrk -t2 -cC -dD --latency URL`.
-func (h *harness) runWrk(ctx context.Context, conns int, d time.Duration) (toolRun, error) {
+func (h *harness) runWrk(ctx context.Context, url string, conns int, d time.Duration) (toolRun, error) {
 	p, err := runChild(ctx, d+30*time.Second, 0, h.wrk, "-t2", "-c"+strconv.Itoa(conns),
-		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", h.srv.URL()+"/")
+		"-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", url)
 	if err != nil {
 		return toolRun{}, err
 	}
@@ -123,10 +126,10 @@ func (h *harness) runWrk(ctx context.Context, conns int, d time.Duration) (toolR
 	return r, err
 }
 
-// runHey runs `hey -c C -z D URL`.
-func (h *harness) runHey(ctx context.Context, conns int, d time.Duration) (toolRun, error) {
+// runHey runs `hey -c C -z D URL` (HTTP/1.1 also over TLS: hey speaks HTTP/2 only with -h2).
+func (h *harness) runHey(ctx context.Context, url string, conns int, d time.Duration) (toolRun, error) {
 	p, err := runChild(ctx, d+30*time.Second, 0, h.hey, "-c", strconv.Itoa(conns),
-		"-z", strconv.Itoa(int(d.Seconds()))+"s", h.srv.URL()+"/")
+		"-z", strconv.Itoa(int(d.Seconds()))+"s", url)
 	if err != nil {
 		return toolRun{}, err
 	}
@@ -174,7 +177,8 @@ type lpRun struct {
 // lpOpts says how to run loadplan apply.
 type lpOpts struct {
 	plan    string            // file name in bench/plans
-	vars    map[string]string // -var name=value (host is always set)
+	host    string            // -var host=…; the server's plain http URL when empty
+	vars    map[string]string // -var name=value
 	outs    []string          // --out values
 	timeout time.Duration
 	sample  time.Duration              // VmRSS sampling period, 0 for none
@@ -186,7 +190,11 @@ type lpOpts struct {
 func (h *harness) runLoadplan(ctx context.Context, o lpOpts) (lpRun, error) {
 	h.seq++
 	exp := filepath.Join(h.work, fmt.Sprintf("summary-%03d.json", h.seq))
-	args := []string{"apply", "--quiet", "--summary-export", exp, "-var", "host=" + h.srv.URL()}
+	host := o.host
+	if host == "" {
+		host = h.srv.URL()
+	}
+	args := []string{"apply", "--quiet", "--summary-export", exp, "-var", "host=" + host}
 	for k, v := range o.vars {
 		args = append(args, "-var", k+"="+v)
 	}
@@ -211,14 +219,10 @@ func (h *harness) runLoadplan(ctx context.Context, o lpOpts) (lpRun, error) {
 	if p.Exit != 0 && p.Exit != 98 {
 		return lpRun{Proc: p}, fmt.Errorf("loadplan apply %s exited %d: %s", o.plan, p.Exit, tail(p.Stderr+p.Stdout, 400))
 	}
-	b, err := os.ReadFile(exp)
-	if err != nil {
-		return lpRun{Proc: p}, fmt.Errorf("loadplan apply %s wrote no summary export: %w", o.plan, err)
-	}
 	defer os.Remove(exp)
-	var e export
-	if err := json.Unmarshal(b, &e); err != nil {
-		return lpRun{Proc: p}, fmt.Errorf("summary export: %w", err)
+	e, err := readExport(exp)
+	if err != nil {
+		return lpRun{Proc: p}, fmt.Errorf("loadplan apply %s: %w", o.plan, err)
 	}
-	return lpRun{Proc: p, Export: &e}, nil
+	return lpRun{Proc: p, Export: e}, nil
 }

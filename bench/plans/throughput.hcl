@@ -1,5 +1,6 @@
 # Throughput: a fixed number of VUs with no think time hammer a trivial endpoint; each VU keeps its
-# own keep-alive connection, like `wrk -c N` or `hey -c N`. Used by `make bench` (bench/run.sh).
+# own keep-alive connection, like `wrk -c N` or `hey -c N`. Used by `make bench` (bench/run.sh) on
+# the bench server's plain http and https (HTTP/1.1 over TLS, self-signed) listeners.
 
 variable "host" {
   type    = string
@@ -16,9 +17,16 @@ variable "duration" {
   default = "10s"
 }
 
+# The bench server's certificate is self-signed and made at its start; no peer verifies it either.
+variable "insecure" {
+  type    = bool
+  default = true
+}
+
 target "bench" {
-  base_url = var.host
-  timeout  = "10s"
+  base_url             = var.host
+  timeout              = "10s"
+  insecure_skip_verify = var.insecure
 }
 
 scenario "hammer" {
@@ -30,7 +38,7 @@ scenario "hammer" {
 }
 
 load {
-  vus          = var.vus
-  duration     = var.duration
+  vus           = var.vus
+  duration      = var.duration
   graceful_stop = "5s"
 }
