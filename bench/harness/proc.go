@@ -200,6 +200,7 @@ type serverCounts struct {
 	EchoSessions   uint64 `json:"echo_sessions"`
 	EchoReceived   uint64 `json:"echo_received"`
 	EchoSent       uint64 `json:"echo_sent"`
+	TLSErrors      uint64 `json:"tls_handshake_errors"`
 	Conns          int64  `json:"conns"`
 	ConnsPeak      int64  `json:"conns_peak"`
 }

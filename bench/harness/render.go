@@ -99,7 +99,9 @@ func (h *harness) render() string {
 		}
 	}
 	w("%s\n", ot)
-	if limit == "" {
+	if limit == "" && r.get(fmt.Sprintf("open/%d", h.cfg.rates[0]), "achieved_pct").n == 0 {
+		limit = "Not measured in this run."
+	} else if limit == "" {
 		limit = "loadplan kept every planned rate (≥ 99.5 %, 0 dropped in every round); its limit is above the highest rate measured."
 	}
 	w("%s\n\n", limit)

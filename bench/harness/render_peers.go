@@ -197,7 +197,8 @@ func (h *harness) k6MemSection() string {
 	fmt.Fprintf(&b, "## Memory against k6: %s idle VUs and %s persistent WebSocket sessions\n\n", num(float64(n), 0), num(float64(n), 0))
 	fmt.Fprintf(&b, "The same shapes for both, alternating: VUs making one request a second (vus.hcl; k6 `http.get` + `sleep(1)`), "+
 		"ramped over %s and held %s; sessions receiving the server's tick every second (websocket.hcl; k6 `ws.connect` "+
-		"holding the socket), ramped over %s and held %s. KB = peak RSS ÷ VUs, or ÷ sessions open at the peak.\n\n",
+		"holding the socket), ramped over %s and held %s. KB = peak RSS ÷ VUs, or ÷ sessions open at the peak. One round "+
+		"(k6 builds every VU's JavaScript runtime first, which takes minutes at these counts).\n\n",
 		h.cfg.memRamp, h.cfg.memHold, h.cfg.wsRamp, h.cfg.wsHold)
 	t := &table{head: []string{"case", "tool", "peak RSS MB", "KB each", "CPU s", "requests (tool / server)", "sessions open (server peak)"}}
 	for _, c := range []struct{ prefix, label string }{{"mem", "idle VUs"}, {"memws", "WebSocket sessions"}} {

@@ -22,12 +22,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -40,18 +42,19 @@ import (
 
 // Counts is what the server saw. The harness decodes it from /stats.
 type Counts struct {
-	Requests       uint64 `json:"requests"`        // HTTP requests answered, excluding /stats and WebSocket upgrades
-	RequestsTLS    uint64 `json:"requests_tls"`    // of which over TLS (the https and h2 listeners)
-	RequestsH2     uint64 `json:"requests_h2"`     // of which over HTTP/2
-	WSSessions     uint64 `json:"ws_sessions"`     // WebSocket sessions accepted
-	WSActive       int64  `json:"ws_active"`       // sessions open now
-	FramesSent     uint64 `json:"frames_sent"`     // WebSocket frames written
-	FramesReceived uint64 `json:"frames_received"` // WebSocket frames read
-	EchoSessions   uint64 `json:"echo_sessions"`   // of ws_sessions, those on /echo
-	EchoReceived   uint64 `json:"echo_received"`   // frames /echo read
-	EchoSent       uint64 `json:"echo_sent"`       // frames /echo wrote back
-	Conns          int64  `json:"conns"`           // TCP connections open now (HTTP and WebSocket)
-	ConnsPeak      int64  `json:"conns_peak"`      // most TCP connections open at once since start or the last ?reset_peak=1
+	Requests       uint64 `json:"requests"`             // HTTP requests answered, excluding /stats and WebSocket upgrades
+	RequestsTLS    uint64 `json:"requests_tls"`         // of which over TLS (the https and h2 listeners)
+	RequestsH2     uint64 `json:"requests_h2"`          // of which over HTTP/2
+	WSSessions     uint64 `json:"ws_sessions"`          // WebSocket sessions accepted
+	WSActive       int64  `json:"ws_active"`            // sessions open now
+	FramesSent     uint64 `json:"frames_sent"`          // WebSocket frames written
+	FramesReceived uint64 `json:"frames_received"`      // WebSocket frames read
+	EchoSessions   uint64 `json:"echo_sessions"`        // of ws_sessions, those on /echo
+	EchoReceived   uint64 `json:"echo_received"`        // frames /echo read
+	EchoSent       uint64 `json:"echo_sent"`            // frames /echo wrote back
+	TLSErrors      uint64 `json:"tls_handshake_errors"` // TLS handshakes that failed (a client closing mid-handshake at its stop)
+	Conns          int64  `json:"conns"`                // TCP connections open now (HTTP and WebSocket)
+	ConnsPeak      int64  `json:"conns_peak"`           // most TCP connections open at once since start or the last ?reset_peak=1
 }
 
 // server holds the counters; every field is an atomic, shared by all handler goroutines.
@@ -66,6 +69,7 @@ type server struct {
 	echoSessions   atomic.Uint64
 	echoReceived   atomic.Uint64
 	echoSent       atomic.Uint64
+	tlsErrors      atomic.Uint64
 	conns          atomic.Int64
 	connsPeak      atomic.Int64
 	interval       time.Duration
@@ -87,6 +91,7 @@ func (s *server) counts() Counts {
 		EchoSessions:   s.echoSessions.Load(),
 		EchoReceived:   s.echoReceived.Load(),
 		EchoSent:       s.echoSent.Load(),
+		TLSErrors:      s.tlsErrors.Load(),
 		Conns:          s.conns.Load(),
 		ConnsPeak:      s.connsPeak.Load(),
 	}
@@ -209,7 +214,8 @@ func (s *server) start(want addrs) (*endpoints, error) {
 		}
 		*l.bound = ln.Addr().String()
 		srv := &http.Server{Handler: s, ConnState: s.connState, ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout: 5 * time.Minute, TLSConfig: l.tls, Protocols: new(http.Protocols)}
+			IdleTimeout: 5 * time.Minute, TLSConfig: l.tls, Protocols: new(http.Protocols),
+			ErrorLog: log.New(errorLog{s}, "", log.LstdFlags)}
 		l.proto(srv.Protocols)
 		e.servers = append(e.servers, srv)
 		go func() {
@@ -225,6 +231,19 @@ func (s *server) start(want addrs) (*endpoints, error) {
 		}()
 	}
 	return e, nil
+}
+
+// errorLog counts the servers' "TLS handshake error" lines instead of printing them: tools that
+// stop at a deadline (hey, wrk) close connections mid-handshake, hundreds a run. Other lines go to
+// stderr.
+type errorLog struct{ s *server }
+
+func (l errorLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("TLS handshake error")) {
+		l.s.tlsErrors.Add(1)
+		return len(p), nil
+	}
+	return os.Stderr.Write(p)
 }
 
 // shutdown stops every listener, letting requests in flight finish until ctx ends.

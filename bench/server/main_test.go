@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -226,5 +227,26 @@ func TestSelfSignedCertificateCoversLoopback(t *testing.T) {
 		if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: host}); err != nil {
 			t.Errorf("%s: %v", host, err)
 		}
+	}
+}
+
+// TestFailedHandshakesAreCountedNotLogged: a client that is not speaking TLS to the https listener
+// makes one counted handshake error.
+func TestFailedHandshakesAreCountedNotLogged(t *testing.T) {
+	s, e := startAll(t)
+	c, err := net.Dial("tcp", e.addrs.HTTPS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, c) // the server answers with a plain 400 and closes
+	c.Close()
+	for s.tlsErrors.Load() == 0 { // logged after the connection closes
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := s.counts(); got.TLSErrors != 1 || got.Requests != 0 {
+		t.Fatalf("counts %+v, want 1 TLS handshake error and no request", got)
 	}
 }
