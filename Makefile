@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # input is still written to testdata/fuzz, unminimised, and replays with go test -run).
 FUZZFLAGS ?= -fuzzminimizetime 0
 
-.PHONY: all build test test-deps vet check fuzz bench install clean
+.PHONY: all build test test-deps vet check fuzz bench bench-deps install clean
 
 all: build
 
@@ -42,8 +42,13 @@ test: test-deps vet
 	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
 
+# bench runs bench/run.sh, which also installs the peers only the benchmark compares with (h2load,
+# vegeta; see bench-deps): `make test` never installs them.
 bench:
 	./bench/run.sh
+
+bench-deps:
+	./scripts/install-bench-deps.sh
 
 clean:
 	rm -rf bin results

@@ -16,8 +16,8 @@ func TestPlansLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 4 {
-		t.Fatalf("found %d bench plans, want at least 4", len(files))
+	if len(files) < 6 {
+		t.Fatalf("found %d bench plans, want at least 6", len(files))
 	}
 	for _, f := range files {
 		p, diags := plan.LoadPlan([]string{f}, plan.Options{})
