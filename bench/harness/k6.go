@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-// k6 runs generated scripts, one per case, each reading its parameters from the template below,
-// and reports through --summary-export: the same JSON layout loadplan writes (loadplan follows
-// k6's), so the harness reads both with one type, export.
+// k6 runs generated scripts, one per case, each filled from the templates below. Each script's
+// handleSummary writes the end-of-test metrics as {"metrics": {NAME: values}, "state": …}: the
+// layout of --summary-export, which loadplan's export follows, so the harness reads both with one
+// type (export). handleSummary rather than --summary-export: it is in every k6 since v0.30 and
+// stays in v2, where deprecated flags were removed.
 
 // k6Params fill a script template.
 type k6Params struct {
@@ -23,7 +25,17 @@ type k6Params struct {
 	Ramp      string // ramping cases: time to reach VUs
 	Hold      string // ramping cases: time at VUs
 	SessionMs int64  // WebSocket cases: how long each session stays open
+	Export    string // where handleSummary writes the metrics (set by k6Script)
 }
+
+// k6Summary ends every script: it writes the metrics for the harness and prints nothing.
+const k6Summary = `
+export function handleSummary(data) {
+  const metrics = {};
+  for (const name in data.metrics) { metrics[name] = data.metrics[name].values; }
+  return { '{{js .Export}}': JSON.stringify({ metrics: metrics, state: data.state }) };
+}
+`
 
 // k6Scripts are the cases' scripts. Each mirrors a bench plan: tput = throughput.hcl and h2.hcl
 // (http.get in a loop, no think time), idle = vus.hcl (one request a second per VU), wsidle =
@@ -77,29 +89,30 @@ export default function () {
 }
 
 func k6Template(text string) *template.Template {
-	return template.Must(template.New("k6").Parse(text))
+	return template.Must(template.New("k6").Parse(text + k6Summary))
 }
 
-// k6Script renders the named script with p into the work folder and returns its path.
-func (h *harness) k6Script(name string, p k6Params) (string, error) {
+// k6Script renders the named script with p into the work folder and returns its path and the
+// path its handleSummary writes.
+func (h *harness) k6Script(name string, p k6Params) (script, export string, err error) {
+	h.seq++
+	script = filepath.Join(h.work, fmt.Sprintf("k6-%s-%03d.js", name, h.seq))
+	p.Export = strings.TrimSuffix(script, ".js") + ".json"
 	var b strings.Builder
 	if err := k6Scripts[name].Execute(&b, p); err != nil {
-		return "", err
+		return "", "", err
 	}
-	h.seq++
-	path := filepath.Join(h.work, fmt.Sprintf("k6-%s-%03d.js", name, h.seq))
-	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+	return script, p.Export, os.WriteFile(script, []byte(b.String()), 0o644)
 }
 
-// runK6 runs `k6 run --quiet --summary-export FILE SCRIPT` and reads the export. k6 exits 0, or
-// 99 when a threshold failed (none are set here); anything else is an error.
+// runK6 runs `k6 run --quiet SCRIPT` and reads what its handleSummary wrote. k6 exits 0, or 99
+// when a threshold failed (none are set here); anything else is an error.
 func (h *harness) runK6(ctx context.Context, script string, p k6Params, timeout time.Duration, during func(stop <-chan struct{})) (lpRun, error) {
-	path, err := h.k6Script(script, p)
+	path, exp, err := h.k6Script(script, p)
 	if err != nil {
 		return lpRun{}, err
 	}
 	defer os.Remove(path)
-	exp := strings.TrimSuffix(path, ".js") + ".json"
 	defer os.Remove(exp)
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -109,7 +122,7 @@ func (h *harness) runK6(ctx context.Context, script string, p k6Params, timeout 
 		}
 	}()
 	proc, err := runChildEnv(ctx, timeout, 0, []string{"K6_NO_USAGE_REPORT=true"}, h.k6,
-		"run", "--quiet", "--no-color", "--summary-export", exp, path)
+		"run", "--quiet", "--no-color", path)
 	close(stop)
 	<-done
 	if err != nil {

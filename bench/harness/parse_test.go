@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,8 +175,9 @@ func TestParseH2load(t *testing.T) {
 	}
 }
 
-// k6-summary-export.json follows k6's --summary-export layout (the one loadplan's export copies).
-// It is written by hand, NOT captured from k6: k6 is not installed on this project's machines (see
+// k6-summary-export.json is what the scripts' handleSummary writes ({"metrics": {NAME: values},
+// "state"}: --summary-export's layout, which loadplan's export follows). It is written by hand, NOT
+// captured from k6: k6 is not installed on this project's machines (see
 // scripts/install-bench-deps.sh). Capture a real one where k6 runs and replace it.
 func TestParseK6Export(t *testing.T) {
 	path := filepath.Join("testdata", "k6-summary-export.json")
@@ -197,13 +199,24 @@ func TestK6Scripts(t *testing.T) {
 	h := &harness{work: t.TempDir()}
 	p := k6Params{URL: "ws://127.0.0.1:1/echo", VUs: 50, Duration: "5s", Ramp: "8s", Hold: "12s", SessionMs: 5000}
 	for name := range k6Scripts {
-		path, err := h.k6Script(name, p)
+		path, exp, err := h.k6Script(name, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := string(readFile(t, path))
-		if strings.Contains(s, "<no value>") || !strings.Contains(s, "'ws://127.0.0.1:1/echo'") || !strings.Contains(s, "50") {
-			t.Errorf("%s:\n%s", name, s)
+		if strings.Contains(s, "<no value>") || !strings.Contains(s, "'ws://127.0.0.1:1/echo'") || !strings.Contains(s, "50") ||
+			!strings.Contains(s, "'"+exp+"': JSON.stringify") || exp != strings.TrimSuffix(path, ".js")+".json" {
+			t.Errorf("%s (export %s):\n%s", name, exp, s)
+		}
+		// The JavaScript parses (node checks the syntax of an ES module; k6 is not here to run it).
+		if node, err := exec.LookPath("node"); err == nil {
+			mjs := path + ".mjs"
+			if err := os.WriteFile(mjs, []byte(s), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(node, "--check", mjs).CombinedOutput(); err != nil {
+				t.Errorf("%s: node --check: %v\n%s\n%s", name, err, out, s)
+			}
 		}
 	}
 }
