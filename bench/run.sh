@@ -7,7 +7,7 @@
 # there) on 127.0.0.1 only and writes bench/RESULTS.md.
 #
 # Environment:
-#   ROUNDS=N    rounds of every case (default 3; the tools alternate within each round)
+#   ROUNDS=N    rounds of every case (default 3, 2 with QUICK; the tools alternate within each round)
 #   QUICK=1     short durations: a smoke run of the harness (about 5 minutes), not figures to publish
 #   CASES=a,b   only these cases: throughput,h2,echo,memory,websocket,open,soak,gobench,profile
 #               (default all)
@@ -18,7 +18,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-ROUNDS="${ROUNDS:-3}"
+# A QUICK run does 2 rounds unless told otherwise: still paired ratios with a range, in ~5 minutes.
+if [ "${QUICK:-0}" != 0 ]; then ROUNDS="${ROUNDS:-2}"; else ROUNDS="${ROUNDS:-3}"; fi
 OUT="${OUT:-bench/RESULTS.md}"
 CASES="${CASES:-throughput,h2,echo,memory,websocket,open,soak,gobench,profile}"
 

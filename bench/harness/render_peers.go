@@ -138,7 +138,7 @@ func (h *harness) tputSection() string {
 		tputConns, d, tputConns, d, tputConns, tputConns, h.cfg.tput, tputConns, tputConns, h.cfg.scrape)
 	b.WriteString("**http**\n\n" + h.tputTable("tput/", append(append([]string{}, peers...), "loadplan", "loadplan+outputs")) + "\n")
 	b.WriteString(h.ratioTable("tput/ratio", peers))
-	fmt.Fprintf(&b, "| with outputs vs without | %s |  |\n\n", h.res.f("tput/ratio", "outputs_vs_none", 3))
+	fmt.Fprintf(&b, "| with outputs vs without | %s | %s |\n\n", h.res.f("tput/ratio", "outputs_vs_none", 3), h.res.f("tput/ratio", "outputs_cpu_vs_none", 3))
 	b.WriteString("**https (HTTP/1.1 over TLS)**\n\n" + h.tputTable("tls/", append(append([]string{}, peers...), "loadplan")) + "\n")
 	b.WriteString(h.ratioTable("tls/ratio", peers) + "\n")
 	return b.String()

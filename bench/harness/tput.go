@@ -98,6 +98,9 @@ func (h *harness) throughput(ctx context.Context) {
 			ratio := pairRatios(got, prefix, h.peers())
 			if lp, lo := got["tput/loadplan"], got["tput/loadplan+outputs"]; prefix == "tput/" && lp != nil && lo != nil {
 				ratio["outputs_vs_none"] = lo["rps"] / lp["rps"]
+				// The same per CPU-second: what the outputs cost when the machine's other load, not
+				// loadplan, decides the requests per second.
+				ratio["outputs_cpu_vs_none"] = lo["req_per_cpu_s"] / lp["req_per_cpu_s"]
 			}
 			if len(ratio) > 0 {
 				h.res.add(prefix+"ratio", ratio)
