@@ -2,6 +2,7 @@ package wsstep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -25,7 +26,15 @@ func (w *wsVU) step(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 	case plan.WSReceive:
 		return w.receive(ctx, s, st)
 	case plan.WSSleep:
-		return wsWait(ctx, w.stop, st.Duration)
+		c := s.conn
+		if c != nil {
+			c.background() // auto-replies and pings are answered during the sleep
+		}
+		err := wsWait(ctx, w.stop, st.Duration)
+		if c != nil {
+			c.enter()
+		}
+		return err
 	case plan.WSPing:
 		return w.ping(ctx, s, st)
 	case plan.WSClose:
@@ -98,9 +107,10 @@ func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 			if err := w.ensureConn(ctx, s, st); err != nil {
 				return err
 			}
-			wctx, cancel := context.WithTimeout(ctx, timeout)
-			err = s.conn.ws.Write(wctx, typ, b)
-			cancel()
+			// A deadline on the connection bounds the write: a context would cost the library a
+			// registration per message. Cancelling ctx closes the connection (wsConn).
+			_ = s.conn.wire.SetWriteDeadline(time.Now().Add(timeout))
+			err = s.conn.ws.Write(context.Background(), typ, b)
 			if err == nil {
 				sent++
 				s.lastSend, s.sendRef = time.Now(), true
@@ -151,7 +161,7 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) erro
 		w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
 		return w.fail(s, st, kind, err)
 	}
-	m, err := newWSMatcher(st.Match, w.rt)
+	m, err := wsStepMatcher(st.Match, w.rt)
 	if err != nil {
 		return failed("template", err)
 	}
@@ -159,8 +169,8 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) erro
 	if within <= 0 {
 		within = wsDefaultWithin
 	}
-	timer := time.NewTimer(within)
-	defer timer.Stop()
+	deadline := time.Now().Add(within)
+	var armed *wsConn // the connection whose reads the deadline is armed on
 	count, matched := max(st.Count, 1), 0
 	var last wsFrame
 	for matched < count {
@@ -171,7 +181,26 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) erro
 			w.add(metrics.WSExpectFailed, st.Tags, 1, 0, "")
 			return err
 		}
-		f, ok, ended, _ := s.conn.pop()
+		c := s.conn
+		f, ok, ended, _ := c.pop()
+		if !ok && !ended {
+			if armed != c {
+				c.wire.arm(deadline)
+				armed = c
+			}
+			var err error
+			if f, err = s.recv(c); err == nil {
+				ok = true // the last frame read: its data stays valid until the next read
+			} else {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if errors.Is(err, errWSWait) {
+					return failed("timeout", fmt.Errorf("%d of %d matching frames within %s (%d others skipped)", matched, count, within, unmatched))
+				}
+				continue // ended: ensureConn reports the drop and reconnects or fails
+			}
+		}
 		if ok {
 			recv++
 			s.streak = 0
@@ -190,16 +219,10 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) erro
 			}
 			continue
 		}
-		if ended {
-			continue // ensureConn reports the drop and reconnects or fails
-		}
-		select {
-		case <-s.conn.notify:
-		case <-timer.C:
-			return failed("timeout", fmt.Errorf("%d of %d matching frames within %s (%d others skipped)", matched, count, within, unmatched))
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// ended: ensureConn reports the drop and reconnects or fails
 	}
 	if err := wsCapture(st.Captures, &last, w.rt); err != nil {
 		return failed("capture", err)
@@ -231,8 +254,10 @@ func (w *wsVU) receive(ctx context.Context, s *wsSession, st *plan.WSAction) err
 			w.add(metrics.WSMsgsReceived, st.Tags, float64(n), 0, "")
 		}
 	}()
-	timer := time.NewTimer(max(st.Duration, 0))
-	defer timer.Stop()
+	deadline := start.Add(max(st.Duration, 0))
+	var armed *wsConn // the connection whose reads the deadline is armed on
+	unwatch := func() {}
+	defer func() { unwatch() }()
 loop:
 	for {
 		if err := w.ensureConn(ctx, s, st); err != nil {
@@ -241,24 +266,38 @@ loop:
 			}
 			return err
 		}
-		_, ok, ended, _ := s.conn.pop()
+		c := s.conn
+		_, ok, ended, _ := c.pop()
+		if !ok && !ended {
+			if armed != c {
+				unwatch()
+				c.wire.arm(deadline)
+				unwatch = wsWatchStop(w.stop, c.wire) // a graceful stop kicks the read
+				armed = c
+			}
+			if wsClosed(w.stop) {
+				// Cut short by a graceful stop: the window is the tester's, not the server's, so
+				// there is no rate verdict.
+				return nil
+			}
+			_, err := s.recv(c)
+			switch {
+			case err == nil:
+				ok = true
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case errors.Is(err, errWSWait) && wsClosed(w.stop):
+				return nil
+			case errors.Is(err, errWSWait):
+				break loop
+			}
+		}
 		if ok {
 			n++
 			s.streak = 0
 			continue
 		}
-		if ended {
-			continue
-		}
-		select {
-		case <-s.conn.notify:
-		case <-timer.C:
-			break loop
-		case <-w.stop:
-			// Cut short by a graceful stop: the window is the tester's, not the server's, so
-			// there is no rate verdict.
-			return nil
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
@@ -285,7 +324,10 @@ func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	err := s.conn.ws.Ping(pctx)
+	c := s.conn
+	c.background() // the library's Ping needs a reader to see the pong
+	err := c.ws.Ping(pctx)
+	c.enter()
 	switch {
 	case err == nil:
 		w.add(metrics.WSPing, st.Tags, wsMillis(time.Since(start)), 0, "")
@@ -338,3 +380,17 @@ func (w *wsVU) closeStep(s *wsSession, st *plan.WSAction) error {
 	w.add(metrics.WSExpectFailed, st.Tags, 0, 0, "")
 	return nil
 }
+
+// recv reads the next frame of c for a step, into the session's read buffer, which grows to the
+// largest message the session has read (up to wsReadBufMax) and is reused: an expect or receive
+// that only matches and counts allocates nothing per frame.
+func (s *wsSession) recv(c *wsConn) (wsFrame, error) {
+	f, err := c.recv(s.readBuf)
+	if err == nil && cap(f.data) > cap(s.readBuf) && cap(f.data) <= wsReadBufMax {
+		s.readBuf = f.data[:0]
+	}
+	return f, err
+}
+
+// wsReadBufMax bounds the read buffer a session keeps between frames.
+const wsReadBufMax = 64 << 10

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,19 +14,36 @@ import (
 
 // wsQueueMax bounds the frames a connection keeps for steps that have not read them yet (a
 // stream during a sleep step, or between iterations of a persistent session). Beyond it the
-// oldest frame is discarded and counted as received and unmatched; the reader never blocks, so
-// auto-replies and control frames are always answered.
+// oldest frame is discarded and counted as received and unmatched; the background reader never
+// blocks, so auto-replies and control frames are always answered.
 const wsQueueMax = 4096
 
-// wsConn is one WebSocket connection and its reader goroutine.
+// wsIdleRead is how long a persistent session whose block has no on_message rules may stay
+// unread while its VU is outside the block (between iterations, in other steps) before a
+// background reader starts. A VU that comes back sooner reads the frames that waited in the
+// socket itself: no goroutine, no handoff. A block with rules starts the reader at once, since its
+// auto-replies must go out while the VU is away.
+const wsIdleRead = 200 * time.Millisecond
+
+// wsConn is one WebSocket connection.
 //
-// Ownership: the VU goroutine owns the connection's steps and is the only one to pop frames; the
-// reader goroutine is the only one to push. mu guards the queue and the reader's terminal error.
-// The reader also writes auto-replies (websocket.Conn writes are safe for concurrent use) and
-// counts what it did in atomics, which the VU goroutine turns into samples.
+// Reading: one goroutine at a time reads the connection. While the VU runs the block's steps it
+// reads itself (expect, receive, close: recv), so a frame reaches the step that waits for it with
+// no handoff between goroutines. While the VU is away — outside the block for longer than
+// wsIdleRead, or in a sleep or ping step — a background reader goroutine reads instead, answering
+// auto-replies and pings and queueing the other frames for the steps; the VU takes the
+// connection back by kicking it (wsWire.kick), which ends the reader at the next message
+// boundary. An idle session therefore costs no goroutine of its own while its VU waits in a step.
+//
+// Ownership: the VU goroutine owns the steps, pops the queue and hands reading over; the
+// background reader only pushes. mu guards the queue, the terminal error and the hand-over
+// state. websocket.Conn writes are safe for concurrent use (auto-replies from the reader, sends
+// from the VU); what the reader does on its own it counts in atomics, which the VU goroutine
+// turns into samples.
 type wsConn struct {
 	ws     *websocket.Conn
-	ctx    context.Context // cancelled by cancel: aborts the reader and closes ws
+	wire   *wsWire         // what ws reads from: deadlines and kicks at message boundaries
+	ctx    context.Context // cancelled by cancel: closes ws
 	cancel context.CancelFunc
 	opened time.Time
 	bytes  *wsBytes // wire bytes since the last flush; nil when not counted
@@ -33,10 +51,13 @@ type wsConn struct {
 	mu     sync.Mutex
 	q      []wsFrame // q[head:] are queued
 	head   int
-	rerr   error // the reader's terminal error; valid once ended is true
+	rerr   error // the connection's terminal read error; valid once ended is true
 	ended  bool
-	notify chan struct{} // capacity 1; signalled on every push and when the reader ends
-	done   chan struct{} // closed when the reader goroutine has returned
+	bg     bool          // a background reader runs (the VU has not taken the connection back)
+	bgDone chan struct{} // closed when the background reader returns
+	away   bool          // the VU is outside the block: the idle timer may start a reader
+	dead   bool          // closed or aborted: no reader starts any more
+	idle   *time.Timer   // starts the background reader when the VU stays away
 
 	closing atomic.Bool // our close frame is sent (or on its way): no auto-replies, every frame is queued
 
@@ -54,76 +75,177 @@ type wsRule struct {
 	reply []byte
 }
 
-// startWSConn wraps an open connection and starts its reader. parent bounds the connection's
-// life: cancelling it closes the connection at once.
-func startWSConn(parent context.Context, ws *websocket.Conn, rules *[]wsRule) *wsConn {
+// newWSConn wraps an open connection, read through wire; the VU reads it first. parent bounds
+// the connection's life: cancelling it closes the connection at once.
+func newWSConn(parent context.Context, ws *websocket.Conn, wire *wsWire, rules *[]wsRule) *wsConn {
 	ctx, cancel := context.WithCancel(parent)
-	c := &wsConn{ws: ws, ctx: ctx, cancel: cancel, opened: time.Now(),
-		notify: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &wsConn{ws: ws, wire: wire, ctx: ctx, cancel: cancel, opened: time.Now()}
 	if rules != nil {
 		c.rules.Store(rules)
 	}
-	go c.readLoop()
+	// Reads and writes run without a context (a context per frame would cost a registration
+	// each); this one registration closes the connection when the session ends.
+	context.AfterFunc(ctx, func() { _ = ws.CloseNow() })
 	return c
 }
 
-// readLoop reads frames until the connection ends, answering auto-reply rules and queueing the
-// rest for the steps.
-func (c *wsConn) readLoop() {
-	defer close(c.done)
+// enter hands reading to the VU: it stops the idle timer and ends the background reader, which
+// stops at the next message boundary having queued every frame it read. Only the VU calls it.
+func (c *wsConn) enter() {
+	c.mu.Lock()
+	c.away = false
+	if c.idle != nil {
+		c.idle.Stop() // a callback already running finds away false and does nothing
+	}
+	bg, done := c.bg, c.bgDone
+	c.mu.Unlock()
+	if !bg {
+		return
+	}
+	c.wire.kick()
+	<-done
+	c.mu.Lock()
+	c.bg = false
+	c.mu.Unlock()
+}
+
+// leave tells the connection that the VU leaves the block with the session open: a background
+// reader starts after grace (at once when grace is 0), unless the VU enters again first.
+func (c *wsConn) leave(grace time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.away = true
+	switch {
+	case grace <= 0:
+		c.startLocked()
+	case c.idle == nil:
+		c.idle = time.AfterFunc(grace, c.idleRead)
+	default:
+		c.idle.Reset(grace)
+	}
+}
+
+// background starts the background reader for a step during which the VU does not read
+// (sleep, ping); enter takes the connection back.
+func (c *wsConn) background() {
+	c.mu.Lock()
+	c.startLocked()
+	c.mu.Unlock()
+}
+
+func (c *wsConn) idleRead() {
+	c.mu.Lock()
+	if c.away {
+		c.startLocked()
+	}
+	c.mu.Unlock()
+}
+
+func (c *wsConn) startLocked() {
+	if c.bg || c.ended || c.dead {
+		return
+	}
+	c.wire.arm(time.Time{})
+	c.bg, c.bgDone = true, make(chan struct{})
+	go c.readLoop(c.bgDone)
+}
+
+// readLoop is the background reader: it reads frames until kicked or until the connection ends,
+// answering auto-reply rules and queueing the rest for the steps.
+func (c *wsConn) readLoop(done chan struct{}) {
+	defer close(done)
 	for {
-		typ, b, err := c.read()
+		f, err := c.readFrame(nil)
 		if err != nil {
-			c.mu.Lock()
-			c.rerr, c.ended = err, true
-			c.mu.Unlock()
-			c.signal()
+			if !errors.Is(err, errWSWait) {
+				c.end(err)
+			}
 			return
 		}
-		f := wsFrame{typ: typ, data: b, at: time.Now()}
 		if c.autoReply(&f) {
 			continue
 		}
-		c.mu.Lock()
-		if len(c.q)-c.head >= wsQueueMax {
-			c.q[c.head] = wsFrame{}
-			c.head++
-			c.overflow.Add(1)
-		}
-		if c.head > 0 && c.head == len(c.q) {
-			c.q, c.head = c.q[:0], 0
-		} else if c.head >= wsQueueMax/2 && c.head*2 >= len(c.q) {
-			n := copy(c.q, c.q[c.head:])
-			clear(c.q[n:])
-			c.q, c.head = c.q[:n], 0
-		}
-		c.q = append(c.q, f)
-		c.mu.Unlock()
-		c.signal()
+		c.push(f)
 	}
+}
+
+// recv reads the next frame for the VU, which owns reading (enter), answering auto-replies on
+// the way. Its data is read into buf's array when it is large enough (nil: a new array of the
+// frame's size). It returns errWSWait when the armed deadline passed or a kick came first, and
+// the connection's terminal error once it has ended.
+func (c *wsConn) recv(buf []byte) (wsFrame, error) {
+	for {
+		if ended, rerr := c.hasEnded(); ended {
+			return wsFrame{}, rerr
+		}
+		f, err := c.readFrame(buf)
+		if err != nil {
+			if !errors.Is(err, errWSWait) {
+				c.end(err)
+			}
+			return wsFrame{}, err
+		}
+		if !c.autoReply(&f) {
+			return f, nil
+		}
+	}
+}
+
+// end records the connection's terminal error.
+func (c *wsConn) end(err error) {
+	c.mu.Lock()
+	if !c.ended {
+		c.rerr, c.ended = err, true
+	}
+	c.mu.Unlock()
+}
+
+// push queues a frame for the steps.
+func (c *wsConn) push(f wsFrame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.q)-c.head >= wsQueueMax {
+		c.q[c.head] = wsFrame{}
+		c.head++
+		c.overflow.Add(1)
+	}
+	if c.head > 0 && c.head == len(c.q) {
+		c.q, c.head = c.q[:0], 0
+	} else if c.head >= wsQueueMax/2 && c.head*2 >= len(c.q) {
+		n := copy(c.q, c.q[c.head:])
+		clear(c.q[n:])
+		c.q, c.head = c.q[:n], 0
+	}
+	c.q = append(c.q, f)
 }
 
 // wsReadBufs are the buffers frames are read into before being copied out at their exact size,
 // so that a queued frame holds no slack and an idle connection holds no buffer.
 var wsReadBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// read reads one whole data frame.
-func (c *wsConn) read() (websocket.MessageType, []byte, error) {
-	typ, r, err := c.ws.Reader(c.ctx)
+// readFrame reads one whole data frame, into buf's array when it has room for it (else into a
+// new array of the frame's size).
+func (c *wsConn) readFrame(buf []byte) (wsFrame, error) {
+	typ, r, err := c.ws.Reader(context.Background())
 	if err != nil {
-		return 0, nil, err
+		return wsFrame{}, err
 	}
-	buf := wsReadBufs.Get().(*bytes.Buffer)
-	defer wsReadBufs.Put(buf)
-	buf.Reset()
-	if _, err := buf.ReadFrom(r); err != nil {
-		return 0, nil, err
+	pb := wsReadBufs.Get().(*bytes.Buffer)
+	defer wsReadBufs.Put(pb)
+	pb.Reset()
+	if _, err := pb.ReadFrom(r); err != nil {
+		return wsFrame{}, err
 	}
-	b := append(make([]byte, 0, buf.Len()), buf.Bytes()...)
-	if buf.Cap() > 1<<20 { // do not keep a huge frame's buffer in the pool
-		*buf = bytes.Buffer{}
+	var b []byte
+	if pb.Len() <= cap(buf) {
+		b = append(buf[:0], pb.Bytes()...)
+	} else {
+		b = append(make([]byte, 0, pb.Len()), pb.Bytes()...)
 	}
-	return typ, b, nil
+	if pb.Cap() > 1<<20 { // do not keep a huge frame's buffer in the pool
+		*pb = bytes.Buffer{}
+	}
+	return wsFrame{typ: typ, data: b, at: time.Now()}, nil
 }
 
 // autoReply answers f when an on_message rule matches it, and reports whether it did.
@@ -153,15 +275,8 @@ func (c *wsConn) autoReply(f *wsFrame) bool {
 	return false
 }
 
-func (c *wsConn) signal() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
-	}
-}
-
 // pop returns the oldest queued frame. When the queue is empty it returns ok false, and ended
-// true with the reader's terminal error once the connection has ended.
+// true with the terminal error once the connection has ended.
 func (c *wsConn) pop() (f wsFrame, ok, ended bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -181,14 +296,14 @@ func (c *wsConn) queued() int {
 	return len(c.q) - c.head
 }
 
-// hasEnded reports whether the reader has ended, and its error.
+// hasEnded reports whether the connection has ended, and its terminal error.
 func (c *wsConn) hasEnded() (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ended, c.rerr
 }
 
-// drained reports whether the reader has ended and every frame it read has been popped: only
+// drained reports whether the connection has ended and every frame read has been popped: only
 // then is the connection of no more use to the steps.
 func (c *wsConn) drained() (bool, error) {
 	c.mu.Lock()
@@ -209,29 +324,30 @@ var wsCloseWait = 5 * time.Second
 const wsOpClose websocket.MessageType = 8
 
 // close closes the connection with a close handshake and returns the close code the server
-// answered with (0 when it sent none). It writes the close frame and lets the reader go on
-// reading, counting and queueing every data frame until the server's close frame ends it, so
-// frames the server sent before its close are all received. Each half is bounded by
-// wsCloseWait; cancelling the connection's context closes it at once.
+// answered with (0 when it sent none). It writes the close frame and reads on, counting and
+// queueing every data frame until the server's close frame ends the connection, so frames the
+// server sent before its close are all received. Each half is bounded by wsCloseWait;
+// cancelling the connection's context closes it at once.
 func (c *wsConn) close(code websocket.StatusCode) int {
 	c.closing.Store(true)
+	c.enter()
 	wctx, cancel := context.WithTimeout(c.ctx, wsCloseWait)
 	// An error means the connection is closing or closed already (the server's close frame was
-	// answered, a protocol error, a write timeout): the reader ends on its own.
+	// answered, a protocol error, a write timeout): the read below ends on its own.
 	_ = c.ws.Write(wctx, wsOpClose, wsClosePayload(code))
 	cancel()
-	t := time.NewTimer(wsCloseWait)
-	select {
-	case <-c.done:
-	case <-t.C:
-	case <-c.ctx.Done():
+	c.wire.arm(time.Now().Add(wsCloseWait))
+	for {
+		f, err := c.recv(nil)
+		if err != nil {
+			break // the server's close frame, a broken connection, or wsCloseWait passed
+		}
+		c.push(f)
 	}
-	t.Stop()
-	c.cancel()
-	_ = c.ws.CloseNow()
-	<-c.done
-	// The reader's terminal error holds the server's close frame: our code echoed, or its own.
-	return wsCloseCode(c.rerr)
+	c.shut()
+	_, rerr := c.hasEnded()
+	// The terminal error holds the server's close frame: our code echoed, or its own.
+	return wsCloseCode(rerr)
 }
 
 // wsClosePayload is a close frame's payload for code; a code that may not be sent on the wire
@@ -245,10 +361,25 @@ func wsClosePayload(code websocket.StatusCode) []byte {
 	return binary.BigEndian.AppendUint16(nil, uint16(code))
 }
 
-// abort closes the connection without a handshake and waits for the reader.
+// abort closes the connection without a handshake and waits for the background reader.
 func (c *wsConn) abort() {
 	c.closing.Store(true)
+	c.shut()
+}
+
+// shut closes the connection at once; no reader starts after it, and a background reader has
+// returned when it returns.
+func (c *wsConn) shut() {
+	c.mu.Lock()
+	c.dead = true
+	if c.idle != nil {
+		c.idle.Stop()
+	}
+	bg, done := c.bg, c.bgDone
+	c.mu.Unlock()
 	c.cancel()
 	_ = c.ws.CloseNow()
-	<-c.done
+	if bg {
+		<-done
+	}
 }

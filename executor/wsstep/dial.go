@@ -39,30 +39,54 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 		return c, nil
 	}
 	d := &net.Dialer{KeepAlive: 30 * time.Second}
+	var cfg *tls.Config
+	if t != nil {
+		var err error
+		if cfg, err = wsTLSConfig(t); err != nil {
+			return nil, err
+		}
+	}
+	// dialWire dials addr for one handshake: the bytes are counted on the wire (TLS included),
+	// and the WebSocket reads through a wsWire above TLS, which the dial context hands back to
+	// dial (see wsDialKey).
+	dialWire := func(ctx context.Context, network, addr string, secure bool) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		dl, _ := ctx.Value(wsDialKey{}).(*wsDialed)
+		if dl != nil {
+			c = &wsCountConn{Conn: c, b: &dl.bytes}
+		}
+		if secure {
+			tc := tls.Client(c, wsServerName(cfg, addr))
+			if err := tc.HandshakeContext(ctx); err != nil {
+				c.Close()
+				return nil, err
+			}
+			c = tc
+		}
+		if dl != nil {
+			dl.wire = newWSWire(c)
+			return dl.wire, nil
+		}
+		return c, nil
+	}
 	tr := &http.Transport{
 		Proxy: nil, // never an environment proxy: traffic goes where the plan says
-		// The dial context carries the session's byte counters (see wsBytesKey).
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
-			if b, ok := ctx.Value(wsBytesKey{}).(*wsBytes); ok && err == nil {
-				return &wsCountConn{Conn: c, b: b}, nil
-			}
-			return c, err
+			return dialWire(ctx, network, addr, false)
+		},
+		// TLS is made here rather than by the transport so that the wsWire sits above it.
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialWire(ctx, network, addr, true)
 		},
 		// Every handshake takes its own connection, which the WebSocket then owns: nothing to pool,
 		// and no idle connection (with its two goroutines) left behind after a refused upgrade.
 		DisableKeepAlives: true,
-		// After the upgrade this reader sits below the WebSocket's own buffer; small buffers keep
-		// an idle session cheap.
+		// The transport reads only the response head through this buffer.
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
-	}
-	if t != nil {
-		cfg, err := wsTLSConfig(t)
-		if err != nil {
-			return nil, err
-		}
-		tr.TLSClientConfig = cfg
 	}
 	c := &http.Client{Transport: tr}
 	sh.clients[t] = c
@@ -78,8 +102,32 @@ func (sh *wsShared) close() {
 	}
 }
 
-// wsBytesKey is the context key under which a dial passes its connection's byte counters.
-type wsBytesKey struct{}
+// wsDialKey is the context key under which dial passes a *wsDialed to the transport's dial.
+type wsDialKey struct{}
+
+// wsDialed is what the transport's dial hands back to dial: the connection's byte counters and
+// the wsWire the WebSocket reads through.
+type wsDialed struct {
+	bytes wsBytes
+	wire  *wsWire
+}
+
+// wsServerName returns cfg for a TLS connection to addr, with the server name set from addr
+// when cfg names none (as the transport's own TLS dial does).
+func wsServerName(cfg *tls.Config, addr string) *tls.Config {
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName != "" {
+		return cfg
+	}
+	c := cfg.Clone()
+	c.ServerName = addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		c.ServerName = h
+	}
+	return c
+}
 
 // wsBytes counts the bytes a connection carried on the wire (handshake, frames, TLS included);
 // the transport's goroutines and the reader add, the VU goroutine swaps them into samples.
@@ -217,8 +265,9 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	bytes := &wsBytes{}
-	dctx, cancel := context.WithTimeout(context.WithValue(ctx, wsBytesKey{}, bytes), timeout)
+	dl := &wsDialed{}
+	bytes := &dl.bytes
+	dctx, cancel := context.WithTimeout(context.WithValue(ctx, wsDialKey{}, dl), timeout)
 	start := time.Now()
 	ws, resp, err := websocket.Dial(dctx, u, opts)
 	cancel()
@@ -257,7 +306,7 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	w.noteDial(st.Target, resp, nil)
 	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
-	c := startWSConn(s.ctx, ws, s.rules)
+	c := newWSConn(s.ctx, ws, dl.wire, s.rules)
 	c.bytes = bytes
 	return c, nil
 }

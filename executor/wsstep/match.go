@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -33,6 +34,32 @@ type wsMatcher struct {
 	hasEquals bool
 	re        *regexp.Regexp
 	binary    []byte
+}
+
+// wsConstMatchers holds the matchers of frame matches that do not depend on the iteration,
+// built once and shared by every VU (a wsMatcher is read-only once built): an expect step does
+// not build its matcher per iteration.
+var wsConstMatchers sync.Map // *plan.FrameMatch → *wsMatcher
+
+// wsAnyFrame matches every frame.
+var wsAnyFrame = &wsMatcher{}
+
+// wsStepMatcher returns the matcher of fm for rt: the shared one when fm is constant.
+func wsStepMatcher(fm *plan.FrameMatch, rt *plan.Runtime) (*wsMatcher, error) {
+	if fm == nil {
+		return wsAnyFrame, nil
+	}
+	if !wsConstMatch(fm) {
+		return newWSMatcher(fm, rt)
+	}
+	if m, ok := wsConstMatchers.Load(fm); ok {
+		return m.(*wsMatcher), nil
+	}
+	m, err := newWSMatcher(fm, rt)
+	if err == nil {
+		wsConstMatchers.Store(fm, m)
+	}
+	return m, err
 }
 
 // newWSMatcher evaluates fm's templates with rt.

@@ -56,6 +56,7 @@ type wsSession struct {
 	lastSend time.Time // when the last message was sent, for ws_expect_duration
 	sendRef  bool      // a send happened since the last expect or receive step
 	sendBuf  []byte    // reused for rendering text messages
+	readBuf  []byte    // reused for reading frames the steps only match and count (recv)
 	dynamic  bool      // some on_message rule depends on the iteration
 	streak   int       // reconnects since a frame last arrived (bounded by max_attempts)
 }
@@ -116,6 +117,9 @@ func (w *wsVU) run(ctx context.Context, st *plan.WebSocketStep) error {
 		s = w.newSession(ctx, st)
 	}
 	s.sendRef = false
+	if s.conn != nil {
+		s.conn.enter() // the VU reads the connection itself while it runs the block
+	}
 	err := w.renderRules(s)
 	if err == nil {
 		err = w.ensureConn(ctx, s, nil)
@@ -136,6 +140,12 @@ func (w *wsVU) run(ctx context.Context, st *plan.WebSocketStep) error {
 	}
 	if !persistent {
 		w.endSession(s, false)
+	} else if s.conn != nil {
+		grace := wsIdleRead
+		if len(st.OnMessage) > 0 {
+			grace = 0 // auto-replies go out while the VU is away
+		}
+		s.conn.leave(grace)
 	}
 	return err
 }
