@@ -10,7 +10,10 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/loadplan/loadplan/metrics"
@@ -77,36 +80,60 @@ func wsIdleServer(b *testing.B) string {
 	return "ws://" + addr
 }
 
-// BenchmarkWSIdleSessions holds b.N concurrent idle persistent sessions, each with its own VU
-// state as in a run (a wsVU with its handshake client, a session, a connection and its reader
-// goroutine), and reports the client-side memory per session: heap in use plus goroutine stacks,
-// after a GC, divided by the sessions. The server runs in another process.
+// BenchmarkWSIdleSessions holds b.N concurrent idle persistent sessions as the bench's WebSocket
+// plan does: each VU (a goroutine with its own wsVU, handshake client, session and connection)
+// waits in a long receive step on a server that sends nothing. It reports the client-side
+// memory per session — heap in use and goroutine stacks after a GC, the VU's goroutine included —
+// and the goroutines per session. The server runs in another process.
 //
-//	go test -run '^$' -bench WSIdleSessions -benchtime 10000x ./executor/
+//	go test -run '^$' -bench WSIdleSessions -benchtime 10000x ./executor/wsstep/
 func BenchmarkWSIdleSessions(b *testing.B) {
 	url := wsIdleServer(b)
-	st := wsBlock(url) // no steps: connect and hold
+	st := wsBlock(url, &plan.WSAction{Kind: plan.WSReceive, Name: "idle", Duration: time.Hour})
 	st.Session = plan.Persistent
 	discard := func(metrics.Sample) {}
-	vus := make([]*wsVU, 0, b.N)
+	stop := make(chan struct{})
+	var opened, wg sync.WaitGroup
+	var failed atomic.Int64
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
+	vus := make([]*wsVU, b.N)
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		vu := &wsVU{shared: newWSShared(), rt: &plan.Runtime{VU: int64(i + 1)}, emit: discard}
-		if err := vu.run(context.Background(), st); err != nil {
-			b.Fatalf("session %d: %v", i, err)
+	for i := range vus {
+		vus[i] = &wsVU{shared: newWSShared(), rt: &plan.Runtime{VU: int64(i + 1)}, emit: discard, stop: stop}
+		opened.Add(1)
+		wg.Add(1)
+		var once sync.Once
+		vus[i].connected = func(*plan.Target, bool, string) { once.Do(opened.Done) }
+		go func(vu *wsVU) {
+			defer wg.Done()
+			if err := vu.run(context.Background(), st); err != nil {
+				failed.Add(1)
+			}
+		}(vus[i])
+		if i%100 == 99 {
+			opened.Wait() // a hundred handshakes at a time, as a ramp would
 		}
-		vus = append(vus, vu)
 	}
+	opened.Wait()
 	b.StopTimer()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	used := float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)
-	b.ReportMetric(used/float64(b.N), "B/session")
-	b.ReportMetric(float64(runtime.NumGoroutine())/float64(b.N), "goroutines/session")
+	n := float64(b.N)
+	heap := float64(after.HeapInuse) - float64(before.HeapInuse)
+	stack := float64(after.StackInuse) - float64(before.StackInuse)
+	b.ReportMetric((heap+stack)/n, "B/session")
+	b.ReportMetric(heap/n, "heap-B/session")
+	b.ReportMetric(stack/n, "stack-B/session")
+	b.ReportMetric(float64(runtime.NumGoroutine()-goroutines)/n, "goroutines/session")
+	close(stop)
+	wg.Wait()
 	for _, vu := range vus {
 		vu.Close()
+	}
+	if failed.Load() > 0 {
+		b.Fatalf("%d sessions failed", failed.Load())
 	}
 }
