@@ -1,7 +1,7 @@
 package wsstep
 
 import (
-		"context"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
