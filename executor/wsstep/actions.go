@@ -80,7 +80,7 @@ func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 	sent := 0
 	defer func() {
 		if sent > 0 {
-			w.add(metrics.WSMsgsSent, st.Tags, float64(sent), 0, "")
+			w.addAt(s.lastSend, metrics.WSMsgsSent, st.Tags, float64(sent), 0, "")
 		}
 	}()
 	timeout := st.Within
@@ -107,9 +107,9 @@ func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 			if err := w.ensureConn(ctx, s, st); err != nil {
 				return err
 			}
-			// A deadline on the connection bounds the write: a context would cost the library a
-			// registration per message. Cancelling ctx closes the connection (wsConn).
-			_ = s.conn.wire.SetWriteDeadline(time.Now().Add(timeout))
+			// A deadline on the connection bounds the write (wsWire.Write): a context would cost
+			// the library a registration per message. Cancelling ctx closes the connection.
+			s.conn.wire.writeWithin(timeout)
 			err = s.conn.ws.Write(context.Background(), typ, b)
 			if err == nil {
 				sent++
@@ -144,17 +144,23 @@ func wsClosed(ch <-chan struct{}) bool {
 // are skipped and counted, or fail the step when Strict.
 func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) error {
 	ref := time.Now()
+	start := ref
 	if s.sendRef {
 		ref = s.lastSend
 	}
 	s.sendRef = false
 	var recv, unmatched int
+	var last wsFrame
 	defer func() {
+		at := last.at
+		if at.IsZero() {
+			at = time.Now()
+		}
 		if recv > 0 {
-			w.add(metrics.WSMsgsReceived, st.Tags, float64(recv), 0, "")
+			w.addAt(at, metrics.WSMsgsReceived, st.Tags, float64(recv), 0, "")
 		}
 		if unmatched > 0 {
-			w.add(metrics.WSMsgsUnmatched, st.Tags, float64(unmatched), 0, "")
+			w.addAt(at, metrics.WSMsgsUnmatched, st.Tags, float64(unmatched), 0, "")
 		}
 	}()
 	failed := func(kind string, err error) error {
@@ -169,10 +175,9 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) erro
 	if within <= 0 {
 		within = wsDefaultWithin
 	}
-	deadline := time.Now().Add(within)
+	deadline := start.Add(within)
 	var armed *wsConn // the connection whose reads the deadline is armed on
 	count, matched := max(st.Count, 1), 0
-	var last wsFrame
 	for matched < count {
 		if err := w.ensureConn(ctx, s, st); err != nil {
 			if ctx.Err() != nil {
@@ -227,8 +232,8 @@ func (w *wsVU) expect(ctx context.Context, s *wsSession, st *plan.WSAction) erro
 	if err := wsCapture(st.Captures, &last, w.rt); err != nil {
 		return failed("capture", err)
 	}
-	w.add(metrics.WSExpectDuration, st.Tags, wsMillis(max(0, last.at.Sub(ref))), 0, "")
-	w.add(metrics.WSExpectFailed, st.Tags, 0, 0, "")
+	w.addAt(last.at, metrics.WSExpectDuration, st.Tags, wsMillis(max(0, last.at.Sub(ref))), 0, "")
+	w.addAt(last.at, metrics.WSExpectFailed, st.Tags, 0, 0, "")
 	if len(st.Captures) > 0 {
 		return w.renderRules(s)
 	}

@@ -63,7 +63,12 @@ type wsSession struct {
 
 // add emits one sample.
 func (w *wsVU) add(m metrics.Metric, tags *metrics.Tags, v float64, status int, label string) {
-	w.emit(metrics.Sample{Metric: m, Time: time.Now().UnixNano(), Value: v, Tags: tags, Status: status, Label: label})
+	w.addAt(time.Now(), m, tags, v, status, label)
+}
+
+// addAt emits one sample taken at t: the steps that already read the clock share the reading.
+func (w *wsVU) addAt(t time.Time, m metrics.Metric, tags *metrics.Tags, v float64, status int, label string) {
+	w.emit(metrics.Sample{Metric: m, Time: t.UnixNano(), Value: v, Tags: tags, Status: status, Label: label})
 }
 
 // wsStepError is a failed websocket block: Kind is the ws_errors label of the cause.

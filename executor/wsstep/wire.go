@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,6 +34,11 @@ type wsWire struct {
 	until  int64      // wall-clock UnixNano: a wait at a boundary ends past it; 0: no deadline
 	kicked bool       // a wait at a boundary ends now
 	set    int64      // the read deadline last put on Conn (0: none, 1: in the past)
+
+	// wtimeout bounds each write (wsWire.Write; 0: wsDefaultWithin); wdl is the write deadline
+	// last put on Conn, touched only in Write (the library writes one frame at a time).
+	wtimeout atomic.Int64
+	wdl      int64
 
 	// What the server's byte stream is in: touched only by the goroutine in Read (the library
 	// lets one reader at a time in).
@@ -77,6 +83,7 @@ func (w *wsWire) boundary() bool {
 func (w *wsWire) Read(p []byte) (int, error) {
 	for {
 		w.mu.Lock()
+		now := time.Now().UnixNano()
 		want := int64(0)
 		if w.boundary() {
 			switch {
@@ -84,14 +91,17 @@ func (w *wsWire) Read(p []byte) (int, error) {
 				w.mu.Unlock()
 				return 0, errWSWait
 			case w.until != 0:
-				if time.Now().UnixNano() >= w.until {
+				if now >= w.until {
 					w.mu.Unlock()
 					return 0, errWSWait
 				}
 				want = w.until
 			}
 		}
-		if want != w.set {
+		// A deadline already set that is still ahead and no later than wanted is kept: when it
+		// passes early, the loop comes back here and sets the one wanted. Successive expects
+		// then set the connection's deadline once per timeout rather than once each.
+		if w.set != want && (w.set <= now || (want != 0 && w.set > want)) {
 			var t time.Time
 			if want != 0 {
 				t = time.Unix(0, want)
@@ -114,6 +124,26 @@ func (w *wsWire) Read(p []byte) (int, error) {
 		}
 		// A deadline passed or a kick came: decided again above, at or inside a message.
 	}
+}
+
+// writeWithin sets the bound of the writes that follow, the library's own (pongs, close
+// replies) included.
+func (w *wsWire) writeWithin(d time.Duration) { w.wtimeout.Store(int64(d)) }
+
+// Write writes to the connection within the write bound: the deadline is moved only when less
+// than seven eighths of the bound is left, so a write is bounded by between 7/8 and all of it,
+// at one deadline update per eighth of the bound rather than one per frame.
+func (w *wsWire) Write(p []byte) (int, error) {
+	d := w.wtimeout.Load()
+	if d <= 0 {
+		d = int64(wsDefaultWithin)
+	}
+	now := time.Now().UnixNano()
+	if w.wdl-now < d-d/8 {
+		w.wdl = now + d
+		_ = w.Conn.SetWriteDeadline(time.Unix(0, w.wdl))
+	}
+	return w.Conn.Write(p)
 }
 
 // follow advances the frame count over b, bytes the server sent, in order.
