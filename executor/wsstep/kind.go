@@ -17,6 +17,9 @@ var Kind = step.Kind{Compile: compile, NewState: newState}
 // plan already compiled.
 type block struct {
 	ps *plan.WebSocketStep
+	// shared holds the handshake clients of every VU that runs the block first: one transport
+	// per target for the run rather than one per VU (about 1 KB a session).
+	shared *wsShared
 }
 
 func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
@@ -24,7 +27,7 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 	if ps == nil {
 		return step.Compiled{}, fmt.Errorf("websocket step without its block")
 	}
-	b := &block{ps: ps}
+	b := &block{ps: ps, shared: newWSShared()}
 	env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
 	if ps.URL != nil && ps.URL.IsConstant() {
 		env.Targets.AddHost(ps.URL.Display())
@@ -74,7 +77,7 @@ func (s *vuState) connected(t *plan.Target, reached bool, cause string) {
 func (b *block) Run(ctx context.Context, vu step.VU, state step.State) error {
 	s := state.(*vuState)
 	if s.w == nil {
-		s.w = &wsVU{shared: newWSShared(), rt: vu.Runtime(), emit: vu.Emit, stop: vu.Stopping(), connected: s.connected}
+		s.w = &wsVU{shared: b.shared, rt: vu.Runtime(), emit: vu.Emit, stop: vu.Stopping(), connected: s.connected}
 	}
 	err := s.w.run(ctx, b.ps)
 	if err == nil || ctx.Err() != nil {

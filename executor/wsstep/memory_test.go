@@ -100,9 +100,10 @@ func BenchmarkWSIdleSessions(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	goroutines := runtime.NumGoroutine()
 	vus := make([]*wsVU, b.N)
+	sh := newWSShared() // one per block for the run, as compile makes it
 	b.ResetTimer()
 	for i := range vus {
-		vus[i] = &wsVU{shared: newWSShared(), rt: &plan.Runtime{VU: int64(i + 1)}, emit: discard, stop: stop}
+		vus[i] = &wsVU{shared: sh, rt: &plan.Runtime{VU: int64(i + 1)}, emit: discard, stop: stop}
 		opened.Add(1)
 		wg.Add(1)
 		var once sync.Once
