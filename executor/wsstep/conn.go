@@ -22,8 +22,8 @@ const wsQueueMax = 4096
 // unread while its VU is outside the block (between iterations, in other steps) before a
 // background reader starts. A VU that comes back sooner reads the frames that waited in the
 // socket itself: no goroutine, no handoff. A block with rules starts the reader at once, since its
-// auto-replies must go out while the VU is away.
-const wsIdleRead = 200 * time.Millisecond
+// auto-replies must go out while the VU is away. A variable only so that a test can shorten it.
+var wsIdleRead = 200 * time.Millisecond
 
 // wsConn is one WebSocket connection.
 //
