@@ -145,8 +145,10 @@ func (w *wsVU) run(ctx context.Context, st *plan.WebSocketStep) error {
 			break
 		}
 		err = w.step(ctx, s, step)
-		w.flushConn(s)
 	}
+	// Once per run, not per step: the same totals with fewer samples (a connection replaced on
+	// the way was flushed as it went).
+	w.flushConn(s)
 	if ctx.Err() != nil {
 		w.endSession(s, true)
 		if persistent {
