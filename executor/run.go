@@ -17,17 +17,29 @@ const (
 	flushSize  = 64
 )
 
-// batcher collects samples for one goroutine and pushes them to the sink in batches of about
-// flushSize samples or every flushEvery. It is owned by one goroutine: no lock.
+// batcher collects samples for one goroutine and hands them on in batches of about flushSize
+// samples or every flushEvery. When the sink aggregates (metrics.AggregatingSink, the outputs
+// Manager), a flush folds the batch into the VU's shard of the aggregates with the VU's own
+// Folder and pushes only the samples of the metrics a per-sample output needs (raw files,
+// thresholds): none at all without such an output. Otherwise every batch is pushed whole. It is
+// owned by one goroutine: no lock.
 type batcher struct {
 	sink metrics.Sink
+	agg  metrics.AggregatingSink // sink, when it aggregates; nil otherwise
+	fold *metrics.Folder         // made on the first flush: an idle VU holds none
+	raw  metrics.Mask            // agg.RawMetrics()
 	buf  []metrics.Sample
-	last int64 // Unix ns of the last push
+	sel  []metrics.Sample // the raw samples of buf, when raw is neither none nor all
+	last int64            // Unix ns of the last push
 }
 
 func newBatcher(sink metrics.Sink) batcher {
 	// buf grows on first use: an idle VU holds no sample buffer.
-	return batcher{sink: sink, last: time.Now().UnixNano()}
+	b := batcher{sink: sink, last: time.Now().UnixNano()}
+	if a, ok := sink.(metrics.AggregatingSink); ok {
+		b.agg, b.raw = a, a.RawMetrics()
+	}
+	return b
 }
 
 // add appends s and pushes the batch when it is full or old.
@@ -38,13 +50,34 @@ func (b *batcher) add(s metrics.Sample) {
 	}
 }
 
-// flush pushes whatever is buffered; now is the current Unix ns time.
+// flush folds and pushes whatever is buffered; now is the current Unix ns time.
 func (b *batcher) flush(now int64) {
 	b.last = now
 	if len(b.buf) == 0 {
 		return
 	}
-	b.sink.Push(b.buf)
+	if b.agg == nil {
+		b.sink.Push(b.buf)
+		b.buf = b.buf[:0]
+		return
+	}
+	if b.fold == nil {
+		b.fold = b.agg.Folder()
+	}
+	b.fold.Add(b.buf)
+	switch b.raw {
+	case 0:
+	case metrics.AllMetrics:
+		b.agg.PushRaw(b.buf)
+	default:
+		b.sel = b.sel[:0]
+		for i := range b.buf {
+			if b.raw.Has(b.buf[i].Metric) {
+				b.sel = append(b.sel, b.buf[i])
+			}
+		}
+		b.agg.PushRaw(b.sel)
+	}
 	b.buf = b.buf[:0]
 }
 

@@ -178,6 +178,24 @@ func (h *Histogram) Buckets(f func(upper float64, count uint64)) {
 	}
 }
 
+// Ranges calls f for every non-empty bucket with the lowest and highest value it holds (in the
+// value's unit; a value is recorded rounded to thousandths) and its count, in increasing order.
+// Prometheus places each bucket's count in its own buckets by these bounds.
+func (h *Histogram) Ranges(f func(lo, hi float64, count uint64)) {
+	for j, n := range h.counts {
+		if n == 0 {
+			continue
+		}
+		i := h.lo + j
+		lo, width := uint64(i), uint64(1)
+		if i >= subBuckets {
+			e := i/subBuckets - 1
+			lo, width = uint64(i%subBuckets+subBuckets)<<uint(e), uint64(1)<<uint(e)
+		}
+		f(float64(lo)/1000, float64(lo+width-1)/1000, n)
+	}
+}
+
 // Encoded is the serialisable form of a Histogram, used by summaries that must merge exactly
 // across distributed segments.
 type Encoded struct {

@@ -42,8 +42,37 @@ type Output interface {
 	Stop(ctx context.Context) error
 }
 
-// Manager fans sample batches out to every output from a single goroutine. The loop owns the
-// outputs between Start and Stop.
+// SeriesOutput is an Output that consumes aggregates rather than samples (the summary,
+// Prometheus): the Manager calls EmitSeries with the deltas its Aggregator drained, every
+// AggregateEvery and once more at Close, and never calls Emit. Emit stays for callers that feed
+// the output samples directly (tests, merge). EmitSeries runs on the Manager's goroutine, like
+// Emit; it must not retain deltas (they are reused).
+type SeriesOutput interface {
+	Output
+	EmitSeries(deltas []*metrics.Series)
+}
+
+// SampleFilter is implemented by a per-sample Output that needs the samples of a few metrics
+// only (the thresholds' adapter): VUs then push no batch when no output needs their samples.
+// An Output that is neither a SeriesOutput nor a SampleFilter receives every sample.
+type SampleFilter interface {
+	Wants() metrics.Mask
+}
+
+// AggregateEvery is how often the Manager drains its Aggregator into the SeriesOutputs: the
+// delay it adds to mid-run figures (progress line, Prometheus), on top of a VU's flush.
+const AggregateEvery = 250 * time.Millisecond
+
+// Manager fans samples out to every output from a single goroutine. The loop owns the outputs
+// between Start and Stop.
+//
+// Samples reach it two ways. A producer that aggregates (metrics.AggregatingSink: the executor's
+// VUs) folds its batches into the Manager's Aggregator with its own Folder, and pushes with
+// PushRaw only the samples of RawMetrics, the metrics some per-sample output needs: none at all
+// when the outputs are the summary, Prometheus and thresholds on metrics the VU did not emit.
+// Push takes whole batches, which the loop folds itself. Every AggregateEvery the loop drains
+// the Aggregator and hands the deltas to each SeriesOutput; at Close, after the last batch,
+// once more, so that nothing folded is lost.
 //
 // May Push block a VU? No output can make it: no Emit waits on I/O (the Output contract: a
 // network output queues with a bound and counts its drops; a file output spools to memory), so
@@ -52,19 +81,26 @@ type Output interface {
 // goroutine is that far behind, that is when the outputs' CPU work (aggregating, encoding) cannot
 // keep up with what the VUs generate: the machine is saturated. It then waits rather than drops
 // (back-pressure) because the summary, the thresholds and the raw files must stay exact; every
-// such wait is counted (Stalls) and said in the summary, so it is never silent. Measured in
-// outputs/integration on the shared 2-core VM: the fan-out feeding summary, three thresholds,
-// CSV, Prometheus and InfluxDB takes 170,000-210,000 requests/s (BenchmarkFanOut), about 4x the
-// most loadplan generates there (41,600 req/s, bench/RESULTS.md); the real executor at full
-// loopback speed with every output on made 0 stalls (BenchmarkThroughput).
+// such wait is counted (Stalls) and said in the summary, so it is never silent.
 type Manager struct {
 	outputs []Output
-	ch      chan []metrics.Sample
+	series  []SeriesOutput // the outputs fed with aggregates
+	samples []Output       // the outputs fed with samples
+	raw     metrics.Mask   // union of what the sample outputs want
+	agg     *metrics.Aggregator
+	fold    *metrics.Folder // the loop's own, for batches given to Push
+	ch      chan queued
 	done    chan struct{}
 	pool    sync.Pool    // of *[]metrics.Sample, emptied batches for Push to refill
 	closeMu sync.RWMutex // guards closed and the send on ch: pushes share it, Close takes it alone
 	closed  bool
 	stalls  atomic.Uint64 // Pushes that found the queue full and waited
+}
+
+// queued is one batch in the fan-out queue; folded when its producer already aggregated it.
+type queued struct {
+	batch  []metrics.Sample
+	folded bool
 }
 
 // QueueBatches is how many batches Push queues before it waits for the fan-out: with the
@@ -73,11 +109,33 @@ const QueueBatches = 256
 
 // NewManager returns a Manager for outs, in order.
 func NewManager(outs ...Output) *Manager {
-	return &Manager{outputs: outs, ch: make(chan []metrics.Sample, QueueBatches), done: make(chan struct{})}
+	m := &Manager{outputs: outs, agg: metrics.NewAggregator(0), ch: make(chan queued, QueueBatches), done: make(chan struct{})}
+	m.fold = m.agg.Folder()
+	for _, o := range outs {
+		if so, ok := o.(SeriesOutput); ok {
+			m.series = append(m.series, so)
+			continue
+		}
+		m.samples = append(m.samples, o)
+		if f, ok := o.(SampleFilter); ok {
+			m.raw |= f.Wants()
+		} else {
+			m.raw = metrics.AllMetrics
+		}
+	}
+	return m
 }
 
 // Outputs returns the managed outputs.
 func (m *Manager) Outputs() []Output { return m.outputs }
+
+// Folder returns a Folder of the Manager's Aggregator for one producing goroutine
+// (metrics.AggregatingSink).
+func (m *Manager) Folder() *metrics.Folder { return m.agg.Folder() }
+
+// RawMetrics returns the metrics whose every sample a per-sample output needs
+// (metrics.AggregatingSink): 0 when only the summary, Prometheus and no threshold listen.
+func (m *Manager) RawMetrics() metrics.Mask { return m.raw }
 
 // Start starts every output in order and then the fan-out loop. If one fails, the ones already
 // started are stopped in reverse order and the error is returned.
@@ -99,19 +157,48 @@ func (m *Manager) Start(ctx context.Context) error {
 
 func (m *Manager) loop() {
 	defer close(m.done)
-	for batch := range m.ch {
-		for _, o := range m.outputs {
-			o.Emit(batch)
+	t := time.NewTicker(AggregateEvery)
+	defer t.Stop()
+	for {
+		select {
+		case q, ok := <-m.ch:
+			if !ok {
+				m.drain() // every VU flushed before Close: this holds the last of their samples
+				return
+			}
+			if !q.folded {
+				m.fold.Add(q.batch)
+			}
+			for _, o := range m.samples {
+				o.Emit(q.batch)
+			}
+			b := q.batch[:0]
+			m.pool.Put(&b)
+		case <-t.C:
+			m.drain()
 		}
-		batch = batch[:0]
-		m.pool.Put(&batch)
 	}
+}
+
+// drain hands what the Aggregator folded since the last drain to the SeriesOutputs.
+func (m *Manager) drain() {
+	m.agg.Drain(func(deltas []*metrics.Series) {
+		for _, o := range m.series {
+			o.EmitSeries(deltas)
+		}
+	})
 }
 
 // Push copies batch into the fan-out queue and returns; it waits only while the queue holds
 // QueueBatches batches (see Manager: the outputs' CPU work is behind, never their I/O), and
 // counts each such wait. It is safe for concurrent use by every VU.
-func (m *Manager) Push(batch []metrics.Sample) {
+func (m *Manager) Push(batch []metrics.Sample) { m.push(batch, false) }
+
+// PushRaw queues a batch its producer already folded with a Folder (metrics.AggregatingSink):
+// only the per-sample outputs receive it. Safe for concurrent use.
+func (m *Manager) PushRaw(batch []metrics.Sample) { m.push(batch, true) }
+
+func (m *Manager) push(batch []metrics.Sample, folded bool) {
 	if len(batch) == 0 {
 		return
 	}
@@ -125,11 +212,12 @@ func (m *Manager) Push(batch []metrics.Sample) {
 	if m.closed {
 		return // after Close nothing may arrive: the summary is already final
 	}
+	q := queued{batch: buf, folded: folded}
 	select {
-	case m.ch <- buf:
+	case m.ch <- q:
 	default:
 		m.stalls.Add(1)
-		m.ch <- buf
+		m.ch <- q
 	}
 }
 
@@ -137,8 +225,8 @@ func (m *Manager) Push(batch []metrics.Sample) {
 // outputs' CPU work fell behind the VUs. Safe for concurrent use.
 func (m *Manager) Stalls() uint64 { return m.stalls.Load() }
 
-// Close ends the fan-out: every batch pushed before it is emitted, then the loop ends. It does
-// not stop the outputs (see Stop).
+// Close ends the fan-out: every batch pushed and every sample folded before it is emitted, then
+// the loop ends. It does not stop the outputs (see Stop). A producer folds nothing after Close.
 func (m *Manager) Close() {
 	m.closeMu.Lock()
 	if !m.closed {

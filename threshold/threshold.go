@@ -298,6 +298,23 @@ func (in *Ingester) Start(context.Context) error {
 	return nil
 }
 
+// Wants returns the metrics whose samples the evaluator judges (outputs.SampleFilter): the VUs
+// push the samples of these metrics alone, and none when no threshold is set. The vus gauge,
+// emitted every second, is among them so that, as before, the latest sample time moves on every
+// second and windowed thresholds are judged while their own metric is quiet.
+func (in *Ingester) Wants() metrics.Mask {
+	var m metrics.Mask
+	for _, x := range metrics.All() {
+		if in.e.used[x] {
+			m |= metrics.MaskOf(x)
+		}
+	}
+	if m != 0 {
+		m |= metrics.MaskOf(metrics.VUs)
+	}
+	return m
+}
+
 // Emit folds a batch into the evaluator (Evaluator.Add). It takes the evaluator's lock, held
 // only for the batch's folding, which the abort loop shares once a second.
 func (in *Ingester) Emit(batch []metrics.Sample) { in.e.Add(batch) }

@@ -51,10 +51,10 @@ type Output struct {
 	reg      *prometheus.Registry
 	families map[metrics.Metric]*family
 
-	// The collectors of each series are cached so that Emit does a pointer-keyed lookup, not a
-	// label lookup. Only the Emit goroutine touches the index; the collectors themselves are safe
-	// for the concurrent scrape.
-	index *metrics.Index[*series]
+	// The collectors of each series are resolved once per key, not per delta. Only the
+	// Manager's goroutine (EmitSeries) touches the map; the collectors themselves are safe for
+	// the concurrent scrape.
+	index map[metrics.Key]*series
 
 	ln      net.Listener
 	srv     *http.Server
@@ -72,7 +72,7 @@ type family struct {
 	counter *prometheus.CounterVec
 	samples *prometheus.CounterVec // rates: every sample
 	gauge   *prometheus.GaugeVec
-	hist    *prometheus.HistogramVec
+	hist    *trendVec
 }
 
 func (f *family) collectors() []prometheus.Collector {
@@ -90,11 +90,10 @@ func (f *family) collectors() []prometheus.Collector {
 // series is the resolved collectors of one metrics.Key.
 type series struct {
 	kind    metrics.Kind
-	scale   float64
 	counter prometheus.Counter
 	samples prometheus.Counter
 	gauge   prometheus.Gauge
-	obs     prometheus.Observer
+	hist    *trendVec
 }
 
 var labelNames = []string{"scenario", "step", "target", "method", "name", "status"}
@@ -108,7 +107,7 @@ func New(cfg Config, opts outputs.Options) (*Output, error) {
 		done: make(chan struct{}),
 	}
 	p.finalWait = [2]time.Duration{finalScrapeMin, finalScrapeMax}
-	p.index = metrics.NewIndex(p.resolve)
+	p.index = make(map[metrics.Key]*series)
 	if p.listen == "" {
 		p.listen = DefaultListen
 	}
@@ -194,12 +193,7 @@ func newFamily(m metrics.Metric, constLabels prometheus.Labels) (*family, error)
 		if info.Unit == metrics.Time {
 			help += " (seconds)"
 		}
-		f.hist = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: name, Help: help, ConstLabels: constLabels, Buckets: Buckets,
-			NativeHistogramBucketFactor:     1.1,
-			NativeHistogramMaxBucketNumber:  160,
-			NativeHistogramMinResetDuration: time.Hour,
-		}, names)
+		f.hist = newTrendVec(name, help, names, constLabels, f.scale)
 	default:
 		return nil, fmt.Errorf("prometheus: metric %s has unknown kind %s", m, info.Kind)
 	}
@@ -212,39 +206,56 @@ func (p *Output) Name() string { return "prometheus" }
 // Gatherer returns the private registry, for tests and for embedding the handler elsewhere.
 func (p *Output) Gatherer() prometheus.Gatherer { return p.reg }
 
-// Emit updates the collectors of each sample's series. It allocates only for a series seen for
-// the first time.
+// Emit folds a batch of samples, for callers that feed samples directly (tests); the Manager
+// calls EmitSeries instead. The batch is aggregated first and goes the same way as the deltas.
 func (p *Output) Emit(batch []metrics.Sample) {
+	byKey := map[metrics.Key]*metrics.Series{}
+	var deltas []*metrics.Series
 	for i := range batch {
-		s := &batch[i]
-		se := p.index.Lookup(s)
-		if se == nil {
+		k := metrics.KeyOf(&batch[i])
+		d := byKey[k]
+		if d == nil {
+			d = &metrics.Series{Key: k}
+			byKey[k] = d
+			deltas = append(deltas, d)
+		}
+		d.Add(&batch[i])
+	}
+	p.EmitSeries(deltas)
+}
+
+// EmitSeries updates the collectors of each series by what it gained since the last call
+// (outputs.SeriesOutput): the Manager hands it the aggregator's per-interval deltas, so its cost
+// follows the number of series, not of samples. It allocates only for a series seen for the
+// first time.
+func (p *Output) EmitSeries(deltas []*metrics.Series) {
+	for _, d := range deltas {
+		se, ok := p.index[d.Key]
+		if !ok {
+			se = p.resolve(d.Key)
+			p.index[d.Key] = se
+		}
+		if se == nil || d.Count == 0 {
 			continue
 		}
 		switch se.kind {
 		case metrics.Counter:
-			if s.Value >= 0 {
-				se.counter.Add(s.Value)
+			if d.Sum > 0 { // a counter only grows
+				se.counter.Add(d.Sum)
 			}
 		case metrics.Rate:
-			se.samples.Inc()
-			if s.Value != 0 {
-				se.counter.Inc()
-			}
+			se.samples.Add(float64(d.Count))
+			se.counter.Add(float64(d.Trues))
 		case metrics.Gauge:
-			se.gauge.Set(s.Value)
+			se.gauge.Set(d.Last)
 		case metrics.Trend:
-			se.obs.Observe(s.Value * se.scale)
+			se.hist.add(d, p.labelValues)
 		}
 	}
 }
 
-// resolve builds the collectors of a new series; nil for an unknown metric.
-func (p *Output) resolve(k metrics.Key) *series {
-	f := p.families[k.Metric]
-	if f == nil {
-		return nil
-	}
+// labelValues returns the label values of the series of k, in the order of its family's labels.
+func (p *Output) labelValues(k metrics.Key) []string {
 	values := make([]string, 0, len(labelNames)+1)
 	if t := k.Tags; t != nil {
 		values = append(values, t.Scenario, t.Step, t.Target, t.Method, t.URL)
@@ -256,20 +267,30 @@ func (p *Output) resolve(k metrics.Key) *series {
 		status = strconv.Itoa(k.Status)
 	}
 	values = append(values, status)
-	if f.label != "" {
+	if f := p.families[k.Metric]; f != nil && f.label != "" {
 		values = append(values, k.Label)
 	}
-	se := &series{kind: f.kind, scale: f.scale}
+	return values
+}
+
+// resolve finds the collectors of a new series; nil for an unknown metric.
+func (p *Output) resolve(k metrics.Key) *series {
+	f := p.families[k.Metric]
+	if f == nil {
+		return nil
+	}
+	se := &series{kind: f.kind}
 	switch f.kind {
 	case metrics.Counter:
-		se.counter = f.counter.WithLabelValues(values...)
+		se.counter = f.counter.WithLabelValues(p.labelValues(k)...)
 	case metrics.Rate:
+		values := p.labelValues(k)
 		se.counter = f.counter.WithLabelValues(values...)
 		se.samples = f.samples.WithLabelValues(values...)
 	case metrics.Gauge:
-		se.gauge = f.gauge.WithLabelValues(values...)
+		se.gauge = f.gauge.WithLabelValues(p.labelValues(k)...)
 	case metrics.Trend:
-		se.obs = f.hist.WithLabelValues(values...)
+		se.hist = f.hist
 	}
 	return se
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
-// Summary is an outputs.Output that aggregates samples into a Store. Emit runs on the Manager's
-// goroutine; the Store may be read from any goroutine (the progress line does).
+// Summary is an outputs.Output that aggregates into a Store: an outputs.SeriesOutput, fed by the
+// Manager with the deltas VUs folded where they made the samples (EmitSeries), so that no sample
+// crosses the Manager's loop for it. Emit and EmitSeries run on the Manager's goroutine; the
+// Store may be read from any goroutine (the progress line does).
 type Summary struct {
 	store *metrics.Store
 }
@@ -26,8 +28,12 @@ func (s *Summary) Name() string { return "summary" }
 // Start implements outputs.Output; the summary needs nothing started.
 func (s *Summary) Start(context.Context) error { return nil }
 
-// Emit folds a batch into the store.
+// Emit folds a batch of samples into the store, for callers that feed samples directly; the
+// Manager calls EmitSeries instead.
 func (s *Summary) Emit(batch []metrics.Sample) { s.store.Add(batch) }
+
+// EmitSeries folds the aggregator's deltas into the store (outputs.SeriesOutput).
+func (s *Summary) EmitSeries(deltas []*metrics.Series) { s.store.MergeAll(deltas) }
 
 // Stop implements outputs.Output; the store is final once the Manager stopped.
 func (s *Summary) Stop(context.Context) error { return nil }
