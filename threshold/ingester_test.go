@@ -12,7 +12,10 @@ import (
 )
 
 // The adapter is an outputs.Output; the engine is not one.
-var _ outputs.Output = (*Ingester)(nil)
+var (
+	_ outputs.Output       = (*Ingester)(nil)
+	_ outputs.SampleFilter = (*Ingester)(nil) // the VUs push only the samples it judges
+)
 
 // TestIngesterThroughManager feeds the engine through a real fan-out from many pushers, as a run
 // does, and checks that the verdicts count every sample pushed, no more, no less.
@@ -63,5 +66,19 @@ func TestIngesterThroughManager(t *testing.T) {
 	// Samples span 2.4 s: the windows ending at 1 s, 2 s and 3 s, the last judged by Stop.
 	if !vs[2].Pass || vs[2].Windows != 3 || vs[2].Outcomes[0].Observed != 0 {
 		t.Errorf("windowed http_req_failed: got %d windows, %+v; want 3 windows, rate 0", vs[2].Windows, vs[2].Outcomes)
+	}
+}
+
+// TestIngesterWants: the VUs push only the samples of the judged metrics (and, for a latency
+// threshold, of the requests that got no answer), plus the vus gauge that moves the clock of
+// windowed thresholds; nothing when no threshold is set.
+func TestIngesterWants(t *testing.T) {
+	if m := New(Config{}).Ingester().Wants(); m != 0 {
+		t.Fatalf("no thresholds: wants %b", m)
+	}
+	e := New(Config{Thresholds: []*plan.Threshold{{Name: "p95", Metric: metrics.HTTPReqDuration}}})
+	want := metrics.MaskOf(metrics.HTTPReqDuration, metrics.HTTPReqUnanswered, metrics.VUs)
+	if m := e.Ingester().Wants(); m != want {
+		t.Fatalf("wants %b, want %b", m, want)
 	}
 }
