@@ -24,7 +24,11 @@ const (
 // deltas, not samples: each series keeps the run's metrics.Histogram (values in the sample's
 // unit, exactly mergeable) and a scrape turns it into a Prometheus histogram with classic and
 // native buckets. client_golang's Histogram takes one Observe per value (atomics, a native
-// bucket search) and cannot add a bucket's count at once; this costs nothing per sample.
+// bucket search) and cannot add a bucket's count at once: measured on the shared 2-core VM,
+// Observe for the 13 samples of one HTTP request cost 1.8–2.5 µs (BenchmarkPerSampleObserve),
+// about a tenth of loadplan's whole CPU per request, against 11–20 ns per request for the deltas
+// of a quarter second (BenchmarkEmitSeries). TestTrendMatchesClientGolang and its fuzz target
+// hold the figures to client_golang's.
 //
 // Count and sum are exact. A bucket count is exact up to the metrics.Histogram's resolution:
 // a value within 1/128 of a classic bound may be counted on the other side of it (each of the
