@@ -24,7 +24,11 @@ func (r *Run) Status() Status {
 }
 
 // Series returns the run's aggregates so far (the summary's store): one series per metric and
-// tag set, cumulative since the start. Safe from any goroutine; the copies are the caller's.
+// tag set, cumulative since the start. The VUs fold their samples where they make them and the
+// outputs Manager drains those aggregates into the store every outputs.AggregateEvery, so a
+// sample shows here within about half a second (a VU's flush, up to 250 ms, then the drain); the
+// final figures, after Wait, hold every sample. Safe from any goroutine; the copies are the
+// caller's.
 func (r *Run) Series() []*metrics.Series { return r.sum.Store().Snapshot() }
 
 // Snapshot is the live view of a run at one moment, as Subscribe delivers it.
