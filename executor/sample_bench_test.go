@@ -10,12 +10,21 @@ import (
 	"github.com/loadplan/loadplan/outputs/summary"
 )
 
-// nullRaw is a per-sample output that keeps nothing, to show what shipping every sample costs.
-type nullRaw struct{ n int }
+// nullRaw is a per-sample output that keeps nothing but counts, to show what shipping every
+// sample costs and to count what was shipped. Emit runs on the Manager's goroutine; readers read
+// after Stop.
+type nullRaw struct{ n, reqs int }
 
-func (o *nullRaw) Name() string                   { return "null" }
-func (o *nullRaw) Start(context.Context) error    { return nil }
-func (o *nullRaw) Emit(b []metrics.Sample)        { o.n += len(b) }
+func (o *nullRaw) Name() string                { return "null" }
+func (o *nullRaw) Start(context.Context) error { return nil }
+func (o *nullRaw) Emit(b []metrics.Sample) {
+	o.n += len(b)
+	for _, s := range b {
+		if s.Metric == metrics.HTTPReqs {
+			o.reqs++
+		}
+	}
+}
 func (o *nullRaw) Stop(ctx context.Context) error { return nil }
 
 // requestSamples are the 14 samples one HTTP request emits through VU.Emit.
