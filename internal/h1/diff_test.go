@@ -54,11 +54,41 @@ func viaNetHTTP(br *bufio.Reader, raw []byte, method string) parsed {
 	}
 }
 
-// viaH1 reads one response with the Client's parser.
-func viaH1(c *Client, method string) parsed {
+// viaH1 reads one response with the Client's parser; lean reads it as a Lean request does.
+func viaH1(c *Client, method string, lean bool) parsed {
 	var resp Response
-	closeAfter, err := c.readResponse(&Request{Method: method}, &resp, true)
+	closeAfter, err := c.readResponse(&Request{Method: method, Lean: lean}, &resp, true)
 	return parsed{status: resp.Status, header: resp.Header.Clone(), body: resp.Body, close: closeAfter, err: err}
+}
+
+// leanDisagreement compares a lean reading with the full one of the same bytes: the same
+// status, body, end of the response and verdict, and the same fields a client acts on.
+func leanDisagreement(full, lean parsed) string {
+	switch {
+	case (full.err == nil) != (lean.err == nil):
+		return fmt.Sprintf("lean error %v, full %v", lean.err, full.err)
+	case full.err != nil:
+		return ""
+	case full.status != lean.status:
+		return fmt.Sprintf("lean status %d, full %d", lean.status, full.status)
+	case !bytes.Equal(full.body, lean.body):
+		return fmt.Sprintf("lean body %q, full %q", lean.body, full.body)
+	case full.close != lean.close:
+		return fmt.Sprintf("lean close %v, full %v", lean.close, full.close)
+	}
+	want := http.Header{}
+	for _, k := range []string{"Set-Cookie", "Location"} {
+		if v, ok := full.header[k]; ok {
+			want[k] = v
+		}
+	}
+	if len(want) == 0 && len(lean.header) == 0 {
+		return ""
+	}
+	if !reflect.DeepEqual(want, lean.header) {
+		return fmt.Sprintf("lean header %q, full %q", lean.header, want)
+	}
+	return ""
 }
 
 // disagreement compares h1's reading of a response with net/http's and says how they differ,
@@ -109,14 +139,22 @@ func disagreement(want, got parsed) string {
 // connection would, and fails t where they disagree. Both read from memory, so nothing waits.
 func compareResponses(t *testing.T, raw []byte, method string, bufSize int) {
 	t.Helper()
-	nr, hr := bytes.NewReader(raw), bytes.NewReader(raw)
+	nr, hr, lr := bytes.NewReader(raw), bytes.NewReader(raw), bytes.NewReader(raw)
 	nbr := bufio.NewReaderSize(nr, 4096) // the Transport's read buffer
 	c := &Client{br: bufio.NewReaderSize(hr, bufSize)}
+	lc := &Client{br: bufio.NewReaderSize(lr, bufSize)} // the same bytes read lean
 	for i := 0; i < 3; i++ {
 		want := viaNetHTTP(nbr, raw, method)
-		got := viaH1(c, method)
+		got := viaH1(c, method, false)
 		if d := disagreement(want, got); d != "" {
 			t.Fatalf("%s response %d of %q:\n%s", method, i+1, raw, d)
+		}
+		if d := leanDisagreement(got, viaH1(lc, method, true)); d != "" {
+			t.Fatalf("%s response %d of %q:\n%s", method, i+1, raw, d)
+		}
+		if got.err == nil && c.br.Buffered()+hr.Len() != lc.br.Buffered()+lr.Len() {
+			t.Fatalf("%s response %d of %q: lean left %d bytes, full %d", method, i+1, raw,
+				lc.br.Buffered()+lr.Len(), c.br.Buffered()+hr.Len())
 		}
 		if want.err != nil || got.err != nil || want.close || got.close || want.status == http.StatusSwitchingProtocols {
 			return
@@ -134,6 +172,8 @@ func compareResponses(t *testing.T, raw []byte, method string, bufSize int) {
 
 // FuzzResponse holds the response parser to net/http's: status, header, body, framing errors and
 // where each response ends must agree, for GET and HEAD, with a tiny read buffer or a usual one.
+// The lean head (Request.Lean) is held to the full one on the same bytes: same status, body,
+// end and verdict, and the same Set-Cookie and Location.
 func FuzzResponse(f *testing.F) {
 	for _, s := range responseSeeds {
 		f.Add([]byte(s), false, false)

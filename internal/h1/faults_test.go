@@ -36,7 +36,7 @@ func TestStaleConnectionIsNotResent(t *testing.T) {
 			addr, conns, reqs := closeAfterOne(t)
 			var c Client
 			defer c.Close()
-			req := &Request{Method: method, Addr: addr, Host: addr, URI: "/", Header: http.Header{}}
+			req := &Request{Method: method, Addr: addr, Host: addr, URI: "/", Header: http.Header{}, TLS: clientTLS}
 			var resp Response
 			var failed int
 			for i := 0; i < 3; i++ {
@@ -70,7 +70,7 @@ func TestResetAfterReadIsOneFailedRequest(t *testing.T) {
 			reqs.Add(1)
 			if n == 2 {
 				dropped.Add(1)
-				w.(*net.TCPConn).SetLinger(0) // close with RST
+				rst(w) // close with RST
 				return
 			}
 			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -233,7 +233,7 @@ func TestIdleConnectionClosedByServerIsReplacedBeforeWriting(t *testing.T) {
 	})
 	c := Client{IdleProbe: time.Nanosecond}
 	defer c.Close()
-	post := &Request{Method: "POST", Addr: addr, Host: addr, URI: "/", Header: http.Header{}, Body: []byte("x")}
+	post := &Request{Method: "POST", Addr: addr, Host: addr, URI: "/", Header: http.Header{}, Body: []byte("x"), TLS: clientTLS}
 	var resp Response
 	for i := 0; i < 3; i++ {
 		if err := c.Do(context.Background(), post, &resp, false, nil); err != nil || resp.Status != 200 {

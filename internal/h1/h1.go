@@ -3,6 +3,7 @@ package h1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -22,6 +23,19 @@ type Request struct {
 	Header   http.Header
 	Body     []byte // nil for none
 	Deadline time.Time
+	// TLS, when set, is the configuration of an https request: the connection is
+	// tls.Client(conn, TLS) and is reused only by requests with the same *tls.Config. Its
+	// ServerName must be set (or InsecureSkipVerify); NextProtos decides ALPN, and a server
+	// choosing "h2" ends Do with an *H2Error handing the connection over.
+	TLS *tls.Config
+	// Lean leaves Response.Header with only Set-Cookie and Location, the fields a client acts
+	// on; the framing fields are read into fixed fields and every other field is checked and
+	// skipped. For callers that read no header: a header map per response costs more than the
+	// rest of the head (see the package doc).
+	Lean bool
+	// Start is the Clock reading the caller took when the request began (Trace.GetConn); 0
+	// reads the Clock. One reading per phase boundary, shared by every consumer.
+	Start int64
 }
 
 // Response is the response to a Request. Header is owned by the Client and reused by the next
@@ -37,8 +51,10 @@ type Response struct {
 // means the phase did not happen (no dial on a reused connection). GotConn is set once the
 // request has its connection, just before it is written: a failed request with GotConn 0 never
 // left the machine (refused dial, invalid header, abort before the connection).
+// TLSStart and TLSDone bracket the TLS handshake of a new https connection. Done is when the
+// response's last byte was read: the one reading the caller uses as the request's end.
 type Trace struct {
-	GetConn, ConnectStart, ConnectDone, GotConn, Wrote, FirstByte int64
+	GetConn, ConnectStart, ConnectDone, TLSStart, TLSDone, GotConn, Wrote, FirstByte, Done int64
 }
 
 // Client is one keep-alive connection to whatever address the last request went to.
@@ -56,16 +72,19 @@ type Client struct {
 	IdleProbe time.Duration
 
 	mu      sync.Mutex // guards conn and aborted against Abort from another goroutine
-	conn    net.Conn
+	conn    net.Conn   // raw, or the *tls.Conn over it
 	aborted bool
 
-	addr   string // address conn is connected to
+	raw    net.Conn    // the dialled connection under conn, probed when idle
+	addr   string      // address conn is connected to
+	tlsCfg *tls.Config // conn's TLS configuration, nil for plain TCP
 	br     *bufio.Reader
 	wbuf   []byte
 	line   []byte // scratch for header lines longer than the read buffer
 	last   int64  // Clock time the last response ended
 	header http.Header
 	te     []string // the Transfer-Encoding values frame took out of header, reused (response.go)
+	fixed  fields   // the framing fields of a Lean head, their slices reused (response.go)
 	base   time.Time
 }
 
@@ -123,14 +142,25 @@ func (c *Client) Do(ctx context.Context, req *Request, resp *Response, keepBody 
 	if tr == nil {
 		tr = &scratch
 	}
-	*tr = Trace{GetConn: c.now()}
+	start := req.Start
+	if start == 0 {
+		start = c.now()
+	}
+	*tr = Trace{GetConn: start}
 	if err := c.writeRequest(req); err != nil {
 		return err
 	}
-	if err := c.connect(ctx, req, tr); err != nil {
+	reused, err := c.connect(ctx, req, tr)
+	if err != nil {
 		return err
 	}
-	tr.GotConn = c.now()
+	if reused {
+		// Nothing happened since GetConn but rendering the request, which is part of sending
+		// it: one clock reading serves both boundaries (the sending phase starts at GetConn).
+		tr.GotConn = start
+	} else {
+		tr.GotConn = c.now()
+	}
 	if err := c.roundTrip(req, resp, keepBody, tr); err != nil {
 		c.Close()
 		if c.isAborted() {
@@ -153,25 +183,25 @@ func (c *Client) isAborted() bool {
 	return c.aborted
 }
 
-// connect makes sure a connection to req.Addr is open.
-func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) error {
+// connect makes sure a connection to req.Addr is open; reused reports that it was already.
+func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (reused bool, err error) {
 	c.mu.Lock()
 	if c.aborted {
 		c.mu.Unlock()
-		return ErrAborted
+		return false, ErrAborted
 	}
 	probe := c.IdleProbe
 	if probe <= 0 {
 		probe = 500 * time.Millisecond
 	}
-	if c.conn != nil && c.addr == req.Addr && c.br.Buffered() == 0 {
+	if c.conn != nil && c.addr == req.Addr && c.tlsCfg == req.TLS && c.br.Buffered() == 0 {
 		// Under mu, so that an Abort cannot be overwritten by this deadline. The deadline is set
 		// before the probe: an expired one from the previous request would fail the peek.
 		conn := c.conn
 		err := conn.SetDeadline(req.Deadline)
 		c.mu.Unlock()
-		if err == nil && (c.now()-c.last < int64(probe) || alive(conn)) {
-			return nil
+		if err == nil && (tr.GetConn-c.last < int64(probe) || alive(c.raw)) {
+			return true, nil
 		}
 		c.Close()
 	} else {
@@ -193,24 +223,33 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) error {
 		dctx, cancel = context.WithDeadline(ctx, req.Deadline)
 		defer cancel()
 	}
-	conn, err := dial(dctx, "tcp", req.Addr)
+	raw, err := dial(dctx, "tcp", req.Addr)
 	tr.ConnectDone = c.now()
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := conn.SetDeadline(req.Deadline); err != nil {
-		conn.Close()
-		return err
+	if err := raw.SetDeadline(req.Deadline); err != nil {
+		raw.Close()
+		return false, err
+	}
+	conn := raw
+	if req.TLS != nil {
+		tr.TLSStart = tr.ConnectDone
+		conn, err = handshake(dctx, raw, req.TLS)
+		tr.TLSDone = c.now()
+		if err != nil {
+			return false, err
+		}
 	}
 	c.mu.Lock()
 	if c.aborted {
 		c.mu.Unlock()
 		conn.Close()
-		return ErrAborted
+		return false, ErrAborted
 	}
 	c.conn = conn
 	c.mu.Unlock()
-	c.addr = req.Addr
+	c.raw, c.addr, c.tlsCfg = raw, req.Addr, req.TLS
 	size := c.ReadBufferSize
 	if size <= 0 {
 		size = 2048
@@ -220,7 +259,7 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) error {
 	} else {
 		c.br.Reset(conn)
 	}
-	return nil
+	return false, nil
 }
 
 // writeRequest renders the request into c.wbuf.
@@ -282,6 +321,7 @@ func (c *Client) roundTrip(req *Request, resp *Response, keepBody bool, tr *Trac
 		return err
 	}
 	c.last = c.now()
+	tr.Done = c.last
 	if closeAfter {
 		c.Close()
 	}

@@ -3,6 +3,7 @@ package h1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -31,15 +32,22 @@ func newCounted(t *testing.T, h http.HandlerFunc) *counted {
 			c.conns.Add(1)
 		}
 	}
-	c.Start()
+	if serverTLS != nil {
+		c.TLS = serverTLS
+		c.StartTLS()
+	} else {
+		c.Start()
+	}
 	t.Cleanup(c.Close)
 	return c
 }
 
-func (c *counted) addr() string { return strings.TrimPrefix(c.URL, "http://") }
+func (c *counted) addr() string {
+	return strings.TrimPrefix(strings.TrimPrefix(c.URL, "http://"), "https://")
+}
 
 func get(addr, uri string) *Request {
-	return &Request{Method: "GET", Addr: addr, Host: addr, URI: uri, Header: http.Header{}}
+	return &Request{Method: "GET", Addr: addr, Host: addr, URI: uri, Header: http.Header{}, TLS: clientTLS}
 }
 
 func TestKeepAliveReusesOneConnection(t *testing.T) {
@@ -162,6 +170,9 @@ func rawServer(t *testing.T, script func(r *bufio.Reader, w net.Conn)) (string, 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if serverTLS != nil {
+		ln = tls.NewListener(ln, serverTLS)
 	}
 	var conns atomic.Int64
 	var wg sync.WaitGroup

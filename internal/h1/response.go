@@ -32,11 +32,11 @@ func (c *Client) readResponse(req *Request, resp *Response, keepBody bool) (clos
 	budget := maxHeaderBytes
 	var f framing
 	for {
-		if err := c.readHead(resp, &budget); err != nil {
+		if err := c.readHead(resp, &budget, req.Lean); err != nil {
 			return true, err
 		}
 		// An interim head is checked as a final one is: net/http fails on a bad one too.
-		if f, err = c.frame(req.Method, resp); err != nil {
+		if f, err = c.frame(req.Method, resp, req.Lean); err != nil {
 			return true, err
 		}
 		if resp.Status >= 100 && resp.Status < 200 && resp.Status != http.StatusSwitchingProtocols {
@@ -65,18 +65,31 @@ func (c *Client) readResponse(req *Request, resp *Response, keepBody bool) (clos
 	return f.close || err != nil || resp.Status == http.StatusSwitchingProtocols, err
 }
 
+// fields are the framing fields of a head: taken from Header, or read into these reused slices
+// by a Lean head.
+type fields struct {
+	te, cl, trailer, conn []string
+}
+
 // frame validates the framing fields of a head and normalises them as net/http's ReadResponse
 // does, so that checks see the same header on both paths: Transfer-Encoding is taken out, equal
 // duplicate Content-Length fields become one, Content-Length is dropped beside chunked, Trailer
 // is dropped from a chunked response, and Connection is dropped when it says close (HTTP/1.1).
-func (c *Client) frame(method string, resp *Response) (f framing, err error) {
+// A Lean head has its framing fields in c.fixed and nothing of them in Header.
+func (c *Client) frame(method string, resp *Response, lean bool) (f framing, err error) {
 	h := resp.Header
+	fl := &c.fixed
+	if !lean {
+		fl = &fields{te: h["Transfer-Encoding"], cl: h["Content-Length"], trailer: h["Trailer"], conn: h["Connection"]}
+	}
 	http10 := resp.Proto == "HTTP/1.0"
 	f.bodyless = method == "HEAD" || resp.Status/100 == 1 ||
 		resp.Status == http.StatusNoContent || resp.Status == http.StatusNotModified
-	if te, ok := h["Transfer-Encoding"]; ok {
-		delete(h, "Transfer-Encoding")
-		c.te = te[:0] // the next response's field reuses the slice and its strings
+	if te := fl.te; len(te) > 0 {
+		if !lean {
+			delete(h, "Transfer-Encoding")
+			c.te = te[:0] // the next response's field reuses the slice and its strings
+		}
 		// RFC 9112 6.1: in HTTP/1.0 it is ignored, as net/http does, but the framing is not
 		// trusted beyond this response (net/http keeps such a connection).
 		f.close = http10
@@ -87,14 +100,14 @@ func (c *Client) frame(method string, resp *Response) (f framing, err error) {
 		}
 	}
 	f.length = -1
-	if cl := h["Content-Length"]; len(cl) > 0 {
+	if cl := fl.cl; len(cl) > 0 {
 		first := textproto.TrimString(cl[0])
 		for _, v := range cl[1:] {
 			if textproto.TrimString(v) != first {
 				return f, protoErr("conflicting Content-Length values %q", cl)
 			}
 		}
-		if len(cl) > 1 {
+		if len(cl) > 1 && !lean {
 			h["Content-Length"] = append(cl[:0], first)
 		}
 		n, err := strconv.ParseUint(first, 10, 63) // no sign, no spaces: RFC 9110 8.6
@@ -104,11 +117,13 @@ func (c *Client) frame(method string, resp *Response) (f framing, err error) {
 		f.length = int64(n)
 	}
 	if f.chunked {
-		if !f.bodyless {
+		if !f.bodyless && !lean {
 			delete(h, "Content-Length") // RFC 9112 6.3: Transfer-Encoding overrides it
 		}
-		if tr, ok := h["Trailer"]; ok {
-			delete(h, "Trailer")
+		if tr := fl.trailer; len(tr) > 0 {
+			if !lean {
+				delete(h, "Trailer")
+			}
 			for _, v := range tr {
 				for _, k := range strings.Split(v, ",") {
 					switch textproto.CanonicalMIMEHeaderKey(textproto.TrimString(k)) {
@@ -119,13 +134,13 @@ func (c *Client) frame(method string, resp *Response) (f framing, err error) {
 			}
 		}
 	}
-	conn := h["Connection"]
+	conn := fl.conn
 	hasClose := hasToken(conn, "close")
 	if http10 {
 		f.close = f.close || hasClose || !hasToken(conn, "keep-alive")
 	} else {
 		f.close = hasClose
-		if hasClose {
+		if hasClose && !lean {
 			delete(h, "Connection")
 		}
 	}
@@ -180,8 +195,10 @@ func hasToken(values []string, token string) bool {
 }
 
 // readHead parses the status line and the header fields into resp. budget is what is left of
-// maxHeaderBytes for this response.
-func (c *Client) readHead(resp *Response, budget *int) error {
+// maxHeaderBytes for this response. A lean head keeps only the framing fields (in c.fixed) and
+// the fields a client acts on (Set-Cookie, Location, in resp.Header); every other field is
+// checked as in a full head and skipped, without a key or a map entry.
+func (c *Client) readHead(resp *Response, budget *int, lean bool) error {
 	line, err := c.readLine()
 	if err != nil {
 		return err
@@ -200,7 +217,10 @@ func (c *Client) readHead(resp *Response, budget *int) error {
 		h[k] = v[:0] // keep the slices (and their strings, for reuse) of the previous response
 	}
 	resp.Header = h
+	fx := &c.fixed
+	fx.te, fx.cl, fx.trailer, fx.conn = fx.te[:0], fx.cl[:0], fx.trailer[:0], fx.conn[:0]
 	var last string // key of the previous field, for obsolete line folding
+	var lastFixed *[]string
 	for {
 		line, err := c.readLine()
 		if err != nil {
@@ -220,7 +240,15 @@ func (c *Client) readHead(resp *Response, budget *int) error {
 			if !validValue(cont) {
 				return protoErr("header line %q", trunc(line))
 			}
-			vs := h[last]
+			var vs []string
+			switch {
+			case lastFixed != nil:
+				vs = *lastFixed
+			case lean && last != "Set-Cookie" && last != "Location":
+				continue // a skipped field
+			default:
+				vs = h[last]
+			}
 			// As textproto joins folded lines: one space, leading whitespace of the value cut.
 			vs[len(vs)-1] = strings.TrimLeft(vs[len(vs)-1]+" "+string(cont), " \t")
 			continue
@@ -229,18 +257,23 @@ func (c *Client) readHead(resp *Response, budget *int) error {
 		if err != nil {
 			return err
 		}
+		if lean {
+			last, lastFixed = "-", nil // a field, though perhaps skipped
+			if p := fx.slot(name); p != nil {
+				*p, lastFixed = appendValue(*p, val), p
+				continue
+			}
+			if k := actedOn(name); k != "" {
+				h[k], last = appendValue(h[k], val), k
+			}
+			continue
+		}
 		key := canonicalKey(name)
 		vs, ok := h[key]
 		if !ok && key == "Transfer-Encoding" {
 			vs = c.te
 		}
-		n := len(vs)
-		if n < cap(vs) && vs[:n+1][n] == string(val) {
-			vs = vs[:n+1] // the same value as in the previous response: no allocation
-		} else {
-			vs = append(vs, string(val))
-		}
-		h[key] = vs
+		h[key] = appendValue(vs, val)
 		last = key
 	}
 	for k, v := range h {
@@ -249,6 +282,51 @@ func (c *Client) readHead(resp *Response, budget *int) error {
 		}
 	}
 	return nil
+}
+
+// appendValue appends val to vs, reusing the string left past len(vs) by the previous response
+// when it is the same value (no allocation for a header like the last one).
+func appendValue(vs []string, val []byte) []string {
+	n := len(vs)
+	if n < cap(vs) && vs[:n+1][n] == string(val) {
+		return vs[:n+1]
+	}
+	return append(vs, string(val))
+}
+
+// slot returns where a lean head keeps the framing field name, or nil for another field.
+func (fx *fields) slot(name []byte) *[]string {
+	switch len(name) {
+	case len("Content-Length"):
+		if equalFoldBytes("Content-Length", name) {
+			return &fx.cl
+		}
+	case len("Transfer-Encoding"):
+		if equalFoldBytes("Transfer-Encoding", name) {
+			return &fx.te
+		}
+	case len("Connection"):
+		if equalFoldBytes("Connection", name) {
+			return &fx.conn
+		}
+	case len("Trailer"):
+		if equalFoldBytes("Trailer", name) {
+			return &fx.trailer
+		}
+	}
+	return nil
+}
+
+// actedOn returns the canonical key of the fields a lean head still keeps in Header: cookies go
+// to the jar and Location to a redirect, whatever the checks read.
+func actedOn(name []byte) string {
+	switch {
+	case len(name) == len("Set-Cookie") && equalFoldBytes("Set-Cookie", name):
+		return "Set-Cookie"
+	case len(name) == len("Location") && equalFoldBytes("Location", name):
+		return "Location"
+	}
+	return ""
 }
 
 // parseStatusLine parses "HTTP/1.1 200 OK" as net/http does (spaces before the code are

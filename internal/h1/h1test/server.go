@@ -4,6 +4,7 @@ package h1test
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"net"
 	"testing"
 )
@@ -13,9 +14,16 @@ import (
 // extraHeaders (each line ending in "\r\n") are added to the response. It reads each request's
 // headers and its Content-Length body, and stops when tb's test ends. It returns host:port.
 func OKServer(tb testing.TB, extraHeaders string) string {
+	return okServer(tb, extraHeaders, nil)
+}
+
+func okServer(tb testing.TB, extraHeaders string, cfg *tls.Config) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
 	}
 	tb.Cleanup(func() { ln.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n" + extraHeaders + "\r\nok")
