@@ -18,8 +18,15 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
-// monoBase anchors the monotonic timestamps of request tracing.
-var monoBase = time.Now()
+// monoBase anchors the monotonic timestamps of request tracing; monoBaseWall is its wall time
+// in Unix ns, so that a sample's time is derived from a mono() reading already taken (wall =
+// monoBaseWall + mono) instead of reading the clock again: one reading per phase boundary,
+// shared by the trace, the latency and the sample. Sample times are thus on the monotonic
+// timeline of the process, unmoved by a wall-clock step during the run.
+var (
+	monoBase     = time.Now()
+	monoBaseWall = monoBase.UnixNano()
+)
 
 func mono() int64 { return int64(time.Since(monoBase)) }
 
@@ -69,7 +76,15 @@ type httpState struct {
 	timer *time.Timer // per-request timeout, reused: never a timer per request
 	cur   atomic.Pointer[inflight]
 
-	fast fastState // the HTTP/1.1 fast path for http:// (fasthttp.go)
+	fast fastState // the HTTP/1.1 fast path for http:// and https:// (fasthttp.go)
+
+	// h2clients are the net/http clients of the targets whose server chose HTTP/2 (fasttls.go),
+	// by target index; handoff is the connection the fast path negotiated h2 on, to handoffAddr,
+	// waiting for the HTTP/2 client's dial.
+	h2clients   []*http.Client
+	handoffMu   sync.Mutex // guards handoff and handoffAddr: taken on the transport's dial goroutine
+	handoff     *tls.Conn
+	handoffAddr string
 
 	// readErr is the last read error on one of the VU's net/http connections: the cause of a
 	// failed attempt that the transport then resends.
@@ -157,15 +172,27 @@ func (h *httpState) onTimeout() {
 // End closes the VU's idle connections (a user leaving); its cookie jar stays.
 func (h *httpState) End() {
 	h.fast.close()
-	for _, c := range h.clients {
-		if c != nil {
-			c.CloseIdleConnections()
+	for _, cs := range [][]*http.Client{h.clients, h.h2clients} {
+		for _, c := range cs {
+			if c != nil {
+				c.CloseIdleConnections()
+			}
 		}
 	}
+	h.handoffMu.Lock()
+	if h.handoff != nil {
+		h.handoff.Close()
+		h.handoff = nil
+	}
+	h.handoffMu.Unlock()
 }
 
-// client returns the VU's client for target index i, built on first use.
+// client returns the VU's client for target index i, built on first use; the HTTP/2 one
+// (fasttls.go) once the target's server chose h2 on the fast path.
 func (h *httpState) client(i int) *http.Client {
+	if f := h.fast.h2; f != nil && f[i] {
+		return h.h2Client(i)
+	}
 	if c := h.clients[i]; c != nil {
 		return c
 	}
@@ -276,9 +303,9 @@ func errorKind(err, cause error) string {
 	return "request error"
 }
 
-// emitAt records one sample of the VU that ended at t.
-func (h *httpState) emitAt(t time.Time, m metrics.Metric, value float64, tags *metrics.Tags, status int, label string) {
-	h.vu.Emit(metrics.Sample{Metric: m, Time: t.UnixNano(), Value: value, Tags: tags, Status: status, Label: label})
+// emitAt records one sample of the VU that ended at at, a mono() reading.
+func (h *httpState) emitAt(at int64, m metrics.Metric, value float64, tags *metrics.Tags, status int, label string) {
+	h.vu.Emit(metrics.Sample{Metric: m, Time: monoBaseWall + at, Value: value, Tags: tags, Status: status, Label: label})
 }
 
 // noteConn reports the outcome of one request to target index t to the VU (step.VU.ConnResult)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor/step"
+	"github.com/loadplan/loadplan/internal/h1"
 	"github.com/loadplan/loadplan/internal/jsonpath"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
@@ -20,6 +21,7 @@ type response struct {
 	cookies []*http.Cookie
 	body    []byte
 	service time.Duration
+	end     int64 // mono() when the response ended (or the request failed): its samples' time
 	err     error
 	kind    string // error kind when err != nil
 	// sent: the request had a connection and its write began, so it is an http_reqs sample.
@@ -66,7 +68,7 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 		res = h.send(ctx, hs, method, u, body)
 		if res.interrupted {
 			if res.sent { // cut on the wire: a request that failed, without a latency
-				now := time.Now()
+				now := res.end
 				h.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, res.status, "")
 				h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, "interrupted")
 			}
@@ -85,7 +87,7 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 			res.err, res.kind = errTooManyRedirects, "too many redirects"
 			break
 		}
-		h.emitAt(time.Now(), metrics.HTTPReqFailed, 0, hs.tags, res.status, "")
+		h.emitAt(res.end, metrics.HTTPReqFailed, 0, hs.tags, res.status, "")
 		if res.status == http.StatusSeeOther || ((res.status == http.StatusMovedPermanently || res.status == http.StatusFound) && method == http.MethodPost) {
 			method, body = http.MethodGet, nil
 			delete(h.hdr, "Content-Type")
@@ -96,7 +98,7 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 		}
 		u = next
 	}
-	now := time.Now()
+	now := res.end // checks are judged on the response that just ended: the same reading
 	failed := res.err != nil
 	if failed {
 		h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
@@ -170,10 +172,19 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		start, end int64
 		resends    []string // only net/http resends behind our back; the fast path never does
 	)
-	if useFast(u) {
+	if f := &h.fast; f.useFast(u, hs.target) {
 		start = mono()
-		res, err = h.roundTripFast(hs, method, u, body)
-		end = mono()
+		res, err = h.roundTripFast(hs, method, u, body, start)
+		end = res.end
+		if h2, ok := err.(*h1.H2Error); ok {
+			// The server chose HTTP/2: nothing was sent; net/http sends the request on the
+			// connection just negotiated, and serves this target for this VU from now on.
+			ft := f.trace
+			h.handOver(hs.target, f.addr, h2.Conn)
+			res, cause, _, end, err = h.roundTripStd(hs, method, u, body)
+			resends = h.takeResends()
+			h.keepDialPhases(&ft)
+		}
 	} else {
 		res, cause, start, end, err = h.roundTripStd(hs, method, u, body)
 		resends = h.takeResends()
@@ -189,9 +200,10 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		}
 	}
 	res.service = time.Duration(end - start)
+	res.end = end
 	dur := res.service + h.vu.TakeLag()
 
-	now := time.Now()
+	now := end // the end-of-response reading is the samples' time
 	tags, st := hs.tags, res.status
 	for _, kind := range resends {
 		h.emitAt(now, metrics.HTTPReqs, 1, tags, 0, "")

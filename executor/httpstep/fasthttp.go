@@ -2,6 +2,7 @@ package httpstep
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -14,14 +15,19 @@ import (
 	"github.com/loadplan/loadplan/internal/h1"
 )
 
-// fastState is a VU's HTTP/1.1 fast path for plain http:// requests (internal/h1): one
-// keep-alive connection per target, the round trip in the VU's goroutine, no per-request
-// context, timer or allocation. HTTPS, HTTP/2 and WebSocket handshakes keep net/http.
+// fastState is a VU's HTTP/1.1 fast path for http:// and https:// requests (internal/h1): one
+// keep-alive connection per target, TLS under it for https, the round trip in the VU's
+// goroutine, no per-request context, timer or allocation. A target whose server chooses HTTP/2
+// through ALPN goes, for this VU, to net/http's HTTP/2 client (h2.go), which takes over the
+// connection the fast path negotiated. URLs with user info and WebSocket handshakes keep
+// net/http.
 //
 // Profiles of `make bench` showed net/http's Transport spending about twice the CPU per request
 // of a plain loop (its read and write goroutines, per-request contexts and header maps); this
-// path is what lets loadplan come close to wrk per CPU-second. Owned by the VU goroutine, except
-// that abort runs on the hard context's AfterFunc goroutine (hence the atomic pointers).
+// path is what lets loadplan come close to wrk per CPU-second, on http and, since the TLS record
+// layer costs the same under either client, on https (0.4x wrk through net/http; the figures
+// are in internal/h1's package doc). Owned by the VU goroutine, except that abort runs on the
+// hard context's AfterFunc goroutine (hence the atomic pointers).
 type fastState struct {
 	clients []atomic.Pointer[h1.Client] // by target index; built on first use
 	stop    func() bool                 // unregisters the abort hook of the current activation
@@ -29,7 +35,13 @@ type fastState struct {
 	resp    h1.Response
 	trace   h1.Trace
 	// the last URL's request target and dial address, reused while the URL stays the same
-	lastPath, lastQuery, lastHost, uri, addr string
+	lastPath, lastQuery, lastHost, lastScheme, uri, addr string
+	// tls is the VU's TLS configuration of each target, by index, for the host tlsHost names:
+	// the target's settings, SNI, ALPN and the VU's session cache (tlsconf.go).
+	tls     []*tls.Config
+	tlsHost []string
+	// h2 marks the targets whose server chose HTTP/2 for this VU: net/http serves them.
+	h2 []bool
 }
 
 // fastDisabled turns the fast path off for every VU (tests comparing both paths).
@@ -39,9 +51,11 @@ var fastDisabled atomic.Bool
 // benchmarks can compare it with net/http on the same requests.
 func SetFastPath(on bool) { fastDisabled.Store(!on) }
 
-// useFast reports whether a request to u goes through the fast path.
-func useFast(u *url.URL) bool {
-	return u.Scheme == "http" && u.User == nil && !fastDisabled.Load()
+// useFast reports whether a request to u goes through the fast path: http and https URLs
+// without user info, unless the target's server chose HTTP/2 for this VU.
+func (f *fastState) useFast(u *url.URL, target int) bool {
+	return (u.Scheme == "http" || u.Scheme == "https") && u.User == nil && !fastDisabled.Load() &&
+		(f.h2 == nil || !f.h2[target])
 }
 
 // bind arms the abort hook for one activation: when hard ends, every request in flight on the
@@ -111,24 +125,34 @@ func (h *httpState) fastClient(i int) *h1.Client {
 // target returns the request target and dial address of u, reusing the last ones while the URL
 // does not change (a constant URL costs no allocation).
 func (f *fastState) target(u *url.URL) (uri, addr string) {
-	if u.Path != f.lastPath || u.RawQuery != f.lastQuery || u.Host != f.lastHost || f.uri == "" {
-		f.lastPath, f.lastQuery, f.lastHost = u.Path, u.RawQuery, u.Host
+	if u.Path != f.lastPath || u.RawQuery != f.lastQuery || u.Host != f.lastHost || u.Scheme != f.lastScheme || f.uri == "" {
+		f.lastPath, f.lastQuery, f.lastHost, f.lastScheme = u.Path, u.RawQuery, u.Host, u.Scheme
 		f.uri = u.RequestURI()
 		f.addr = u.Host
 		if u.Port() == "" {
-			f.addr = net.JoinHostPort(u.Hostname(), "80")
+			port := "80"
+			if u.Scheme == "https" {
+				port = "443"
+			}
+			f.addr = net.JoinHostPort(u.Hostname(), port)
 		}
 	}
 	return f.uri, f.addr
 }
 
-// roundTripFast makes one request on the fast path and fills res (status, header, body, cookies)
-// and the VU's trace times. It returns the transport error, if any.
-func (h *httpState) roundTripFast(hs *httpStep, method string, u *url.URL, body []byte) (response, error) {
+// roundTripFast makes one request on the fast path, begun at start (mono), and fills res
+// (status, header, body, cookies, end) and the VU's trace times. It returns the transport error,
+// if any; an *h1.H2Error means nothing was sent and the connection is HTTP/2's (send hands it
+// over).
+func (h *httpState) roundTripFast(hs *httpStep, method string, u *url.URL, body []byte, start int64) (response, error) {
 	f := &h.fast
 	var res response
 	c := h.fastClient(hs.target)
 	uri, addr := f.target(u)
+	var tc *tls.Config
+	if u.Scheme == "https" {
+		tc = h.tlsConfig(hs.target, u)
+	}
 	host := u.Host
 	if hv := h.hdr["Host"]; len(hv) > 0 {
 		host = hv[0] // the plan's Host header, as on the net/http path
@@ -140,8 +164,9 @@ func (h *httpState) roundTripFast(hs *httpStep, method string, u *url.URL, body 
 			r.AddCookie(ck) // as http.Client does with its Jar
 		}
 	}
+	// The deadline is the start reading plus the timeout: no second clock reading.
 	f.req = h1.Request{Method: method, Addr: addr, Host: host, URI: uri, Header: h.hdr, Body: body,
-		Deadline: time.Now().Add(hs.timeout)}
+		Deadline: monoBase.Add(time.Duration(start) + hs.timeout), TLS: tc, Lean: !hs.needHeader, Start: start}
 	f.resp.Body = h.body[:0]
 	err := c.Do(h.ctx, &f.req, &f.resp, hs.needBody, &f.trace)
 	h.body = f.resp.Body[:0]
@@ -152,9 +177,11 @@ func (h *httpState) roundTripFast(hs *httpStep, method string, u *url.URL, body 
 	t.gotConn.Store(tr.GotConn)
 	t.wrote.Store(tr.Wrote)
 	t.firstByte.Store(tr.FirstByte)
-	t.tlsStart.Store(0)
-	t.tlsDone.Store(0)
+	t.tlsStart.Store(tr.TLSStart)
+	t.tlsDone.Store(tr.TLSDone)
+	res.end = tr.Done
 	if err != nil {
+		res.end = mono()
 		return res, err
 	}
 	res.status, res.header = f.resp.Status, f.resp.Header

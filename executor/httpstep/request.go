@@ -2,8 +2,8 @@
 // a counted request, then checks and captures. A VU's state (client.go) is what a browser would
 // keep: one client and keep-alive connections per target, one cookie jar, the request trace and
 // reusable buffers, so that a request costs no allocation of its own (executor/alloc_test.go).
-// Plain http:// requests take the HTTP/1.1 fast path (fasthttp.go, internal/h1); https and
-// HTTP/2 go through net/http.
+// http:// and https:// requests take the HTTP/1.1 fast path (fasthttp.go, internal/h1, TLS under
+// it); a target whose server chooses HTTP/2 through ALPN goes through net/http (fasttls.go).
 //
 // Accounting: a request that left the machine is one http_reqs sample, answered or not; a
 // request attempted is one http_req_failed sample; a failure is one errors sample with its cause
@@ -48,6 +48,10 @@ type httpStep struct {
 
 	checks   []*check
 	needBody bool
+	// needHeader: a check or capture reads response headers, so the fast path builds the
+	// header map; otherwise it reads heads lean (h1.Request.Lean), keeping only Set-Cookie and
+	// Location, which the jar and redirects use whatever the checks read.
+	needHeader bool
 }
 
 // Kind is the http step kind: one request, its redirects, checks and captures.
@@ -190,9 +194,11 @@ func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 		}
 		hs.checks = append(hs.checks, ck)
 		hs.needBody = hs.needBody || c.Kind == plan.CheckBodyContains || c.Kind == plan.CheckBodyMatches || c.Kind == plan.CheckJSONEquals
+		hs.needHeader = hs.needHeader || c.Kind == plan.CheckHeaderEquals || c.Kind == plan.CheckHeaderMatches
 	}
 	for _, c := range ps.Captures {
 		hs.needBody = hs.needBody || c.Kind == plan.CaptureJSON || c.Kind == plan.CaptureRegex
+		hs.needHeader = hs.needHeader || c.Kind == plan.CaptureHeader
 	}
 	return hs, nil
 }

@@ -1,0 +1,165 @@
+package executor
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// HTTPS on the fast path (internal/h1 over crypto/tls) and HTTP/2 handed to net/http: every
+// server here counts what it received, and loadplan's figures must equal it.
+
+// tlsStep is a GET of url on an https target that trusts any certificate (the test's own).
+func tlsStep(url string) *plan.HTTPStep {
+	st := httpStepOf("s", "a", "GET", url)
+	st.Target = &plan.Target{Name: "tls", BaseURL: url, Timeout: 10 * time.Second, InsecureSkipVerify: true}
+	return st
+}
+
+// phaseSink counts, per timing metric, the samples with a value above zero.
+type phaseSink struct {
+	mu       sync.Mutex // guards positive and all
+	positive map[metrics.Metric]int
+	all      map[metrics.Metric]int
+	reqs     float64
+}
+
+func (s *phaseSink) Push(batch []metrics.Sample) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range batch {
+		s.all[x.Metric]++
+		if x.Value > 0 {
+			s.positive[x.Metric]++
+		}
+		if x.Metric == metrics.HTTPReqs {
+			s.reqs += x.Value
+		}
+	}
+}
+
+// TestResetAfterReadFastPathTLS: over https the fast path does not resend either; the server
+// resets every fifth request of a connection after reading it, and loadplan counts exactly what
+// the server received (net/http would have resent each, see TestResetAfterReadNetHTTP).
+func TestResetAfterReadFastPathTLS(t *testing.T) {
+	srv := newDropServer(t, true)
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 4, Iterations: 50})
+	col, _ := run(t, Config{Plan: planOf(l, tlsStep(srv.URL+"/x"))})
+	checkDropAccounting(t, col, srv, 200)
+	if srv.received.Load() != 200 {
+		t.Errorf("server received %d requests for 200 iterations: something was resent", srv.received.Load())
+	}
+}
+
+// TestTLSPhasesAndResumptionFastPath: the server closes each connection after its fifth
+// request. tls_handshaking and connecting are above zero exactly on the requests that opened a
+// connection (as many as the server accepted) and zero on reuse; each VU's first handshake is
+// a full one, the later ones resume its session (the server sees it), as a browser's do.
+func TestTLSPhasesAndResumptionFastPath(t *testing.T) {
+	var reqs, conns, resumed, h1reqs atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		if r.ProtoMajor == 1 {
+			h1reqs.Add(1)
+		}
+		n := r.Context().Value(connSeq{}).(*atomic.Int64).Add(1)
+		if n == 1 && r.TLS.DidResume {
+			resumed.Add(1)
+		}
+		if n == 5 {
+			w.Header().Set("Connection", "close")
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
+		return context.WithValue(ctx, connSeq{}, new(atomic.Int64))
+	}
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	sink := &phaseSink{positive: map[metrics.Metric]int{}, all: map[metrics.Metric]int{}}
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 2, Iterations: 10})
+	e, err := New(Config{Plan: planOf(l, tlsStep(srv.URL+"/x")), Sink: sink, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.Run(context.Background()); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	t.Logf("server: %d requests (%d HTTP/1.1), %d connections, %d resumed; loadplan: http_reqs %v, tls_handshaking > 0 in %d of %d, connecting > 0 in %d",
+		reqs.Load(), h1reqs.Load(), conns.Load(), resumed.Load(), sink.reqs, sink.positive[metrics.HTTPReqTLSHandshaking],
+		sink.all[metrics.HTTPReqTLSHandshaking], sink.positive[metrics.HTTPReqConnecting])
+	if reqs.Load() != 20 || h1reqs.Load() != 20 || sink.reqs != 20 {
+		t.Fatalf("server saw %d requests (%d HTTP/1.1), loadplan http_reqs %v; want 20, all HTTP/1.1", reqs.Load(), h1reqs.Load(), sink.reqs)
+	}
+	if conns.Load() != 4 || resumed.Load() != 2 {
+		t.Fatalf("%d connections, %d resumed; want 4 (5 requests each), 2 resumed (each VU's second)", conns.Load(), resumed.Load())
+	}
+	if got := sink.positive[metrics.HTTPReqTLSHandshaking]; got != int(conns.Load()) || sink.all[metrics.HTTPReqTLSHandshaking] != 20 {
+		t.Fatalf("tls_handshaking above zero in %d of %d samples, want %d of 20 (one per connection)",
+			got, sink.all[metrics.HTTPReqTLSHandshaking], conns.Load())
+	}
+	if got := sink.positive[metrics.HTTPReqConnecting]; got != int(conns.Load()) {
+		t.Fatalf("connecting above zero in %d samples, want %d", got, conns.Load())
+	}
+}
+
+// TestHTTP2TargetIsHandedToNetHTTP: a server that chooses h2 through ALPN gets every request
+// over HTTP/2, on one connection per VU: the connection the fast path negotiated is handed to
+// net/http's HTTP/2 client, not dropped and dialled again.
+func TestHTTP2TargetIsHandedToNetHTTP(t *testing.T) {
+	var reqs, h2reqs, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		if r.ProtoMajor == 2 {
+			h2reqs.Add(1)
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	sink := &phaseSink{positive: map[metrics.Metric]int{}, all: map[metrics.Metric]int{}}
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 2, Iterations: 5})
+	e, err := New(Config{Plan: planOf(l, tlsStep(srv.URL+"/x")), Sink: sink, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.Run(context.Background()); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if reqs.Load() != 10 || h2reqs.Load() != 10 || sink.reqs != 10 {
+		t.Fatalf("server saw %d requests (%d HTTP/2), loadplan http_reqs %v; want 10, all HTTP/2", reqs.Load(), h2reqs.Load(), sink.reqs)
+	}
+	if conns.Load() != 2 {
+		t.Fatalf("%d connections for 2 VUs, want 2 (the negotiated connection is reused)", conns.Load())
+	}
+	if got := sink.positive[metrics.HTTPReqTLSHandshaking]; got != 2 {
+		t.Fatalf("tls_handshaking above zero in %d samples, want 2 (one per VU's connection)", got)
+	}
+	if got := sink.all[metrics.HTTPReqDuration]; got != 10 {
+		t.Fatalf("%d http_req_duration samples, want 10", got)
+	}
+}
