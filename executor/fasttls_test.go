@@ -163,3 +163,82 @@ func TestHTTP2TargetIsHandedToNetHTTP(t *testing.T) {
 		t.Fatalf("%d http_req_duration samples, want 10", got)
 	}
 }
+
+// newTLSCounter is an https server counting requests and connections; handle answers them.
+func newTLSCounter(t *testing.T, idle time.Duration, handle http.HandlerFunc) (*httptest.Server, *atomic.Int64, *atomic.Int64) {
+	var reqs, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		handle(w, r)
+	}))
+	srv.Config.IdleTimeout = idle
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, &reqs, &conns
+}
+
+// TestTimeoutOverTLSFastPath: a server that never answers; each request is one http_reqs (the
+// server read it), one failed request and one timeout error, and nothing hangs.
+func TestTimeoutOverTLSFastPath(t *testing.T) {
+	srv, reqs, _ := newTLSCounter(t, 0, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	st := tlsStep(srv.URL)
+	st.Timeout = 300 * time.Millisecond // long enough for a loaded machine's server to read it
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 2, Iterations: 2})
+	col, _ := run(t, Config{Plan: planOf(l, st)})
+	if col.sum(metrics.HTTPReqs) != 4 || reqs.Load() != 4 {
+		t.Errorf("http_reqs %v, server %d, want 4", col.sum(metrics.HTTPReqs), reqs.Load())
+	}
+	if e := col.errors(); e["timeout"] != 4 || len(e) != 1 {
+		t.Errorf("errors %v, want 4 × timeout", e)
+	}
+	if col.sum(metrics.HTTPReqFailed) != 4 || col.series(metrics.HTTPReqDuration).Count != 0 {
+		t.Errorf("http_req_failed %v, durations %d; want 4, 0", col.sum(metrics.HTTPReqFailed), col.series(metrics.HTTPReqDuration).Count)
+	}
+}
+
+// TestServerCloseOverTLSFastPath: the server closes idle TLS connections after 20 ms and the
+// VUs think 300 ms; the idle probe sees each close (close_notify, then FIN) before a request is
+// written, so no request fails or repeats.
+func TestServerCloseOverTLSFastPath(t *testing.T) {
+	srv, reqs, conns := newTLSCounter(t, 20*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	})
+	st := tlsStep(srv.URL + "/x")
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 2, Iterations: 3})
+	p := planOf(l, st)
+	p.Scenarios[0].ThinkTime = plan.ThinkTime{Min: 300 * time.Millisecond, Max: 300 * time.Millisecond}
+	col, _ := run(t, Config{Plan: p})
+	if e := col.errors(); len(e) != 0 {
+		t.Fatalf("errors %v", e)
+	}
+	if col.sum(metrics.HTTPReqs) != 6 || reqs.Load() != 6 {
+		t.Fatalf("http_reqs %v, server saw %d; want 6, 6", col.sum(metrics.HTTPReqs), reqs.Load())
+	}
+	if conns.Load() < 4 {
+		t.Fatalf("%d connections: the server's idle timeout closed none", conns.Load())
+	}
+}
+
+// TestUntrustedCertificateSendsNothing: without insecure_skip_verify or a CA, the test server's
+// certificate is refused; every attempt is a failed request with error tls, none is an
+// http_reqs, and the server received nothing.
+func TestUntrustedCertificateSendsNothing(t *testing.T) {
+	srv, reqs, _ := newTLSCounter(t, 0, func(w http.ResponseWriter, r *http.Request) {})
+	st := tlsStep(srv.URL)
+	st.Target.InsecureSkipVerify = false
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 1, Iterations: 3})
+	col, _ := run(t, Config{Plan: planOf(l, st)})
+	if col.sum(metrics.HTTPReqs) != 0 || reqs.Load() != 0 || col.series(metrics.HTTPReqFailed).Count != 3 {
+		t.Fatalf("http_reqs %v, server %d, http_req_failed samples %d; want 0, 0, 3",
+			col.sum(metrics.HTTPReqs), reqs.Load(), col.series(metrics.HTTPReqFailed).Count)
+	}
+	if e := col.errors(); e["tls"] != 3 || len(e) != 1 {
+		t.Fatalf("errors %v, want 3 × tls", e)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loadplan/loadplan/internal/h1/h1test"
 )
@@ -161,5 +162,41 @@ func TestH2IsHandedOver(t *testing.T) {
 	<-srv.handshakes
 	if srv.reqs.Load() != 0 || srv.conns.Load() != 2 {
 		t.Fatalf("server saw %d requests on %d connections, want 0 on 2", srv.reqs.Load(), srv.conns.Load())
+	}
+}
+
+// TestHandshakeFailuresSendNothing: a server that never answers the handshake times out at the
+// request's deadline, and a certificate the client does not trust is refused; both are a
+// HandshakeError (named as net/http names them), no request reaches the server, and the trace
+// says the request had no connection.
+func TestHandshakeFailuresSendNothing(t *testing.T) {
+	// plain TCP that reads the ClientHello and never answers
+	silentAddr, silentConns := rawServer(t, func(r *bufio.Reader, _ net.Conn) { io.Copy(io.Discard, r) })
+	scfg, _ := h1test.TLSConfigs(t)
+	srv := newTLSCounter(t, 1, scfg)
+	_, untrusting := h1test.TLSConfigs(t) // trusts another certificate
+
+	var c Client
+	defer c.Close()
+	var resp Response
+	var tr Trace
+	silent := &Request{Method: "GET", Addr: silentAddr, Host: "x", URI: "/", Header: http.Header{},
+		TLS: untrusting, Deadline: time.Now().Add(100 * time.Millisecond)}
+	err := c.Do(context.Background(), silent, &resp, false, &tr)
+	var he *HandshakeError
+	if !errors.As(err, &he) || !he.Timeout() || err.Error() != "h1: TLS handshake timeout" {
+		t.Fatalf("silent server: %v, want a TLS handshake timeout", err)
+	}
+	if tr.GotConn != 0 || tr.TLSStart == 0 || silentConns.Load() != 1 {
+		t.Fatalf("silent server: trace %+v, %d connections; want a handshake begun, no connection for the request", tr, silentConns.Load())
+	}
+	bad := &Request{Method: "GET", Addr: srv.addr, Host: srv.addr, URI: "/", Header: http.Header{}, TLS: untrusting}
+	err = c.Do(context.Background(), bad, &resp, false, &tr)
+	var certErr *tls.CertificateVerificationError
+	if !errors.As(err, &he) || !errors.As(err, &certErr) || he.Timeout() {
+		t.Fatalf("untrusted certificate: %v, want a certificate verification error", err)
+	}
+	if tr.GotConn != 0 || srv.reqs.Load() != 0 {
+		t.Fatalf("untrusted certificate: trace %+v, server saw %d requests; want none", tr, srv.reqs.Load())
 	}
 }
