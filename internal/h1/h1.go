@@ -150,11 +150,11 @@ func (c *Client) Do(ctx context.Context, req *Request, resp *Response, keepBody 
 	if err := c.writeRequest(req); err != nil {
 		return err
 	}
-	reused, err := c.connect(ctx, req, tr)
+	ready, err := c.connect(ctx, req, tr)
 	if err != nil {
 		return err
 	}
-	if reused {
+	if ready {
 		// Nothing happened since GetConn but rendering the request, which is part of sending
 		// it: one clock reading serves both boundaries (the sending phase starts at GetConn).
 		tr.GotConn = start
@@ -183,8 +183,9 @@ func (c *Client) isAborted() bool {
 	return c.aborted
 }
 
-// connect makes sure a connection to req.Addr is open; reused reports that it was already.
-func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (reused bool, err error) {
+// connect makes sure a connection to req.Addr is open; ready reports that it was, recently
+// used, so that it cost neither a probe nor a dial.
+func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (ready bool, err error) {
 	c.mu.Lock()
 	if c.aborted {
 		c.mu.Unlock()
@@ -200,8 +201,11 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (reused b
 		conn := c.conn
 		err := conn.SetDeadline(req.Deadline)
 		c.mu.Unlock()
-		if err == nil && (tr.GetConn-c.last < int64(probe) || alive(c.raw)) {
+		if err == nil && tr.GetConn-c.last < int64(probe) {
 			return true, nil
+		}
+		if err == nil && alive(c.raw) {
+			return false, nil // probed: the probe's time is the request's blocked phase
 		}
 		c.Close()
 	} else {
