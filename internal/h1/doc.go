@@ -40,7 +40,7 @@
 // The caller's start reading is GetConn (Request.Start); a connection ready for reuse takes it
 // for GotConn as well, and the reading that ends the response (Trace.Done) is the caller's end
 // of the request and its samples' time: four readings for a reused connection (start, wrote,
-// first byte, done) where httpstep and h1 took eleven (four of them time.Now, which reads the
+// first byte, done) where httpstep and h1 took eleven (three of them time.Now, which reads the
 // clock twice).
 //
 // A reused connection idle for a while is probed before anything is written to it, and replaced
