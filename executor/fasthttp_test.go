@@ -27,7 +27,7 @@ type fastServer struct {
 	protos              map[string]int
 }
 
-func newFastServer(t *testing.T, idle time.Duration) *fastServer {
+func newFastServer(t *testing.T, idle time.Duration, https bool) *fastServer {
 	s := &fastServer{protos: map[string]int{}}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.reqs.Add(1)
@@ -60,7 +60,11 @@ func newFastServer(t *testing.T, idle time.Duration) *fastServer {
 			s.conns.Add(1)
 		}
 	}
-	s.Start()
+	if https {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	t.Cleanup(s.Close)
 	return s
 }
@@ -68,8 +72,15 @@ func newFastServer(t *testing.T, idle time.Duration) *fastServer {
 // fastPlan logs in (POST json, cookie and token captured) and asks for a quote with both, then
 // thinks for think; each of vus VUs runs iters iterations.
 func fastPlan(t *testing.T, url string, vus, iters int, think string) *plan.Plan {
+	insecure := "" // an https test server's certificate is its own
+	if strings.HasPrefix(url, "https:") {
+		insecure = "insecure_skip_verify = true"
+	}
 	src := fmt.Sprintf(`
-target "api" { base_url = %q }
+target "api" {
+  base_url = %q
+  %s
+}
 scenario "s" {
   target     = target.api
   think_time = %q
@@ -96,7 +107,7 @@ load {
   vus        = %d
   iterations = %d
 }
-`, url, think, vus, iters)
+`, url, insecure, think, vus, iters)
 	p, diags := plan.LoadSource("fast.hcl", []byte(src), plan.Options{})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
@@ -125,10 +136,12 @@ func total(st *metrics.Store, m metrics.Metric) *metrics.Series {
 
 // TestFastPathAgreesWithNetHTTP runs the same chained plan over the fast path and over net/http:
 // the server sees the same requests, every check passes both ways, and the figures agree.
+// Over https too: the fast path with TLS under it against net/http's TLS.
 func TestFastPathAgreesWithNetHTTP(t *testing.T) {
-	for _, fast := range []bool{true, false} {
-		t.Run(fmt.Sprintf("fast=%v", fast), func(t *testing.T) {
-			srv := newFastServer(t, 0)
+	for _, c := range []struct{ fast, https bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		fast := c.fast
+		t.Run(fmt.Sprintf("fast=%v,https=%v", fast, c.https), func(t *testing.T) {
+			srv := newFastServer(t, 0, c.https)
 			st := runFast(t, fastPlan(t, srv.URL, 4, 5, "0s"), fast)
 			reqs := total(st, metrics.HTTPReqs).Sum
 			if reqs != 40 || srv.reqs.Load() != 40 || srv.authed.Load() != 20 {
@@ -164,7 +177,7 @@ func TestFastPathAgreesWithNetHTTP(t *testing.T) {
 // 20 ms and the VUs think for 300 ms, so every login POST (never retried once written) would
 // meet a closed socket; the idle probe dials afresh instead, and no request fails or repeats.
 func TestFastPathReplacesConnectionsTheServerClosed(t *testing.T) {
-	srv := newFastServer(t, 20*time.Millisecond)
+	srv := newFastServer(t, 20*time.Millisecond, false)
 	st := runFast(t, fastPlan(t, srv.URL, 2, 3, "300ms"), true)
 	if e := total(st, metrics.Errors); e.Count != 0 {
 		t.Fatalf("%d errors", e.Count)
