@@ -314,3 +314,44 @@ func BenchmarkHTTP2IterationNetHTTP(b *testing.B) {
 	srv, reqs := benchTLSServer(b, true)
 	benchIterations(b, benchVUOf(b, tlsStep(srv.URL)), reqs)
 }
+
+// TestHTTP2ReconnectsThroughItsOwnDial: after the server closed the idle HTTP/2 connection
+// that was handed over, the VU's HTTP/2 client dials again itself (SNI, ALPN and the VU's
+// session cache as on the fast path): every request still arrives over HTTP/2, none fails, and
+// the later connections resume the VU's session.
+func TestHTTP2ReconnectsThroughItsOwnDial(t *testing.T) {
+	var reqs, h2reqs, resumed, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		if r.ProtoMajor == 2 {
+			h2reqs.Add(1)
+		}
+		if r.TLS.DidResume {
+			resumed.Add(1)
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 1, Iterations: 3})
+	p := planOf(l, tlsStep(srv.URL+"/x"))
+	p.Scenarios[0].ThinkTime = plan.ThinkTime{Min: 200 * time.Millisecond, Max: 200 * time.Millisecond}
+	col, _ := run(t, Config{Plan: p})
+	if e := col.errors(); len(e) != 0 {
+		t.Fatalf("errors %v", e)
+	}
+	if col.sum(metrics.HTTPReqs) != 3 || reqs.Load() != 3 || h2reqs.Load() != 3 {
+		t.Fatalf("http_reqs %v; server saw %d requests, %d over HTTP/2; want 3, all HTTP/2", col.sum(metrics.HTTPReqs), reqs.Load(), h2reqs.Load())
+	}
+	if conns.Load() != 3 || resumed.Load() != 2 {
+		t.Fatalf("%d connections, %d requests on a resumed session; want 3, 2 (the idle timeout closed each)", conns.Load(), resumed.Load())
+	}
+}

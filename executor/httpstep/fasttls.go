@@ -109,7 +109,12 @@ func (h *httpState) h2Client(i int) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			return tls.Client(&countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}, cfg), nil
+			tc := cfg
+			if host, _, _ := net.SplitHostPort(addr); host != cfg.ServerName && (h.targets[i].TLS == nil || h.targets[i].TLS.ServerName == "") {
+				tc = cfg.Clone() // another host of the target (a redirect): its own SNI, the same cache
+				tc.ServerName = host
+			}
+			return tls.Client(&countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}, tc), nil
 		},
 		ForceAttemptHTTP2:   true,
 		MaxIdleConns:        8,
