@@ -52,11 +52,34 @@ func (t *traceTimes) reset() {
 	}
 }
 
-// inflight is the cancel function and deadline of the request in flight, read by the VU's
-// timeout timer.
+// inflight is the VU's request context on the net/http path, with its cancel function and the
+// deadline of the request in flight, read by the VU's timeout timer. One context serves every
+// request until a step timeout (or the hard context) cancels it: a context per request cost an
+// allocation and, worse, a lock and a map insert and delete on the run's hard context, shared by
+// every VU (context.WithCancelCause registers each child with its parent).
 type inflight struct {
+	ctx      context.Context
 	cancel   context.CancelCauseFunc
-	deadline int64 // mono() ns
+	deadline atomic.Int64 // mono() ns of the request in flight; 0 between requests
+}
+
+// inflight returns the VU's live request context, making a new one after a cancel.
+func (h *httpState) inflight() *inflight {
+	if p := h.cur.Load(); p != nil && p.ctx.Err() == nil {
+		return p
+	}
+	p := &inflight{}
+	p.ctx, p.cancel = context.WithCancelCause(h.ctx)
+	h.cur.Store(p)
+	return p
+}
+
+// dropInflight cancels the VU's request context (a new activation, or the VU leaving), so that
+// the hard context it hangs from forgets it.
+func (h *httpState) dropInflight() {
+	if p := h.cur.Swap(nil); p != nil {
+		p.cancel(nil)
+	}
 }
 
 // httpState is a VU's HTTP machinery: one client (transport, keep-alive connections) per target
@@ -121,6 +144,7 @@ func newState(vu step.VU, targets []*step.Target) step.State {
 
 // Begin binds the trace to the VU's hard context for one activation.
 func (h *httpState) Begin(hard context.Context) {
+	h.dropInflight() // it hangs from the previous activation's hard context
 	h.ctx = httptrace.WithClientTrace(hard, h.trace)
 	h.fast.bind(len(h.targets), hard)
 }
@@ -164,14 +188,17 @@ func (h *httpState) takeResends() []string {
 // onTimeout runs on the timer's goroutine: it cancels the request in flight if its deadline has
 // passed (a late fire meant for an earlier request finds a later deadline and does nothing).
 func (h *httpState) onTimeout() {
-	if p := h.cur.Load(); p != nil && mono() >= p.deadline {
-		p.cancel(errStepTimeout)
+	if p := h.cur.Load(); p != nil {
+		if d := p.deadline.Load(); d != 0 && mono() >= d {
+			p.cancel(errStepTimeout)
+		}
 	}
 }
 
 // End closes the VU's idle connections (a user leaving); its cookie jar stays.
 func (h *httpState) End() {
 	h.fast.close()
+	h.dropInflight()
 	for _, cs := range [][]*http.Client{h.clients, h.h2clients} {
 		for _, c := range cs {
 			if c != nil {

@@ -250,22 +250,22 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 	return res
 }
 
-// roundTripStd makes one request through the VU's net/http client (https, HTTP/2): a context
-// per request carries the trace and the step timeout's cancel cause.
-// cause is the request context's cancel cause (errStepTimeout for a step timeout).
+// roundTripStd makes one request through the VU's net/http client (HTTP/2, URLs with user
+// info, the fast path switched off): the VU's request context (inflight) carries the trace and
+// the step timeout's cancel cause. cause is that context's cancel cause (errStepTimeout for a
+// step timeout).
 func (h *httpState) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, cause error, start, end int64, err error) {
 	client := h.client(hs.target)
-	reqCtx, cancel := context.WithCancelCause(h.ctx)
-	defer cancel(nil)
+	p := h.inflight()
 	h.times.reset()
 	h.readErr.Store(nil)
-	req, err := newRequest(reqCtx, method, u, h.hdr, body)
+	req, err := newRequest(p.ctx, method, u, h.hdr, body)
 	if err != nil {
 		now := mono()
 		return res, nil, now, now, err
 	}
 	start = mono()
-	h.cur.Store(&inflight{cancel: cancel, deadline: start + int64(hs.timeout)})
+	p.deadline.Store(start + int64(hs.timeout))
 	h.timer.Reset(hs.timeout)
 	resp, err := client.Do(req)
 	if err == nil {
@@ -278,9 +278,9 @@ func (h *httpState) roundTripStd(hs *httpStep, method string, u *url.URL, body [
 	}
 	end = mono()
 	h.timer.Stop()
-	h.cur.Store(nil)
+	p.deadline.Store(0)
 	if hs.needBody {
 		res.body = h.body
 	}
-	return res, context.Cause(reqCtx), start, end, err
+	return res, context.Cause(p.ctx), start, end, err
 }
