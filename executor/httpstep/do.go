@@ -162,8 +162,8 @@ func isRedirect(status int) bool {
 // (a refused, reset, timed-out or cut request has no latency, so a p95 gate cannot pass on
 // failures), bytes when any moved. Each attempt net/http resent before this one is emitted as
 // a failed request of its own. The first request of an open-model iteration carries the
-// iteration's schedule lag in http_req_duration. Plain http:// requests take the HTTP/1.1 fast
-// path (fasthttp.go); the rest go through net/http.
+// iteration's schedule lag in http_req_duration. http:// and https:// requests take the
+// HTTP/1.1 fast path (fasthttp.go); HTTP/2 targets and the rest go through net/http.
 func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *url.URL, body []byte) response {
 	inBefore, outBefore := h.in.Load(), h.out.Load()
 	var (

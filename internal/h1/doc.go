@@ -63,10 +63,10 @@
 //
 // Response parsing is checked against net/http's ReadResponse by FuzzResponse (diff_test.go):
 // the same bytes, read as one keep-alive connection, must give the same status, header, body,
-// framing errors and end of each response. So a check sees the same header on an http:// target
-// (this client) as on an https:// one (net/http): Transfer-Encoding is taken out of Header,
-// equal duplicate Content-Length fields become one, Content-Length beside chunked and Trailer
-// of a chunked response are dropped, and Connection is dropped when it says close.
+// framing errors and end of each response. So a check sees the same header on an HTTP/1.1
+// target (this client) as with the fast path off (net/http): Transfer-Encoding is taken out of
+// Header, equal duplicate Content-Length fields become one, Content-Length beside chunked and
+// Trailer of a chunked response are dropped, and Connection is dropped when it says close.
 //
 // Where the two differ, RFC 9112 decided, and h1 follows net/http unless net/http is wrong:
 //
