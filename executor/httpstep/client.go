@@ -263,7 +263,8 @@ func (c *countConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.in.Add(int64(n))
 	if err != nil && c.readErr != nil {
-		c.readErr.Store(&err)
+		e := err // a copy: &err would put err on the heap for every Read, not just the failed ones
+		c.readErr.Store(&e)
 	}
 	return n, err
 }

@@ -267,7 +267,18 @@ func (h *httpState) roundTripStd(hs *httpStep, method string, u *url.URL, body [
 	start = mono()
 	p.deadline.Store(start + int64(hs.timeout))
 	h.timer.Reset(hs.timeout)
-	resp, err := client.Do(req)
+	var resp *http.Response
+	if u.User == nil {
+		// The transport itself, with the jar done here as http.Client does it: the client's
+		// header copier, URL clone and error wrapping cost four allocations per request, for
+		// redirects that do() follows itself. User info in the URL needs the client (basic auth).
+		h.addCookies(u)
+		if resp, err = client.Transport.RoundTrip(req); err == nil {
+			h.storeCookies(u, resp.Header)
+		}
+	} else {
+		resp, err = client.Do(req)
+	}
 	if err == nil {
 		err = h.readBody(resp.Body, hs.needBody)
 		resp.Body.Close()
