@@ -2,17 +2,21 @@ package executor
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/loadplan/loadplan/executor/httpstep"
+	"github.com/loadplan/loadplan/internal/h1/h1test"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -354,4 +358,58 @@ func TestHTTP2ReconnectsThroughItsOwnDial(t *testing.T) {
 	if conns.Load() != 3 || resumed.Load() != 2 {
 		t.Fatalf("%d connections, %d requests on a resumed session; want 3, 2 (the idle timeout closed each)", conns.Load(), resumed.Load())
 	}
+}
+
+// TestTargetTLSSettingsOnBothPaths: the target's ca_file (instead of insecure_skip_verify) and
+// client certificate are what the fast path's TLS uses, as net/http's; SNI is the URL's host.
+// The server requires and verifies the client certificate and counts the requests that
+// presented it and the server names the clients sent.
+func TestTargetTLSSettingsOnBothPaths(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		scfg, _ := h1test.TLSConfigs(t)
+		ccfg, _ := h1test.TLSConfigs(t) // the client's certificate
+		dir := t.TempDir()
+		caFile, _ := h1test.WritePEM(t, scfg, dir, "server")
+		certFile, keyFile := h1test.WritePEM(t, ccfg, dir, "client")
+		pool := x509.NewCertPool()
+		pool.AddCert(ccfg.Certificates[0].Leaf)
+		var reqs, authed atomic.Int64
+		var mu sync.Mutex // guards names
+		names := map[string]int{}
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			reqs.Add(1)
+			if len(r.TLS.VerifiedChains) > 0 {
+				authed.Add(1)
+			}
+			io.WriteString(w, "ok")
+		}))
+		srv.TLS = scfg.Clone()
+		srv.TLS.ClientAuth, srv.TLS.ClientCAs = tls.RequireAndVerifyClientCert, pool
+		srv.TLS.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			mu.Lock()
+			names[hello.ServerName]++
+			mu.Unlock()
+			return nil, nil
+		}
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		url := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+		st := httpStepOf("s", "a", "GET", url+"/x")
+		st.Target = &plan.Target{Name: "mtls", BaseURL: url, Timeout: 10 * time.Second, CAFile: caFile, CertFile: certFile, KeyFile: keyFile}
+		l := withDefaults(&plan.Load{Model: plan.PerVUIterations, VUs: 2, Iterations: 3})
+		col, _ := run(t, Config{Plan: planOf(l, st)})
+		if e := col.errors(); len(e) != 0 {
+			t.Fatalf("errors %v", e)
+		}
+		if col.sum(metrics.HTTPReqs) != 6 || reqs.Load() != 6 || authed.Load() != 6 {
+			t.Fatalf("http_reqs %v; server saw %d requests, %d with a verified client certificate; want 6, 6, 6",
+				col.sum(metrics.HTTPReqs), reqs.Load(), authed.Load())
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if names["localhost"] != 2 || len(names) != 1 {
+			t.Fatalf("server names in the handshakes %v, want localhost twice (one connection per VU)", names)
+		}
+	})
 }
