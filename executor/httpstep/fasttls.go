@@ -91,6 +91,12 @@ func (h *httpState) takeHandoff(addr string) *tls.Conn {
 // Its dial takes the connection the fast path handed over, and later dials with the same TLS
 // configuration (session cache included); net/http does the handshake, so the trace hooks see
 // it, and speaks HTTP/2 on it (or HTTP/1.1, should the server change its mind).
+//
+// HTTP/2 stays net/http's: measured on a loopback h2 target (Go server, 50 VUs, requests per
+// CPU-second of the loadplan process, six paired rounds, medians), this path does 17,672, 1.10
+// times the commit before it (1.00-1.16: one request context per VU, the transport called
+// without http.Client, no allocation per read) and 0.64 times h2load -c50 -m1 on the same
+// target. Per request (BenchmarkHTTP2Iteration, server included) 57 allocations.
 func (h *httpState) h2Client(i int) *http.Client {
 	if h.h2clients == nil {
 		h.h2clients = make([]*http.Client, len(h.targets))
