@@ -15,14 +15,16 @@
 // TLSDone), the session cache of the configuration resuming sessions on later connections as a
 // browser does. A failed handshake is a HandshakeError and sends nothing. TLS was brought in
 // scope because the record layer costs the same under either client, while net/http's
-// per-request machinery does not: over https (loopback, 50 connections, requests per
-// CPU-second of the whole loadplan process, five paired rounds against one Go TLS server, medians)
-// the executor went from 18,984 through net/http to 41,725 on this client, 2.31 times
-// (1.95-2.89), and from 0.43 to 0.89 times wrk on the same target (0.84-1.04). In Go benchmarks
-// BenchmarkH1TLSRoundTrip costs 55 B in 2 allocations per request, the in-process server's
-// included, against 3,663 B in 49 for BenchmarkNetHTTPTLSRoundTrip; their ns/op, one
-// connection in ping-pong, is latency on a shared machine and ranked them either way. Every
-// fault test that counts what a server received runs over TLS too (TestFaultsOverTLS).
+// per-request machinery does not: over https (loopback Go server, 50 connections, requests per
+// CPU-second of the whole loadplan process, paired rounds alternating with the commit before
+// and with wrk on the same target) the executor went from 18,984 through net/http to 41,725 on
+// this client, 2.31 times (1.95-2.89, five rounds), and to 0.89 times wrk from 0.43 (0.84-1.04);
+// two later runs of six rounds gave 2.23 and 2.24 times, 0.86 and 0.92 times wrk. In Go
+// benchmarks BenchmarkH1TLSRoundTrip costs 55 B in 2 allocations per request against 3,663 B in
+// 49 for BenchmarkNetHTTPTLSRoundTrip (in-process server included; the 2 are crypto/tls's, one
+// per record read on each side); their ns/op, one connection in ping-pong, is latency on a
+// shared machine and ranked them either way. Every fault test that counts what a server
+// received runs over TLS too (TestFaultsOverTLS).
 //
 // # Lean heads
 //
@@ -33,7 +35,9 @@
 // string or a map entry. BenchmarkHeadLean against BenchmarkHeadFull, a typical eight-field
 // head, eight paired runs: 0.42 times the time (0.32-1.36), 0 allocations against 1 (a field
 // name not among the common ones). FuzzResponse holds the lean reading to the full one on the
-// same bytes.
+// same bytes. In the throughput run on plain http (the bench plan reads no header) the
+// executor did 1.09 times the commit before lean heads and one clock reading (0.99-1.14, six
+// paired rounds; 1.08 in an earlier five), 0.72 times wrk.
 //
 // # One clock reading per boundary
 //
