@@ -158,8 +158,13 @@ type slowServer struct {
 }
 
 func newSlowServer(t *testing.T, slow time.Duration, every int64) *slowServer {
+	return newSlowServerOn(t, slow, every, false)
+}
+
+// newSlowServerOn is newSlowServer, over TLS when https.
+func newSlowServerOn(t *testing.T, slow time.Duration, every int64, https bool) *slowServer {
 	s := &slowServer{started: make(chan struct{}, 1000)}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := 10 * time.Millisecond
 		if s.received.Add(1)%every == 0 {
 			d = slow
@@ -175,6 +180,11 @@ func newSlowServer(t *testing.T, slow time.Duration, every int64) *slowServer {
 			s.cut.Add(1)
 		}
 	}))
+	if https {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	t.Cleanup(s.Close)
 	return s
 }

@@ -341,3 +341,42 @@ func TestTargetTLSSettingsOnBothPaths(t *testing.T) {
 		}
 	})
 }
+
+// TestCutRequestsOverTLS: graceful_stop's end and the hard abort cut https requests on the
+// fast path as they cut plain ones (TestGracefulStopEndCountsCutRequests,
+// TestHardAbortCountsRequestsOnTheWire): every request the server received is one http_reqs,
+// the cut ones interrupted, without latency.
+func TestCutRequestsOverTLS(t *testing.T) {
+	t.Run("graceful_stop", func(t *testing.T) {
+		srv := newSlowServerOn(t, 3*time.Second, 3, true)
+		l := withDefaults(&plan.Load{Model: plan.Users, StartVUs: 4, Stages: []plan.Stage{{Duration: time.Second, Target: 4}}})
+		l.GracefulStop = 200 * time.Millisecond
+		col, res := run(t, Config{Plan: planOf(l, tlsStep(srv.URL+"/x"))})
+		if res.Aborted {
+			t.Errorf("result %+v: a graceful_stop cut is not an abort", res)
+		}
+		checkCut(t, col, srv)
+	})
+	t.Run("hard_abort", func(t *testing.T) {
+		srv := newSlowServerOn(t, time.Hour, 1, true)
+		col := newCollector()
+		e, err := New(Config{Plan: planOf(longUsers(5, time.Hour), tlsStep(srv.URL+"/x")), Sink: col})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan Result)
+		go func() { done <- e.Run(ctx) }()
+		for range 5 {
+			<-srv.started
+		}
+		cancel()
+		if res := <-done; !res.Aborted {
+			t.Errorf("result %+v, want aborted", res)
+		}
+		checkCut(t, col, srv)
+		if srv.received.Load() != 5 {
+			t.Errorf("server received %d, want 5", srv.received.Load())
+		}
+	})
+}
