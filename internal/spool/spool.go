@@ -55,11 +55,21 @@ type Spool struct {
 
 // Put copies batch into the spool and wakes the writer. It never drops: when the spool is full
 // it waits until the writer gives a chunk back, and counts the wait (Stalls).
-func (q *Spool) Put(batch []metrics.Sample) {
+func (q *Spool) Put(batch []metrics.Sample) { q.put(batch, false) }
+
+// End is the sample PutBatch puts after each batch: the zero Sample, whose Metric (0) no real
+// sample has.
+var End metrics.Sample
+
+// PutBatch is Put followed by End, so that the writer sees where each batch ended (the CSV
+// output's request rows need it: one batch is one VU's samples in order).
+func (q *Spool) PutBatch(batch []metrics.Sample) { q.put(batch, true) }
+
+func (q *Spool) put(batch []metrics.Sample, mark bool) {
 	waited := false
 	var since time.Time
 	q.mu.Lock()
-	for len(batch) > 0 {
+	for len(batch) > 0 || mark {
 		n := len(q.chunks)
 		if n == 0 || len(q.chunks[n-1]) == cap(q.chunks[n-1]) {
 			if q.live >= q.limit {
@@ -82,6 +92,11 @@ func (q *Spool) Put(batch []metrics.Sample) {
 			n++
 		}
 		last := q.chunks[n-1]
+		if len(batch) == 0 {
+			q.chunks[n-1] = append(last, End)
+			mark = false
+			continue
+		}
 		m := min(cap(last)-len(last), len(batch))
 		q.chunks[n-1] = append(last, batch[:m]...)
 		batch = batch[m:]

@@ -1,9 +1,17 @@
-// Package csv writes samples to CSV files: every raw sample as one row in k6's layout, and
-// optionally Locust-style aggregated files (PREFIX_stats.csv, PREFIX_stats_history.csv,
-// PREFIX_failures.csv).
+// Package csv writes samples to CSV files: the raw file, in the compact layout (the default: one
+// row per HTTP request with all its timings, see Columns and rows.go) or in k6's long layout (one
+// row per sample, layout = "long"), and optionally Locust-style aggregated files
+// (PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv).
 //
-// Emit only copies a batch into an unbounded in-memory queue; one writer goroutine encodes and
-// writes. Nothing is ever dropped: Stop drains the queue and flushes, on a normal and on an
+// Why compact by default: k6's layout spends 13 rows and ~1.2 KB on one HTTP request, and
+// encoding them cost +10% CPU at full loopback speed (issue 11). One row per request is ~120
+// bytes, 1/10 of the formatting, and what a reader in pandas wants anyway: a request's timings
+// side by side. BenchmarkCSV gives the per-request figures of both layouts.
+//
+// Emit only copies a batch into a bounded in-memory queue (internal/spool, ~3.7 MB); one writer
+// goroutine groups, encodes and writes. Nothing is ever dropped: when the disk is slower than the
+// load the queue fills and Emit waits for the writer, a stall counted (Stalls) and said in the
+// summary, memory staying flat. Stop drains the queue and flushes, on a normal and on an
 // interrupted stop alike, so the number of http_reqs rows equals the summary's http_reqs count.
 //
 // Every file is written in whole rows (outputs.RecordWriter), so a killed run leaves only whole
@@ -16,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +43,7 @@ const DefaultFolder = "results"
 type Output struct {
 	spec       string // path as configured
 	aggregated bool
+	long       bool // k6's layout, a row per sample
 	opts       outputs.Options
 
 	path   string // raw file actually written, set by Start
@@ -47,6 +57,9 @@ type Output struct {
 	err  error // the files' errors (*outputs.FileError); set by the writer before done is closed
 
 	logged map[*outputs.FileError]bool // failures already logged; the writer's
+
+	wrap func(io.WriteCloser) io.WriteCloser // tests: a slow or failing disk under the raw file
+	rows *assembler                          // compact layout: the writer's; tests read guessed
 }
 
 // New checks cfg and returns an output that has not touched the file system yet.
@@ -67,7 +80,15 @@ func New(cfg Config, opts outputs.Options) (*Output, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	return &Output{spec: spec, aggregated: cfg.Aggregated, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
+	long := false
+	switch cfg.Layout {
+	case "", LayoutCompact:
+	case LayoutLong:
+		long = true
+	default:
+		return nil, fmt.Errorf("csv: layout %q: want %q or %q", cfg.Layout, LayoutCompact, LayoutLong)
+	}
+	return &Output{spec: spec, aggregated: cfg.Aggregated, long: long, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
 }
 
 // Name returns "csv".
@@ -115,14 +136,33 @@ func (c *Output) Start(ctx context.Context) error {
 		}
 		c.stats = st
 	}
-	c.w = outputs.NewRecordWriter(f, c.path, 256<<10) // set only now: Stop waits for the writer only when Start succeeded
-	c.w.Write([]byte(header))
+	var file io.WriteCloser = f
+	if c.wrap != nil {
+		file = c.wrap(f)
+	}
+	c.w = outputs.NewRecordWriter(file, c.path, 256<<10) // set only now: Stop waits for the writer only when Start succeeded
+	if c.long {
+		c.w.Write([]byte(longHeader))
+	} else {
+		c.w.Write([]byte(compactHeader))
+	}
 	go c.writer()
 	return nil
 }
 
-// Emit copies batch into the queue. It never blocks on I/O.
-func (c *Output) Emit(batch []metrics.Sample) { c.q.Put(batch) }
+// Emit copies batch into the queue (with its end: the compact layout groups a VU's samples into
+// requests). It waits only when the queue is full, the disk behind the load (Stalls).
+func (c *Output) Emit(batch []metrics.Sample) {
+	if c.long {
+		c.q.Put(batch)
+		return
+	}
+	c.q.PutBatch(batch)
+}
+
+// Stalls returns how many Emits found the queue full and waited for the disk, and how long in
+// all (outputs.Staller): 0 unless the file was written slower than the load made rows.
+func (c *Output) Stalls() (uint64, time.Duration) { return c.q.Stalls() }
 
 // Stop writes every queued sample, the aggregated files, and closes the files. When ctx ends
 // first it returns an error saying the files are incomplete; the writer still finishes them.
@@ -148,20 +188,23 @@ func (c *Output) writer() {
 		enc       = newEncoder()
 		lastFlush = time.Now()
 	)
+	if !c.long {
+		c.rows = newAssembler(func(r *reqRow) {
+			if c.w.Err() == nil { // after a failure the rows are dropped unencoded
+				c.w.Write(enc.appendRequest(buf[:0], r))
+			}
+		}, func(s *metrics.Sample) {
+			if c.w.Err() == nil {
+				c.w.Write(enc.appendOther(buf[:0], s))
+			}
+		})
+	}
 	for {
 		var closed bool
 		chunks, closed = c.q.Take(chunks[:0])
 		if len(chunks) > 0 {
-			for _, batch := range chunks {
-				if c.w.Err() == nil { // after a failure the rows are dropped unencoded
-					for i := range batch {
-						buf = enc.appendRow(buf[:0], &batch[i])
-						c.w.Write(buf)
-					}
-				}
-				if c.stats != nil {
-					c.stats.add(batch)
-				}
+			for _, chunk := range chunks {
+				c.write(chunk, enc, buf)
 			}
 			c.q.Recycle(chunks)
 			clear(chunks)
@@ -177,7 +220,36 @@ func (c *Output) writer() {
 		}
 		<-c.q.Wake()
 	}
+	if c.rows != nil {
+		c.rows.flush()
+	}
 	c.finish()
+}
+
+// write encodes one chunk of the queue: samples and, in the compact layout, spool.End after each
+// batch (a chunk may end inside a batch: the next chunk goes on with it).
+func (c *Output) write(chunk []metrics.Sample, enc *encoder, buf []byte) {
+	if c.stats != nil {
+		c.stats.add(chunk) // it skips spool.End (metric 0)
+	}
+	if c.rows != nil {
+		for i := range chunk {
+			if chunk[i].Metric == 0 {
+				c.rows.end()
+			} else {
+				c.rows.add(&chunk[i])
+			}
+		}
+		return
+	}
+	if c.w.Err() != nil {
+		return // after a failure the rows are dropped unencoded
+	}
+	for i := range chunk {
+		if chunk[i].Metric != 0 {
+			c.w.Write(enc.appendRow(buf[:0], &chunk[i]))
+		}
+	}
 }
 
 // flushSoft makes what was written so far visible in a plain file while the run goes on. The
@@ -217,20 +289,39 @@ type Config struct {
 	Path string
 	// Aggregated also writes Locust-style PREFIX_stats.csv, _stats_history.csv and _failures.csv.
 	Aggregated bool
+	// Layout is LayoutCompact (a row per HTTP request; "" means it) or LayoutLong (k6's, a row
+	// per sample).
+	Layout string
 }
 
-// Kind is the csv output kind for outputs/registry: `output "csv" { path = ..., aggregated = ... }`
-// and `--out csv[=FILE|FOLDER/]` (which writes the aggregated files too, as Locust's --csv does).
+// The layouts of the raw file.
+const (
+	LayoutCompact = "compact"
+	LayoutLong    = "long"
+)
+
+// Kind is the csv output kind for outputs/registry:
+// `output "csv" { path = ..., aggregated = ..., layout = "compact" | "long" }` and
+// `--out csv[=[LAYOUT:]FILE|FOLDER/]` (which writes the aggregated files too, as Locust's --csv
+// does): `--out csv=long:results/run.csv` writes k6's layout.
 var Kind = outputs.Kind{
 	Schema: &plan.OutputSchema{
 		Kind: "csv",
 		Attrs: []plan.AttrSpec{
 			{Name: "path", Type: plan.TypeString, Default: DefaultFolder + "/", Show: true},
 			{Name: "aggregated", Type: plan.TypeBool, Show: true},
+			{Name: "layout", Type: plan.TypeString, Default: LayoutCompact, Show: true},
 		},
-		Check: outputs.CheckPath,
+		Check: check,
 	},
 	Flag: func(value string, b *plan.OutputBlock) error {
+		for _, l := range []string{LayoutCompact, LayoutLong} {
+			if rest, ok := strings.CutPrefix(value, l+":"); ok {
+				b.Set("layout", l)
+				value = rest
+				break
+			}
+		}
 		if value != "" {
 			b.Set("path", value)
 		}
@@ -246,7 +337,17 @@ var Kind = outputs.Kind{
 	},
 }
 
+// check is the csv block's check: the path's, and a layout it knows.
+func check(b *plan.OutputBlock) []plan.OutputProblem {
+	out := outputs.CheckPath(b)
+	if l := b.String("layout"); l != LayoutCompact && l != LayoutLong && b.Attr("layout") != nil {
+		out = append(out, plan.OutputProblem{Attr: "layout", Summary: "Unknown CSV layout",
+			Detail: `layout is "compact" (a row per HTTP request with all its timings, the default) or "long" (k6's layout, a row per sample).`})
+	}
+	return out
+}
+
 // ConfigOf reads a decoded `output "csv"` block.
 func ConfigOf(b *plan.OutputBlock) Config {
-	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated")}
+	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated"), Layout: b.String("layout")}
 }

@@ -107,7 +107,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestGoldenFiles(t *testing.T) {
 	dir := t.TempDir()
-	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "smoke")
+	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true, Layout: LayoutLong}, "smoke")
 	samples := fixture()
 	c.Emit(samples[:7])
 	c.Emit(samples[7:])
@@ -132,10 +132,11 @@ func TestGoldenFiles(t *testing.T) {
 	}
 }
 
-// TestRawRows checks the raw file by value: one row per sample, the fields as emitted, and quoting.
+// TestRawRows checks the long layout by value: one row per sample, the fields as emitted, and
+// quoting.
 func TestRawRows(t *testing.T) {
 	dir := t.TempDir()
-	c := start(t, Config{Path: filepath.Join(dir, "raw.csv")}, "x")
+	c := start(t, Config{Path: filepath.Join(dir, "raw.csv"), Layout: LayoutLong}, "x")
 	samples := fixture()
 	c.Emit(samples)
 	stop(t, c)
@@ -148,7 +149,7 @@ func TestRawRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != strings.Join(Columns, ",") {
+	if strings.Join(recs[0], ",") != strings.Join(LongColumns, ",") {
 		t.Fatalf("header %v", recs[0])
 	}
 	if len(recs)-1 != len(samples) {

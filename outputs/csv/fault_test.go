@@ -81,7 +81,7 @@ func TestStatsFilesOnFullDevice(t *testing.T) {
 	for _, f := range []string{"run_stats.csv", "run_stats_history.csv", "run_failures.csv"} {
 		toFull(t, filepath.Join(dir, f))
 	}
-	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "smoke")
+	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true, Layout: LayoutLong}, "smoke")
 	c.Emit(fixture())
 	err := c.Stop(context.Background())
 	var got []string

@@ -8,17 +8,18 @@ import (
 	"github.com/loadplan/loadplan/metrics"
 )
 
-// Columns of the raw file: k6's three leading columns, then the tags. The static tags of a step
-// come first so that their encoding can be cached per tag set; status, check and error are
-// per-sample. timestamp is Unix seconds with microseconds (a number every spreadsheet and pandas
-// read; k6 writes whole seconds by default, which loses the order of fast requests).
-var Columns = []string{
+// LongColumns are the columns of the long layout (layout = "long"): k6's three leading columns,
+// then the tags, one row per sample. The static tags of a step come first so that their encoding
+// can be cached per tag set; status, check and error are per-sample. timestamp is Unix seconds
+// with microseconds (a number every spreadsheet and pandas read; k6 writes whole seconds by
+// default, which loses the order of fast requests).
+var LongColumns = []string{
 	"metric_name", "timestamp", "metric_value",
 	"scenario", "step", "group", "method", "url", "target",
 	"status", "check", "error",
 }
 
-var header = strings.Join(Columns, ",") + "\n"
+var longHeader = strings.Join(LongColumns, ",") + "\n"
 
 // encoder turns samples into rows. It caches the encoded static columns of each tag set, so a
 // row costs a few appends and no allocation once a step has been seen.
@@ -39,19 +40,9 @@ func newEncoder() *encoder {
 	return e
 }
 
-// appendRow appends the CSV row of s, with its newline, to b.
+// appendRow appends the long-layout row of s, with its newline, to b.
 func (e *encoder) appendRow(b []byte, s *metrics.Sample) []byte {
-	if int(s.Metric) < len(e.names) && e.names[s.Metric] != nil {
-		b = append(b, e.names[s.Metric]...)
-	} else {
-		b = appendField(b, s.Metric.String())
-		b = append(b, ',')
-	}
-	if s.Time != e.lastTime || e.timeText == nil {
-		e.lastTime = s.Time
-		e.timeText = append(appendTimestamp(e.timeText[:0], s.Time), ',')
-	}
-	b = append(b, e.timeText...)
+	b = e.lead(b, s.Metric, s.Time)
 	b = appendValue(b, s.Value)
 	b = append(b, ',')
 	b = append(b, e.staticCols(s.Tags)...)
@@ -71,6 +62,21 @@ func (e *encoder) appendRow(b []byte, s *metrics.Sample) []byte {
 		b = append(b, ',')
 	}
 	return append(b, '\n')
+}
+
+// lead appends "metric_name,timestamp,", the leading columns of both layouts.
+func (e *encoder) lead(b []byte, m metrics.Metric, t int64) []byte {
+	if int(m) < len(e.names) && e.names[m] != nil {
+		b = append(b, e.names[m]...)
+	} else {
+		b = appendField(b, m.String())
+		b = append(b, ',')
+	}
+	if t != e.lastTime || e.timeText == nil {
+		e.lastTime = t
+		e.timeText = append(appendTimestamp(e.timeText[:0], t), ',')
+	}
+	return append(b, e.timeText...)
 }
 
 // staticCols returns "scenario,step,group,method,url,target," for t.

@@ -100,6 +100,9 @@ func (st *stats) row(t *metrics.Tags) *row {
 func (st *stats) add(batch []metrics.Sample) {
 	for i := range batch {
 		s := &batch[i]
+		if s.Metric == 0 {
+			continue // spool.End, a batch's end
+		}
 		if st.first == 0 || s.Time < st.first {
 			st.first = s.Time
 		}

@@ -1,0 +1,316 @@
+package csv
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// The compact layout writes one row per HTTP request. An HTTP step emits a request's samples
+// one after another from its VU (executor/httpstep, send then do):
+//
+//	send part, all at the time T1 the response ended:
+//	  [http_reqs] [http_req_unanswered] [the eight timings] [data_sent data_received]
+//	  (an attempt net/http resent first: http_reqs, http_req_failed, errors, http_req_unanswered)
+//	do part, at a later time T2:
+//	  [errors] checks… http_req_failed        a response, or an error
+//	  http_req_failed errors("interrupted")   cut by the end of the run
+//	  http_req_failed(0)                      a redirect hop; the next hop is a new request
+//
+// and the Manager hands each VU's batch of samples to Emit whole and in order. So inside a
+// batch a request's samples are contiguous: a sample that does not fit the open row (another
+// step, a time or a field that row already has) starts the next one. Only at a batch's ends may
+// a request be cut in two, its second half starting the same VU's next batch, after other VUs'
+// batches. A row still incomplete when its batch ends (by the grammar above: no
+// http_req_failed yet, or the errors or http_req_unanswered that must follow it) waits in
+// pending until a batch begins with a sample that continues it: a sample of the send part
+// matches its row exactly by tag set and T1 (nanoseconds); one of the do part by tag set,
+// status and, once the do part began, T2. The one case that is not exact by keys is a batch cut
+// between a request's two parts while several requests of the same step with the same status
+// wait for their do part: the do part then joins the row with the latest T1 not after its T2
+// (the VU's own, but for another VU whose response ended in that window of a few hundred
+// nanoseconds); guessed counts those joins. Counts and sums per column stay exact either way.
+// Stop writes what is still pending.
+
+// field is a column of a request row.
+type field uint8
+
+const (
+	fReqs field = iota
+	fUnanswered
+	fDuration
+	fService
+	fBlocked
+	fConnecting
+	fTLS
+	fSending
+	fWaiting
+	fReceiving
+	fSent
+	fRecv
+	fErrors
+	fFailed
+	fChecks
+	fNone // not a request sample
+)
+
+// numVals is how many request-row fields hold a float value (fDuration through fRecv).
+const numVals = int(fRecv-fDuration) + 1
+
+// fieldOf returns the field of s in a request row, or fNone when s is not a sample of an HTTP
+// request (a WebSocket step's data, checks and errors, iterations, vus …).
+func fieldOf(s *metrics.Sample) field {
+	switch s.Metric {
+	case metrics.HTTPReqs:
+		return fReqs
+	case metrics.HTTPReqUnanswered:
+		return fUnanswered
+	case metrics.HTTPReqDuration:
+		return fDuration
+	case metrics.HTTPReqServiceTime:
+		return fService
+	case metrics.HTTPReqBlocked:
+		return fBlocked
+	case metrics.HTTPReqConnecting:
+		return fConnecting
+	case metrics.HTTPReqTLSHandshaking:
+		return fTLS
+	case metrics.HTTPReqSending:
+		return fSending
+	case metrics.HTTPReqWaiting:
+		return fWaiting
+	case metrics.HTTPReqReceiving:
+		return fReceiving
+	case metrics.HTTPReqFailed:
+		return fFailed
+	}
+	if s.Tags == nil || s.Tags.Group != "http" {
+		return fNone
+	}
+	switch s.Metric {
+	case metrics.DataSent:
+		return fSent
+	case metrics.DataReceived:
+		return fRecv
+	case metrics.Errors:
+		return fErrors
+	case metrics.Checks:
+		return fChecks
+	}
+	return fNone
+}
+
+// sendPart reports whether f is emitted by send, at T1.
+func (f field) sendPart() bool { return f <= fRecv }
+
+// reqRow is one HTTP request being assembled.
+type reqRow struct {
+	tags   *metrics.Tags
+	t1, t2 int64 // the send part's time (the row's timestamp) and the do part's, 0 until seen
+	status int
+	have   uint32 // bit f set: field f was seen
+	vals   [numVals]float64
+	failed float64
+	err    string // the errors sample's label
+
+	checksPassed, checksFailed int
+	failedChecks               []byte // names of the failed checks, " | " between them
+}
+
+func (r *reqRow) has(f field) bool { return r.have&(1<<f) != 0 }
+
+// fits reports whether s, a request sample (f = fieldOf(s)), continues r.
+func (r *reqRow) fits(s *metrics.Sample, f field) bool {
+	if s.Tags != r.tags {
+		return false
+	}
+	switch {
+	case f == fReqs:
+		return false // always the first sample of a request
+	case f.sendPart():
+		return !r.has(f) && s.Time == r.t1 && s.Status == r.status
+	case f == fChecks:
+		return !r.has(fFailed) && s.Time >= r.t1 && (r.t2 == 0 || s.Time == r.t2)
+	}
+	// errors, http_req_failed
+	if r.has(f) || s.Status != r.status || s.Time < r.t1 {
+		return false
+	}
+	return r.t2 == 0 || s.Time == r.t2
+}
+
+// add puts s (field f) into r.
+func (r *reqRow) add(s *metrics.Sample, f field) {
+	r.have |= 1 << f
+	switch {
+	case f == fReqs || f == fUnanswered:
+	case f.sendPart():
+		r.vals[f-fDuration] = s.Value
+	default:
+		if r.t2 == 0 {
+			r.t2 = s.Time
+		}
+		switch f {
+		case fErrors:
+			r.err = s.Label
+		case fFailed:
+			r.failed = s.Value
+		case fChecks:
+			if s.Value != 0 {
+				r.checksPassed++
+			} else {
+				r.checksFailed++
+				if len(r.failedChecks) > 0 {
+					r.failedChecks = append(r.failedChecks, " | "...)
+				}
+				r.failedChecks = append(r.failedChecks, s.Label...)
+			}
+		}
+	}
+}
+
+// complete reports whether no sample of r's request can follow (see the grammar above).
+func (r *reqRow) complete() bool {
+	if !r.has(fFailed) {
+		return false
+	}
+	if r.has(fErrors) {
+		// a resend (its do part at T1) ends with http_req_unanswered
+		return r.t2 != r.t1 || r.has(fUnanswered)
+	}
+	// with no errors sample: a response (it has a duration) or a redirect hop (failed 0); else
+	// the request was cut and errors("interrupted") follows
+	return r.failed == 0 || r.has(fDuration)
+}
+
+// assembler groups request samples into rows and hands every row to its sinks in the order rows
+// complete. It is the writer goroutine's.
+type assembler struct {
+	open    *reqRow                     // the row of the batch being read
+	start   bool                        // no sample of the batch read yet: it may continue a pending row
+	pending map[*metrics.Tags][]*reqRow // rows cut by a batch end, by tag set
+	npend   int
+	free    []*reqRow
+	guessed uint64 // do parts joined by the latest-T1 rule among several candidates
+
+	row   func(*reqRow)         // a finished request row
+	other func(*metrics.Sample) // a sample that is no request's
+}
+
+func newAssembler(row func(*reqRow), other func(*metrics.Sample)) *assembler {
+	return &assembler{pending: make(map[*metrics.Tags][]*reqRow), start: true, row: row, other: other}
+}
+
+// add reads the next sample of the current batch: one VU's samples, in order.
+func (a *assembler) add(s *metrics.Sample) {
+	start := a.start
+	a.start = false
+	f := fieldOf(s)
+	if f == fNone {
+		a.finish()
+		a.other(s)
+		return
+	}
+	if a.open != nil && a.open.fits(s, f) {
+		a.open.add(s, f)
+		return
+	}
+	a.finish()
+	if start {
+		if r := a.continued(s, f); r != nil {
+			a.open = r
+			r.add(s, f)
+			return
+		}
+	}
+	if !f.sendPart() {
+		a.other(s) // a do-part sample with no request before it (a step's own error)
+		return
+	}
+	r := a.newRow()
+	r.tags, r.t1, r.status = s.Tags, s.Time, s.Status
+	r.add(s, f)
+	a.open = r
+}
+
+// end ends the current batch: its open row is written when complete, else it waits for the rest
+// of its request at the start of a later batch.
+func (a *assembler) end() {
+	a.start = true
+	r := a.open
+	if r == nil {
+		return
+	}
+	a.open = nil
+	if r.complete() {
+		a.write(r)
+		return
+	}
+	a.pending[r.tags] = append(a.pending[r.tags], r)
+	a.npend++
+}
+
+// continued finds and removes the pending row s continues, or returns nil.
+func (a *assembler) continued(s *metrics.Sample, f field) *reqRow {
+	list := a.pending[s.Tags]
+	best, n := -1, 0
+	for i, r := range list {
+		if !r.fits(s, f) {
+			continue
+		}
+		n++
+		if best < 0 || r.t1 > list[best].t1 {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	if n > 1 {
+		a.guessed++
+	}
+	r := list[best]
+	a.pending[s.Tags] = slices.Delete(list, best, best+1)
+	a.npend--
+	return r
+}
+
+// finish writes the open row: the batch went on past it, so its request is over.
+func (a *assembler) finish() {
+	if a.open != nil {
+		a.write(a.open)
+		a.open = nil
+	}
+}
+
+// flush writes every pending row, oldest first: Stop, nothing more will come.
+func (a *assembler) flush() {
+	a.finish()
+	var all []*reqRow
+	for _, list := range a.pending {
+		all = append(all, list...)
+	}
+	clear(a.pending)
+	a.npend = 0
+	slices.SortFunc(all, func(x, y *reqRow) int { return cmp.Compare(x.t1, y.t1) })
+	for _, r := range all {
+		a.write(r)
+	}
+}
+
+func (a *assembler) write(r *reqRow) {
+	a.row(r)
+	fc := r.failedChecks[:0]
+	*r = reqRow{failedChecks: fc}
+	a.free = append(a.free, r)
+}
+
+func (a *assembler) newRow() *reqRow {
+	if n := len(a.free); n > 0 {
+		r := a.free[n-1]
+		a.free = a.free[:n-1]
+		return r
+	}
+	return &reqRow{}
+}
