@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // FileError says that a result file could not be written completely: the disk filled up, the
@@ -199,4 +200,12 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	w := &RecordWriter{path: path, f: f, buf: b.Bytes()}
 	w.Flush()
 	return w.Close()
+}
+
+// Staller is implemented by the file outputs (csv, json), whose bounded queue makes Emit wait
+// when the disk is slower than the load rather than grow without limit or drop rows. Stalls
+// returns how many Emits waited and how long in all; the run's summary says every non-zero
+// count, since the waits slowed the load.
+type Staller interface {
+	Stalls() (n uint64, waited time.Duration)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/outputs"
@@ -82,6 +83,13 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 	}
 	if n := r.mgr.Stalls(); n > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the outputs' fan-out fell behind the VUs: %d sample batches waited for it, slowing the load (too little CPU for this load with these outputs)", n))
+	}
+	for _, o := range r.outs {
+		if st, ok := o.(outputs.Staller); ok {
+			if n, d := st.Stalls(); n > 0 {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("output %s: the disk was slower than the load: %d sample batches waited %v for it, slowing the load (no row was dropped; memory stayed bounded)", o.Name(), n, d.Round(time.Millisecond)))
+			}
+		}
 	}
 	if res.Saturated {
 		rep.Notes = append(rep.Notes, "the load generator was saturated ("+res.SaturationReason+"): the figures are not to be trusted")

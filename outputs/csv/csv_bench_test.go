@@ -11,54 +11,86 @@ import (
 	"github.com/loadplan/loadplan/outputs"
 )
 
-// benchSamples is one 64-sample VU batch of HTTP request samples (11 metrics per request).
-func benchSamples() []metrics.Sample {
+// benchRequests returns VU batches of 64 samples cut from requests as executor/httpstep emits
+// them (14 samples: http_reqs, eight timings, bytes, a check, http_req_failed), so requests
+// straddle batches as they do in a run.
+func benchRequests(n int) [][]metrics.Sample {
 	tags := &metrics.Tags{Scenario: "s", Step: "get", Target: "api", Method: "GET", URL: "/api/stocks", Group: "http"}
-	ms := []metrics.Metric{metrics.HTTPReqs, metrics.HTTPReqDuration, metrics.HTTPReqServiceTime, metrics.HTTPReqBlocked,
-		metrics.HTTPReqConnecting, metrics.HTTPReqSending, metrics.HTTPReqWaiting, metrics.HTTPReqReceiving,
-		metrics.HTTPReqFailed, metrics.DataSent, metrics.DataReceived}
-	out := make([]metrics.Sample, 64)
-	for i := range out {
-		out[i] = metrics.Sample{Metric: ms[i%len(ms)], Time: 1763800000123456789 + int64(i)*1000, Value: 1.234 + float64(i),
-			Tags: tags, Status: 200}
+	var all []metrics.Sample
+	for i := 0; i < n; i++ {
+		r := req{tags: tags, t1: 1763800000123456789 + int64(i)*20_000, status: 200, sent: true, response: true,
+			dur: 1.234 + float64(i%100)/1000, checks: []bool{true}, sentBytes: 73}
+		r.t2 = r.t1 + 300
+		all = append(all, r.samples()...)
+	}
+	var out [][]metrics.Sample
+	for len(all) > 0 {
+		k := min(64, len(all))
+		out = append(out, all[:k])
+		all = all[k:]
 	}
 	return out
 }
 
-// benchCSV writes b.N batches through the output's public path (Emit, then Stop drains and
-// flushes, timed too) and checks every sample became a row; ns/sample is the figure to read.
-func benchCSV(b *testing.B, aggregated bool) {
-	dir := b.TempDir()
-	path := filepath.Join(dir, "raw.csv")
-	o, err := New(Config{Path: path, Aggregated: aggregated}, outputs.Options{PlanName: "bench"})
+// benchCSV writes b.N requests through the output's public path (Emit, then Stop drains and
+// flushes, timed too) and checks every request is there; ns/op is per HTTP request, and B/req
+// is the raw file's size per request.
+func benchCSV(b *testing.B, layout string, aggregated bool) {
+	path := filepath.Join(b.TempDir(), "raw.csv")
+	o, err := New(Config{Path: path, Aggregated: aggregated, Layout: layout}, outputs.Options{PlanName: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := o.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	batch := benchSamples()
+	batches := benchRequests(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for _, batch := range batches {
 		o.Emit(batch)
 	}
 	if err := o.Stop(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
 	data, err := os.ReadFile(o.Path())
 	if err != nil {
 		b.Fatal(err)
 	}
-	if rows := bytes.Count(data, []byte("\n")) - 1; rows != b.N*len(batch) {
-		b.Fatalf("%d rows, want %d", rows, b.N*len(batch))
+	b.ReportMetric(float64(len(data))/float64(b.N), "B/req")
+	if rows := bytes.Count(data, []byte("\nhttp_reqs,")); rows != b.N {
+		b.Fatalf("%d http_reqs rows, want %d", rows, b.N)
 	}
 }
 
-// BenchmarkCSVRaw encodes and writes raw sample rows (k6's layout).
-func BenchmarkCSVRaw(b *testing.B) { benchCSV(b, false) }
+// BenchmarkCSV is the raw file's cost per HTTP request, in the compact layout (the default) and
+// in k6's long layout, without and with the Locust-style aggregated files.
+func BenchmarkCSV(b *testing.B) {
+	b.Run("compact", func(b *testing.B) { benchCSV(b, LayoutCompact, false) })
+	b.Run("long", func(b *testing.B) { benchCSV(b, LayoutLong, false) })
+	b.Run("compact+aggregated", func(b *testing.B) { benchCSV(b, LayoutCompact, true) })
+	b.Run("long+aggregated", func(b *testing.B) { benchCSV(b, LayoutLong, true) })
+}
 
-// BenchmarkCSVAggregated adds the Locust-style aggregated files (stats, history, failures).
-func BenchmarkCSVAggregated(b *testing.B) { benchCSV(b, true) }
+// BenchmarkCSVEmit is what a request costs the Manager's goroutine alone: Emit's copy into the
+// queue (the writer goroutine encodes meanwhile on another core).
+func BenchmarkCSVEmit(b *testing.B) {
+	o, err := New(Config{Path: filepath.Join(b.TempDir(), "raw.csv")}, outputs.Options{PlanName: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := o.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	batches := benchRequests(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, batch := range batches {
+		o.Emit(batch)
+	}
+	b.StopTimer()
+	if err := o.Stop(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}

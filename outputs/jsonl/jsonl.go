@@ -5,7 +5,8 @@
 //	{"type":"Point","metric":"http_reqs","data":{"time":"2026-11-22T10:15:00.01Z","value":1,"tags":{"scenario":"rest",...}}}
 //
 // A "Metric" line precedes the first point of each metric. Like the CSV output, Emit only copies
-// into an unbounded spool (internal/spool, shared with csv) drained by one writer goroutine, and
+// into a bounded spool (internal/spool, shared with csv) drained by one writer goroutine that
+// encodes; a full spool (a disk slower than the load) makes Emit wait, counted as a stall, and
 // Stop loses nothing. Lines reach the file whole (outputs.RecordWriter); a file that cannot be written
 // completely is returned by Stop as an *outputs.FileError, which fails the run.
 package jsonl
@@ -73,8 +74,13 @@ func (j *Output) Start(ctx context.Context) error {
 	return nil
 }
 
-// Emit copies batch into the queue; it never blocks on I/O.
+// Emit copies batch into the bounded queue; it waits only when the queue is full, the disk
+// behind the load (Stalls).
 func (j *Output) Emit(batch []metrics.Sample) { j.q.Put(batch) }
+
+// Stalls returns how many Emits found the queue full and waited for the disk, and how long in
+// all (outputs.Staller).
+func (j *Output) Stalls() (uint64, time.Duration) { return j.q.Stalls() }
 
 // Stop writes everything queued and closes the file.
 func (j *Output) Stop(ctx context.Context) error {
