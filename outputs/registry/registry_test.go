@@ -51,7 +51,7 @@ func TestFullPlanOutputs(t *testing.T) {
 		t.Fatal(render(diags))
 	}
 	eq(t, "len(Outputs)", len(p.Outputs), 4)
-	eq(t, "csv", csv.ConfigOf(p.Outputs[0]), csv.Config{Path: "results/run.csv.gz", Aggregated: true})
+	eq(t, "csv", csv.ConfigOf(p.Outputs[0]), csv.Config{Path: "results/run.csv.gz", Aggregated: true, Layout: csv.LayoutCompact})
 	eq(t, "prometheus", prometheus.ConfigOf(p.Outputs[1]), prometheus.Config{Listen: "127.0.0.1:0", Linger: 5 * time.Second, TestID: "t1"})
 	eq(t, "influxdb", influxdb.ConfigOf(p.Outputs[2]), influxdb.Config{URL: "http://127.0.0.1:8086", Bucket: "db/rp", Token: "s3cret",
 		BatchSize: 100, FlushInterval: 2 * time.Second, Required: false})
