@@ -48,11 +48,7 @@ func (e *encoder) appendRequest(b []byte, r *reqRow) []byte {
 	} else {
 		b = append(b, failedName...)
 	}
-	if r.t1 != e.lastTime || e.timeText == nil {
-		e.lastTime = r.t1
-		e.timeText = append(appendTimestamp(e.timeText[:0], r.t1), ',')
-	}
-	b = append(b, e.timeText...)
+	b = e.appendTime(b, r.t1)
 	b = append(b, "1,"...)
 	b = append(b, e.staticCols(r.tags)...)
 	if r.status != 0 {

@@ -32,6 +32,9 @@ type req struct {
 	sentBytes float64
 }
 
+// timing is r's i-th timing: the duration over i+1, in whole nanoseconds as httpstep measures.
+func (r req) timing(i int) float64 { return float64(int64(r.dur*1e6)/int64(i+1)) / 1e6 }
+
 // samples returns r's samples in httpstep's order.
 func (r req) samples() []metrics.Sample {
 	var out []metrics.Sample
@@ -56,7 +59,7 @@ func (r req) samples() []metrics.Sample {
 		for i, m := range []metrics.Metric{metrics.HTTPReqDuration, metrics.HTTPReqServiceTime, metrics.HTTPReqBlocked,
 			metrics.HTTPReqConnecting, metrics.HTTPReqTLSHandshaking, metrics.HTTPReqSending, metrics.HTTPReqWaiting,
 			metrics.HTTPReqReceiving} {
-			at(r.t1, m, r.dur/float64(i+1), st, "")
+			at(r.t1, m, r.timing(i), st, "")
 		}
 	}
 	if r.sent {
@@ -110,7 +113,7 @@ func (r req) row() []string {
 	for i := 0; i < numVals-2; i++ {
 		v := ""
 		if r.response {
-			v = string(appendValue(nil, r.dur/float64(i+1)))
+			v = string(appendValue(nil, r.timing(i)))
 		}
 		out = append(out, v)
 	}
@@ -290,5 +293,17 @@ func TestCompactPendingRowWrittenAtStop(t *testing.T) {
 	rows := readRows(t, c.Path())
 	if len(rows) != 1 || rows[0][0] != "http_reqs" || rows[0][12] != "1.25" || rows[0][10] != "" {
 		t.Fatalf("rows %q, want the one cut request", rows)
+	}
+}
+
+// TestAppendTimeMatchesAppendTimestamp holds the cached seconds of appendTime to the plain
+// formatting, across seconds, backwards, and before 1970.
+func TestAppendTimeMatchesAppendTimestamp(t *testing.T) {
+	e := newEncoder()
+	for _, ns := range []int64{t0, t0, t0 + 1, t0 + 999_999_999, t0 + 1_000_000_000, t0 + 1_000_001_000, t0 - 5, 0, 1, -1, -1_500_000_000, t0 + 7_123_456_789} {
+		got := string(e.appendTime(nil, ns))
+		if want := string(appendTimestamp(nil, ns)) + ","; got != want {
+			t.Errorf("appendTime(%d) = %q, want %q", ns, got, want)
+		}
 	}
 }

@@ -28,6 +28,8 @@ type encoder struct {
 	names    [][]byte // metric name by metric number, with the trailing comma
 	lastTime int64    // the samples of one request share a time: format it once
 	timeText []byte
+	lastSec  int64  // the whole seconds of secText, which rows share for a second
+	secText  []byte // "1796144681."
 }
 
 func newEncoder() *encoder {
@@ -72,9 +74,31 @@ func (e *encoder) lead(b []byte, m metrics.Metric, t int64) []byte {
 		b = appendField(b, m.String())
 		b = append(b, ',')
 	}
+	return e.appendTime(b, t)
+}
+
+// appendTime appends the timestamp of t and a comma, formatting only what changed: nothing for
+// the samples of one request, the microseconds for the next one in the same second.
+func (e *encoder) appendTime(b []byte, t int64) []byte {
 	if t != e.lastTime || e.timeText == nil {
 		e.lastTime = t
-		e.timeText = append(appendTimestamp(e.timeText[:0], t), ',')
+		if t >= 0 {
+			if sec := t / 1e9; sec != e.lastSec || e.secText == nil {
+				e.lastSec = sec
+				e.secText = append(strconv.AppendInt(e.secText[:0], sec, 10), '.')
+			}
+			e.timeText = append(e.timeText[:0], e.secText...)
+			us := (t % 1e9) / 1e3
+			var d [7]byte
+			for i := 5; i >= 0; i-- {
+				d[i] = byte('0' + us%10)
+				us /= 10
+			}
+			d[6] = ','
+			e.timeText = append(e.timeText, d[:]...)
+		} else {
+			e.timeText = append(appendTimestamp(e.timeText[:0], t), ',')
+		}
 	}
 	return append(b, e.timeText...)
 }

@@ -142,6 +142,7 @@ func (j *Output) writer() {
 // declared. Only the writer goroutine uses it.
 type encoder struct {
 	tags     map[*metrics.Tags][]byte
+	labels   map[string][]byte // quoted labels
 	declared [256]bool
 	names    [256][]byte // quoted metric names
 	lastTime int64       // the samples of one request share a time: format it once
@@ -202,9 +203,25 @@ func (e *encoder) appendSample(b []byte, s *metrics.Sample) []byte {
 		} else {
 			b = append(b, `"error":`...)
 		}
-		b = appendString(b, s.Label)
+		b = append(b, e.label(s.Label)...)
 	}
 	return append(b, "}}}\n"...)
+}
+
+// label returns the quoted label, encoded once: labels are a plan's check names and a few error
+// kinds, and json.Marshal allocates.
+func (e *encoder) label(l string) []byte {
+	q, ok := e.labels[l]
+	if !ok {
+		if e.labels == nil {
+			e.labels = make(map[string][]byte)
+		}
+		q = appendString(nil, l)
+		if len(e.labels) < 10_000 { // a bound, should a label ever be per request
+			e.labels[l] = q
+		}
+	}
+	return q
 }
 
 func (e *encoder) static(t *metrics.Tags) []byte {
