@@ -187,7 +187,9 @@ func (c *Output) writer() {
 		buf       = make([]byte, 0, 512)
 		enc       = newEncoder()
 		lastFlush = time.Now()
+		tick      = time.NewTicker(spool.TakeEvery)
 	)
+	defer tick.Stop()
 	if !c.long {
 		c.rows = newAssembler(func(r *reqRow) {
 			if c.w.Err() == nil { // after a failure the rows are dropped unencoded
@@ -218,7 +220,10 @@ func (c *Output) writer() {
 			c.flushSoft()
 			lastFlush = time.Now()
 		}
-		<-c.q.Wake()
+		select {
+		case <-c.q.Wake():
+		case <-tick.C:
+		}
 	}
 	if c.rows != nil {
 		c.rows.flush()

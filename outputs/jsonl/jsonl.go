@@ -104,6 +104,8 @@ func (j *Output) writer() {
 	var chunks [][]metrics.Sample
 	line := make([]byte, 0, 512)
 	lastFlush := time.Now()
+	tick := time.NewTicker(spool.TakeEvery) // Put wakes the writer only for a full chunk
+	defer tick.Stop()
 	logged := false
 	for {
 		var closed bool
@@ -116,7 +118,10 @@ func (j *Output) writer() {
 				j.w.Flush()
 				lastFlush = time.Now()
 			}
-			<-j.q.Wake()
+			select {
+			case <-j.q.Wake():
+			case <-tick.C:
+			}
 			continue
 		}
 		for _, batch := range chunks {
