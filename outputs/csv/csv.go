@@ -3,10 +3,10 @@
 // row per sample, layout = "long"), and optionally Locust-style aggregated files
 // (PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv).
 //
-// Why compact by default: k6's layout spends 13 rows and ~1.2 KB on one HTTP request, and
-// encoding them cost +10% CPU at full loopback speed (issue 11). One row per request is ~120
-// bytes, 1/10 of the formatting, and what a reader in pandas wants anyway: a request's timings
-// side by side. BenchmarkCSV gives the per-request figures of both layouts.
+// Why compact by default: k6's layout spends 13 rows and ~1 KB on one HTTP request, and writing
+// them cost +10% CPU at full loopback speed (issue 11). One row per request is ~140 bytes, half
+// the CPU (BenchmarkCSV, cpu-ns/req, both layouts side by side), and what a reader in pandas
+// wants anyway: a request's timings side by side.
 //
 // Emit only copies a batch into a bounded in-memory queue (internal/spool, ~3.7 MB); one writer
 // goroutine groups, encodes and writes. Nothing is ever dropped: when the disk is slower than the
@@ -17,7 +17,7 @@
 // Every file is written in whole rows (outputs.RecordWriter), so a killed run leaves only whole
 // lines. A file that cannot be written completely (disk full, I/O error) keeps its first error,
 // is logged once while the run goes on, and is returned by Stop as an *outputs.FileError, which
-// fails the run; the load itself never waits on a file.
+// fails the run; the load waits on a file only when its disk fell a full queue behind.
 package csv
 
 import (
