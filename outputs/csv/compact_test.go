@@ -314,3 +314,25 @@ func TestAppendTimeMatchesAppendTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingRowsBounded feeds requests that never complete (no http_req_failed: an order of
+// samples the grammar does not know), each cut by its batch's end: the waiting rows stay under
+// maxPending, and every request is still written once.
+func TestPendingRowsBounded(t *testing.T) {
+	written := 0
+	a := newAssembler(func(*reqRow) { written++ }, func(*metrics.Sample) {})
+	const n = 2*maxPending + 7
+	for i := 0; i < n; i++ {
+		at := t0 + int64(i)*1000
+		a.add(&metrics.Sample{Metric: metrics.HTTPReqs, Time: at, Value: 1, Tags: quote, Status: 200})
+		a.add(&metrics.Sample{Metric: metrics.HTTPReqDuration, Time: at, Value: 1, Tags: quote, Status: 200})
+		a.end()
+		if a.npend > maxPending {
+			t.Fatalf("%d rows pending after %d requests", a.npend, i+1)
+		}
+	}
+	a.flush()
+	if written != n {
+		t.Fatalf("%d rows written for %d requests", written, n)
+	}
+}

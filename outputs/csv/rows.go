@@ -30,7 +30,7 @@ import (
 // between a request's two parts while several requests of the same step with the same status
 // wait for their do part: the do part then joins the row with the latest T1 not after its T2
 // (the VU's own, but for another VU whose response ended in that window of a few hundred
-// nanoseconds); guessed counts those joins. Counts and sums per column stay exact either way.
+// nanoseconds); guessed counts the joins made by time. Counts and sums per column stay exact either way.
 // Stop writes what is still pending.
 
 // field is a column of a request row.
@@ -130,6 +130,8 @@ func (r *reqRow) fits(s *metrics.Sample, f field) bool {
 		return false // always the first sample of a request
 	case f.sendPart():
 		return !r.has(f) && s.Time == r.t1 && s.Status == r.status
+	case r.t2 == 0 && !r.sendDone() && s.Time != r.t1:
+		return false // a do part follows a whole send part, or is a resend's (at T1)
 	case f == fChecks:
 		return !r.has(fFailed) && s.Time >= r.t1 && (r.t2 == 0 || s.Time == r.t2)
 	}
@@ -139,6 +141,11 @@ func (r *reqRow) fits(s *metrics.Sample, f field) bool {
 	}
 	return r.t2 == 0 || s.Time == r.t2
 }
+
+// sendDone reports whether r's send part is whole: a request that left the machine ends it with
+// data_received; one that never did has no http_reqs (its send part is http_req_unanswered, or
+// the bytes an interrupted attempt moved).
+func (r *reqRow) sendDone() bool { return r.has(fRecv) || !r.has(fReqs) }
 
 // add puts s (field f) into r.
 func (r *reqRow) add(s *metrics.Sample, f field) {
@@ -192,7 +199,7 @@ type assembler struct {
 	pending map[*metrics.Tags][]*reqRow // rows cut by a batch end, by tag set
 	npend   int
 	free    []*reqRow
-	guessed uint64 // do parts joined by the latest-T1 rule among several candidates
+	guessed uint64 // do parts joined to a cut row by the latest-T1 rule (by time, not by a key)
 
 	row   func(*reqRow)         // a finished request row
 	other func(*metrics.Sample) // a sample that is no request's
@@ -247,33 +254,64 @@ func (a *assembler) end() {
 		a.write(r)
 		return
 	}
-	a.pending[r.tags] = append(a.pending[r.tags], r)
-	a.npend++
+	a.park(r)
 }
 
-// continued finds and removes the pending row s continues, or returns nil.
+// maxPending bounds the rows waiting for the rest of their request. By the grammar a VU has at
+// most one, so it is never reached unless httpstep's order changed; rows are then written as
+// they are (a request may take two rows) rather than kept without limit.
+const maxPending = 100_000
+
+// continued finds and removes the pending row s continues, or returns nil. Each tag set's
+// pending rows are sorted by T1, so the search is a binary search and a short walk back: a send
+// part sample matches the rows at its own T1; a do part the row with the latest T1 not after it
+// (see the grammar above).
 func (a *assembler) continued(s *metrics.Sample, f field) *reqRow {
+	if f == fReqs {
+		return nil // always a new request
+	}
 	list := a.pending[s.Tags]
-	best, n := -1, 0
-	for i, r := range list {
+	i, _ := slices.BinarySearchFunc(list, s.Time, func(r *reqRow, t int64) int {
+		if r.t1 <= t {
+			return -1
+		}
+		return 1
+	}) // list[:i] have t1 <= s.Time
+	for j := i - 1; j >= 0 && j >= i-maxWalk; j-- {
+		r := list[j]
+		if f.sendPart() && r.t1 != s.Time {
+			return nil
+		}
 		if !r.fits(s, f) {
 			continue
 		}
-		n++
-		if best < 0 || r.t1 > list[best].t1 {
-			best = i
+		if !f.sendPart() && r.t2 == 0 {
+			a.guessed++ // joined by time, not by a key
 		}
+		a.pending[s.Tags] = slices.Delete(list, j, j+1)
+		a.npend--
+		return r
 	}
-	if best < 0 {
-		return nil
+	return nil
+}
+
+// maxWalk bounds the walk back from a do part's time to its row: past the rows of the same step
+// whose send part ended between the two parts of this request (a few, at most one per VU).
+const maxWalk = 4096
+
+// park keeps r, cut by its batch's end, until a later batch continues it.
+func (a *assembler) park(r *reqRow) {
+	list := a.pending[r.tags]
+	i, _ := slices.BinarySearchFunc(list, r.t1, func(x *reqRow, t int64) int {
+		if x.t1 <= t {
+			return -1
+		}
+		return 1
+	})
+	a.pending[r.tags] = slices.Insert(list, i, r)
+	if a.npend++; a.npend > maxPending {
+		a.flush() // samples in an order the grammar above does not know: bounded memory first
 	}
-	if n > 1 {
-		a.guessed++
-	}
-	r := list[best]
-	a.pending[s.Tags] = slices.Delete(list, best, best+1)
-	a.npend--
-	return r
 }
 
 // finish writes the open row: the batch went on past it, so its request is over.

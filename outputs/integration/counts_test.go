@@ -3,9 +3,11 @@ package integration
 import (
 	"bufio"
 	"compress/gzip"
+	stdcsv "encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -68,6 +70,7 @@ func TestSameCountEverywhere(t *testing.T) {
 	} else if float64(n) != want {
 		t.Errorf("csv has %d http_reqs rows, want %v", n, want)
 	}
+	checkCompactRows(t, r)
 	if n, err := countJSON(r.jsonPath, "http_reqs"); err != nil {
 		t.Error(err)
 	} else if float64(n) != want {
@@ -242,4 +245,50 @@ func countJSON(path, metric string) (int, error) {
 		}
 	}
 	return n, sc.Err()
+}
+
+// checkCompactRows holds the compact CSV's request rows to the summary: each request whole on
+// its row (every http_reqs row has its failed column), the failed column summing to
+// http_req_failed's failures, and the duration column holding every http_req_duration sample
+// with the same sum. Rows cut in two by the executor's batches, or a change in the order
+// httpstep emits a request's samples, would show here.
+func checkCompactRows(t *testing.T, r *run) {
+	t.Helper()
+	f, err := open(r.csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := stdcsv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, n := range recs[0] {
+		col[n] = i
+	}
+	var failed, durations, durSum float64
+	whole := true
+	for _, rec := range recs[1:] {
+		name := rec[col["metric_name"]]
+		if name != "http_reqs" && name != "http_req_failed" {
+			continue
+		}
+		if rec[col["failed"]] == "" {
+			whole = false
+		}
+		v, _ := strconv.ParseFloat(rec[col["failed"]], 64)
+		failed += v
+		if d := rec[col["duration_ms"]]; d != "" {
+			v, _ := strconv.ParseFloat(d, 64)
+			durations++
+			durSum += v
+		}
+	}
+	dur := metrics.Combine(r.series, metrics.HTTPReqDuration, nil)
+	if !whole || failed != r.count(metrics.HTTPReqFailed) || durations != float64(dur.Count) ||
+		math.Abs(durSum-dur.Sum) > 1e-6*float64(dur.Count) {
+		t.Errorf("csv request rows: whole %v, failed %v, %v durations summing to %v; summary: failed %v, %v durations summing to %v",
+			whole, failed, durations, durSum, r.count(metrics.HTTPReqFailed), dur.Count, dur.Sum)
+	}
 }
