@@ -102,11 +102,11 @@ func (l *loader) checkCapacity() {
 	sharedWS := 0
 	for _, sc := range l.plan.Scenarios {
 		ws := 0
-		for _, st := range sc.Steps {
+		sc.Walk(func(st *Step) { // setup's and every task's too: persistent sessions outlive an iteration
 			if st.Kind == WebSocketStepKind {
 				ws++
 			}
-		}
+		})
 		if sc.Load != nil {
 			add(sc.Load, ws)
 		} else {

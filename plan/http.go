@@ -13,6 +13,7 @@ var httpSchema = &hcl.BodySchema{
 		{Name: "method"}, {Name: "url"}, {Name: "path"}, {Name: "query"}, {Name: "headers"},
 		{Name: "body"}, {Name: "json"}, {Name: "form"}, {Name: "timeout"}, {Name: "follow_redirects"},
 		{Name: "max_redirects"}, {Name: "name"}, {Name: "think_time"}, {Name: "fail_on_check"}, {Name: "target"},
+		{Name: "when"}, // read by step, before the step's own captures
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "capture", LabelNames: []string{"name"}}},
 }

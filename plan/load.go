@@ -59,6 +59,7 @@ type loader struct {
 	funcs            map[string]map[string]function.Function // by base dir
 	loadRanges       map[*Load]hcl.Range                     // where each decoded load block is
 	localsSize       int64                                   // the sum of the sizes of the locals so far
+	pacingAt         map[*Scenario]hcl.Range                 // where each paced scenario sets its pacing
 }
 
 // LoadPlan reads the plan files at paths (together they form one plan, like the files of a Terraform
@@ -187,6 +188,7 @@ func newLoader(opts Options) *loader {
 		interned:         map[metrics.Tags]*metrics.Tags{},
 		funcs:            map[string]map[string]function.Function{},
 		loadRanges:       map[*Load]hcl.Range{},
+		pacingAt:         map[*Scenario]hcl.Range{},
 	}
 }
 
@@ -215,6 +217,7 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 		l.loadFeeders()
 		l.loadScenarios()
 		l.loadPlanLoad()
+		l.checkPacing()
 		l.loadThresholds()
 		l.loadOutputs()
 		l.checkCapacity()
@@ -227,6 +230,7 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 			Detail:   "Give at least one .hcl plan file.",
 		})
 	}
+	l.hintLocustWords()
 	l.scrubDiagnostics()
 	l.sortDiags()
 	if l.diags.HasErrors() {

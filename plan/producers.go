@@ -53,7 +53,7 @@ func (l *loader) producers() []producer {
 			ms[metrics.DroppedIterations] = true
 		}
 		out = append(out, producer{tags: s.MetricTags, metrics: ms})
-		for _, st := range s.Steps {
+		s.Walk(func(st *Step) {
 			switch {
 			case st.HTTP != nil:
 				ms := map[metrics.Metric]bool{metrics.DataSent: true, metrics.DataReceived: true}
@@ -69,7 +69,7 @@ func (l *loader) producers() []producer {
 			case st.WebSocket != nil:
 				out = append(out, wsProducers(st.WebSocket)...)
 			}
-		}
+		})
 	}
 	return out
 }

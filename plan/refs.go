@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -13,10 +12,15 @@ type scope struct {
 	src      *source
 	what     string          // where the expression is, for messages: "a target", "a load block"
 	runtime  bool            // vu, iter, scenario, capture and data may be used
-	captures map[string]bool // captures defined before this point of the scenario
-	later    map[string]bool // captures defined anywhere in the scenario (checked after captures)
+	captures map[string]bool // capture.NAME defined before this point of the iteration
+	vuCaps   map[string]bool // vu.NAME defined before this point: setup's captures (and teardown's, in teardown)
+	flow     *captureMap     // where the scenario makes each capture (checked after captures and vuCaps)
+	region   string          // where the expression is: "steps", "setup", "teardown" or `task "x"`
 	used     map[string]bool // feeders read, recorded here when not nil
 }
+
+// lifecycle says the expression is in setup or teardown, which run outside iterations.
+func (sc *scope) lifecycle() bool { return sc.region == regionSetup || sc.region == regionTeardown }
 
 // rootNames are the names an expression may start with.
 var rootNames = []string{"var", "local", "vu", "iter", "scenario", "capture", "data"}
@@ -64,7 +68,7 @@ func (l *loader) checkRefs(expr hcl.Expression, sc *scope) bool {
 		case "vu", "iter", "scenario", "capture", "data":
 		default:
 			fail(tr, "Unknown variable",
-				"There is no variable named %q.%s Plans can use var.NAME, local.NAME and, in steps, vu.id, iter, scenario.name, capture.NAME and data.NAME.FIELD.",
+				"There is no variable named %q.%s Plans can use var.NAME, local.NAME and, in steps, vu.id, vu.NAME, iter, scenario.name, capture.NAME and data.NAME.FIELD.",
 				root, didYouMean(root, rootNames))
 			continue
 		}
@@ -76,12 +80,12 @@ func (l *loader) checkRefs(expr hcl.Expression, sc *scope) bool {
 		}
 		switch root {
 		case "vu":
-			if name != "id" || len(tr) != 2 {
-				fail(tr, "Invalid vu reference", "The vu namespace has one attribute: write vu.id (the virtual user's number, from 1).")
-			}
+			l.checkVURef(tr, name, hasName, sc, &ok)
 		case "iter":
 			if len(tr) != 1 {
 				fail(tr, "Invalid iter reference", "iter is a number (the iteration of this VU, from 0); it has no attributes.")
+			} else if sc.lifecycle() {
+				fail(tr, "iter in "+sc.region, "%s runs outside the VU's iterations, so it has no iter. Use vu.id, or move the step into the scenario's steps or a task.", sc.region)
 			}
 		case "scenario":
 			if name != "name" || len(tr) != 2 {
@@ -94,34 +98,6 @@ func (l *loader) checkRefs(expr hcl.Expression, sc *scope) bool {
 		}
 	}
 	return ok
-}
-
-func (l *loader) checkCaptureRef(tr hcl.Traversal, name string, hasName bool, sc *scope, ok *bool) {
-	switch {
-	case !hasName || len(tr) != 2:
-		l.errorAt(tr.SourceRange(), "Invalid capture reference", "Write capture.NAME, where NAME is the label of a capture block of an earlier step.")
-		*ok = false
-	case sc.captures[name]:
-	case sc.later[name]:
-		l.errorAt(tr.SourceRange(), "Capture used before it is defined",
-			"capture.%s is defined by a later step of this scenario, so it has no value yet here. Move the step that captures %q before this one.", name, name)
-		*ok = false
-	default:
-		var known []string
-		for k := range sc.captures {
-			known = append(known, k)
-		}
-		for k := range sc.later {
-			if !sc.captures[k] {
-				known = append(known, k)
-			}
-		}
-		sort.Strings(known)
-		l.errorAt(tr.SourceRange(), "Reference to undefined capture",
-			"No step of this scenario captures %q.%s Add capture %q { json = \"...\" } to an earlier step.",
-			name, didYouMean(name, known), name)
-		*ok = false
-	}
 }
 
 func (l *loader) checkDataRef(tr hcl.Traversal, name string, hasName bool, sc *scope, ok *bool) {
@@ -201,6 +177,11 @@ func (l *loader) runtimeProbeVars(sc *scope) map[string]cty.Value {
 	for k := range sc.captures {
 		caps[k] = cty.UnknownVal(cty.String)
 	}
+	vu := map[string]cty.Value{}
+	for k := range sc.vuCaps {
+		vu[k] = cty.UnknownVal(cty.String)
+	}
+	vu["id"] = cty.UnknownVal(cty.Number)
 	data := map[string]cty.Value{}
 	for name, f := range l.feeders {
 		fields := map[string]cty.Value{}
@@ -210,7 +191,7 @@ func (l *loader) runtimeProbeVars(sc *scope) map[string]cty.Value {
 		data[name] = cty.ObjectVal(fields)
 	}
 	return map[string]cty.Value{
-		"vu":       cty.ObjectVal(map[string]cty.Value{"id": cty.UnknownVal(cty.Number)}),
+		"vu":       cty.ObjectVal(vu),
 		"iter":     cty.UnknownVal(cty.Number),
 		"scenario": cty.ObjectVal(map[string]cty.Value{"name": cty.UnknownVal(cty.String)}),
 		"capture":  cty.ObjectVal(caps),

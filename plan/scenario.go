@@ -8,25 +8,30 @@ import (
 )
 
 var scenarioSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "target"}, {Name: "weight"}, {Name: "think_time"}, {Name: "tags"}},
-	Blocks: []hcl.BlockHeaderSchema{
-		{Type: "http", LabelNames: []string{"name"}},
-		{Type: "websocket", LabelNames: []string{"name"}},
-		{Type: "sleep"},
-		{Type: "load"},
-	},
+	Attributes: []hcl.AttributeSchema{{Name: "target"}, {Name: "weight"}, {Name: "think_time"}, {Name: "tags"},
+		{Name: "pacing"}, {Name: "iterations_per_second"}},
+	Blocks: append([]hcl.BlockHeaderSchema{
+		{Type: "load"}, {Type: "setup"}, {Type: "teardown"}, {Type: "task", LabelNames: []string{"name"}},
+	}, stepBlocks...),
 }
 
-var sleepSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "duration", Required: true}}}
+var sleepSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "duration", Required: true}, {Name: "when"}}}
 
-// stepCtx is the state of one scenario while its steps are decoded in order.
+// stepCtx is the state of one scenario while its step lists are decoded in order.
 type stepCtx struct {
-	scen    *Scenario
-	src     *source
-	defined map[string]bool // captures defined by the steps decoded so far
-	all     map[string]bool // every capture the scenario defines anywhere
-	used    map[string]bool // feeders the scenario's expressions read
-	names   *names          // step names
+	scen *Scenario
+	src  *source
+	// defined is where the captures of the steps being decoded are recorded: iterCaps, or vuCaps
+	// in setup and teardown, whose captures live for the VU's life.
+	defined  map[string]bool
+	iterCaps map[string]bool // capture.NAME visible to the step being decoded
+	vuCaps   map[string]bool // vu.NAME visible to the step being decoded
+	flow     *captureMap     // every capture of the scenario, by region
+	region   string          // the list being decoded: regionSteps, regionSetup, regionTeardown or a task's
+	used     map[string]bool // feeders the scenario's expressions read
+	names    *names          // step names, one namespace across the scenario's lists
+	depth    int             // repeats open around the step being decoded
+	passes   int             // their passes multiplied (1 outside repeats)
 	// noTarget is set when the scenario's target reference failed (already reported), so that
 	// steps do not also report that they have no target.
 	noTarget bool
@@ -34,7 +39,18 @@ type stepCtx struct {
 
 // scope returns the scope of an expression inside a step.
 func (c *stepCtx) scope(what string) *scope {
-	return &scope{src: c.src, what: what, runtime: true, captures: c.defined, later: c.all, used: c.used}
+	return &scope{src: c.src, what: what, runtime: true, captures: c.iterCaps, vuCaps: c.vuCaps, flow: c.flow,
+		region: c.region, used: c.used}
+}
+
+// enter starts decoding the list region: iteration lists see the captures of setup as vu.NAME
+// and start without capture.NAME; setup and teardown record their captures as VU values.
+func (c *stepCtx) enter(region string, vuCaps map[string]bool) {
+	c.region, c.vuCaps, c.iterCaps = region, vuCaps, map[string]bool{}
+	c.defined = c.iterCaps
+	if region == regionSetup || region == regionTeardown {
+		c.defined = c.vuCaps
+	}
 }
 
 func (l *loader) loadScenarios() {
@@ -68,53 +84,93 @@ func (l *loader) loadScenarios() {
 		if a := content.Attributes["tags"]; a != nil {
 			s.Tags, _ = l.strMap(a, sc)
 		}
-		c := &stepCtx{scen: s, src: fb.src, defined: map[string]bool{}, all: map[string]bool{},
-			used: map[string]bool{}, names: newNames("step"), noTarget: badTarget}
-		for _, n := range captureNames(b.Body) {
-			c.all[n] = true
-		}
-		for _, blk := range content.Blocks {
-			switch blk.Type {
-			case "http":
-				if st := l.httpStep(c, blk); st != nil {
-					s.Steps = append(s.Steps, &Step{Kind: HTTPStepKind, HTTP: st, Pos: st.Pos})
-				}
-			case "websocket":
-				if st := l.wsBlock(c, blk); st != nil {
-					s.Steps = append(s.Steps, &Step{Kind: WebSocketStepKind, WebSocket: st, Pos: st.Pos})
-				}
-			case "sleep":
-				bc, diags := blk.Body.Content(sleepSchema)
-				l.add(diags)
-				if a := bc.Attributes["duration"]; a != nil {
-					if tt, ok := l.thinkTime(a, sc); ok {
-						s.Steps = append(s.Steps, &Step{Kind: SleepStepKind, Sleep: tt, Pos: posOf(blk.DefRange)})
-					}
-				}
-			case "load":
-				if s.Load != nil {
-					l.errorAt(blk.DefRange, "Duplicate load block", "A scenario has at most one load block; merge the stages into one.")
-					continue
-				}
-				s.Load = l.loadBlock(fb.src, blk)
-			}
-		}
-		nSteps := 0
-		for _, blk := range content.Blocks {
-			if blk.Type != "load" {
-				nSteps++
-			}
-		}
-		if nSteps == 0 {
-			l.errorAt(labelRange(b), "Scenario without steps",
-				"Scenario %q has no steps. Add an http \"NAME\" { path = \"/\" } or a websocket \"NAME\" { ... } block.", name)
-		}
+		l.pacing(s, content, sc)
+		c := &stepCtx{scen: s, src: fb.src, flow: scenarioCaptures(b.Body), used: map[string]bool{},
+			names: newNames("step"), passes: 1, noTarget: badTarget}
+		l.scenarioLists(c, b, content)
 		for _, f := range l.plan.Data {
 			if c.used[f.Name] {
 				s.Feeders = append(s.Feeders, f)
 			}
 		}
 		l.plan.Scenarios = append(l.plan.Scenarios, s)
+	}
+}
+
+// scenarioLists decodes the load, setup, steps, tasks and teardown of a scenario. Setup comes
+// first wherever it is written, since every other list may read its captures; teardown last.
+func (l *loader) scenarioLists(c *stepCtx, b *hcl.Block, content *hcl.BodyContent) {
+	s := c.scen
+	setupCaps, stepsCaps := map[string]bool{}, map[string]bool{}
+	var firstStep, firstTask, setupAt, teardownAt *hcl.Block
+	for _, blk := range content.Blocks {
+		switch {
+		case blk.Type == "setup" && setupAt != nil, blk.Type == "teardown" && teardownAt != nil:
+			l.errorAt(blk.DefRange, "Duplicate "+blk.Type+" block", "A scenario has at most one %s block; merge their steps into one.", blk.Type)
+		case blk.Type == "setup":
+			setupAt = blk
+			c.enter(regionSetup, setupCaps)
+			s.Setup = l.lifecycle(c, blk)
+		case blk.Type == "teardown":
+			teardownAt = blk
+		case blk.Type == "task" && firstTask == nil:
+			firstTask = blk
+		case isStepBlock(blk.Type) && firstStep == nil:
+			firstStep = blk
+		}
+	}
+	tasks := newNames("task")
+	c.enter(regionSteps, setupCaps)
+	for _, blk := range content.Blocks {
+		switch {
+		case blk.Type == "load":
+			if s.Load != nil {
+				l.errorAt(blk.DefRange, "Duplicate load block", "A scenario has at most one load block; merge the stages into one.")
+				continue
+			}
+			s.Load = l.loadBlock(c.src, blk)
+		case blk.Type == "task":
+			if !tasks.declare(l, blk.Labels[0], labelRange(blk)) {
+				continue
+			}
+			if len(tasks.seen) > maxTasks {
+				if len(tasks.seen) == maxTasks+1 {
+					l.errorAt(labelRange(blk), "Too many tasks", "A scenario has at most %s tasks. Merge tasks that do the same, or split the scenario.", thousands(maxTasks))
+				}
+				continue
+			}
+			c.enter(taskRegion(blk.Labels[0]), setupCaps)
+			if t := l.task(c, blk); t != nil {
+				s.Tasks = append(s.Tasks, t)
+			}
+		case isStepBlock(blk.Type):
+			c.enter(regionSteps, setupCaps)
+			c.iterCaps, c.defined = stepsCaps, stepsCaps // the scenario's steps are one list, even split by tasks
+			if st := l.step(c, blk); st != nil {
+				s.Steps = append(s.Steps, st)
+			}
+		}
+	}
+	if teardownAt != nil {
+		vuCaps := map[string]bool{}
+		for k := range setupCaps {
+			vuCaps[k] = true
+		}
+		c.enter(regionTeardown, vuCaps)
+		s.Teardown = l.lifecycle(c, teardownAt)
+	}
+	switch {
+	case firstStep != nil && firstTask != nil:
+		at := firstStep
+		if firstTask.DefRange.Start.Byte > at.DefRange.Start.Byte {
+			at = firstTask
+		}
+		l.errorAt(at.DefRange, "Steps beside tasks",
+			"Scenario %q has tasks and steps outside them. Each iteration runs one task, so steps outside the tasks would never run with them: "+
+				"move these steps into the tasks that need them, or into setup { } to run them once per VU.", s.Name)
+	case firstStep == nil && firstTask == nil:
+		l.errorAt(labelRange(b), "Scenario without steps",
+			"Scenario %q has no steps. Add an http \"NAME\" { path = \"/\" } or a websocket \"NAME\" { ... } block.", s.Name)
 	}
 }
 

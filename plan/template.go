@@ -15,11 +15,15 @@ import (
 // Runtime holds the per-iteration values a Template may read. The executor owns one per VU and
 // updates it in place; a Template never retains it.
 type Runtime struct {
-	VU       int64               // vu.id, 1-based
-	Iter     int64               // iter, 0-based within the VU
-	Scenario string              // scenario.name
-	Captures map[string]string   // capture.NAME
-	Rows     map[string][]string // data.NAME.FIELD: the current row of each feeder, by feeder name
+	VU int64 // vu.id, 1-based
+	// VUCaptures are vu.NAME: the captures made in setup (and teardown), kept for the VU's life.
+	// While setup or teardown runs, the executor points Captures at this same map, so that the
+	// step kinds, which write captures into Captures, need not know where they run.
+	VUCaptures map[string]string
+	Iter       int64               // iter, 0-based within the VU
+	Scenario   string              // scenario.name
+	Captures   map[string]string   // capture.NAME
+	Rows       map[string][]string // data.NAME.FIELD: the current row of each feeder, by feeder name
 }
 
 // runtimeRoots are the namespaces evaluated per iteration.
@@ -34,6 +38,7 @@ const (
 	iterPart
 	scenarioPart
 	capturePart
+	vuCapturePart // vu.NAME: a capture made in setup
 	dataPart
 	callPart // an impure function (uuid, random_int, ...) called on constant arguments
 )
@@ -208,7 +213,7 @@ func runtimeVars(rt *Runtime, feeders map[string]*Feeder, roots map[string]bool)
 	if roots != nil {
 		out := make(map[string]cty.Value, len(roots))
 		if roots["vu"] {
-			out["vu"] = cty.ObjectVal(map[string]cty.Value{"id": cty.NumberIntVal(rt.VU)})
+			out["vu"] = vuObject(rt)
 		}
 		if roots["iter"] {
 			out["iter"] = cty.NumberIntVal(rt.Iter)
@@ -240,12 +245,23 @@ func runtimeVars(rt *Runtime, feeders map[string]*Feeder, roots map[string]bool)
 		data[name] = cty.ObjectVal(fields)
 	}
 	return map[string]cty.Value{
-		"vu":       cty.ObjectVal(map[string]cty.Value{"id": cty.NumberIntVal(rt.VU)}),
+		"vu":       vuObject(rt),
 		"iter":     cty.NumberIntVal(rt.Iter),
 		"scenario": cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(rt.Scenario)}),
 		"capture":  cty.ObjectVal(caps),
 		"data":     cty.ObjectVal(data),
 	}
+}
+
+// vuObject is the vu namespace: vu.id and the VU's captures (vu.NAME; validate keeps NAME from
+// being id).
+func vuObject(rt *Runtime) cty.Value {
+	attrs := make(map[string]cty.Value, 1+len(rt.VUCaptures))
+	for k, v := range rt.VUCaptures {
+		attrs[k] = cty.StringVal(v)
+	}
+	attrs["id"] = cty.NumberIntVal(rt.VU)
+	return cty.ObjectVal(attrs)
 }
 
 // NeedsRuntime reports whether expr reads a runtime namespace (vu, iter, capture, data, scenario)

@@ -252,6 +252,12 @@ func appendRawParts(dst []byte, parts []part, rt *Runtime) ([]byte, error) {
 				return dst, fmt.Errorf("capture.%s has no value in this iteration", p.name)
 			}
 			dst = append(dst, v...)
+		case vuCapturePart:
+			v, ok := rt.VUCaptures[p.name]
+			if !ok {
+				return dst, fmt.Errorf("vu.%s has no value: this VU's setup did not capture it", p.name)
+			}
+			dst = append(dst, v...)
 		case callPart:
 			v, err := p.fn.Call(p.args)
 			if err != nil {
@@ -342,6 +348,8 @@ func traversalPart(tr hcl.Traversal, feeders map[string]*Feeder) (part, bool) {
 	case "vu":
 		if n, ok := attr(1); ok && n == "id" && len(tr) == 2 {
 			return part{kind: vuPart}, true
+		} else if ok && len(tr) == 2 {
+			return part{kind: vuCapturePart, name: n}, true
 		}
 	case "iter":
 		if len(tr) == 1 {

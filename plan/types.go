@@ -95,15 +95,35 @@ type ThinkTime struct {
 }
 
 // Scenario is a named sequence of steps run by VUs.
+//
+// A VU of the scenario runs Setup once when it starts, then iterations, then Teardown once when
+// it stops. An iteration runs Steps in order or, when the scenario has Tasks, one task drawn by
+// weight (a scenario has steps or tasks, never both). See Task, Repeat and Step.When; Walk visits
+// every step wherever it is.
 type Scenario struct {
 	Name      string
 	Target    *Target // default target of its steps; may be nil when every step has a url
 	Weight    int     // share of the plan-level load's VUs; default 1
 	ThinkTime ThinkTime
-	Load      *Load     // the scenario's own load; nil means it shares Plan.Load
-	Steps     []*Step   // in source order
-	Feeders   []*Feeder // feeders this scenario references; one row of each is taken per iteration
-	Tags      map[string]string
+	Load      *Load   // the scenario's own load; nil means it shares Plan.Load
+	Steps     []*Step // in source order; empty when the scenario has Tasks
+	// Setup runs once per VU before its first iteration (Locust's on_start), Teardown once when
+	// the VU stops, within graceful_stop (on_stop). Their captures live for the VU's life and are
+	// read as vu.NAME (Runtime.VUCaptures); they have no capture.NAME and no iter. A failed setup
+	// is retried with backoff before the VU runs an iteration.
+	Setup    []*Step
+	Teardown []*Step
+	// Tasks are the `task "name"` blocks (Locust's @task(weight)), in source order: each
+	// iteration runs exactly one, drawn by weight (PickTask) among those whose When holds.
+	Tasks []*Task
+	// Pacing is the least time from the start of one of a VU's iterations to the start of its
+	// next (Locust's constant_pacing); IterationsPerSecond is the same as a per-VU rate
+	// (constant_throughput). At most one is set (0 for none); both hold after failed iterations
+	// too (IterationInterval gives the interval either way).
+	Pacing              time.Duration
+	IterationsPerSecond float64
+	Feeders             []*Feeder // feeders this scenario references; one row of each is taken per iteration
+	Tags                map[string]string
 	// MetricTags are the interned tags of the scenario's own samples (iterations, iteration_duration,
 	// dropped_iterations, errors): Scenario set, every other field empty.
 	MetricTags *metrics.Tags
@@ -117,15 +137,21 @@ const (
 	HTTPStepKind StepKind = iota + 1
 	WebSocketStepKind
 	SleepStepKind
+	RepeatStepKind // a `repeat` block: Repeat holds its steps; the executor loops, no step kind
 )
 
-// Step is one step of a scenario.
+// Step is one step of a scenario (of its steps, a task, setup, teardown or a repeat).
 type Step struct {
 	Kind      StepKind
 	HTTP      *HTTPStep
 	WebSocket *WebSocketStep
 	Sleep     ThinkTime // for SleepStepKind
-	Pos       Pos
+	Repeat    *Repeat   // for RepeatStepKind
+	// When, if not nil, is evaluated just before the step would run (after the steps before it,
+	// so it may read their captures): the step runs only when it is true (Template.Bool). A
+	// skipped step sends nothing and makes no capture.
+	When *Template
+	Pos  Pos
 }
 
 // HTTPStep is an `http` block.

@@ -11,7 +11,7 @@ var wsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "url"}, {Name: "path"}, {Name: "headers"}, {Name: "query"}, {Name: "subprotocols"},
 		{Name: "timeout"}, {Name: "max_message_size"}, {Name: "compression"}, {Name: "session"},
-		{Name: "target"}, {Name: "name"},
+		{Name: "target"}, {Name: "name"}, {Name: "when"}, // when: read by step
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "reconnect"},

@@ -32,6 +32,9 @@ var wsStepKinds = map[string]WSActionKind{
 
 func (l *loader) wsStep(c *stepCtx, b *hcl.Block, name string) *WSAction {
 	content, diags := b.Body.Content(wsStepSchemas[b.Type])
+	if b.Type == "expect" {
+		hintFrameMatch(diags, b.Body)
+	}
 	l.add(diags)
 	st := &WSAction{Kind: wsStepKinds[b.Type], Name: name, Pos: posOf(b.DefRange)}
 	sc := c.scope("a websocket " + b.Type + " step")
@@ -172,6 +175,7 @@ func (l *loader) frameMatch(body hcl.Body, sc *scope, rng hcl.Range, needOne boo
 	var attrs hcl.Attributes
 	if body != nil {
 		bc, diags := body.Content(matchSchema)
+		hintFrameMatch(diags, body)
 		l.add(diags)
 		attrs = bc.Attributes
 	} else {

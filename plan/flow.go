@@ -1,0 +1,149 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// This file is the model of what a VU does beyond a list of steps (issue 12): weighted tasks,
+// repeats, conditions and pacing. It is plain data shaped for the executor, which compiles it
+// as it compiles steps today: a Task is a list of steps, a Repeat a step whose body is a list of
+// steps, Step.When and Repeat.While templates it evaluates with the VU's Runtime (Template.Bool).
+// Nothing here needs HCL again at run time.
+
+// Task is a `task "name" { weight = N ... }` block: one of the step lists an iteration may run.
+type Task struct {
+	Name   string
+	Weight float64 // > 0 and finite; the chance of the task is Weight over the sum of the weights
+	// When, if not nil, leaves the task out of an iteration's draw when it is false; it reads
+	// vu, iter and data (no capture: the task has made none yet). An iteration whose tasks are
+	// all left out runs no step.
+	When  *Template
+	Steps []*Step // in source order; their captures are visible to the task's later steps only
+	Pos   Pos
+}
+
+// Repeat is a `repeat` block: its steps run Count times, or, in the while form, again and again
+// while While holds, at most Max times. Count and Max are positive whole numbers (validate
+// rejects a while without a bound), so every repeat ends.
+type Repeat struct {
+	Count int       // the count form: this many passes; 0 in the while form
+	While *Template // the while form: evaluated before each pass (reads what precedes the repeat)
+	Max   int       // the while form: the most passes
+	Steps []*Step   // the body, in source order
+	Pos   Pos
+}
+
+// Passes is the most times the body runs: Count, or Max in the while form.
+func (r *Repeat) Passes() int {
+	if r.While != nil {
+		return r.Max
+	}
+	return r.Count
+}
+
+// Walk calls fn for every step of the scenario — setup, steps, each task's, teardown — and
+// the steps inside repeats after the repeat itself, in source order within each list.
+func (s *Scenario) Walk(fn func(*Step)) {
+	walkSteps(s.Setup, fn)
+	walkSteps(s.Steps, fn)
+	for _, t := range s.Tasks {
+		walkSteps(t.Steps, fn)
+	}
+	walkSteps(s.Teardown, fn)
+}
+
+func walkSteps(steps []*Step, fn func(*Step)) {
+	for _, st := range steps {
+		fn(st)
+		if st.Repeat != nil {
+			walkSteps(st.Repeat.Steps, fn)
+		}
+	}
+}
+
+// TaskShares is the expected share of iterations of each task (in the order of Tasks), the
+// weights over their sum, as every task's When held; nil without tasks.
+func (s *Scenario) TaskShares() []float64 {
+	if len(s.Tasks) == 0 {
+		return nil
+	}
+	total := 0.0
+	for _, t := range s.Tasks {
+		total += t.Weight
+	}
+	out := make([]float64, len(s.Tasks))
+	for i, t := range s.Tasks {
+		out[i] = t.Weight / total
+	}
+	return out
+}
+
+// PickTask draws the task of one iteration: u is uniform in [0,1) (the VU's seeded random
+// source, so that a seed gives one sequence of tasks), eligible says whether task i may run
+// (its When; nil means all may). It returns the index in Tasks, or -1 when none is eligible.
+// The draw is over the eligible tasks' weights only, in source order.
+func (s *Scenario) PickTask(u float64, eligible func(i int) bool) int {
+	total := 0.0
+	for i, t := range s.Tasks {
+		if eligible == nil || eligible(i) {
+			total += t.Weight
+		}
+	}
+	if total <= 0 {
+		return -1
+	}
+	x, last := u*total, -1
+	for i, t := range s.Tasks {
+		if eligible != nil && !eligible(i) {
+			continue
+		}
+		if x < t.Weight {
+			return i
+		}
+		x -= t.Weight
+		last = i
+	}
+	return last // u*total rounded up to total: the last eligible task
+}
+
+// IterationInterval is the least time between the starts of a VU's iterations: Pacing, or one
+// second over IterationsPerSecond; 0 when the scenario has neither.
+func (s *Scenario) IterationInterval() time.Duration {
+	switch {
+	case s.Pacing > 0:
+		return s.Pacing
+	case s.IterationsPerSecond > 0:
+		return time.Duration(math.Round(float64(time.Second) / s.IterationsPerSecond))
+	}
+	return 0
+}
+
+// Bool evaluates a condition (Step.When, Task.When, Repeat.While) for rt. A nil template is
+// true: no condition. A value that is not a bool (a capture holding "yes") is an error, which
+// the executor reports as the step's error.
+func (t *Template) Bool(rt *Runtime) (bool, error) {
+	if t == nil {
+		return true, nil
+	}
+	v, err := t.Value(rt)
+	if err != nil {
+		return false, err
+	}
+	return ctyBool(v, t.Source)
+}
+
+func ctyBool(v cty.Value, src string) (bool, error) {
+	if v.IsNull() || !v.IsKnown() {
+		return false, fmt.Errorf("%s: the condition has no value", src)
+	}
+	b, err := convert.Convert(v, cty.Bool)
+	if err != nil {
+		return false, fmt.Errorf("%s: a condition is true or false; got %s", src, v.Type().FriendlyName())
+	}
+	return b.True(), nil
+}
