@@ -34,6 +34,14 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("locals { s = format(\"%1000000000d\", 1) }"))
 	f.Add([]byte("load {\n vus = 1e9\n duration = \"99999999999h\"\n}"))
 	f.Add([]byte("data \"d\" { csv = \"/dev/zero\" }"))
+	// Issue 12: setup, tasks, when, repeat, pacing, and their hostile forms.
+	f.Add([]byte("scenario \"s\" {\n pacing = \"1s\"\n setup {\n http \"l\" {\n url = \"http://127.0.0.1:9/\"\n capture \"t\" { json = \"t\" }\n }\n }\n" +
+		" task \"a\" {\n weight = 3\n when = vu.id > 1\n http \"x\" {\n url = \"http://127.0.0.1:9/${vu.t}\"\n when = iter % 2 == 0\n }\n }\n" +
+		" task \"b\" {\n repeat {\n while = iter < 3\n max = 2\n sleep { duration = \"1ms\" }\n }\n }\n" +
+		" teardown {\n http \"o\" { url = \"http://127.0.0.1:9/${vu.t}\" }\n }\n}"))
+	f.Add([]byte("scenario \"s\" {\n repeat {\n while = true\n http \"x\" { url = \"http://127.0.0.1:9/\" }\n }\n}"))
+	f.Add([]byte("scenario \"s\" {\n repeat {\n count = 1e9\n repeat {\n count = 1e9\n sleep { duration = \"1s\" }\n }\n }\n}"))
+	f.Add([]byte("scenario \"s\" {\n task \"a\" {\n weight = 1e400\n sleep { duration = \"1s\" }\n }\n iterations_per_second = 0\n}"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		p, diags := LoadSource("fuzz.hcl", src, Options{Env: map[string]string{}})
 		if d := checkNesting("fuzz.hcl", src); d != nil {
@@ -61,7 +69,7 @@ func FuzzLoad(f *testing.F) {
 
 // evalAll evaluates every template of a loaded plan once: errors are fine, panics are not.
 func evalAll(p *Plan) {
-	rt := &Runtime{VU: 1, Captures: map[string]string{}, Rows: map[string][]string{}}
+	rt := &Runtime{VU: 1, Captures: map[string]string{}, VUCaptures: map[string]string{}, Rows: map[string][]string{}}
 	tpl := func(t *Template) {
 		_, _ = t.String(rt)
 		_, _ = t.JSON(rt)
@@ -76,7 +84,15 @@ func evalAll(p *Plan) {
 		kvs(t.Headers)
 	}
 	for _, s := range p.Scenarios {
-		for _, st := range s.Steps {
+		for _, t := range s.Tasks {
+			_, _ = t.When.Bool(rt)
+		}
+		s.PickTask(0.5, nil)
+		s.Walk(func(st *Step) {
+			_, _ = st.When.Bool(rt)
+			if r := st.Repeat; r != nil {
+				_, _ = r.While.Bool(rt)
+			}
 			if h := st.HTTP; h != nil {
 				tpl(h.URL)
 				tpl(h.Body)
@@ -100,6 +116,6 @@ func evalAll(p *Plan) {
 					}
 				}
 			}
-		}
+		})
 	}
 }

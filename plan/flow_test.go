@@ -1,0 +1,148 @@
+package plan
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func loadUsers(t *testing.T) *Plan {
+	t.Helper()
+	p, diags := LoadPlan([]string{"testdata/valid/users.hcl"}, Options{Env: map[string]string{}})
+	if diags.HasErrors() {
+		t.Fatalf("unexpected diagnostics:\n%s", renderDiags(diags))
+	}
+	if len(diags) > 0 {
+		t.Errorf("unexpected warnings:\n%s", renderDiags(diags))
+	}
+	return p
+}
+
+// TestFlowModel: what testdata/valid/users.hcl decodes to, as the executor will read it.
+func TestFlowModel(t *testing.T) {
+	p := loadUsers(t)
+	rest, rc := p.Scenarios[0], p.Scenarios[1]
+	eq(t, "rest.Pacing", rest.Pacing, 2*time.Second)
+	eq(t, "rest.IterationInterval", rest.IterationInterval(), 2*time.Second)
+	eq(t, "rest.Steps", len(rest.Steps), 0)
+	eq(t, "len(rest.Setup)", len(rest.Setup), 1)
+	eq(t, "setup capture", rest.Setup[0].HTTP.Captures[0].Name, "token")
+	eq(t, "len(rest.Teardown)", len(rest.Teardown), 1)
+	eq(t, "rest feeders", len(rest.Feeders), 1)
+
+	eq(t, "len(Tasks)", len(rest.Tasks), 2)
+	browse, order := rest.Tasks[0], rest.Tasks[1]
+	eq(t, "task names", []string{browse.Name, order.Name}, []string{"browse", "order"})
+	eq(t, "weights", []float64{browse.Weight, order.Weight}, []float64{3, 1})
+	eq(t, "shares", rest.TaskShares(), []float64{0.75, 0.25})
+	if browse.When != nil {
+		t.Errorf("browse has no when")
+	}
+	rt := &Runtime{VU: 3, VUCaptures: map[string]string{"token": "T"}, Captures: map[string]string{}}
+	if ok, err := order.When.Bool(rt); err != nil || ok {
+		t.Errorf("order.When for vu 3 = %v, %v; want false", ok, err)
+	}
+	rt.VU = 4
+	if ok, err := order.When.Bool(rt); err != nil || !ok {
+		t.Errorf("order.When for vu 4 = %v, %v; want true", ok, err)
+	}
+	eq(t, "items header", str(t, "Authorization", browse.Steps[0].HTTP.Headers[0].Value, rt), "Bearer T")
+	item := browse.Steps[1]
+	rt.Captures["first"] = ""
+	if ok, _ := item.When.Bool(rt); ok {
+		t.Errorf("item.When with an empty capture is true")
+	}
+	rt.Captures["first"] = "7"
+	if ok, _ := item.When.Bool(rt); !ok {
+		t.Errorf("item.When with a capture is false")
+	}
+
+	rep := order.Steps[0]
+	eq(t, "order step kind", rep.Kind, RepeatStepKind)
+	eq(t, "while form", [3]int{rep.Repeat.Count, rep.Repeat.Max, rep.Repeat.Passes()}, [3]int{0, 3, 3})
+	rt.Iter = 99
+	if ok, _ := rep.Repeat.While.Bool(rt); !ok {
+		t.Errorf("while at iter 99 is false")
+	}
+	rt.Iter = 100
+	if ok, _ := rep.Repeat.While.Bool(rt); ok {
+		t.Errorf("while at iter 100 is true")
+	}
+
+	eq(t, "reconnect rate", rc.IterationsPerSecond, 0.5)
+	eq(t, "reconnect interval", rc.IterationInterval(), 2*time.Second)
+	eq(t, "reconnect steps", len(rc.Steps), 1)
+	r := rc.Steps[0].Repeat
+	eq(t, "count form", [2]int{r.Count, r.Passes()}, [2]int{5, 5})
+	eq(t, "repeat body", []StepKind{r.Steps[0].Kind, r.Steps[1].Kind}, []StepKind{WebSocketStepKind, SleepStepKind})
+
+	var kinds []StepKind
+	rest.Walk(func(s *Step) { kinds = append(kinds, s.Kind) })
+	eq(t, "Walk", kinds, []StepKind{HTTPStepKind, HTTPStepKind, HTTPStepKind, RepeatStepKind, HTTPStepKind, HTTPStepKind})
+}
+
+// TestPickTask: the draw is by cumulative weight over the eligible tasks, in source order, and
+// its shares over a fine grid of u equal the weights' (the executor draws u from a seeded source).
+func TestPickTask(t *testing.T) {
+	s := &Scenario{Tasks: []*Task{{Name: "a", Weight: 3}, {Name: "b", Weight: 1}, {Name: "c", Weight: 0.5}}}
+	for _, c := range []struct {
+		u    float64
+		only func(int) bool
+		want int
+	}{
+		{0, nil, 0}, {0.66, nil, 0}, {0.67, nil, 1}, {0.88, nil, 1}, {0.9, nil, 2}, {math.Nextafter(1, 0), nil, 2},
+		{0, func(i int) bool { return i != 0 }, 1}, {0.7, func(i int) bool { return i != 0 }, 2},
+		{0.5, func(int) bool { return false }, -1},
+	} {
+		if got := s.PickTask(c.u, c.only); got != c.want {
+			t.Errorf("PickTask(%v) = %d, want %d", c.u, got, c.want)
+		}
+	}
+	counts := make([]int, 3)
+	const n = 9000
+	for i := range n {
+		counts[s.PickTask((float64(i)+0.5)/n, nil)]++
+	}
+	eq(t, "grid counts", counts, []int{6000, 2000, 1000})
+	if (&Scenario{}).PickTask(0.5, nil) != -1 || (&Scenario{}).TaskShares() != nil {
+		t.Errorf("a scenario without tasks picks one")
+	}
+}
+
+// TestVUCaptureTemplates: vu.NAME reads Runtime.VUCaptures on the fast path and the general
+// one, and says which capture is missing.
+func TestVUCaptureTemplates(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  setup {
+    http "login" {
+      path = "/login"
+      capture "token" { json = "token" }
+    }
+  }
+  http "a" {
+    path    = "/a/${vu.token}"
+    headers = { X = upper(vu.token), Y = "${vu.id}-${vu.token}" }
+    json    = { t = vu.token, id = vu.id }
+  }
+}`
+	p, diags := LoadSource("t.hcl", []byte(src), Options{Env: map[string]string{}})
+	if diags.HasErrors() {
+		t.Fatal(renderDiags(diags))
+	}
+	h := p.Scenarios[0].Steps[0].HTTP
+	rt := &Runtime{VU: 2, VUCaptures: map[string]string{"token": "abc"}}
+	eq(t, "url", str(t, "url", h.URL, rt), "http://127.0.0.1:9/a/abc")
+	eq(t, "X", str(t, "X", h.Headers[0].Value, rt), "ABC")
+	eq(t, "Y", str(t, "Y", h.Headers[1].Value, rt), "2-abc")
+	b, err := h.JSON.JSON(rt)
+	if err != nil || string(b) != `{"id":2,"t":"abc"}` {
+		t.Errorf("json = %s, %v", b, err)
+	}
+	_, err = h.URL.String(&Runtime{VU: 1})
+	if err == nil || !strings.Contains(err.Error(), "vu.token has no value") {
+		t.Errorf("missing vu capture: %v", err)
+	}
+}
