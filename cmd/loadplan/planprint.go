@@ -68,16 +68,8 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 				}
 			}
 		}
-		fmt.Fprintln(w, head)
-		n := 0
-		for _, st := range sc.Steps {
-			if strings.HasPrefix(st, "  ") {
-				fmt.Fprintf(w, "       %s\n", st)
-			} else {
-				n++
-				fmt.Fprintf(w, "    %d. %s\n", n, st)
-			}
-		}
+		fmt.Fprintln(w, head+pacingText(sc.flowSummary))
+		printFlow(w, sc)
 	}
 	if len(s.Thresholds) > 0 {
 		fmt.Fprintln(w, "\nThresholds:")
@@ -208,4 +200,114 @@ func (e escapeLines) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// flowSummary is what a scenario does beyond one list of steps (issue 12): its per-VU setup and
+// teardown, its tasks with their expected share of the iterations, its pacing.
+type flowSummary struct {
+	Setup               []string      `json:"setup,omitempty"`
+	Tasks               []taskSummary `json:"tasks,omitempty"`
+	Teardown            []string      `json:"teardown,omitempty"`
+	Pacing              string        `json:"pacing,omitempty"`
+	IterationsPerSecond float64       `json:"iterations_per_second,omitempty"`
+}
+
+type taskSummary struct {
+	Name    string   `json:"name"`
+	Weight  float64  `json:"weight"`
+	Percent float64  `json:"percent"` // of the iterations, as every task's when held; one decimal
+	When    string   `json:"when,omitempty"`
+	Steps   []string `json:"steps"`
+}
+
+// summarizeFlow fills a scenario's summary with its step lists. The task mix is the weights'
+// shares, a pure function of the plan, so the same plan always prints the same mix.
+func summarizeFlow(ss *scenSummary, sc *plan.Scenario) {
+	ss.Steps = stepListLines(sc.Steps)
+	ss.Setup, ss.Teardown = stepListLines(sc.Setup), stepListLines(sc.Teardown)
+	shares := sc.TaskShares()
+	for i, t := range sc.Tasks {
+		ts := taskSummary{Name: t.Name, Weight: t.Weight, Percent: math.Round(shares[i]*1000) / 10, Steps: stepListLines(t.Steps)}
+		if t.When != nil {
+			ts.When = t.When.Source
+		}
+		ss.Tasks = append(ss.Tasks, ts)
+	}
+	if sc.Pacing > 0 {
+		ss.Pacing = sc.Pacing.String()
+	}
+	ss.IterationsPerSecond = sc.IterationsPerSecond
+}
+
+func stepListLines(steps []*plan.Step) []string {
+	var out []string
+	for _, st := range steps {
+		out = append(out, stepLines(st)...)
+	}
+	return out
+}
+
+// stepLines describes a step: its first line, then indented lines of what it holds.
+func stepLines(st *plan.Step) []string {
+	var lines []string
+	if r := st.Repeat; r != nil {
+		head := fmt.Sprintf("repeat %d×", r.Count)
+		if r.While != nil {
+			head = fmt.Sprintf("repeat while %s, at most %d×", r.While.Source, r.Max)
+		}
+		lines = append(lines, head)
+		for _, l := range stepListLines(r.Steps) {
+			lines = append(lines, "  "+l)
+		}
+	} else {
+		lines = stepKindLines(st)
+	}
+	if st.When != nil {
+		lines[0] += " (when " + st.When.Source + ")"
+	}
+	return lines
+}
+
+func pacingText(f flowSummary) string {
+	switch {
+	case f.Pacing != "":
+		return ", pacing " + f.Pacing + " per VU"
+	case f.IterationsPerSecond > 0:
+		return fmt.Sprintf(", %s iterations/s per VU", num(f.IterationsPerSecond))
+	}
+	return ""
+}
+
+// printFlow writes a scenario's setup, steps or tasks, and teardown.
+func printFlow(w io.Writer, sc scenSummary) {
+	if len(sc.Setup) > 0 {
+		fmt.Fprintln(w, "    setup, once per VU:")
+		printSteps(w, "  ", sc.Setup)
+	}
+	printSteps(w, "", sc.Steps)
+	for _, t := range sc.Tasks {
+		line := fmt.Sprintf("    task %s: weight %s, %.1f%% of iterations", t.Name, num(t.Weight), t.Percent)
+		if t.When != "" {
+			line += " (when " + t.When + ")"
+		}
+		fmt.Fprintln(w, line)
+		printSteps(w, "  ", t.Steps)
+	}
+	if len(sc.Teardown) > 0 {
+		fmt.Fprintln(w, "    teardown, once per VU:")
+		printSteps(w, "  ", sc.Teardown)
+	}
+}
+
+// printSteps numbers the steps; the lines of what a step holds (indented) follow it unnumbered.
+func printSteps(w io.Writer, indent string, lines []string) {
+	n := 0
+	for _, st := range lines {
+		if strings.HasPrefix(st, "  ") {
+			fmt.Fprintf(w, "%s       %s\n", indent, st)
+		} else {
+			n++
+			fmt.Fprintf(w, "%s    %d. %s\n", indent, n, st)
+		}
+	}
 }

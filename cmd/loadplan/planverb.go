@@ -122,7 +122,8 @@ type scenSummary struct {
 	Weight int      `json:"weight"`
 	Load   string   `json:"load"`
 	Steps  []string `json:"steps"`
-	ps     *plan.Scenario
+	flowSummary
+	ps *plan.Scenario
 }
 
 type thresholdSumm struct {
@@ -165,9 +166,7 @@ func summarize(p *plan.Plan, sched *executor.Schedule) planSummary {
 		if sc.Target != nil {
 			ss.Target = sc.Target.Name
 		}
-		for _, st := range sc.Steps {
-			ss.Steps = append(ss.Steps, stepLines(st)...)
-		}
+		summarizeFlow(&ss, sc)
 		s.Scenarios = append(s.Scenarios, ss)
 	}
 	s.Duration, s.DurationSeconds = sched.Total.String(), sched.Total.Seconds()
@@ -216,7 +215,8 @@ func summarizeLoad(scope string, ls *executor.LoadSchedule) loadSummary {
 	return out
 }
 
-func stepLines(st *plan.Step) []string {
+// stepKindLines describes one http, websocket or sleep step (stepLines any step).
+func stepKindLines(st *plan.Step) []string {
 	switch st.Kind {
 	case plan.HTTPStepKind:
 		h := st.HTTP
