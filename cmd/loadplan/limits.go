@@ -148,7 +148,7 @@ func scenarioCost(sc *plan.Scenario, local string) vuCost {
 	}
 	dests := map[dest]bool{}
 	perIteration, perIterationLocal := false, false
-	for _, st := range sc.Steps {
+	sc.Walk(func(st *plan.Step) { // setup's, tasks', repeats' and teardown's steps too
 		switch {
 		case st.Kind == plan.HTTPStepKind && st.HTTP != nil:
 			// The VU keeps a client per target, and each client a connection per address.
@@ -170,13 +170,13 @@ func scenarioCost(sc *plan.Scenario, local string) vuCost {
 				if isLocal {
 					c.local++
 				}
-				continue
+				return
 			}
 			// Per-iteration blocks run one after another: one of them is open at a time.
 			perIteration = true
 			perIterationLocal = perIterationLocal || isLocal
 		}
-	}
+	})
 	if perIteration {
 		c.ws++
 		if perIterationLocal {

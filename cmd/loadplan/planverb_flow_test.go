@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loadplan/loadplan/plan"
 )
 
 // flowPlan is a Locust-like user: setup, weighted tasks (one with a when and a repeat),
@@ -133,5 +135,17 @@ func TestFmtAndValidateFlowBlocks(t *testing.T) {
 	r := runCLI(t, "validate", bad)
 	if out := r.stdout + r.stderr; r.code != exitInvalidPlan || !strings.Contains(out, "pacing = \"2s\" (constant_pacing)") {
 		t.Errorf("validate of wait_time: exit %d\n%s", r.code, out)
+	}
+}
+
+// TestScenarioCostCountsTaskSteps: the resource estimate sees the steps of setup, tasks,
+// repeats and teardown (flowPlan has no step outside them): one client for the one target.
+func TestScenarioCostCountsTaskSteps(t *testing.T) {
+	p, diags := plan.LoadSource("flow.hcl", []byte(flowPlan), plan.Options{Env: map[string]string{}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if c := scenarioCost(p.Scenarios[0], ""); c.conns != 1 {
+		t.Errorf("conns = %d, want 1 (the target api)", c.conns)
 	}
 }
