@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -144,5 +145,75 @@ scenario "s" {
 	_, err = h.URL.String(&Runtime{VU: 1})
 	if err == nil || !strings.Contains(err.Error(), "vu.token has no value") {
 		t.Errorf("missing vu capture: %v", err)
+	}
+}
+
+// flowInvariants is what a loaded plan promises the executor about its flow: every repeat ends
+// (1 to maxRepeatPasses passes, nested ones multiplied too), every task has a positive finite
+// weight and steps, a scenario has steps or tasks (not both), and at most one pacing. FuzzLoad
+// checks it on every plan that loads.
+func flowInvariants(p *Plan) error {
+	var check func(steps []*Step, passes int) error
+	check = func(steps []*Step, passes int) error {
+		for _, st := range steps {
+			if r := st.Repeat; r != nil {
+				n := r.Passes()
+				if n < 1 || passes*n > maxRepeatPasses || (r.While != nil) == (r.Count > 0) || len(r.Steps) == 0 {
+					return fmt.Errorf("repeat at %v: count %d, max %d, while %v, %d steps, %d outer passes", r.Pos, r.Count, r.Max, r.While != nil, len(r.Steps), passes)
+				}
+				if err := check(r.Steps, passes*n); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, s := range p.Scenarios {
+		if len(s.Steps) > 0 && len(s.Tasks) > 0 || len(s.Steps) == 0 && len(s.Tasks) == 0 {
+			return fmt.Errorf("scenario %s: %d steps, %d tasks", s.Name, len(s.Steps), len(s.Tasks))
+		}
+		if s.Pacing < 0 || s.IterationsPerSecond < 0 || s.Pacing > 0 && s.IterationsPerSecond > 0 || math.IsInf(s.IterationsPerSecond, 0) {
+			return fmt.Errorf("scenario %s: pacing %v and %v iterations/s", s.Name, s.Pacing, s.IterationsPerSecond)
+		}
+		lists := [][]*Step{s.Setup, s.Steps, s.Teardown}
+		for _, t := range s.Tasks {
+			if !(t.Weight > 0) || t.Weight > maxTaskWeight || len(t.Steps) == 0 {
+				return fmt.Errorf("task %s: weight %v, %d steps", t.Name, t.Weight, len(t.Steps))
+			}
+			lists = append(lists, t.Steps)
+		}
+		if len(s.Tasks) > maxTasks {
+			return fmt.Errorf("scenario %s: %d tasks", s.Name, len(s.Tasks))
+		}
+		for _, l := range lists {
+			if err := check(l, 1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TestFlowBounds: a plan of 1,500 tasks or of repeats nested 200 deep is one diagnostic each,
+// not a slow load or a crash.
+func TestFlowBounds(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("scenario \"s\" {\n")
+	for i := range 1500 {
+		fmt.Fprintf(&b, "task \"t%d\" {\nsleep { duration = \"1ms\" }\n}\n", i)
+	}
+	b.WriteString("}\n")
+	_, diags := LoadSource("tasks.hcl", []byte(b.String()), Options{Env: map[string]string{}})
+	if len(diags) != 1 || diags[0].Summary != "Too many tasks" || diags[0].Subject.Start.Line != 3002 {
+		t.Errorf("1,500 tasks:\n%s", renderDiags(diags))
+	}
+	src := "scenario \"s\" {\n" + strings.Repeat("repeat {\ncount = 2\n", 200) + "sleep { duration = \"1ms\" }\n" + strings.Repeat("}\n", 200) + "}\n"
+	_, diags = LoadSource("deep.hcl", []byte(src), Options{Env: map[string]string{}})
+	var sums []string
+	for _, d := range diags {
+		sums = append(sums, d.Summary)
+	}
+	if strings.Join(sums, ";") != "Repeats nested too deeply" {
+		t.Errorf("repeats 200 deep:\n%s", renderDiags(diags))
 	}
 }

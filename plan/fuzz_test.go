@@ -62,6 +62,9 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("no plan and no error")
 		}
 		if p != nil {
+			if err := flowInvariants(p); err != nil {
+				t.Fatal(err)
+			}
 			evalAll(p)
 		}
 	})
