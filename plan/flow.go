@@ -12,7 +12,7 @@ import (
 // This file is the model of what a VU does beyond a list of steps (issue 12): weighted tasks,
 // repeats, conditions and pacing. It is plain data shaped for the executor, which compiles it
 // as it compiles steps today: a Task is a list of steps, a Repeat a step whose body is a list of
-// steps, Step.When and Repeat.While templates it evaluates with the VU's Runtime (Template.Bool).
+// steps, Step.When, Repeat.While and Repeat.Until templates it evaluates with the VU's Runtime (Template.Bool).
 // Nothing here needs HCL again at run time.
 
 // Task is a `task "name" { weight = N ... }` block: one of the step lists an iteration may run.
@@ -27,20 +27,24 @@ type Task struct {
 	Pos   Pos
 }
 
-// Repeat is a `repeat` block: its steps run Count times, or, in the while form, again and again
-// while While holds, at most Max times. Count and Max are positive whole numbers (validate
-// rejects a while without a bound), so every repeat ends.
+// Repeat is a `repeat` block, in one of three forms: its steps run Count times; or again and
+// again while While holds, checked before each pass (so maybe never), at most Max times; or
+// until Until holds, checked after each pass (so at least once, and it may read the captures of
+// the body: poll until done), at most Max times. Exactly one of Count, While and Until is set;
+// Count and Max are whole numbers from 1 (validate rejects a loop without a bound), so every
+// repeat ends. A pass whose step fails ends the iteration as any failed step does.
 type Repeat struct {
-	Count int       // the count form: this many passes; 0 in the while form
+	Count int       // the count form: this many passes; 0 in the other forms
 	While *Template // the while form: evaluated before each pass (reads what precedes the repeat)
-	Max   int       // the while form: the most passes
+	Until *Template // the until form: evaluated after each pass (reads the body's captures too)
+	Max   int       // the while and until forms: the most passes
 	Steps []*Step   // the body, in source order
 	Pos   Pos
 }
 
-// Passes is the most times the body runs: Count, or Max in the while form.
+// Passes is the most times the body runs: Count, or Max in the while and until forms.
 func (r *Repeat) Passes() int {
-	if r.While != nil {
+	if r.While != nil || r.Until != nil {
 		return r.Max
 	}
 	return r.Count
@@ -123,7 +127,7 @@ func (s *Scenario) IterationInterval() time.Duration {
 	return 0
 }
 
-// Bool evaluates a condition (Step.When, Task.When, Repeat.While) for rt. A nil template is
+// Bool evaluates a condition (Step.When, Task.When, Repeat.While, Repeat.Until) for rt. A nil template is
 // true: no condition. A value that is not a bool (a capture holding "yes") is an error, which
 // the executor reports as the step's error.
 func (t *Template) Bool(rt *Runtime) (bool, error) {

@@ -158,7 +158,13 @@ func flowInvariants(p *Plan) error {
 		for _, st := range steps {
 			if r := st.Repeat; r != nil {
 				n := r.Passes()
-				if n < 1 || passes*n > maxRepeatPasses || (r.While != nil) == (r.Count > 0) || len(r.Steps) == 0 {
+				forms := 0
+				for _, set := range []bool{r.Count > 0, r.While != nil, r.Until != nil} {
+					if set {
+						forms++
+					}
+				}
+				if n < 1 || passes*n > maxRepeatPasses || forms != 1 || len(r.Steps) == 0 {
 					return fmt.Errorf("repeat at %v: count %d, max %d, while %v, %d steps, %d outer passes", r.Pos, r.Count, r.Max, r.While != nil, len(r.Steps), passes)
 				}
 				if err := check(r.Steps, passes*n); err != nil {
@@ -215,5 +221,45 @@ func TestFlowBounds(t *testing.T) {
 	}
 	if strings.Join(sums, ";") != "Repeats nested too deeply" {
 		t.Errorf("repeats 200 deep:\n%s", renderDiags(diags))
+	}
+}
+
+// TestRepeatUntil: until is checked after each pass, so it reads the captures of the body (poll
+// until done); a constant false until runs max passes without a warning, unlike a false while.
+func TestRepeatUntil(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  repeat {
+    until = capture.state == "done"
+    max   = 10
+    http "poll" {
+      path = "/status"
+      capture "state" { json = "state" }
+    }
+  }
+  repeat {
+    until = false
+    max   = 2
+    http "b" { path = "/b/${capture.state}" }
+  }
+}`
+	p, diags := LoadSource("t.hcl", []byte(src), Options{Env: map[string]string{}})
+	if len(diags) > 0 {
+		t.Fatal(renderDiags(diags))
+	}
+	r := p.Scenarios[0].Steps[0].Repeat
+	eq(t, "form", [4]any{r.Count, r.While == nil, r.Max, r.Passes()}, [4]any{0, true, 10, 10})
+	rt := &Runtime{Captures: map[string]string{"state": "running"}}
+	if done, err := r.Until.Bool(rt); err != nil || done {
+		t.Errorf("until while running = %v, %v", done, err)
+	}
+	rt.Captures["state"] = "done"
+	if done, err := r.Until.Bool(rt); err != nil || !done {
+		t.Errorf("until when done = %v, %v", done, err)
+	}
+	r = p.Scenarios[0].Steps[1].Repeat
+	if done, err := r.Until.Bool(nil); err != nil || done || r.Passes() != 2 {
+		t.Errorf("until = false: %v, %v, %d passes", done, err, r.Passes())
 	}
 }

@@ -25,7 +25,7 @@ var (
 	lifecycleSchema = &hcl.BodySchema{Blocks: stepBlocks}
 	taskSchema      = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "weight"}, {Name: "when"}}, Blocks: stepBlocks}
 	repeatSchema    = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "while"}, {Name: "max"}, {Name: "when"}},
+		Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "while"}, {Name: "until"}, {Name: "max"}, {Name: "when"}},
 		Blocks:     stepBlocks,
 	}
 	whenSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "when"}}}
@@ -105,8 +105,9 @@ func (l *loader) step(c *stepCtx, blk *hcl.Block) *Step {
 	return st
 }
 
-// condition decodes a when or while expression: true or false per iteration. A constant true is
-// no condition (nil); a constant false is kept, with a warning that what it guards never runs.
+// condition decodes a when, while or until expression: true or false per iteration. A constant
+// true is no condition (nil); a constant false is kept, with a warning that what it guards never
+// runs when guards names it ("" for until, which a false only makes run max times).
 func (l *loader) condition(a *hcl.Attribute, sc *scope, guards string) (*Template, bool) {
 	if !l.checkRefs(a.Expr, sc) {
 		return nil, false
@@ -133,13 +134,17 @@ func (l *loader) condition(a *hcl.Attribute, sc *scope, guards string) (*Templat
 		if b, err := t.Bool(nil); err == nil && b {
 			return nil, true
 		}
+		if guards == "" {
+			return t, true // until = false: the loop runs max times, as written
+		}
 		l.warnAt(a.Expr.Range(), "Condition is always false",
 			"%s does not depend on the run (vu, iter, capture or data) and is false, so %s never runs. Remove it, or remove the condition.", a.Name, guards)
 	}
 	return t, true
 }
 
-// repeat decodes a repeat block: count = N, or while = <condition> with max = N.
+// repeat decodes a repeat block: count = N, or while = <condition> or until = <condition>,
+// each with max = N.
 func (l *loader) repeat(c *stepCtx, b *hcl.Block) *Repeat {
 	content, diags := b.Body.Content(repeatSchema)
 	l.add(diags)
@@ -159,33 +164,42 @@ func (l *loader) repeat(c *stepCtx, b *hcl.Block) *Repeat {
 		}
 		return n
 	}
-	switch count, while, most := attr["count"], attr["while"], attr["max"]; {
-	case count != nil && while != nil:
-		l.errorAt(while.NameRange, "Repeat with count and while", "A repeat runs count times, or while a condition holds (at most max times): keep count or while.")
+	var forms []*hcl.Attribute
+	for _, k := range []string{"count", "while", "until"} {
+		if a := attr[k]; a != nil {
+			forms = append(forms, a)
+		}
+	}
+	most := attr["max"]
+	switch {
+	case len(forms) > 1:
+		l.errorAt(forms[1].NameRange, "Repeat of two kinds",
+			"A repeat runs count times, while a condition holds, or until one holds (those two at most max times): keep one of %s.", quoteNames(forms))
 		ok = false
-	case count != nil:
-		r.Count = passes(count)
+	case len(forms) == 0:
+		l.errorAt(b.DefRange, "Repeat without count",
+			"Say how often the steps repeat: count = 5, while = <condition> or until = <condition>, the last two with max = 10.")
+		ok = false
+	case forms[0].Name == "count":
+		r.Count = passes(forms[0])
 		if most != nil {
-			l.errorAt(most.NameRange, "max without while", "max bounds a while loop; a repeat with count runs exactly count times. Remove max.")
+			l.errorAt(most.NameRange, "max without while", "max bounds a while or until loop; a repeat with count runs exactly count times. Remove max.")
 			ok = false
 		}
-	case while != nil:
-		if most == nil {
-			l.errorAt(while.NameRange, "Repeat that may never end",
-				"A while loop needs a bound so that every iteration ends: add max = N (the most passes), e.g. max = 10.")
+	case most == nil:
+		l.errorAt(forms[0].NameRange, "Repeat that may never end",
+			"%s loop needs a bound so that every iteration ends: add max = N (the most passes), e.g. max = 10.", map[string]string{"while": "A while", "until": "An until"}[forms[0].Name])
+		ok = false
+	default:
+		r.Max = passes(most)
+	}
+	if a := attr["while"]; a != nil && len(forms) == 1 {
+		// Checked before each pass: it sees what precedes the repeat.
+		if t, good := l.condition(a, c.scope("a repeat's while"), "this repeat"); !good {
 			ok = false
-		} else {
-			r.Max = passes(most)
-		}
-		var good bool
-		if r.While, good = l.condition(while, c.scope("a repeat's while"), "this repeat"); !good {
-			ok = false
-		} else if r.While == nil {
+		} else if r.While = t; t == nil {
 			r.While = constantTemplate("true", cty.True) // always true: max passes, still the while form
 		}
-	default:
-		l.errorAt(b.DefRange, "Repeat without count", "Say how often the steps repeat: count = 5, or while = <condition> with max = 10.")
-		ok = false
 	}
 	if c.depth >= maxRepeatDepth {
 		l.errorAt(b.DefRange, "Repeats nested too deeply", "Repeats nest at most %d deep here. Flatten the loops: one repeat with a larger count.", maxRepeatDepth)
@@ -206,6 +220,14 @@ func (l *loader) repeat(c *stepCtx, b *hcl.Block) *Repeat {
 	r.Steps = l.stepList(c, content.Blocks)
 	c.depth--
 	c.passes = outer
+	if a := attr["until"]; a != nil && len(forms) == 1 {
+		// Checked after each pass: it sees the captures of the body too (poll until done).
+		if t, good := l.condition(a, c.scope("a repeat's until"), ""); !good {
+			ok = false
+		} else if r.Until = t; t == nil {
+			r.Until = constantTemplate("true", cty.True) // always true: one pass
+		}
+	}
 	if len(content.Blocks) == 0 && !diags.HasErrors() {
 		l.errorAt(b.DefRange, "Empty repeat", "A repeat holds the steps it repeats: http, websocket, sleep or repeat blocks.")
 		return nil
@@ -214,6 +236,15 @@ func (l *loader) repeat(c *stepCtx, b *hcl.Block) *Repeat {
 		return nil
 	}
 	return r
+}
+
+// quoteNames renders the names of attributes as "a" or "b".
+func quoteNames(attrs []*hcl.Attribute) string {
+	names := make([]string, len(attrs))
+	for i, a := range attrs {
+		names[i] = a.Name
+	}
+	return quoteList(names)
 }
 
 // lifecycle decodes a setup or teardown block. Its captures are VU values (vu.NAME).

@@ -39,6 +39,7 @@ func FuzzLoad(f *testing.F) {
 		" task \"a\" {\n weight = 3\n when = vu.id > 1\n http \"x\" {\n url = \"http://127.0.0.1:9/${vu.t}\"\n when = iter % 2 == 0\n }\n }\n" +
 		" task \"b\" {\n repeat {\n while = iter < 3\n max = 2\n sleep { duration = \"1ms\" }\n }\n }\n" +
 		" teardown {\n http \"o\" { url = \"http://127.0.0.1:9/${vu.t}\" }\n }\n}"))
+	f.Add([]byte("scenario \"s\" {\n repeat {\n until = capture.x == \"1\"\n max = 3\n http \"x\" {\n url = \"http://127.0.0.1:9/\"\n capture \"x\" { json = \"x\" }\n }\n }\n}"))
 	f.Add([]byte("scenario \"s\" {\n repeat {\n while = true\n http \"x\" { url = \"http://127.0.0.1:9/\" }\n }\n}"))
 	f.Add([]byte("scenario \"s\" {\n repeat {\n count = 1e9\n repeat {\n count = 1e9\n sleep { duration = \"1s\" }\n }\n }\n}"))
 	f.Add([]byte("scenario \"s\" {\n task \"a\" {\n weight = 1e400\n sleep { duration = \"1s\" }\n }\n iterations_per_second = 0\n}"))
@@ -95,6 +96,7 @@ func evalAll(p *Plan) {
 			_, _ = st.When.Bool(rt)
 			if r := st.Repeat; r != nil {
 				_, _ = r.While.Bool(rt)
+				_, _ = r.Until.Bool(rt)
 			}
 			if h := st.HTTP; h != nil {
 				tpl(h.URL)

@@ -252,8 +252,11 @@ func stepLines(st *plan.Step) []string {
 	var lines []string
 	if r := st.Repeat; r != nil {
 		head := fmt.Sprintf("repeat %d×", r.Count)
-		if r.While != nil {
+		switch {
+		case r.While != nil:
 			head = fmt.Sprintf("repeat while %s, at most %d×", r.While.Source, r.Max)
+		case r.Until != nil:
+			head = fmt.Sprintf("repeat until %s, at most %d×", r.Until.Source, r.Max)
 		}
 		lines = append(lines, head)
 		for _, l := range stepListLines(r.Steps) {

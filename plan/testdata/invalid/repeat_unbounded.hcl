@@ -35,4 +35,16 @@ scenario "poll" {
   repeat {
     count = 2
   }
+  repeat {
+    until = capture.done == "yes"
+    http "h" {
+      path = "/h"
+      capture "done" { json = "done" }
+    }
+  }
+  repeat {
+    count = 2
+    until = true
+    http "i" { path = "/i" }
+  }
 }
