@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -125,6 +126,60 @@ func (s *Scenario) IterationInterval() time.Duration {
 		return time.Duration(math.Round(float64(time.Second) / s.IterationsPerSecond))
 	}
 	return 0
+}
+
+// blankCaptures are the capture.NAME and vu.NAME a condition reads. A capture without a value
+// (a required = false capture that found nothing, one of a step that when skipped) reads as ""
+// there, so that when = capture.id != "" asks whether it was made instead of failing the step.
+type blankCaptures struct {
+	iter, vu []string
+}
+
+// asCondition makes t, compiled from expr, a condition: its captures may be missing.
+func asCondition(t *Template, expr hcl.Expression) {
+	if t == nil || t.constant {
+		return
+	}
+	b := &blankCaptures{}
+	for _, tr := range expr.Variables() {
+		name, ok := traversalAttr(tr, 1)
+		switch {
+		case !ok:
+		case tr.RootName() == "capture":
+			b.iter = append(b.iter, name)
+		case tr.RootName() == "vu" && name != "id":
+			b.vu = append(b.vu, name)
+		}
+	}
+	if len(b.iter)+len(b.vu) > 0 {
+		t.blank = b
+		t.parts, t.json = nil, nil // the general path, which fills them in
+	}
+}
+
+// fill adds "" for the missing captures to the runtime namespaces vars.
+func (b *blankCaptures) fill(vars map[string]cty.Value) {
+	add := func(root string, names []string) {
+		obj, ok := vars[root]
+		if !ok || len(names) == 0 {
+			return
+		}
+		attrs := obj.AsValueMap()
+		if attrs == nil {
+			attrs = map[string]cty.Value{}
+		}
+		missing := false
+		for _, n := range names {
+			if _, ok := attrs[n]; !ok {
+				attrs[n], missing = cty.StringVal(""), true
+			}
+		}
+		if missing {
+			vars[root] = cty.ObjectVal(attrs)
+		}
+	}
+	add("capture", b.iter)
+	add("vu", b.vu)
 }
 
 // Bool evaluates a condition (Step.When, Task.When, Repeat.While, Repeat.Until) for rt. A nil template is

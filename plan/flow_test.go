@@ -50,6 +50,9 @@ func TestFlowModel(t *testing.T) {
 	}
 	eq(t, "items header", str(t, "Authorization", browse.Steps[0].HTTP.Headers[0].Value, rt), "Bearer T")
 	item := browse.Steps[1]
+	if ok, err := item.When.Bool(rt); ok || err != nil {
+		t.Errorf("item.When without the capture = %v, %v; want false: a missing capture reads as \"\"", ok, err)
+	}
 	rt.Captures["first"] = ""
 	if ok, _ := item.When.Bool(rt); ok {
 		t.Errorf("item.When with an empty capture is true")
@@ -261,5 +264,59 @@ scenario "s" {
 	r = p.Scenarios[0].Steps[1].Repeat
 	if done, err := r.Until.Bool(nil); err != nil || done || r.Passes() != 2 {
 		t.Errorf("until = false: %v, %v, %d passes", done, err, r.Passes())
+	}
+}
+
+// TestConditionBlankCaptures: in a condition, a capture or setup capture without a value reads
+// as "" (bare, compared, or in a function call), while a step's URL still fails without it.
+func TestConditionBlankCaptures(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  setup {
+    http "login" {
+      path = "/login"
+      capture "token" {
+        json     = "token"
+        required = false
+      }
+    }
+  }
+  http "a" {
+    path = "/a"
+    capture "flag" {
+      json     = "flag"
+      required = false
+    }
+  }
+  http "b" {
+    when = capture.flag
+    path = "/b/${capture.flag}"
+  }
+  http "c" {
+    when = vu.token != "" && upper(capture.flag) == ""
+    path = "/c"
+  }
+}`
+	p, diags := LoadSource("t.hcl", []byte(src), Options{Env: map[string]string{}})
+	if len(diags) > 0 {
+		t.Fatal(renderDiags(diags))
+	}
+	b, c := p.Scenarios[0].Steps[1], p.Scenarios[0].Steps[2]
+	empty := &Runtime{Captures: map[string]string{}, VUCaptures: map[string]string{}}
+	if _, err := b.When.Bool(empty); err == nil || !strings.Contains(err.Error(), "true or false") {
+		t.Errorf("when = capture.flag without a value: %v; want a not-a-bool error (\"\" is no bool)", err)
+	}
+	if ok, err := b.When.Bool(&Runtime{Captures: map[string]string{"flag": "true"}}); !ok || err != nil {
+		t.Errorf("when = capture.flag holding true: %v, %v", ok, err)
+	}
+	if _, err := b.HTTP.URL.String(empty); err == nil {
+		t.Errorf("a URL reading a missing capture did not fail")
+	}
+	if ok, err := c.When.Bool(empty); ok || err != nil {
+		t.Errorf("c without token: %v, %v", ok, err)
+	}
+	if ok, err := c.When.Bool(&Runtime{VUCaptures: map[string]string{"token": "T"}}); !ok || err != nil {
+		t.Errorf("c with a token and no flag: %v, %v", ok, err)
 	}
 }

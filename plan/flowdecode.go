@@ -130,6 +130,7 @@ func (l *loader) condition(a *hcl.Attribute, sc *scope, guards string) (*Templat
 	if diags.HasErrors() {
 		return nil, false
 	}
+	asCondition(t, a.Expr)
 	if t.IsConstant() {
 		if b, err := t.Bool(nil); err == nil && b {
 			return nil, true

@@ -69,6 +69,7 @@ type Template struct {
 	feeders   map[string]*Feeder
 	json      *jsonNode       // fast JSON encoding of a per-iteration object or list, when possible
 	roots     map[string]bool // the runtime namespaces the expression reads
+	blank     *blankCaptures  // a condition's captures that read as "" when they have no value
 }
 
 // Literal returns a constant string template.
@@ -197,6 +198,9 @@ func (t *Template) Value(rt *Runtime) (cty.Value, error) {
 func (t *Template) eval(rt *Runtime) (cty.Value, error) {
 	ctx := t.ctx.NewChild()
 	ctx.Variables = runtimeVars(rt, t.feeders, t.roots)
+	if t.blank != nil {
+		t.blank.fill(ctx.Variables)
+	}
 	v, diags := t.expr.Value(ctx)
 	if diags.HasErrors() {
 		return cty.NilVal, fmt.Errorf("%s", diags.Error())

@@ -109,8 +109,9 @@ type Scenario struct {
 	Steps     []*Step // in source order; empty when the scenario has Tasks
 	// Setup runs once per VU before its first iteration (Locust's on_start), Teardown once when
 	// the VU stops, within graceful_stop (on_stop). Their captures live for the VU's life and are
-	// read as vu.NAME (Runtime.VUCaptures); they have no capture.NAME and no iter. A failed setup
-	// is retried with backoff before the VU runs an iteration.
+	// read as vu.NAME (Runtime.VUCaptures); they have no capture.NAME and no iter. data.NAME.FIELD
+	// in setup reads a row taken for the setup (Feeders lists the feeders setup reads too). A
+	// failed setup is retried with backoff before the VU runs an iteration.
 	Setup    []*Step
 	Teardown []*Step
 	// Tasks are the `task "name"` blocks (Locust's @task(weight)), in source order: each
@@ -148,8 +149,8 @@ type Step struct {
 	Sleep     ThinkTime // for SleepStepKind
 	Repeat    *Repeat   // for RepeatStepKind
 	// When, if not nil, is evaluated just before the step would run (after the steps before it,
-	// so it may read their captures): the step runs only when it is true (Template.Bool). A
-	// skipped step sends nothing and makes no capture.
+	// so it may read their captures; one without a value reads as ""): the step runs only when it
+	// is true (Template.Bool). A skipped step sends nothing and makes no capture.
 	When *Template
 	Pos  Pos
 }
