@@ -98,7 +98,7 @@ func FuzzTemplateJSON(f *testing.F) {
 		}
 		k, l := hclString(key), hclString(lit)
 		rt := &Runtime{VU: vu, Iter: iter, Scenario: scen, Captures: map[string]string{"c": capture},
-			Rows: map[string][]string{"users": {row, capture + row}}}
+			VUCaptures: map[string]string{"t": row + capture}, Rows: map[string][]string{"users": {row, capture + row}}}
 		for _, src := range []string{
 			fmt.Sprintf(`{ "%s" = "%s${capture.c}${%s}-${data.users.user}", n = %s, v = vu.id, i = "${iter}", s = scenario.name,
 				l = [%s, capture.c, "${vu.id}", { z = data.users.password, "%s" = true, y = null }, "%s", []], o = {} }`,
@@ -106,6 +106,7 @@ func FuzzTemplateJSON(f *testing.F) {
 			fmt.Sprintf(`["%s${data.users.user}%s", { "%s${var.x}" = "${scenario.name}${%s}" }, "${iter}"]`, l, l, k, num),
 			fmt.Sprintf(`"%s${capture.c}${%s}${data.users.password}"`, l, num),
 			fmt.Sprintf(`"${%s}${vu.id}"`, num),
+			fmt.Sprintf(`{ w = vu.t, "%s" = "%s${vu.t}${vu.id}", l = [vu.t, "${vu.t}"] }`, k, l), // setup captures (issue 12)
 			// Impure functions with one possible result: called per use on the fast path.
 			fmt.Sprintf(`{ r = random_item(["%s"]), n = random_item([%s]), t = "x${random_item([%s])}${capture.c}" }`, l, num, num),
 			fmt.Sprintf(`"${random_item([%s])}"`, num),

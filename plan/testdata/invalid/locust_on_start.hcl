@@ -1,4 +1,4 @@
-# Locust's on_start as a block of a scenario.
+# Locust's on_start and on_stop as blocks of a scenario.
 target "api" { base_url = "http://127.0.0.1:8000" }
 
 scenario "rest" {
@@ -6,4 +6,7 @@ scenario "rest" {
     http "login" { path = "/api/login" }
   }
   http "health" { path = "/api/health" }
+  on_stop {
+    http "logout" { path = "/api/logout" }
+  }
 }
