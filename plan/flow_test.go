@@ -320,3 +320,32 @@ scenario "s" {
 		t.Errorf("c with a token and no flag: %v, %v", ok, err)
 	}
 }
+
+// TestThresholdsSeeFlowSteps: a threshold may select a step of setup, a task or a repeat (the
+// series the plan produces include them), and one on a step no list holds is still refused.
+func TestThresholdsSeeFlowSteps(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  setup {
+    http "login" { path = "/login" }
+  }
+  task "t" {
+    repeat {
+      count = 2
+      websocket "feed" {
+        path = "/ws"
+        ping "p" {}
+      }
+    }
+  }
+}
+threshold "http_req_duration{step=login}" { condition = "p(95) < 500" }
+threshold "ws_ping{step=feed.p}" { condition = "p(95) < 500" }
+threshold "http_req_duration{step=nope}" { condition = "p(95) < 500" }
+`
+	_, diags := LoadSource("t.hcl", []byte(src), Options{Env: map[string]string{}})
+	if len(diags) != 1 || diags[0].Subject.Start.Line != 19 {
+		t.Errorf("want one diagnostic, at the threshold on step nope:\n%s", renderDiags(diags))
+	}
+}
