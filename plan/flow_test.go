@@ -349,3 +349,25 @@ threshold "http_req_duration{step=nope}" { condition = "p(95) < 500" }
 		t.Errorf("want one diagnostic, at the threshold on step nope:\n%s", renderDiags(diags))
 	}
 }
+
+// TestFlowDiagnosticsHideSecrets: a weight, rate or count read with env() is named, never shown,
+// when it is out of range (the values here are too short for the scrubbing safety net).
+func TestFlowDiagnosticsHideSecrets(t *testing.T) {
+	src := `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  iterations_per_second = env("IPS")
+  task "t" {
+    weight = env("W")
+    repeat {
+      count = env("N")
+      http "a" { path = "/a" }
+    }
+  }
+}`
+	_, diags := LoadSource("t.hcl", []byte(src), Options{Env: map[string]string{"IPS": "-7", "W": "-3", "N": "0"}})
+	out := renderDiags(diags)
+	if len(diags) != 3 || strings.Contains(out, "-7") || strings.Contains(out, "-3") || strings.Contains(out, "got 0") || strings.Count(out, Hidden) != 3 {
+		t.Errorf("diagnostics show a secret or miss one:\n%s", out)
+	}
+}

@@ -281,12 +281,12 @@ func (l *loader) task(c *stepCtx, b *hcl.Block) *Task {
 	t := &Task{Name: b.Labels[0], Weight: 1, Pos: posOf(b.DefRange)}
 	ok := true
 	if a := content.Attributes["weight"]; a != nil {
-		if f, good := l.number(a, &scope{src: c.src, what: "a task's weight"}); !good {
+		if f, sensitive, good := l.numberMarked(a, &scope{src: c.src, what: "a task's weight"}); !good {
 			ok = false
 		} else if !(f > 0) || math.IsInf(f, 0) || f > maxTaskWeight {
 			l.errorAt(a.Expr.Range(), "Invalid task weight",
 				"A task's weight is its relative share of the iterations, a number above 0 and at most %s; got %s. Write e.g. weight = 3 (as @task(3)).",
-				thousands(maxTaskWeight), fmtG(f))
+				thousands(maxTaskWeight), shown(fmtG(f), sensitive))
 			ok = false
 		} else {
 			t.Weight = f
@@ -306,4 +306,19 @@ func (l *loader) task(c *stepCtx, b *hcl.Block) *Task {
 		return nil
 	}
 	return t
+}
+
+// numberMarked is number that also says whether the value came from a secret (env()), which a
+// diagnostic must not show.
+func (l *loader) numberMarked(a *hcl.Attribute, sc *scope) (float64, bool, bool) {
+	v, sensitive, ok := l.constantMarked(a, sc)
+	if !ok {
+		return 0, false, false
+	}
+	v, ok = l.convertTo(a, v, cty.Number, "Write a number without quotes, e.g. 10.")
+	if !ok {
+		return 0, false, false
+	}
+	f, _ := v.AsBigFloat().Float64()
+	return f, sensitive, true
 }

@@ -38,11 +38,11 @@ func (l *loader) pacing(s *Scenario, content *hcl.BodyContent, sc *scope) {
 		}
 	}
 	if ips != nil {
-		if f, ok := l.number(ips, sc); ok {
+		if f, sensitive, ok := l.numberMarked(ips, sc); ok {
 			if !(f > 0) || math.IsInf(f, 0) || f > maxPerVURate {
 				l.errorAt(ips.Expr.Range(), "Invalid iterations_per_second",
 					"iterations_per_second is the most iterations one VU starts per second, above 0 and at most %d; got %s. "+
-						"For a rate over the whole run, use a load with model = \"arrival_rate\".", maxPerVURate, fmtG(f))
+						"For a rate over the whole run, use a load with model = \"arrival_rate\".", maxPerVURate, shown(fmtG(f), sensitive))
 				return
 			}
 			s.IterationsPerSecond = f
