@@ -78,7 +78,7 @@ var locustHints = map[string]string{
 	"on_start": "Locust's on_start is loadplan's setup { ... } block in a scenario: its steps run once when a VU starts, " +
 		"and what they capture is read as vu.NAME (vu.token).",
 	"on_stop": "Locust's on_stop is loadplan's teardown { ... } block in a scenario: its steps run once when a VU stops.",
-	"tasks": "Locust's tasks are loadplan's task \"NAME\" { weight = 3 ... } blocks in a scenario: each iteration runs one, drawn by weight.",
+	"tasks":   "Locust's tasks are loadplan's task \"NAME\" { weight = 3 ... } blocks in a scenario: each iteration runs one, drawn by weight.",
 	"host": "loadplan sends to a target: target \"api\" { base_url = \"http://127.0.0.1:8000\" }, the default of the scenarios " +
 		"when it is the only one (or target = target.api); loadplan apply --host URL sets var.host.",
 	"min_wait": "Locust's min_wait and max_wait are loadplan's think_time = \"1s..3s\" (a pause, uniform in the range, between steps).",
