@@ -24,10 +24,15 @@ type scenario struct {
 	ps      *plan.Scenario
 	name    string
 	weight  int
-	tags    *metrics.Tags // scenario-level samples: iterations, iteration_duration, errors, ...
-	steps   []*scenarioStep
-	kinds   []step.Kind // the step kinds the scenario uses; a VU's states are in this order
+	tags    *metrics.Tags   // scenario-level samples: iterations, iteration_duration, errors, ...
+	steps   []*scenarioStep // an iteration's, when the scenario has no tasks
+	kinds   []step.Kind     // the step kinds the scenario uses; a VU's states are in this order
 	feeders []*feederState
+
+	setup, teardown []*scenarioStep // once per VU activation (flow.go)
+	tasks           []*task         // each iteration runs one, drawn by weight (flow.go)
+	taskWhen        bool            // some task has a when
+	interval        time.Duration   // pacing: the least time between a VU's iteration starts
 
 	exhausted atomic.Bool // a unique feeder ran out: the scenario starts no new iteration
 }
@@ -47,6 +52,10 @@ type scenarioStep struct {
 	sleep plan.ThinkTime
 	think *plan.ThinkTime // pause after the step; nil for none
 	tags  *metrics.Tags   // for errors samples of this step
+	when  *plan.Template  // the step runs only when it holds; nil: always
+	// repeat is set for a repeat block, whose compiled steps are body.
+	repeat *plan.Repeat
+	body   []*scenarioStep
 }
 
 // targetConf is a target with its TLS configuration built once and shared by every VU.
@@ -95,6 +104,9 @@ func (sc *scenario) exhaust(fs *feederState) {
 // compile turns the plan into groups of scenarios sharing a load.
 func (e *Executor) compile() error {
 	p := e.cfg.Plan
+	if e.seed = e.cfg.Seed; e.seed == 0 {
+		e.seed = rand.Uint64()
+	}
 	want := map[string]bool{}
 	for _, name := range e.cfg.Scenarios {
 		found := false
@@ -183,37 +195,27 @@ func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 	}
 	env := &step.Env{Scenario: ps.Name, Tags: sc.tags, Targets: compileEnv{e}}
 	slots := map[plan.StepKind]int{}
-	for i, s := range ps.Steps {
-		st := &scenarioStep{kind: s.Kind, sleep: s.Sleep, tags: sc.tags}
-		if s.Kind != plan.SleepStepKind {
-			k, ok := kinds[s.Kind]
-			if !ok {
-				return nil, fmt.Errorf("step %d: unknown step kind %d", i+1, s.Kind)
-			}
-			c, err := k.Compile(s, env)
-			if err != nil {
-				return nil, err // the kind names the step ("http login: no url")
-			}
-			st.run, st.think = c.Step, think
-			if c.Tags != nil {
-				st.tags = c.Tags
-			}
-			if c.Think != nil {
-				st.think = c.Think
-			}
-			slot, ok := slots[s.Kind]
-			if !ok {
-				slot = len(sc.kinds)
-				slots[s.Kind] = slot
-				sc.kinds = append(sc.kinds, k)
-			}
-			st.slot = slot
-		}
-		if st.think != nil && st.think.Max <= 0 && st.think.Min <= 0 {
-			st.think = nil
-		}
-		sc.steps = append(sc.steps, st)
+	var err error
+	if sc.setup, err = sc.compileList(ps.Setup, env, slots, nil, "setup: "); err != nil {
+		return nil, err
 	}
+	if sc.steps, err = sc.compileList(ps.Steps, env, slots, think, ""); err != nil {
+		return nil, err
+	}
+	for _, t := range ps.Tasks {
+		tags := *sc.tags
+		tags.Task = t.Name
+		ct := &task{ps: t, tags: &tags}
+		if ct.steps, err = sc.compileList(t.Steps, env, slots, think, "task "+t.Name+": "); err != nil {
+			return nil, err
+		}
+		sc.tasks = append(sc.tasks, ct)
+		sc.taskWhen = sc.taskWhen || t.When != nil
+	}
+	if sc.teardown, err = sc.compileList(ps.Teardown, env, slots, nil, "teardown: "); err != nil {
+		return nil, err
+	}
+	sc.interval = ps.IterationInterval()
 	return sc, nil
 }
 

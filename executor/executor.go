@@ -35,6 +35,9 @@ type Config struct {
 	// UnreachableAfter is how long every connection to a target must have failed before Status
 	// and Result report it unreachable; 0 means DefaultUnreachableAfter.
 	UnreachableAfter time.Duration
+	// Seed makes the draws of weighted tasks repeatable: with the same seed each VU draws the
+	// same sequence of tasks. 0 picks a fresh seed per run.
+	Seed uint64
 }
 
 // DefaultUnreachableAfter is the default of Config.UnreachableAfter: long enough that a restart
@@ -99,6 +102,7 @@ type Executor struct {
 	targetIdx map[*plan.Target]int
 	feeders   map[*plan.Feeder]*feederState
 	vuSeq     atomic.Int64
+	seed      uint64 // Config.Seed, or a fresh one: the VUs' task draws (vu.taskRng)
 
 	reach            []reach // by target index: reachability (backoff.go)
 	unreachableAfter time.Duration

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -22,7 +21,11 @@ type vu struct {
 	rt *plan.Runtime
 	// rng is the VU's own random source (think time, random feeders); never shared.
 	rng *rand.Rand
-	b   batcher
+	// taskRng draws the iteration's task only, seeded from Config.Seed and the VU's id, so that
+	// a seed gives each VU one sequence of tasks whatever the network does with rng's draws.
+	taskRng  *rand.Rand
+	eligible []bool // per task: its when held for this iteration (pickTask)
+	b        batcher
 
 	// stop is done when the VU must start no new iteration; hard when in-flight work must end.
 	stop, hard context.Context
@@ -37,19 +40,31 @@ type vu struct {
 	iterations atomic.Uint64 // completed iterations, read by Status
 	iter       int64         // iter for templates, 0-based within the VU
 
-	lag  time.Duration // schedule lag of the current iteration, added to its first request
-	jobs chan int64    // open model: scheduled start (Unix ns) of the next iteration
+	lag time.Duration // schedule lag of the current iteration, added to its first request
+	// ran says that a step of the current iteration began (not left out by a when); owedSet
+	// that the iteration's rest already set its backoff (bo.owed).
+	ran, owedSet bool
+	phase        string     // "setup" or "teardown" while they run, "" in iterations
+	setupOK      bool       // this activation's setup succeeded (or the scenario has none)
+	jobs         chan int64 // open model: scheduled start (Unix ns) of the next iteration
 }
 
 func newVU(e *Executor, sc *scenario) *vu {
 	id := e.vuSeq.Add(1)
 	v := &vu{
-		e:   e,
-		sc:  sc,
-		id:  id,
-		rt:  &plan.Runtime{VU: id, Scenario: sc.name, Captures: make(map[string]string), Rows: make(map[string][]string)},
+		e:  e,
+		sc: sc,
+		id: id,
+		rt: &plan.Runtime{VU: id, Scenario: sc.name, Captures: make(map[string]string), Rows: make(map[string][]string),
+			VUCaptures: make(map[string]string)},
 		rng: rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano()))),
 		b:   newBatcher(e.cfg.Sink),
+		// a scenario without setup runs iterations from the start (setUp says so again)
+		setupOK: len(sc.setup) == 0,
+	}
+	if len(sc.tasks) > 0 {
+		v.taskRng = rand.New(rand.NewPCG(e.seed, uint64(id)))
+		v.eligible = make([]bool, len(sc.tasks))
 	}
 	v.timer = time.NewTimer(time.Hour)
 	v.timer.Stop()
@@ -63,11 +78,17 @@ func newVU(e *Executor, sc *scenario) *vu {
 	return v
 }
 
-// activate runs body with the given contexts, then ends the step kinds' activation (closing the
-// VU's sessions and idle connections) and pushes every buffered sample.
+// activate runs the scenario's setup, body (the VU's iterations) and teardown with the given
+// contexts, then ends the step kinds' activation (closing the VU's sessions and idle
+// connections) and pushes every buffered sample. An activation is one user in Locust's terms:
+// a VU ramped down and up again runs setup again. When setup never succeeded (the VU was told to
+// stop first) body still runs, so that an open-model VU gives back the iterations handed to it,
+// but iterate runs none of them.
 func (v *vu) activate(stop, hard context.Context, body func()) {
 	v.begin(stop, hard)
+	v.setUp()
 	body()
+	v.tearDown()
 	v.active.Store(false)
 	for i := len(v.states) - 1; i >= 0; i-- {
 		if s := v.states[i]; s != nil {
@@ -134,12 +155,11 @@ func (v *vu) runOpen(free chan<- *vu) {
 	}
 }
 
-// iterate runs the scenario's steps once. due is the scheduled start in Unix ns (open model), 0
+// iterate runs the scenario's steps, or one task drawn by weight, once. due is the scheduled start in Unix ns (open model), 0
 // otherwise. An iteration the hard context cuts after its first step began is not an
 // `iterations` sample but an `iterations_interrupted` one.
 func (v *vu) iterate(due int64) {
 	sc := v.sc
-	ctx := v.hard
 	start := time.Now()
 	origin := start
 	v.lag = 0
@@ -154,6 +174,15 @@ func (v *vu) iterate(due int64) {
 				max.String() + " in " + sc.g.label() + ": the generator cannot keep the rate")
 		}
 	}
+	if !v.setupOK {
+		// The VU was told to stop before its setup succeeded: the iteration handed to it
+		// (open model) does not run, and says so.
+		if due != 0 {
+			sc.g.dropped.Add(1)
+			v.emitAt(start, metrics.DroppedIterations, 1, sc.tags, 0, "")
+		}
+		return
+	}
 	v.rt.Iter = v.iter
 	clear(v.rt.Captures)
 	for _, fs := range sc.feeders {
@@ -164,53 +193,52 @@ func (v *vu) iterate(due int64) {
 		}
 		v.rt.Rows[fs.f.Name] = row
 	}
-	for i, st := range sc.steps {
-		if ctx.Err() != nil {
-			if i > 0 {
-				v.interrupted()
-			}
-			return
-		}
-		var err error
-		if st.run != nil {
-			err = st.run.Run(ctx, v, v.states[st.slot])
-		} else if !v.pause(ctx, v.pick(st.sleep)) { // a sleep step
-			v.interrupted()
-			return
-		}
-		v.lag = 0 // the lag belongs to the iteration's first step only
-		if err != nil {
-			if ctx.Err() != nil {
-				v.interrupted()
-				return
-			}
-			var ie *step.Error
-			label := err.Error()
-			if errors.As(err, &ie) {
-				label = ie.Label
-			}
-			if ie == nil || !ie.Reported {
-				v.emit(metrics.Errors, 1, st.tags, 0, shorten(label))
-			}
-			if !v.rest(ctx, i, true) { // the iteration's pacing holds after a failure
-				v.interrupted()
-				return
-			}
-			break
-		}
-		if !v.rest(ctx, i, false) {
-			v.interrupted()
-			return
+	list, tags := sc.steps, sc.tags
+	if len(sc.tasks) > 0 {
+		list = nil
+		if t := v.pickTask(); t != nil {
+			list, tags = t.steps, t.tags
 		}
 	}
-	// Every step ran (a request answered as the hard context ended is a response): the
-	// iteration is complete, whatever the context says now.
+	v.ran, v.owedSet = false, false
+	if v.runList(v.hard, list, true) == cut {
+		if v.ran {
+			v.interrupted()
+		}
+		return
+	}
+	// Every step ran (a request answered as the hard context ended is a response), or a
+	// failure ended the iteration: it is complete, whatever the context says now.
 	end := time.Now()
-	v.emitAt(end, metrics.Iterations, 1, sc.tags, 0, "")
-	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), sc.tags, 0, "")
+	v.emitAt(end, metrics.Iterations, 1, tags, 0, "")
+	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), tags, 0, "")
 	v.iter++
 	v.iterations.Add(1)
+	if !v.owedSet {
+		v.bo.owed = v.bo.wait(v.rng.Int64N)
+	}
 	v.backOff()
+	v.pace(start)
+}
+
+// pace waits, after an iteration that began at start, what its scenario's pacing leaves of the
+// interval (Locust's constant_pacing and constant_throughput: the iteration's own time counts,
+// failed or not); or idleWait after an iteration that ran no step, when nothing else paces it.
+// Like a think time it ends early when the VU is told to stop. The open model does not wait: its
+// schedule is its pacing.
+func (v *vu) pace(start time.Time) {
+	if v.jobs != nil {
+		return
+	}
+	if iv := v.sc.interval; iv > 0 {
+		if d := time.Until(start.Add(iv)); d > 0 {
+			v.pause(v.hard, d)
+		}
+		return
+	}
+	if !v.ran {
+		v.pause(v.hard, idleWait)
+	}
 }
 
 // interrupted counts an iteration the hard context cut (end of graceful_stop or
@@ -252,24 +280,22 @@ func (v *vu) pick(t plan.ThinkTime) time.Duration {
 	return t.Min + time.Duration(v.rng.Int64N(int64(t.Max-t.Min)+1))
 }
 
-// rest is the pause after step i: its think time; when the iteration ends there (its last step,
-// or a failure: ended) and the VU's connection backoff (backoff.go) is longer, the rest of the
-// backoff is owed and waited after the iteration, out of its iteration_duration. An
-// iteration that a failure ends early still waits out the think times and sleep steps it had
-// left, so that failing iterations are paced as good ones are: a dead target is not a busy loop.
-// It reports false when ctx (hard) ended.
-func (v *vu) rest(ctx context.Context, i int, ended bool) bool {
-	steps := v.sc.steps
-	last := i == len(steps)-1
+// rest is the pause after step i of list: its think time; when the iteration ends there (last,
+// its last step, or a failure: ended) and the VU's connection backoff (backoff.go) is longer,
+// the rest of the backoff is owed and waited after the iteration, out of its
+// iteration_duration. An iteration that a failure ends early still waits out the think times
+// and sleep steps it had left in list, so that failing iterations are paced as good ones are: a
+// dead target is not a busy loop. It reports false when ctx (hard) ended.
+func (v *vu) rest(ctx context.Context, list []*scenarioStep, i int, last, ended bool) bool {
 	if v.stop.Err() != nil && (last || ended) {
 		return ctx.Err() == nil // no pause after the last step once stopping
 	}
 	var d time.Duration
-	if t := steps[i].think; t != nil {
+	if t := list[i].think; t != nil {
 		d = v.pick(*t)
 	}
 	if ended {
-		for _, st := range steps[i+1:] {
+		for _, st := range list[i+1:] {
 			if st.think != nil {
 				d += v.pick(*st.think)
 			}
@@ -280,6 +306,7 @@ func (v *vu) rest(ctx context.Context, i int, ended bool) bool {
 	}
 	if last || ended {
 		v.bo.owed = max(v.bo.wait(v.rng.Int64N)-d, 0) // waited after the iteration (backOff)
+		v.owedSet = true
 	}
 	return v.pause(ctx, d)
 }

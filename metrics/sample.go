@@ -12,6 +12,9 @@ type Tags struct {
 	Method   string // HTTP method, or "WS" for WebSocket steps
 	URL      string // URL template or the step's `name` tag; never an expanded per-iteration URL
 	Group    string // "http" or "ws" (or "" for scenario-level samples such as iterations)
+	// Task is the `task "name"` block the step belongs to (and of a task's iterations samples);
+	// "" outside tasks (the scenario's steps, setup, teardown).
+	Task string
 }
 
 // Get returns the value of the tag called name, and whether such a tag exists. The dynamic tags
@@ -31,12 +34,14 @@ func (t *Tags) Get(name string) (string, bool) {
 		return t.Method, true
 	case "url", "name":
 		return t.URL, true
+	case "task":
+		return t.Task, true
 	}
 	return "", false
 }
 
 // TagNames lists every tag name a selector may use, static and dynamic.
-var TagNames = []string{"scenario", "step", "target", "method", "url", "name", "status", "check", "error"}
+var TagNames = []string{"scenario", "step", "target", "method", "url", "name", "task", "status", "check", "error"}
 
 // Sample is one measurement. It is a flat value, cheap to copy; the hot path allocates nothing for
 // it beyond its slot in a batch.

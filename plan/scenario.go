@@ -32,6 +32,7 @@ type stepCtx struct {
 	names    *names          // step names, one namespace across the scenario's lists
 	depth    int             // repeats open around the step being decoded
 	passes   int             // their passes multiplied (1 outside repeats)
+	task     string          // the task being decoded, "" outside tasks: its steps' task tag
 	// noTarget is set when the scenario's target reference failed (already reported), so that
 	// steps do not also report that they have no target.
 	noTarget bool
@@ -46,7 +47,7 @@ func (c *stepCtx) scope(what string) *scope {
 // enter starts decoding the list region: iteration lists see the captures of setup as vu.NAME
 // and start without capture.NAME; setup and teardown record their captures as VU values.
 func (c *stepCtx) enter(region string, vuCaps map[string]bool) {
-	c.region, c.vuCaps, c.iterCaps = region, vuCaps, map[string]bool{}
+	c.region, c.vuCaps, c.iterCaps, c.task = region, vuCaps, map[string]bool{}, ""
 	c.defined = c.iterCaps
 	if region == regionSetup || region == regionTeardown {
 		c.defined = c.vuCaps
@@ -140,6 +141,7 @@ func (l *loader) scenarioLists(c *stepCtx, b *hcl.Block, content *hcl.BodyConten
 				continue
 			}
 			c.enter(taskRegion(blk.Labels[0]), setupCaps)
+			c.task = blk.Labels[0]
 			if t := l.task(c, blk); t != nil {
 				s.Tasks = append(s.Tasks, t)
 			}
@@ -205,7 +207,7 @@ func (l *loader) stepTarget(c *stepCtx, content *hcl.BodyContent) *Target {
 
 // tagsFor returns the interned tags of a step.
 func (l *loader) tagsFor(c *stepCtx, step string, t *Target, method, url, group string) *metrics.Tags {
-	tags := metrics.Tags{Scenario: c.scen.Name, Step: step, Method: method, URL: url, Group: group}
+	tags := metrics.Tags{Scenario: c.scen.Name, Step: step, Method: method, URL: url, Group: group, Task: c.task}
 	if t != nil {
 		tags.Target = t.Name
 	}
