@@ -1,0 +1,453 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/metrics"
+)
+
+// flowServer counts what the issue 12 tests send: logins (per user), the requests of each path
+// (per vu query parameter too), and the Authorization tokens it saw.
+type flowServer struct {
+	*counter
+	failFirst bool // the first login of each user is a 500 without a token
+	mu        sync.Mutex
+	logins    map[string]int // per user
+	paths     map[string]int // per path
+	perVU     map[string]int // per path?vu=N
+	badAuth   int            // requests with a token the server never issued
+}
+
+func newFlowServer(t *testing.T, failFirst bool) *flowServer {
+	s := &flowServer{failFirst: failFirst, logins: map[string]int{}, paths: map[string]int{}, perVU: map[string]int{}}
+	s.counter = newCounter(t, func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.paths[r.URL.Path]++
+		if vu := r.URL.Query().Get("vu"); vu != "" {
+			s.perVU[r.URL.Path+"?vu="+vu]++
+		}
+		switch r.URL.Path {
+		case "/login":
+			var in struct{ User string }
+			_ = json.NewDecoder(r.Body).Decode(&in)
+			s.logins[in.User]++
+			if s.failFirst && s.logins[in.User] == 1 {
+				w.WriteHeader(500)
+				return
+			}
+			fmt.Fprintf(w, `{"token":"tok-%s"}`, in.User)
+			return
+		case "/fail", "/fail2":
+			w.WriteHeader(500)
+			return
+		}
+		if a := r.Header.Get("Authorization"); a != "" {
+			user, _ := strings.CutPrefix(a, "Bearer tok-")
+			if s.logins[user] == 0 {
+				s.badAuth++
+			}
+		}
+		w.Write([]byte(`{}`))
+	})
+	return s
+}
+
+func (s *flowServer) count(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paths[path]
+}
+
+// runPlan loads src against srv and runs it to the end with seed.
+func runPlan(t *testing.T, src, host string, seed uint64) (*collector, Result) {
+	t.Helper()
+	return run(t, Config{Plan: loadPlan(t, t.TempDir(), src, host), Seed: seed})
+}
+
+const setupPlan = `
+variable "host" {}
+target "api" { base_url = var.host }
+scenario "rest" {
+  setup {
+    http "login" {
+      method = "POST"
+      path   = "/login"
+      json   = { user = "u${vu.id}" }
+      capture "token" { json = "token" }
+    }
+  }
+  http "work" {
+    path    = "/work"
+    headers = { Authorization = "Bearer ${vu.token}" }
+  }
+  teardown {
+    http "logout" {
+      method  = "POST"
+      path    = "/logout"
+      headers = { Authorization = "Bearer ${vu.token}" }
+    }
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 5
+    iterations = 7
+  }
+}
+`
+
+// TestSetupLogsInOncePerVU: 5 VUs make exactly 5 logins, 35 requests all with a token the
+// server issued, and 5 logouts; a server failing each user's first login gets 10 logins and
+// loadplan reports the 5 failed setups.
+func TestSetupLogsInOncePerVU(t *testing.T) {
+	for _, failFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("failFirst=%v", failFirst), func(t *testing.T) {
+			srv := newFlowServer(t, failFirst)
+			col, _ := runPlan(t, setupPlan, srv.URL, 1)
+			wantLogins := 5
+			if failFirst {
+				wantLogins = 10
+			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
+			if srv.paths["/login"] != wantLogins || len(srv.logins) != 5 {
+				t.Errorf("server saw %d logins of %d users; want %d of 5", srv.paths["/login"], len(srv.logins), wantLogins)
+			}
+			if srv.paths["/work"] != 35 || srv.badAuth != 0 || srv.paths["/logout"] != 5 {
+				t.Errorf("server saw %d work (%d with a bad token), %d logouts; want 35 (0), 5", srv.paths["/work"], srv.badAuth, srv.paths["/logout"])
+			}
+			if got := col.sum(metrics.HTTPReqs); got != float64(srv.hits.Load()) {
+				t.Errorf("http_reqs %v; server received %d", got, srv.hits.Load())
+			}
+			if got := col.sum(metrics.Iterations); got != 35 {
+				t.Errorf("iterations %v; want 35 (setup and teardown are not iterations)", got)
+			}
+			errs := col.errors()
+			if got := errs["setup failed: capture token missing"]; got != wantLogins-5 {
+				t.Errorf("setup failures reported %d; want %d (errors %v)", got, wantLogins-5, errs)
+			}
+		})
+	}
+}
+
+// TestTeardownOnGracefulStop: a run stopped by Stop runs each VU's teardown once, within
+// graceful_stop.
+func TestTeardownOnGracefulStop(t *testing.T) {
+	srv := newFlowServer(t, false)
+	src := strings.Replace(setupPlan, `model      = "per_vu_iterations"
+    vus        = 5
+    iterations = 7`, `vus = 4
+    duration = "1m"
+    graceful_stop = "10s"`, 1)
+	src = strings.Replace(src, `path    = "/work"`, `path    = "/work"
+    think_time = "50ms"`, 1)
+	e, err := New(Config{Plan: loadPlan(t, t.TempDir(), src, srv.URL), Sink: newCollector()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan Result)
+	go func() { done <- e.Run(context.Background()) }()
+	for srv.count("/work") < 20 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.Stop()
+	res := <-done
+	if !res.Interrupted {
+		t.Errorf("result %+v; want interrupted", res)
+	}
+	if l, o := srv.count("/login"), srv.count("/logout"); l != 4 || o != 4 {
+		t.Errorf("server saw %d logins, %d logouts; want 4 each", l, o)
+	}
+}
+
+const tasksPlan = `
+variable "host" {}
+target "api" { base_url = var.host }
+scenario "mix" {
+  task "browse" {
+    weight = 3
+    http "items" { path = "/browse" }
+  }
+  task "order" {
+    weight = 1
+    http "buy" { path = "/order" }
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 4
+    iterations = 1000
+  }
+}
+`
+
+// TestTaskWeights: weights 3:1 over 4,000 iterations give the server a share of browse within
+// the binomial 99.9% interval, the iterations and requests of each task tagged with it, and the
+// same counts again for the same seed.
+func TestTaskWeights(t *testing.T) {
+	var first [2]int
+	for round := range 2 {
+		srv := newFlowServer(t, false)
+		col, _ := runPlan(t, tasksPlan, srv.URL, 42)
+		b, o := srv.count("/browse"), srv.count("/order")
+		if b+o != 4000 {
+			t.Fatalf("server saw %d+%d requests; want 4000", b, o)
+		}
+		// 99.9%: z = 3.29, sd = sqrt(n p (1-p)) = 27.4 for n = 4000, p = 0.75.
+		if d := math.Abs(float64(b) - 3000); d > 3.29*math.Sqrt(4000*0.75*0.25) {
+			t.Errorf("browse %d of 4000; want 3000 ± 90", b)
+		}
+		byTask := map[string]float64{}
+		reqs := map[string]float64{}
+		for _, s := range col.store.Snapshot() {
+			if s.Key.Tags == nil {
+				continue
+			}
+			switch s.Key.Metric {
+			case metrics.Iterations:
+				byTask[s.Key.Tags.Task] += s.Sum
+			case metrics.HTTPReqs:
+				reqs[s.Key.Tags.Task] += s.Sum
+			}
+		}
+		if byTask["browse"] != float64(b) || byTask["order"] != float64(o) || reqs["browse"] != float64(b) || reqs["order"] != float64(o) {
+			t.Errorf("iterations by task %v, requests by task %v; server saw browse %d, order %d", byTask, reqs, b, o)
+		}
+		if round == 0 {
+			first = [2]int{b, o}
+		} else if first != [2]int{b, o} {
+			t.Errorf("seed 42 gave browse/order %v then %v; want the same", first, [2]int{b, o})
+		}
+	}
+}
+
+const whenPlan = `
+variable "host" {}
+target "api" { base_url = var.host }
+scenario "w" {
+  http "every" { path = "/every" }
+  http "third" {
+    when = iter % 3 == 0
+    path = "/third"
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 2
+    iterations = 10
+  }
+}
+scenario "t" {
+  task "even" {
+    when = iter % 2 == 0
+    weight = 1
+    http "even" { path = "/even" }
+  }
+  task "odd" {
+    when = iter % 2 == 1
+    weight = 1000
+    http "odd" { path = "/odd" }
+  }
+  task "never" {
+    when = vu.id < 0
+    weight = 1000
+    http "never" { path = "/never" }
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 2
+    iterations = 10
+  }
+}
+`
+
+// TestWhenSkips: when = iter % 3 == 0 runs the step on iterations 0, 3, 6, 9 of each VU and
+// counts no request for the others; a task whose when is false is out of the draw, whatever
+// its weight.
+func TestWhenSkips(t *testing.T) {
+	srv := newFlowServer(t, false)
+	col, _ := runPlan(t, whenPlan, srv.URL, 0)
+	want := map[string]int{"/every": 20, "/third": 8, "/even": 10, "/odd": 10, "/never": 0}
+	for p, n := range want {
+		if got := srv.count(p); got != n {
+			t.Errorf("server saw %d %s; want %d", got, p, n)
+		}
+	}
+	if got := col.sum(metrics.HTTPReqs); got != float64(srv.hits.Load()) || got != 48 {
+		t.Errorf("http_reqs %v; server received %d, want 48", got, srv.hits.Load())
+	}
+	if got := col.sum(metrics.Iterations); got != 40 {
+		t.Errorf("iterations %v; want 40", got)
+	}
+}
+
+// TestRepeatWebSocketSessions: a repeat of 5 WebSocket sessions makes 5 sessions per iteration
+// on the server, and a repeat until/while ends where its condition says.
+func TestRepeatWebSocketSessions(t *testing.T) {
+	var sessions, polls atomic.Int64
+	ws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/poll" {
+			// done on the 3rd poll of each iteration (the VU sends its pass count)
+			polls.Add(1)
+			state := "busy"
+			if r.URL.Query().Get("n") == "2" {
+				state = "done"
+			}
+			fmt.Fprintf(w, `{"state":%q}`, state)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		sessions.Add(1)
+		_ = c.Write(r.Context(), websocket.MessageText, []byte(`{"type":"data"}`))
+		for {
+			if _, _, err := c.Read(r.Context()); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(ws.Close)
+	src := `
+variable "host" {}
+target "api" { base_url = var.host }
+scenario "r" {
+  repeat {
+    count = 5
+    websocket "feed" {
+      path = "/ws"
+      expect "data" { json = { type = "data" } }
+      close {}
+    }
+  }
+  http "reset" {
+    path = "/poll"
+    query = { n = "0" }
+    capture "state" { json = "state" }
+  }
+  repeat {
+    until = capture.state == "done"
+    max   = 10
+    http "poll" {
+      path  = "/poll"
+      query = { n = capture.state == "busy" ? "2" : "1" }
+      capture "state" { json = "state" }
+    }
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 2
+    iterations = 3
+  }
+}
+`
+	col, _ := runPlan(t, src, ws.URL, 0)
+	if got := sessions.Load(); got != 5*6 {
+		t.Errorf("server accepted %d sessions; want 5 × 6 iterations = 30", got)
+	}
+	if got := col.sum(metrics.WSSessions); got != float64(sessions.Load()) {
+		t.Errorf("ws_sessions %v; server accepted %d", got, sessions.Load())
+	}
+	// per iteration: reset (busy) then poll n=2 (done): 2 requests; 6 iterations
+	if got := polls.Load(); got != 12 {
+		t.Errorf("server saw %d polls; want 12", got)
+	}
+	if got := col.sum(metrics.Iterations); got != 6 {
+		t.Errorf("iterations %v; want 6", got)
+	}
+}
+
+const pacingPlan = `
+variable "host" {}
+target "api" { base_url = var.host }
+scenario "paced" {
+  pacing = "1s"
+  http "x" {
+    path  = "/fail"
+    query = { vu = vu.id }
+    capture "token" { json = "token" }
+  }
+  http "never" { path = "/never" }
+  load {
+    vus      = 2
+    duration = "10s"
+  }
+}
+scenario "rate" {
+  iterations_per_second = 2
+  http "y" {
+    path  = "/fail2"
+    query = { vu = vu.id }
+    capture "token" { json = "token" }
+  }
+  load {
+    vus      = 2
+    duration = "10s"
+  }
+}
+`
+
+// TestPacingHoldsAfterFailures: pacing = "1s" over 10 s gives each VU 10 ± 1 iterations, and
+// iterations_per_second = 2 gives 20 ± 1, although every iteration fails at its first step (a
+// 500 without the capture it needs). A real 10 s run; only counts are asserted.
+func TestPacingHoldsAfterFailures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 10 s run")
+	}
+	srv := newFlowServer(t, false)
+	col, _ := runPlan(t, pacingPlan, srv.URL, 0)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.perVU) != 4 || srv.paths["/never"] != 0 {
+		t.Fatalf("server saw %v, /never %d; want 4 VUs, 0", srv.perVU, srv.paths["/never"])
+	}
+	for k, n := range srv.perVU {
+		want := 10
+		if strings.HasPrefix(k, "/fail2?") {
+			want = 20
+		}
+		if n < want-1 || n > want+1 {
+			t.Errorf("server saw %d requests of %s; want %d ± 1 (all: %v)", n, k, want, srv.perVU)
+		}
+	}
+	if got := col.sum(metrics.Iterations); got != float64(srv.hits.Load()) {
+		t.Errorf("iterations %v; server received %d requests, one per iteration", got, srv.hits.Load())
+	}
+}
+
+// TestFailingSetupBacksOff: a login that always fails is retried with backoff, never in a busy
+// loop; the VU runs no iteration, and each failed attempt is reported once.
+func TestFailingSetupBacksOff(t *testing.T) {
+	srv := newFlowServer(t, false)
+	src := strings.Replace(setupPlan, `path   = "/login"`, `path   = "/fail"`, 1)
+	src = strings.Replace(src, `model      = "per_vu_iterations"
+    vus        = 5
+    iterations = 7`, `vus = 2
+    duration = "2s"`, 1)
+	col, _ := runPlan(t, src, srv.URL, 0)
+	attempts := srv.count("/fail")
+	// backoff 50-100 ms, then 100-200, 200-400, 400-800, 800-1600: at most 6 attempts in 2 s
+	if attempts < 2 || attempts > 2*6 {
+		t.Errorf("server saw %d login attempts from 2 VUs in 2 s; want 2..12", attempts)
+	}
+	if w, o := srv.count("/work"), srv.count("/logout"); w != 0 || o != 0 {
+		t.Errorf("server saw %d work, %d logouts; want none before a setup succeeded", w, o)
+	}
+	if got := col.errors()["setup failed: capture token missing"]; got != attempts {
+		t.Errorf("setup failures reported %d; server saw %d attempts", got, attempts)
+	}
+	if got := col.sum(metrics.Iterations); got != 0 {
+		t.Errorf("iterations %v; want 0", got)
+	}
+}
