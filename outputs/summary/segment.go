@@ -39,6 +39,7 @@ type TagsJSON struct {
 	Method   string `json:"method,omitempty"`
 	URL      string `json:"url,omitempty"`
 	Group    string `json:"group,omitempty"`
+	Task     string `json:"task,omitempty"`
 }
 
 // SeriesJSON is a metrics.Series in JSON; the histogram is metrics.Histogram's exact encoding.
@@ -72,7 +73,7 @@ func EncodeSeries(s *metrics.Series) SeriesJSON {
 	out := SeriesJSON{Metric: s.Key.Metric.String(), Status: s.Key.Status, Label: s.Key.Label, Count: s.Count,
 		Sum: s.Sum, Trues: s.Trues, Last: s.Last, Min: s.Min, Max: s.Max, First: s.First, End: s.End, Unanswered: s.Unanswered}
 	if t := s.Key.Tags; t != nil {
-		out.Tags = &TagsJSON{t.Scenario, t.Step, t.Target, t.Method, t.URL, t.Group}
+		out.Tags = &TagsJSON{t.Scenario, t.Step, t.Target, t.Method, t.URL, t.Group, t.Task}
 	}
 	if s.Hist != nil {
 		e := s.Hist.Encode()
@@ -94,7 +95,7 @@ func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
 	s := &metrics.Series{Key: metrics.Key{Metric: m, Status: j.Status, Label: j.Label}, Count: j.Count, Sum: j.Sum,
 		Trues: j.Trues, Last: j.Last, Min: j.Min, Max: j.Max, First: j.First, End: j.End, Unanswered: j.Unanswered}
 	if j.Tags != nil {
-		t := metrics.Tags{Scenario: j.Tags.Scenario, Step: j.Tags.Step, Target: j.Tags.Target, Method: j.Tags.Method, URL: j.Tags.URL, Group: j.Tags.Group}
+		t := metrics.Tags{Scenario: j.Tags.Scenario, Step: j.Tags.Step, Target: j.Tags.Target, Method: j.Tags.Method, URL: j.Tags.URL, Group: j.Tags.Group, Task: j.Tags.Task}
 		p := in[t]
 		if p == nil {
 			p = &t

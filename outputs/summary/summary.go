@@ -171,7 +171,8 @@ func planOrder(p *plan.Plan) map[rowKey]int {
 		}
 	}
 	for _, sc := range p.Scenarios {
-		for _, st := range sc.Steps {
+		// setup, steps, each task's, teardown, repeats' bodies: the order the VU meets them
+		sc.Walk(func(st *plan.Step) {
 			switch {
 			case st.HTTP != nil:
 				add(st.HTTP.Tags)
@@ -181,7 +182,7 @@ func planOrder(p *plan.Plan) map[rowKey]int {
 					add(ws.Tags)
 				}
 			}
-		}
+		})
 	}
 	return order
 }
