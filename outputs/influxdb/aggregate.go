@@ -147,6 +147,7 @@ func tagsOf(k metrics.Key, testID, segment string) map[string]string {
 		set("target", k.Tags.Target)
 		set("method", k.Tags.Method)
 		set("url", k.Tags.URL)
+		set("task", k.Tags.Task)
 	}
 	if k.Status != 0 {
 		set("status", strconv.Itoa(k.Status))

@@ -235,7 +235,7 @@ func (e *encoder) static(t *metrics.Tags) []byte {
 	}
 	var c []byte
 	if t != nil {
-		for _, kv := range [][2]string{{"scenario", t.Scenario}, {"step", t.Step}, {"group", t.Group}, {"method", t.Method}, {"url", t.URL}, {"target", t.Target}} {
+		for _, kv := range [][2]string{{"scenario", t.Scenario}, {"step", t.Step}, {"group", t.Group}, {"method", t.Method}, {"url", t.URL}, {"target", t.Target}, {"task", t.Task}} {
 			if kv[1] == "" {
 				continue
 			}
