@@ -451,3 +451,54 @@ func TestFailingSetupBacksOff(t *testing.T) {
 		t.Errorf("iterations %v; want 0", got)
 	}
 }
+
+// TestNoTaskEligibleIsNoBusyLoop: when every task is left out by its when, an iteration runs
+// no step; the VU waits idleWait before the next instead of spinning, and sends nothing.
+func TestNoTaskEligibleIsNoBusyLoop(t *testing.T) {
+	srv := newFlowServer(t, false)
+	src := `
+variable "host" {}
+target "api" { base_url = var.host }
+scenario "idle" {
+  task "never" {
+    when = vu.id < 0
+    http "never" { path = "/never" }
+  }
+  load {
+    vus      = 2
+    duration = "1s"
+  }
+}
+`
+	col, _ := runPlan(t, src, srv.URL, 0)
+	if srv.hits.Load() != 0 {
+		t.Errorf("server received %d requests; want 0", srv.hits.Load())
+	}
+	// 1 s at one iteration per idleWait (100 ms) per VU: about 20; a busy loop makes millions
+	if got := col.sum(metrics.Iterations); got < 2 || got > 2*(1+float64(time.Second/idleWait)) {
+		t.Errorf("iterations %v in 1 s from 2 VUs; want 2..22", got)
+	}
+}
+
+// TestSetupInOpenModel: under arrival_rate each VU the pool allocates logs in once, before the
+// iterations handed to it; every iteration's request carries a token the server issued.
+func TestSetupInOpenModel(t *testing.T) {
+	srv := newFlowServer(t, false)
+	src := strings.Replace(setupPlan, `model      = "per_vu_iterations"
+    vus        = 5
+    iterations = 7`, `model             = "arrival_rate"
+    rate              = 20
+    duration          = "1s"
+    pre_allocated_vus = 3
+    max_vus           = 3
+    max_dropped_iterations = -1`, 1)
+	col, _ := runPlan(t, src, srv.URL, 0)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.paths["/login"] != 3 || srv.paths["/logout"] != 3 {
+		t.Errorf("server saw %d logins, %d logouts; want 3 each (one per VU)", srv.paths["/login"], srv.paths["/logout"])
+	}
+	if w := srv.paths["/work"]; w == 0 || srv.badAuth != 0 || float64(w) != col.sum(metrics.Iterations) {
+		t.Errorf("server saw %d work (%d with a bad token); iterations %v", w, srv.badAuth, col.sum(metrics.Iterations))
+	}
+}
