@@ -203,9 +203,10 @@ func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 		return nil, err
 	}
 	for _, t := range ps.Tasks {
-		tags := *sc.tags
-		tags.Task = t.Name
-		ct := &task{ps: t, tags: &tags}
+		ct := &task{ps: t, tags: t.MetricTags}
+		if ct.tags == nil { // a plan built by hand
+			ct.tags = &metrics.Tags{Scenario: ps.Name, Task: t.Name}
+		}
 		if ct.steps, err = sc.compileList(t.Steps, env, slots, think, "task "+t.Name+": "); err != nil {
 			return nil, err
 		}

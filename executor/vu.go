@@ -44,9 +44,10 @@ type vu struct {
 	// ran says that a step of the current iteration began (not left out by a when); owedSet
 	// that the iteration's rest already set its backoff (bo.owed).
 	ran, owedSet bool
-	phase        string     // "setup" or "teardown" while they run, "" in iterations
-	setupOK      bool       // this activation's setup succeeded (or the scenario has none)
-	jobs         chan int64 // open model: scheduled start (Unix ns) of the next iteration
+	phase        string        // "setup" or "teardown" while they run, "" in iterations
+	itags        *metrics.Tags // the iteration's samples': its task's, or the scenario's
+	setupOK      bool          // this activation's setup succeeded (or the scenario has none)
+	jobs         chan int64    // open model: scheduled start (Unix ns) of the next iteration
 }
 
 func newVU(e *Executor, sc *scenario) *vu {
@@ -61,6 +62,7 @@ func newVU(e *Executor, sc *scenario) *vu {
 		b:   newBatcher(e.cfg.Sink),
 		// a scenario without setup runs iterations from the start (setUp says so again)
 		setupOK: len(sc.setup) == 0,
+		itags:   sc.tags,
 	}
 	if len(sc.tasks) > 0 {
 		v.taskRng = rand.New(rand.NewPCG(e.seed, uint64(id)))
@@ -86,6 +88,9 @@ func newVU(e *Executor, sc *scenario) *vu {
 // but iterate runs none of them.
 func (v *vu) activate(stop, hard context.Context, body func()) {
 	v.begin(stop, hard)
+	if v.jobs == nil {
+		v.active.Store(true) // a VU logging in is a running user (the vus gauge counts it)
+	}
 	v.setUp()
 	body()
 	v.tearDown()
@@ -193,11 +198,12 @@ func (v *vu) iterate(due int64) {
 		}
 		v.rt.Rows[fs.f.Name] = row
 	}
-	list, tags := sc.steps, sc.tags
+	list := sc.steps
+	v.itags = sc.tags
 	if len(sc.tasks) > 0 {
 		list = nil
 		if t := v.pickTask(); t != nil {
-			list, tags = t.steps, t.tags
+			list, v.itags = t.steps, t.tags
 		}
 	}
 	v.ran, v.owedSet = false, false
@@ -210,8 +216,8 @@ func (v *vu) iterate(due int64) {
 	// Every step ran (a request answered as the hard context ended is a response), or a
 	// failure ended the iteration: it is complete, whatever the context says now.
 	end := time.Now()
-	v.emitAt(end, metrics.Iterations, 1, tags, 0, "")
-	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), tags, 0, "")
+	v.emitAt(end, metrics.Iterations, 1, v.itags, 0, "")
+	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), v.itags, 0, "")
 	v.iter++
 	v.iterations.Add(1)
 	if !v.owedSet {
@@ -244,7 +250,7 @@ func (v *vu) pace(start time.Time) {
 // interrupted counts an iteration the hard context cut (end of graceful_stop or
 // graceful_ramp_down, an abort); its cut request, if one was on the wire, is already counted.
 func (v *vu) interrupted() {
-	v.emit(metrics.IterationsInterrupted, 1, v.sc.tags, 0, "")
+	v.emit(metrics.IterationsInterrupted, 1, v.itags, 0, "")
 }
 
 // shorten bounds an error label so that it stays readable in a summary row.

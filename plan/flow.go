@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/loadplan/loadplan/metrics"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -25,7 +26,10 @@ type Task struct {
 	// all left out runs no step.
 	When  *Template
 	Steps []*Step // in source order; their captures are visible to the task's later steps only
-	Pos   Pos
+	// MetricTags are the interned tags of the task's iterations samples (iterations,
+	// iteration_duration, iterations_interrupted, errors of its when): Scenario and Task set.
+	MetricTags *metrics.Tags
+	Pos        Pos
 }
 
 // Repeat is a `repeat` block, in one of three forms: its steps run Count times; or again and

@@ -53,6 +53,10 @@ func (l *loader) producers() []producer {
 			ms[metrics.DroppedIterations] = true
 		}
 		out = append(out, producer{tags: s.MetricTags, metrics: ms})
+		for _, t := range s.Tasks { // a task's iterations carry its task tag
+			out = append(out, producer{tags: t.MetricTags, metrics: set(metrics.Iterations, metrics.IterationDuration,
+				metrics.IterationsInterrupted, metrics.Errors)})
+		}
 		s.Walk(func(st *Step) {
 			switch {
 			case st.HTTP != nil:

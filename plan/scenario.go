@@ -143,6 +143,7 @@ func (l *loader) scenarioLists(c *stepCtx, b *hcl.Block, content *hcl.BodyConten
 			c.enter(taskRegion(blk.Labels[0]), setupCaps)
 			c.task = blk.Labels[0]
 			if t := l.task(c, blk); t != nil {
+				t.MetricTags = l.intern(metrics.Tags{Scenario: s.Name, Task: t.Name})
 				s.Tasks = append(s.Tasks, t)
 			}
 		case isStepBlock(blk.Type):
