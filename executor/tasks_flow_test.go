@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
 )
 
 const tasksPlan = `
@@ -111,25 +113,38 @@ scenario "t" {
     iterations = 10
   }
 }
+scenario "loop" {
+  repeat {
+    while = iter % 2 == 0
+    max   = 3
+    http "while" { path = "/while" }
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 2
+    iterations = 3
+  }
+}
 `
 
 // TestWhenSkips: when = iter % 3 == 0 runs the step on iterations 0, 3, 6, 9 of each VU and
 // counts no request for the others; a task whose when is false is out of the draw, whatever
-// its weight.
+// its weight; a repeat's while holds its body to max passes, or none.
 func TestWhenSkips(t *testing.T) {
 	srv := newFlowServer(t, false)
 	col, _ := runPlan(t, whenPlan, srv.URL, 0)
-	want := map[string]int{"/every": 20, "/third": 8, "/even": 10, "/odd": 10, "/never": 0}
+	want := map[string]int{"/every": 20, "/third": 8, "/even": 10, "/odd": 10, "/never": 0,
+		"/while": 2 * 2 * 3} // iterations 0 and 2 of each VU, 3 passes (max) each
 	for p, n := range want {
 		if got := srv.count(p); got != n {
 			t.Errorf("server saw %d %s; want %d", got, p, n)
 		}
 	}
-	if got := col.sum(metrics.HTTPReqs); got != float64(srv.hits.Load()) || got != 48 {
-		t.Errorf("http_reqs %v; server received %d, want 48", got, srv.hits.Load())
+	if got := col.sum(metrics.HTTPReqs); got != float64(srv.hits.Load()) || got != 60 {
+		t.Errorf("http_reqs %v; server received %d, want 60", got, srv.hits.Load())
 	}
-	if got := col.sum(metrics.Iterations); got != 40 {
-		t.Errorf("iterations %v; want 40", got)
+	if got := col.sum(metrics.Iterations); got != 46 {
+		t.Errorf("iterations %v; want 46", got)
 	}
 }
 
@@ -294,5 +309,52 @@ scenario "idle" {
 	// 1 s at one iteration per idleWait (100 ms) per VU: about 20; a busy loop makes millions
 	if got := col.sum(metrics.Iterations); got < 2 || got > 2*(1+float64(time.Second/idleWait)) {
 		t.Errorf("iterations %v in 1 s from 2 VUs; want 2..22", got)
+	}
+}
+
+// BenchmarkTaskIteration is BenchmarkHTTPIteration for a scenario of two weighted tasks with a
+// when each and a when on the step: the draw and the conditions' cost per iteration.
+func BenchmarkTaskIteration(b *testing.B) {
+	url := rawServer(b)
+	src := `
+scenario "mix" {
+  task "a" {
+    weight = 3
+    when   = iter >= 0
+    http "a" {
+      url  = "` + url + `"
+      when = vu.id > 0
+    }
+  }
+  task "b" {
+    when = iter >= 0
+    http "b" { url = "` + url + `" }
+  }
+  load {
+    model      = "per_vu_iterations"
+    vus        = 1
+    iterations = 1
+  }
+}
+`
+	p, diags := plan.LoadSource("bench.hcl", []byte(src), plan.Options{})
+	if diags.HasErrors() {
+		b.Fatal(diags.Error())
+	}
+	store := metrics.NewStore()
+	e, err := New(Config{Plan: p, Sink: metrics.SinkFunc(store.Add), Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := newVU(e, e.scenarios[0])
+	v.begin(context.Background(), context.Background())
+	v.iterate(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		v.iterate(0)
+	}
+	v.flush()
+	if s := metrics.Combine(store.Snapshot(), metrics.HTTPReqs, nil); s.Sum < float64(b.N) {
+		b.Fatalf("http_reqs %v < %d", s.Sum, b.N)
 	}
 }
