@@ -82,8 +82,12 @@ func (c *Client) readHead(resp *Response, budget *int, lean bool) error {
 		c.header = make(http.Header, 8)
 	}
 	h := c.header
-	for k, v := range h {
-		h[k] = v[:0] // keep the slices (and their strings, for reuse) of the previous response
+	// A lean head leaves the map empty nearly always: even ranging over an empty map costs an
+	// iterator set-up per response (0.6 % of the bench's user CPU), hence the length tests.
+	if len(h) > 0 {
+		for k, v := range h {
+			h[k] = v[:0] // keep the slices (and their strings, for reuse) of the previous response
+		}
 	}
 	resp.Header = h
 	fx := &c.fixed
@@ -145,9 +149,11 @@ func (c *Client) readHead(resp *Response, budget *int, lean bool) error {
 		h[key] = appendValue(vs, val)
 		last = key
 	}
-	for k, v := range h {
-		if len(v) == 0 {
-			delete(h, k)
+	if len(h) > 0 {
+		for k, v := range h {
+			if len(v) == 0 {
+				delete(h, k)
+			}
 		}
 	}
 	return nil
