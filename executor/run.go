@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // flushEvery is how long a VU keeps samples before pushing them; flushSize how many.
@@ -31,6 +32,9 @@ type batcher struct {
 	buf  []metrics.Sample
 	sel  []metrics.Sample // the raw samples of buf, when raw is neither none nor all
 	last int64            // Unix ns of the last push
+	// stepAt is the Time of the last sample a step emitted (vu.Emit), 0 once iterEnd took it
+	// or a pause came after it.
+	stepAt int64
 }
 
 func newBatcher(sink metrics.Sink) batcher {
@@ -226,3 +230,44 @@ func (f *activeFlag) Store(on bool) {
 
 // Load reports whether the VU is active.
 func (f *activeFlag) Load() bool { return f.on.Load() }
+
+// clockBase is the executor's monotonic time frame: Unix ns as clockBaseWall plus the monotonic
+// time since clockBase, the frame the step kinds time their samples in (httpstep's mono). Two
+// such frames taken at package initialisation differ by a constant of nanoseconds, never by the
+// wall clock's later steps or slewing.
+var (
+	clockBase     = time.Now()
+	clockBaseWall = clockBase.UnixNano()
+)
+
+// iterEnd returns the end of the iteration begun at start. When every step of the scenario is
+// an HTTP request without think time, the iteration ends when its last response ended: that
+// is the Time of the last sample its step emitted (httpstep times every sample of a request
+// at the end-of-response reading), and nothing but checks and captures came after it. One clock
+// reading per phase boundary: the profile of the 50-connection bench had six clock readings per
+// request, this was one of them. Otherwise (think times, sleep or WebSocket steps, a step that
+// emitted nothing, a pause after the sample) it reads the clock.
+func (v *vu) iterEnd(start time.Time) time.Time {
+	at := v.b.stepAt
+	v.b.stepAt = 0
+	if at != 0 && v.sc.endsOnResponse() {
+		if d := at - (clockBaseWall + int64(start.Sub(clockBase))); d >= 0 {
+			return start.Add(time.Duration(d)) // keeps start's monotonic reading
+		}
+	}
+	return time.Now()
+}
+
+// endsOnResponse reports whether every step of sc is an HTTP step without think time, so that
+// an iteration's last sample is its end (iterEnd).
+func (sc *scenario) endsOnResponse() bool {
+	if len(sc.tasks) > 0 {
+		return false // a task's steps are not sc.steps
+	}
+	for _, st := range sc.steps {
+		if st.kind != plan.HTTPStepKind || st.think != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -215,7 +215,7 @@ func (v *vu) iterate(due int64) {
 	}
 	// Every step ran (a request answered as the hard context ended is a response), or a
 	// failure ended the iteration: it is complete, whatever the context says now.
-	end := time.Now()
+	end := v.iterEnd(start)
 	v.emitAt(end, metrics.Iterations, 1, v.itags, 0, "")
 	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), v.itags, 0, "")
 	v.iter++
@@ -327,6 +327,7 @@ func (v *vu) pause(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
+	v.b.stepAt = 0 // the iteration does not end at its last sample (iterEnd)
 	if d >= flushEvery || v.b.stale(time.Now().UnixNano()) {
 		v.flush()
 	}
@@ -353,7 +354,10 @@ func (v *vu) Rand() *rand.Rand { return v.rng }
 func (v *vu) Stopping() <-chan struct{} { return v.stop.Done() }
 
 // Emit records one sample (step.VU); see emit.
-func (v *vu) Emit(s metrics.Sample) { v.b.add(s) }
+func (v *vu) Emit(s metrics.Sample) {
+	v.b.stepAt = s.Time
+	v.b.add(s)
+}
 
 // TakeLag returns the iteration's schedule lag once, for its first request (step.VU).
 func (v *vu) TakeLag() time.Duration {
