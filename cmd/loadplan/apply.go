@@ -36,6 +36,7 @@ type applyOptions struct {
 	demo       bool
 	quiet      bool
 	noProgress bool
+	run        *runFlags // the shared flags, for the overrides that need the loaded plan
 }
 
 // multiFlag is a repeatable string flag.
@@ -72,7 +73,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 		return nil, err
 	}
 	o.paths, o.vars, o.varFiles, o.scenarios = rf.paths, rf.vars.vars, rf.vars.files, rf.scenarios
-	o.duration, o.vus, o.segment = rf.duration, rf.vus, rf.segment
+	o.duration, o.vus, o.segment, o.run = rf.duration, rf.vus, rf.segment, &rf
 	for _, spec := range outs {
 		out, err := registry.Default.Flag(spec)
 		if err != nil {
@@ -145,9 +146,13 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if len(diags) > 0 {
 		printDiagnostics(stderr, files, diags)
 	}
-	if err := checkScenarios(p, opts.scenarios); err != nil {
+	var err error
+	if opts.scenarios, err = opts.run.overrides(p); err != nil {
 		fmt.Fprintln(stderr, "loadplan apply:", err)
 		return exitUsage
+	}
+	if note := opts.run.spawnNote(); note != "" {
+		info("%s", note)
 	}
 	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
 	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.

@@ -26,7 +26,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	var rf runFlags
 	rf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan plan [-json] [-var name=value] [-var-file FILE] [--duration D] [--vus N] [--scenario NAME] [--segment I/N] FILE...")
+		fmt.Fprintln(stderr, "Usage: loadplan plan [-json] [-var name=value] [-var-file FILE] [--duration D] [--vus N [--spawn-rate R]] [--host URL] [--scenario NAME] [--tag NAME] [--segment I/N] FILE...")
 		fmt.Fprintln(stderr, "Shows the compiled schedule of a plan, with apply's overrides; sends nothing. Exit 0, 104 invalid plan, 2 usage.")
 		fs.PrintDefaults()
 	}
@@ -45,7 +45,8 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	if p == nil {
 		return code
 	}
-	if err := checkScenarios(p, rf.scenarios); err != nil {
+	var err error
+	if rf.scenarios, err = rf.overrides(p); err != nil {
 		fmt.Fprintln(stderr, "loadplan plan:", err)
 		return exitUsage
 	}
@@ -56,11 +57,15 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	}
 	s := summarize(p, e.Schedule())
 	s.Segment = rf.segment.String()
+	s.Spawn = rf.spawnNote()
 	if *jsonOut {
 		writeJSON(stdout, s)
 		return exitOK
 	}
 	printPlan(escapeLines{stdout}, p, s)
+	if s.Spawn != "" {
+		fmt.Fprintf(stdout, "Spawn: %s.\n", s.Spawn)
+	}
 	return exitOK
 }
 
@@ -77,6 +82,7 @@ type planSummary struct {
 	PeakVUs         int              `json:"peak_vus"`
 	ExpectedIters   float64          `json:"expected_iterations,omitempty"`
 	Segment         string           `json:"segment,omitempty"` // "2/4": every figure is this segment's share
+	Spawn           string           `json:"spawn,omitempty"`   // what --vus N --spawn-rate R does, in words
 	// OpenFilesAtPeak and MemoryAtPeak are apply's estimate, which it checks against the open-file
 	// limit and the available memory before it starts (limits.go).
 	OpenFilesAtPeak int                    `json:"open_files_at_peak"`

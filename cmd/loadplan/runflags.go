@@ -21,6 +21,9 @@ type runFlags struct {
 	duration  time.Duration
 	vus       int
 	segText   string
+	spawnRate float64   // --spawn-rate: VUs started per second up to --vus (Locust's spawn rate)
+	host      string    // --host: the value of var.host
+	tags      multiFlag // --tag NAME or KEY=VALUE: run the scenarios with this tag
 
 	paths   []string         // the plan files, folders expanded
 	segment executor.Segment // parsed --segment; zero value for the whole plan
@@ -29,12 +32,16 @@ type runFlags struct {
 // errNoPlanFile is returned by parse when the command line names no plan file.
 var errNoPlanFile = errors.New("needs a plan file")
 
-// register adds -var, -var-file, --scenario, --duration, --vus and --segment to fs.
+// register adds -var, -var-file, --scenario, --tag, --duration, --vus, --spawn-rate, --host and
+// --segment to fs.
 func (r *runFlags) register(fs *flag.FlagSet) {
 	r.vars.register(fs)
 	fs.Var(&r.scenarios, "scenario", "run only scenario `NAME` (repeatable)")
-	fs.DurationVar(&r.duration, "duration", 0, "cap the whole run at this length, scaling every stage (e.g. 30s)")
-	fs.IntVar(&r.vus, "vus", 0, "cap the VUs at `N` (closed model) and max_vus (open model)")
+	fs.Var(&r.tags, "tag", "run only the scenarios tagged `NAME` (a key of their tags) or KEY=VALUE (repeatable; with --scenario, either selects)")
+	fs.DurationVar(&r.duration, "duration", 0, "cap the whole run at this length, scaling every stage (e.g. 30s); with --spawn-rate, the run's length, ramp included")
+	fs.IntVar(&r.vus, "vus", 0, "cap the VUs at `N` (closed model) and max_vus (open model); with --spawn-rate, the VUs to ramp to")
+	fs.Float64Var(&r.spawnRate, "spawn-rate", 0, "start `R` VUs per second up to --vus, then hold them for the rest of --duration (until Ctrl-C without it), as Locust's --users/--spawn-rate")
+	fs.StringVar(&r.host, "host", "", "set var.host to `URL`, the base URL the plan's targets read (the plan must declare variable \"host\")")
 	fs.StringVar(&r.segText, "segment", "", "run execution segment `INDEX/TOTAL` of the plan, e.g. 2/4")
 }
 
@@ -43,6 +50,9 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 // is named.
 func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 	var paths []string
+	if err := locustFlagHint(fs, args); err != nil {
+		return err
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			return err
@@ -74,28 +84,16 @@ func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 		}
 		r.segment = executor.Segment{Index: idx, Total: tot}
 	}
-	return nil
+	if r.spawnRate != 0 && r.vus == 0 {
+		return fmt.Errorf("--spawn-rate %g needs --vus N, the VUs to ramp to (Locust's --users)", r.spawnRate)
+	}
+	if r.spawnRate < 0 {
+		return errors.New("--spawn-rate must not be negative")
+	}
+	return r.setHost()
 }
 
 // executorConfig returns the executor configuration of these flags for p (without a sink).
 func (r *runFlags) executorConfig(p *plan.Plan) executor.Config {
 	return executor.Config{Plan: p, Scenarios: r.scenarios, Duration: r.duration, MaxVUs: r.vus, Segment: r.segment}
-}
-
-// checkScenarios reports --scenario names the plan does not have.
-func checkScenarios(p *plan.Plan, names []string) error {
-	var have []string
-	for _, sc := range p.Scenarios {
-		have = append(have, sc.Name)
-	}
-	for _, n := range names {
-		found := false
-		for _, h := range have {
-			found = found || h == n
-		}
-		if !found {
-			return fmt.Errorf("--scenario %q: the plan has no such scenario; it has %s", n, strings.Join(have, ", "))
-		}
-	}
-	return nil
 }
