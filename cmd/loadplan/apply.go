@@ -74,6 +74,9 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	}
 	o.paths, o.vars, o.varFiles, o.scenarios = rf.paths, rf.vars.vars, rf.vars.files, rf.scenarios
 	o.duration, o.vus, o.segment, o.run = rf.duration, rf.vus, rf.segment, &rf
+	if o.demo && rf.host != "" {
+		return nil, errors.New("--demo and --host both set var.host: give one")
+	}
 	for _, spec := range outs {
 		out, err := registry.Default.Flag(spec)
 		if err != nil {

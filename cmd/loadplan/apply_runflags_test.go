@@ -18,6 +18,7 @@ import (
 type vuServer struct {
 	srv   *httptest.Server
 	conns atomic.Int64
+	hits  atomic.Int64 // requests, for interruptAfter
 	mu    sync.Mutex // guards paths and vus, written by the handler goroutines
 	paths map[string]int
 	vus   map[string]int
@@ -31,6 +32,7 @@ func newVUServer(t *testing.T) *vuServer {
 		s.paths[r.URL.Path]++
 		s.vus[r.Header.Get("X-VU")]++
 		s.mu.Unlock()
+		s.hits.Add(1)
 		w.Write([]byte(`{"ok":true}`))
 	}))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -156,8 +158,12 @@ scenario "s" {
 		{[]string{"--host", srv.srv.URL, file}, `the plan declares no variable "host": add`},
 		{[]string{"--host", "127.0.0.1:8000", withHost}, `write a base URL with its scheme`},
 		{[]string{"--host", srv.srv.URL, "-var", "host=http://127.0.0.1:1", withHost}, "give one"},
+		{[]string{"--host", srv.srv.URL, "--demo", withHost}, "--demo and --host both set var.host"},
 	} {
 		for _, verb := range []string{"apply", "plan"} {
+			if c.args[2] == "--demo" && verb == "plan" {
+				continue // plan has no --demo
+			}
 			r := runCLI(t, append([]string{verb}, c.args...)...)
 			if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
 				t.Errorf("%s %v: exit %d, want %d and %q\n%s", verb, c.args, r.code, exitUsage, c.want, r.stderr)
@@ -166,5 +172,29 @@ scenario "s" {
 	}
 	if _, _, n := srv.counts(); n != 0 || srv.conns.Load() != 0 {
 		t.Errorf("server got %d requests over %d connections, want none", n, srv.conns.Load())
+	}
+}
+
+// TestApplySpawnHoldsUntilInterrupted: without --duration the spawned VUs run until Ctrl-C, as
+// Locust without --run-time; the interrupt ends the run with 105 and a summary whose http_reqs
+// equal the server's count, from exactly the 3 VUs asked for.
+func TestApplySpawnHoldsUntilInterrupted(t *testing.T) {
+	live := newVUServer(t)
+	file := hostPlan(t, live.srv.URL)
+	export := filepath.Join(t.TempDir(), "summary.json")
+	r := interruptAfter(t, &live.hits, 60, "apply", "--no-progress", "--vus", "3", "--spawn-rate", "100",
+		"--scenario", "b", "--summary-export", export, file)
+	if r.code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitInterrupted, r.stderr)
+	}
+	paths, vus, total := live.counts()
+	if total < 60 || paths["/b"] != total || strings.Join(vus, ",") != "1,2,3" {
+		t.Errorf("server saw %v from VUs %v, want /b only (60 or more) from VUs 1,2,3", paths, vus)
+	}
+	if got := exportedCount(t, export, "http_reqs"); got != float64(total) {
+		t.Errorf("loadplan reported http_reqs %v, the server received %d", got, total)
+	}
+	if !strings.Contains(r.stderr, "until Ctrl-C") {
+		t.Errorf("apply did not say it holds until Ctrl-C:\n%s", r.stderr)
 	}
 }
