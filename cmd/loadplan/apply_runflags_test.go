@@ -19,7 +19,7 @@ type vuServer struct {
 	srv   *httptest.Server
 	conns atomic.Int64
 	hits  atomic.Int64 // requests, for interruptAfter
-	mu    sync.Mutex // guards paths and vus, written by the handler goroutines
+	mu    sync.Mutex   // guards paths and vus, written by the handler goroutines
 	paths map[string]int
 	vus   map[string]int
 }
