@@ -123,7 +123,7 @@ func TestApplyInterruptedWithFullDevice(t *testing.T) {
 	}
 }
 
-// TestApplyFullTmpfsFailsTheRun fills a 64 KiB tmpfs with the CSV trio and the JSON lines of a
+// TestApplyFullTmpfsFailsTheRun fills a 64 KiB tmpfs with the CSV trio (k6's long layout, the larger) and the JSON lines of a
 // run that writes about 250 KiB: 10 requests a second for 6 s, so that the files' once-a-second
 // flushes land before the disk is full. Not root (no mount): /dev/full stands in, and the test
 // says so.
@@ -142,7 +142,7 @@ func TestApplyFullTmpfsFailsTheRun(t *testing.T) {
 	}
 	export, junit := filepath.Join(t.TempDir(), "summary.json"), filepath.Join(t.TempDir(), "junit.xml")
 	r := runCLI(t, "apply", "--no-progress", "-var", "host="+srv.srv.URL, "--summary-export", export,
-		"--junit", junit, "--out", "csv="+csvPath, "--out", "json="+jsonPath, file)
+		"--junit", junit, "--out", "csv=long:"+csvPath, "--out", "json="+jsonPath, file)
 	if r.code != exitRuntime {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -172,7 +172,7 @@ func TestApplyFullTmpfsFailsTheRun(t *testing.T) {
 	if dir == "" {
 		return
 	}
-	rows := checkWholeCSV(t, csvPath, len(csv.Columns))
+	rows := checkWholeCSV(t, csvPath, len(csv.LongColumns))
 	lines := checkWholeJSONL(t, jsonPath)
 	for _, suffix := range []string{"_stats.csv", "_stats_history.csv", "_failures.csv"} {
 		checkWholeCSV(t, filepath.Join(dir, "run"+suffix), 0)
