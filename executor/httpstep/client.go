@@ -100,6 +100,7 @@ type httpState struct {
 	cur   atomic.Pointer[inflight]
 
 	fast fastState // the HTTP/1.1 fast path for http:// and https:// (fasthttp.go)
+	h2   h2State   // the HTTP/2 connections of the targets whose server chose h2 (h2.go)
 
 	// h2clients are the net/http clients of the targets whose server chose HTTP/2 (fasttls.go),
 	// by target index; handoff is the connection the fast path negotiated h2 on, to handoffAddr,
@@ -147,6 +148,7 @@ func (h *httpState) Begin(hard context.Context) {
 	h.dropInflight() // it hangs from the previous activation's hard context
 	h.ctx = httptrace.WithClientTrace(hard, h.trace)
 	h.fast.bind(len(h.targets), hard)
+	h.bindH2(hard)
 }
 
 // gotConn is the GotConn hook. net/http resends an idempotent request whose reused connection
@@ -198,6 +200,7 @@ func (h *httpState) onTimeout() {
 // End closes the VU's idle connections (a user leaving); its cookie jar stays.
 func (h *httpState) End() {
 	h.fast.close()
+	h.closeH2()
 	h.dropInflight()
 	for _, cs := range [][]*http.Client{h.clients, h.h2clients} {
 		for _, c := range cs {

@@ -255,6 +255,9 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 // the step timeout's cancel cause. cause is that context's cancel cause (errStepTimeout for a
 // step timeout).
 func (h *httpState) roundTripStd(hs *httpStep, method string, u *url.URL, body []byte) (res response, cause error, start, end int64, err error) {
+	if h.useH2(hs.target, u) {
+		return h.roundTripH2(hs, method, u, body) // the VU's own HTTP/2 client (h2.go)
+	}
 	client := h.client(hs.target)
 	p := h.inflight()
 	h.times.reset()
