@@ -307,9 +307,12 @@ func errorKind(err, cause error) string {
 	var ne net.Error
 	var certErr *tls.CertificateVerificationError
 	var recErr tls.RecordHeaderError
+	var h2e *h2Error
 	switch {
 	case errors.Is(cause, errStepTimeout):
 		return "timeout"
+	case errors.As(err, &h2e):
+		return h2e.kind // stream refused, stream reset, goaway, protocol error
 	case errors.As(err, &dnsErr):
 		return "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -122,10 +122,10 @@ func (c *h2conn) abort() {
 // h2req is one request for h2conn.do.
 type h2req struct {
 	method, scheme, authority, path string
-	header                           http.Header
-	body                             []byte
-	deadline                         time.Time
-	keepBody, fullHeader             bool
+	header                          http.Header
+	body                            []byte
+	deadline                        time.Time
+	keepBody, fullHeader            bool
 }
 
 // h2resp is what do read: the status, the header (every field when fullHeader, otherwise only
