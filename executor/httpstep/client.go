@@ -102,9 +102,10 @@ type httpState struct {
 	fast fastState // the HTTP/1.1 fast path for http:// and https:// (fasthttp.go)
 	h2   h2State   // the HTTP/2 connections of the targets whose server chose h2 (h2.go)
 
-	// h2clients are the net/http clients of the targets whose server chose HTTP/2 (fasttls.go),
-	// by target index; handoff is the connection the fast path negotiated h2 on, to handoffAddr,
-	// waiting for the HTTP/2 client's dial.
+	// h2clients are the net/http clients of the targets whose server chose HTTP/2, for URLs
+	// with user info (fasttls.go), by target index; handoff is the connection the fast path
+	// negotiated h2 on, to handoffAddr, waiting for the VU's HTTP/2 client (h2.go) or the
+	// dial of one of those net/http clients.
 	h2clients   []*http.Client
 	handoffMu   sync.Mutex // guards handoff and handoffAddr: taken on the transport's dial goroutine
 	handoff     *tls.Conn

@@ -56,9 +56,9 @@ func (h *httpState) tlsConfig(i int, u *url.URL) *tls.Config {
 }
 
 // handOver marks target i as HTTP/2 for this VU and keeps conn, on which the server chose h2
-// and nothing was written yet, for the VU's HTTP/2 client to take (h2Client's dial): the
-// connection and its handshake are not wasted, and the server sees one connection, as from a
-// browser.
+// and nothing was written yet, for the VU's HTTP/2 client to take (roundTripH2 in h2.go, or
+// h2Client's dial for a URL with user info): the connection and its handshake are not wasted,
+// and the server sees one connection, as from a browser.
 func (h *httpState) handOver(i int, addr string, conn *tls.Conn) {
 	f := &h.fast
 	if f.h2 == nil {
@@ -87,16 +87,12 @@ func (h *httpState) takeHandoff(addr string) *tls.Conn {
 	return c
 }
 
-// h2Client returns the VU's HTTP/2 client for target i, built when its server first chose h2.
-// Its dial takes the connection the fast path handed over, and later dials with the same TLS
-// configuration (session cache included); net/http does the handshake, so the trace hooks see
-// it, and speaks HTTP/2 on it (or HTTP/1.1, should the server change its mind).
-//
-// HTTP/2 stays net/http's: measured on a loopback h2 target (Go server, 50 VUs, requests per
-// CPU-second of the loadplan process, six paired rounds, medians), this path does 17,672, 1.10
-// times the commit before it (1.00-1.16: one request context per VU, the transport called
-// without http.Client, no allocation per read) and 0.64 times h2load -c50 -m1 on the same
-// target. Per request (BenchmarkHTTP2Iteration, server included) 57 allocations.
+// h2Client returns the VU's net/http client for target i once its server chose h2, for the
+// requests the VU's own HTTP/2 client (h2.go) does not take: URLs with user info (basic auth
+// through http.Client). Its dial takes the connection the fast path handed over, and later
+// dials with the same TLS configuration (session cache included); net/http does the
+// handshake, so the trace hooks see it, and speaks HTTP/2 on it (or HTTP/1.1, should the
+// server change its mind). Its resends are counted by the GotConn hook (client.go).
 func (h *httpState) h2Client(i int) *http.Client {
 	if h.h2clients == nil {
 		h.h2clients = make([]*http.Client, len(h.targets))

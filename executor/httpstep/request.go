@@ -3,7 +3,9 @@
 // keep: one client and keep-alive connections per target, one cookie jar, the request trace and
 // reusable buffers, so that a request costs no allocation of its own (executor/alloc_test.go).
 // http:// and https:// requests take the HTTP/1.1 fast path (fasthttp.go, internal/h1, TLS under
-// it); a target whose server chooses HTTP/2 through ALPN goes through net/http (fasttls.go).
+// it); a target whose server chooses HTTP/2 through ALPN goes, for that VU, to its own HTTP/2
+// client on the negotiated connection (h2.go, h2conn.go: x/net/http2's frames, one stream at a
+// time, no resend); URLs with user info keep net/http.
 //
 // Accounting: a request that left the machine is one http_reqs sample, answered or not; a
 // request attempted is one http_req_failed sample; a failure is one errors sample with its cause
