@@ -24,8 +24,10 @@ type h2FaultServer struct {
 	addr               string
 	received, answered atomic.Int64
 	conns              atomic.Int64
-	fault              func(n int) string // "" answer, "refuse" RST_STREAM REFUSED_STREAM, "goaway" answer then GOAWAY, "close" close unanswered
-	wg                 sync.WaitGroup
+	// fault: "" answer, "refuse" RST_STREAM REFUSED_STREAM, "reset" RST_STREAM INTERNAL_ERROR,
+	// "goaway" answer then GOAWAY, "close" close unanswered
+	fault func(n int) string
+	wg    sync.WaitGroup
 }
 
 func newH2FaultServer(t *testing.T, fault func(n int) string) *h2FaultServer {
@@ -90,6 +92,9 @@ func (s *h2FaultServer) serve(c net.Conn) {
 			case "refuse":
 				fr.WriteRSTStream(f.StreamID, http2.ErrCodeRefusedStream)
 				continue
+			case "reset":
+				fr.WriteRSTStream(f.StreamID, http2.ErrCodeInternal)
+				continue
 			case "close":
 				return
 			}
@@ -141,6 +146,21 @@ func TestH2RefusedStreamIsOneFailedRequest(t *testing.T) {
 	runH2Fault(t, s, 9, "stream refused")
 	if s.received.Load() != 9 || s.conns.Load() != 1 {
 		t.Fatalf("server received %d streams on %d connections; want 9 on 1", s.received.Load(), s.conns.Load())
+	}
+}
+
+// TestH2ResetStream: a stream the server resets (INTERNAL_ERROR) before answering is one
+// failed request of kind stream reset; the connection stays in use.
+func TestH2ResetStream(t *testing.T) {
+	s := newH2FaultServer(t, func(n int) string {
+		if n%2 == 0 {
+			return "reset"
+		}
+		return ""
+	})
+	runH2Fault(t, s, 6, "stream reset")
+	if s.received.Load() != 6 || s.conns.Load() != 1 {
+		t.Fatalf("server received %d streams on %d connections; want 6 on 1", s.received.Load(), s.conns.Load())
 	}
 }
 
