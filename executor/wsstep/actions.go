@@ -277,7 +277,7 @@ loop:
 			if armed != c {
 				unwatch()
 				c.wire.arm(deadline)
-				unwatch = wsWatchStop(w.stop, c.wire) // a graceful stop kicks the read
+				unwatch = w.watchStop(c.wire) // a graceful stop kicks the read
 				armed = c
 			}
 			if wsClosed(w.stop) {

@@ -41,10 +41,12 @@ var wsIdleRead = 200 * time.Millisecond
 // from the VU); what the reader does on its own it counts in atomics, which the VU goroutine
 // turns into samples.
 type wsConn struct {
-	ws     *websocket.Conn
-	wire   *wsWire         // what ws reads from: deadlines and kicks at message boundaries
-	ctx    context.Context // cancelled by cancel: closes ws
-	cancel context.CancelFunc
+	ws   *websocket.Conn
+	wire *wsWire // what ws reads from: deadlines and kicks at message boundaries
+	// ctx is the session's: its end closes ws (unhook deregisters that), and it bounds the
+	// writes made with it. No context of the connection's own: one fewer per session.
+	ctx    context.Context
+	unhook func() bool
 	opened time.Time
 	bytes  *wsBytes // wire bytes since the last flush; nil when not counted
 
@@ -78,14 +80,13 @@ type wsRule struct {
 // newWSConn wraps an open connection, read through wire; the VU reads it first. parent bounds
 // the connection's life: cancelling it closes the connection at once.
 func newWSConn(parent context.Context, ws *websocket.Conn, wire *wsWire, rules *[]wsRule) *wsConn {
-	ctx, cancel := context.WithCancel(parent)
-	c := &wsConn{ws: ws, wire: wire, ctx: ctx, cancel: cancel, opened: time.Now()}
+	c := &wsConn{ws: ws, wire: wire, ctx: parent, opened: time.Now()}
 	if rules != nil {
 		c.rules.Store(rules)
 	}
 	// Reads and writes run without a context (a context per frame would cost a registration
 	// each); this one registration closes the connection when the session ends.
-	context.AfterFunc(ctx, func() { _ = ws.CloseNow() })
+	c.unhook = context.AfterFunc(parent, func() { _ = ws.CloseNow() })
 	return c
 }
 
@@ -377,7 +378,7 @@ func (c *wsConn) shut() {
 	}
 	bg, done := c.bg, c.bgDone
 	c.mu.Unlock()
-	c.cancel()
+	c.unhook()
 	_ = c.ws.CloseNow()
 	if bg {
 		<-done

@@ -72,12 +72,21 @@ func (s *vuState) connected(t *plan.Target, reached bool, cause string) {
 	s.vu.ConnResult(i, reached, cause)
 }
 
+// stopContexter is a step.VU that also gives the context behind Stopping (the executor's VUs
+// do): a kick registered on it costs no goroutine.
+type stopContexter interface {
+	StopContext() context.Context
+}
+
 // Run runs the block for the VU's current iteration. A failed block ends the iteration with a
 // short, fixed error label ("STEP: KIND"); the details are in the block's own samples.
 func (b *block) Run(ctx context.Context, vu step.VU, state step.State) error {
 	s := state.(*vuState)
 	if s.w == nil {
 		s.w = &wsVU{shared: b.shared, rt: vu.Runtime(), emit: vu.Emit, stop: vu.Stopping(), connected: s.connected}
+		if sc, ok := vu.(stopContexter); ok {
+			s.w.stopCtx = sc.StopContext()
+		}
 	}
 	err := s.w.run(ctx, b.ps)
 	if err == nil || ctx.Err() != nil {

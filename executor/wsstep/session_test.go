@@ -270,7 +270,16 @@ func TestWSHardContextClosesPersistentSession(t *testing.T) {
 	vu.close()
 }
 
+// TestWSGracefulStopEndsReceive: a graceful stop ends a receive step early and the block's
+// remaining steps still run, whether the stop comes as a bare channel (wsWatchStop's goroutine)
+// or as the executor's stop context (a context.AfterFunc kick, no goroutine).
 func TestWSGracefulStopEndsReceive(t *testing.T) {
+	for _, viaCtx := range []bool{false, true} {
+		t.Run(fmt.Sprintf("context=%v", viaCtx), func(t *testing.T) { testWSGracefulStop(t, viaCtx) })
+	}
+}
+
+func testWSGracefulStop(t *testing.T, viaCtx bool) {
 	srv, accepted, _ := wsSignalServer(t)
 	sh := newWSShared()
 	defer sh.close()
@@ -278,18 +287,36 @@ func TestWSGracefulStopEndsReceive(t *testing.T) {
 		&plan.WSAction{Kind: plan.WSReceive, Name: "watch", Duration: time.Hour},
 		wsSendText("bye", `{"n":1}`),
 		wsExpectJSON(t, "done", `{type = "done"}`, 1, 5*time.Second))
-	stop := make(chan struct{})
 	vu, col := wsTestVU(sh)
+	stopCtx, stopNow := context.WithCancel(context.Background())
+	defer stopNow()
+	stop := make(chan struct{})
 	vu.stop = stop
+	if viaCtx {
+		vu.stop, vu.stopCtx = stopCtx.Done(), stopCtx
+	}
 	done := make(chan error)
 	go func() { done <- vu.run(context.Background(), st) }()
 	<-accepted
-	close(stop) // graceful stop: the receive ends early, the remaining steps still run
+	if viaCtx {
+		stopNow()
+	} else {
+		close(stop) // graceful stop: the receive ends early, the remaining steps still run
+	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	srv.close()
 	if col.sum(metrics.WSExpectFailed, "") != 0 || int64(col.sum(metrics.WSMsgsReceived, "")) != srv.framesOut.Load() || srv.framesOut.Load() != 2 {
 		t.Errorf("received %v, server sent %d", col.sum(metrics.WSMsgsReceived, ""), srv.framesOut.Load())
+	}
+	if !viaCtx {
+		return
+	}
+	wsStops.mu.Lock()
+	watching := len(wsStops.m)
+	wsStops.mu.Unlock()
+	if watching != 0 {
+		t.Errorf("%d stop channels watched by a goroutine with a stop context given", watching)
 	}
 }

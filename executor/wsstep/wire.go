@@ -1,6 +1,7 @@
 package wsstep
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -232,6 +233,39 @@ var wsStops = struct {
 type wsStopSet struct {
 	wires map[*wsWire]struct{}
 	quit  chan struct{}
+}
+
+// watchStop kicks wire when the VU's stop comes, until the returned function is called: a
+// callback on the stop context when the VU has one, else wsWatchStop. Once it returns, no kick
+// comes any more (a late one would end the next step's wait).
+func (w *wsVU) watchStop(wire *wsWire) (unwatch func()) {
+	if w.stopCtx == nil {
+		return wsWatchStop(w.stop, wire)
+	}
+	k := &wsStopKick{wire: wire}
+	stop := context.AfterFunc(w.stopCtx, k.kick)
+	return func() {
+		if !stop() { // the kick ran, runs now, or is about to: wait for it, or cancel it
+			k.mu.Lock()
+			k.off = true
+			k.mu.Unlock()
+		}
+	}
+}
+
+// wsStopKick is a kick that context.AfterFunc runs on its own goroutine, cancellable while it waits.
+type wsStopKick struct {
+	mu   sync.Mutex
+	wire *wsWire
+	off  bool
+}
+
+func (k *wsStopKick) kick() {
+	k.mu.Lock()
+	if !k.off {
+		k.wire.kick()
+	}
+	k.mu.Unlock()
 }
 
 // wsWatchStop kicks w when stop closes, until the returned function is called. A nil stop
