@@ -52,8 +52,16 @@ func TestWSEchoCountsMatchServer(t *testing.T) {
 // block, after a send whose write bound has long passed; the idle reader answers, and the pong
 // goes out (no write deadline left from the send fails it).
 func TestWSPingAnsweredWhileAway(t *testing.T) {
+	t.Run("after one visit", func(t *testing.T) { testWSPingAway(t, time.Millisecond, 1) })
+	// The idle timer stays armed across visits (enter does not stop it): after many short
+	// visits, the timer that fired while the VU was in re-arms at the next leave, and the one
+	// that fired while it was out for less than the grace re-arms for the rest.
+	t.Run("after many visits", func(t *testing.T) { testWSPingAway(t, 3*time.Millisecond, 50) })
+}
+
+func testWSPingAway(t *testing.T, grace time.Duration, visits int) {
 	defer func(d time.Duration) { wsIdleRead = d }(wsIdleRead)
-	wsIdleRead = time.Millisecond
+	wsIdleRead = grace
 	ping, pinged := make(chan struct{}), make(chan error, 1)
 	var pongs atomic.Int64
 	srv := newWSTestServer(t, func(s *wsTestServer, c *websocket.Conn, r *http.Request) {
@@ -74,8 +82,10 @@ func TestWSPingAnsweredWhileAway(t *testing.T) {
 	sh := newWSShared()
 	defer sh.close()
 	vu, col := wsTestVU(sh)
-	if err := vu.run(context.Background(), st); err != nil {
-		t.Fatal(err)
+	for i := 0; i < visits; i++ {
+		if err := vu.run(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
 	}
 	time.Sleep(20 * time.Millisecond) // the send's write bound passes
 	close(ping)
@@ -87,7 +97,7 @@ func TestWSPingAnsweredWhileAway(t *testing.T) {
 	}
 	vu.close()
 	srv.close()
-	if col.sum(metrics.WSMsgsSent, "") != 2 || int64(col.sum(metrics.WSMsgsReceived, "")) != srv.framesOut.Load() || col.sum(metrics.WSSessions, "") != 1 {
+	if col.sum(metrics.WSMsgsSent, "") != float64(visits+1) || int64(col.sum(metrics.WSMsgsReceived, "")) != srv.framesOut.Load() || col.sum(metrics.WSSessions, "") != 1 {
 		t.Errorf("sent %v, received %v (server sent %d), sessions %v", col.sum(metrics.WSMsgsSent, ""),
 			col.sum(metrics.WSMsgsReceived, ""), srv.framesOut.Load(), col.sum(metrics.WSSessions, ""))
 	}
