@@ -162,6 +162,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if !checkResources(p, opts, env, stderr) {
 		return exitRuntime
 	}
+	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
 	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus,
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
