@@ -245,3 +245,24 @@ func TestPairRatiosAndTruth(t *testing.T) {
 		t.Fatalf("vals %v", v)
 	}
 }
+
+// TestK6Reference: without k6, a k6 budget is loadplan's figure ÷ k6's recorded one, and says so;
+// with a measured ratio, the row is left alone.
+func TestK6Reference(t *testing.T) {
+	h := &harness{res: newResults()}
+	for _, v := range []float64{38000, 47500, 28500} {
+		h.res.add("tput/loadplan", map[string]float64{"req_per_cpu_s": v})
+	}
+	b := h.k6Reference(budget{figure: "requests per CPU-second vs k6", k6: "tput"})
+	if !near(b.s.med, 4) || !near(b.s.min, 3) || !near(b.s.max, 5) || b.s.n != 3 ||
+		!strings.Contains(b.figure, "k6 not run here") || !strings.Contains(b.figure, "9.5k") {
+		t.Fatalf("row %+v", b)
+	}
+	measured := budget{figure: "x", k6: "tput", s: stat{med: 2, n: 1}}
+	if got := h.k6Reference(measured); got.s.med != 2 || got.figure != "x" {
+		t.Fatalf("a measured row changed: %+v", got)
+	}
+	if got := h.k6Reference(budget{figure: "y", k6: "echo_cpu"}); got.s.n != 0 {
+		t.Fatalf("no loadplan figure, yet a ratio: %+v", got)
+	}
+}

@@ -21,6 +21,7 @@ type budget struct {
 	prec         int
 	unit         string
 	ok           func(float64) bool
+	k6           string // for a k6 budget: its key in k6Recorded
 }
 
 // budgets renders the budgets of issue 11, then those of issue 6 that still hold, each with its
@@ -31,14 +32,17 @@ func (h *harness) budgets() string {
 	le := func(b float64) func(float64) bool { return func(v float64) bool { return v <= b } }
 	wsKey := fmt.Sprintf("ws/%d", h.cfg.wsSessions)
 	rows := []budget{
-		{"requests per CPU-second vs wrk (http, 50 conns)", "≥ 0.9× (aim 1.0)", r.get("tput/ratio", "cpu_eff_vs_wrk"), 2, "×", ge(0.9)},
-		{"requests per CPU-second vs wrk over https (HTTP/1.1 over TLS, 50 conns)", "≥ 0.8× (aim 0.9)", r.get("tls/ratio", "cpu_eff_vs_wrk"), 2, "×", ge(0.8)},
-		{"requests per CPU-second vs k6 (http, 50 VUs)", "≥ 4×", r.get("tput/ratio", "cpu_eff_vs_k6"), 2, "×", ge(4)},
-		{"WebSocket round trips per CPU-second vs k6 (50 sessions)", "≥ 1.5×", r.get("echo/ratio", "rt_per_cpu_s_vs_k6"), 2, "×", ge(1.5)},
-		{"WebSocket round trips per second vs k6 (total rate)", "≥ 1×", r.get("echo/ratio", "rt_per_s_vs_k6"), 2, "×", ge(1)},
-		{fmt.Sprintf("peak RSS per persistent WebSocket session (%s sessions)", num(float64(h.cfg.wsSessions), 0)), "≤ 32 KB (aim 24)", r.get(wsKey, "kb_per_open_session"), 1, " KB", le(32)},
-		{"throughput with CSV + Prometheus + InfluxDB on vs none", "≥ 95 %", pctStat(r.get("tput/ratio", "outputs_vs_none")), 1, " %", ge(95)},
-		{"HTTP/2 requests per CPU-second vs k6 (50 VUs)", "≥ 3×", r.get("h2/ratio", "cpu_eff_vs_k6"), 2, "×", ge(3)},
+		{"requests per CPU-second vs wrk (http, 50 conns)", "≥ 0.9× (aim 1.0)", r.get("tput/ratio", "cpu_eff_vs_wrk"), 2, "×", ge(0.9), ""},
+		{"requests per CPU-second vs wrk over https (HTTP/1.1 over TLS, 50 conns)", "≥ 0.8× (aim 0.9)", r.get("tls/ratio", "cpu_eff_vs_wrk"), 2, "×", ge(0.8), ""},
+		{"requests per CPU-second vs k6 (http, 50 VUs)", "≥ 4×", r.get("tput/ratio", "cpu_eff_vs_k6"), 2, "×", ge(4), "tput"},
+		{"WebSocket round trips per CPU-second vs k6 (50 sessions)", "≥ 1.5×", r.get("echo/ratio", "rt_per_cpu_s_vs_k6"), 2, "×", ge(1.5), "echo_cpu"},
+		{"WebSocket round trips per second vs k6 (total rate)", "≥ 1×", r.get("echo/ratio", "rt_per_s_vs_k6"), 2, "×", ge(1), "echo_rate"},
+		{fmt.Sprintf("peak RSS per persistent WebSocket session (%s sessions)", num(float64(h.cfg.wsSessions), 0)), "≤ 32 KB (aim 24)", r.get(wsKey, "kb_per_open_session"), 1, " KB", le(32), ""},
+		{"throughput with CSV + Prometheus + InfluxDB on vs none", "≥ 95 %", pctStat(r.get("tput/ratio", "outputs_vs_none")), 1, " %", ge(95), ""},
+		{"HTTP/2 requests per CPU-second vs k6 (50 VUs)", "≥ 3×", r.get("h2/ratio", "cpu_eff_vs_k6"), 2, "×", ge(3), "h2"},
+	}
+	for i := range rows {
+		rows[i] = h.k6Reference(rows[i])
 	}
 	bt := &table{head: []string{"figure", "budget", "measured", "verdict"}}
 	for _, b := range rows {
@@ -210,4 +214,40 @@ func (h *harness) k6MemSection() string {
 		t.row(c.label, "k6 ÷ loadplan", "", r.f(fmt.Sprintf("%s/ratio/%d", c.prefix, n), "k6_vs_loadplan", 2)+"×", "", "", "")
 	}
 	return b.String() + t.String() + "\n"
+}
+
+// k6Recorded are the k6 v1.8.1 figures issue 11 recorded side by side on this machine class (the
+// same bench/server on loopback, 50 VUs, 5 rounds, medians; the WebSocket ones are the middle of
+// the recorded ranges). When k6 did not run here, the k6 budgets are judged against them, and the
+// row says so: its module is under the AGPL and this project's machines do not fetch it.
+var k6Recorded = map[string]struct {
+	key, field string  // loadplan's own figure in the results
+	k6         float64 // k6's recorded figure, same unit
+	what       string
+}{
+	"tput":      {"tput/loadplan", "req_per_cpu_s", 9500, "9.5k requests per CPU-second"},
+	"echo_cpu":  {"echo/loadplan", "rt_per_cpu_s", 31500, "30–33k round trips per CPU-second"},
+	"echo_rate": {"echo/loadplan", "rt_per_s", 60200, "283–319k round trips in 5 s"},
+	// The issue recorded k6 over https (9.1k), not on an h2 target: k6's Go client negotiates h2
+	// through ALPN there too, so it is the nearest recorded figure.
+	"h2": {"h2/loadplan", "req_per_cpu_s", 9100, "9.1k requests per CPU-second over https"},
+}
+
+// k6Reference fills a k6 budget row that k6 did not measure with loadplan's figure divided by
+// k6's recorded one (k6Recorded), and says so in the row's figure.
+func (h *harness) k6Reference(b budget) budget {
+	if b.s.n > 0 || h.k6 != "" {
+		return b
+	}
+	ref, ok := k6Recorded[b.k6]
+	if !ok {
+		return b
+	}
+	lp := h.res.get(ref.key, ref.field)
+	if lp.n == 0 {
+		return b
+	}
+	b.s = stat{med: lp.med / ref.k6, min: lp.min / ref.k6, max: lp.max / ref.k6, n: lp.n}
+	b.figure += " — k6 not run here; against its figure recorded in issue 11 (" + ref.what + ")"
+	return b
 }
