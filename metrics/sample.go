@@ -47,10 +47,13 @@ var TagNames = []string{"scenario", "step", "target", "method", "url", "name", "
 // it beyond its slot in a batch.
 type Sample struct {
 	Metric Metric
-	Time   int64   // Unix nanoseconds when the measurement ended
-	Value  float64 // milliseconds for Time metrics, bytes for Bytes, 0/1 for rates, counts otherwise
-	Tags   *Tags   // shared, immutable; nil for run-level samples (vus)
-	Status int     // HTTP status, WebSocket close code, 0 when none
+	// BodyBytes is the length of the response body on an HTTP data_received sample (Locust's
+	// content size; at most 4 GiB), 0 otherwise. It sits in Metric's padding: no bigger Sample.
+	BodyBytes uint32
+	Time      int64   // Unix nanoseconds when the measurement ended
+	Value     float64 // milliseconds for Time metrics, bytes for Bytes, 0/1 for rates, counts otherwise
+	Tags      *Tags   // shared, immutable; nil for run-level samples (vus)
+	Status    int     // HTTP status, WebSocket close code, 0 when none
 	// Label is the check name for checks, the error kind for errors and ws_errors, "" otherwise.
 	Label string
 }

@@ -280,7 +280,7 @@ func (c *countConn) Write(p []byte) (int, error) {
 }
 
 // readBody reads the whole body, keeping it in h.body only when keep is set.
-func (h *httpState) readBody(r io.Reader, keep bool) error {
+func (h *httpState) readBody(r io.Reader, keep bool) (int64, error) {
 	if keep {
 		h.body = h.body[:0]
 		for {
@@ -290,16 +290,15 @@ func (h *httpState) readBody(r io.Reader, keep bool) error {
 			n, err := r.Read(h.body[len(h.body):cap(h.body)])
 			h.body = h.body[:len(h.body)+n]
 			if err == io.EOF {
-				return nil
+				return int64(len(h.body)), nil
 			}
 			if err != nil {
-				return err
+				return int64(len(h.body)), err
 			}
 		}
 	}
 	// io.Discard reads through a pooled buffer: no per-VU scratch memory for idle users.
-	_, err := io.Copy(io.Discard, r)
-	return err
+	return io.Copy(io.Discard, r)
 }
 
 // errorKind classifies a transport error into a short, fixed label for the errors metric.

@@ -3,6 +3,7 @@ package httpstep
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -20,6 +21,7 @@ type response struct {
 	header  http.Header
 	cookies []*http.Cookie
 	body    []byte
+	bodyLen int64 // the body's length, read whole or not (Locust's content size)
 	service time.Duration
 	end     int64 // mono() when the response ended (or the request failed): its samples' time
 	err     error
@@ -245,7 +247,8 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 	sent, recv := h.out.Load()-outBefore, h.in.Load()-inBefore
 	if res.sent || sent > 0 || recv > 0 {
 		h.emitAt(now, metrics.DataSent, float64(sent), tags, st, "")
-		h.emitAt(now, metrics.DataReceived, float64(recv), tags, st, "")
+		h.vu.Emit(metrics.Sample{Metric: metrics.DataReceived, Time: monoBaseWall + now, Value: float64(recv),
+			Tags: tags, Status: st, BodyBytes: uint32(min(res.bodyLen, math.MaxUint32))})
 	}
 	return res
 }
@@ -283,7 +286,7 @@ func (h *httpState) roundTripStd(hs *httpStep, method string, u *url.URL, body [
 		resp, err = client.Do(req)
 	}
 	if err == nil {
-		err = h.readBody(resp.Body, hs.needBody)
+		res.bodyLen, err = h.readBody(resp.Body, hs.needBody)
 		resp.Body.Close()
 		res.status, res.header = resp.StatusCode, resp.Header
 		if len(hs.ps.Captures) > 0 {

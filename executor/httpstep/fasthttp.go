@@ -178,7 +178,7 @@ func (h *httpState) roundTripFast(hs *httpStep, method string, u *url.URL, body 
 		res.end = mono()
 		return res, err
 	}
-	res.status, res.header = f.resp.Status, f.resp.Header
+	res.status, res.header, res.bodyLen = f.resp.Status, f.resp.Header, f.resp.BodyLen
 	if hs.needBody {
 		res.body = f.resp.Body
 	}

@@ -45,6 +45,9 @@ type Response struct {
 	Proto  string // "HTTP/1.1" or "HTTP/1.0"
 	Header http.Header
 	Body   []byte
+	// BodyLen is the length of the body read (decoded from chunks), kept or not: the content
+	// size Locust's files report.
+	BodyLen int64
 }
 
 // Trace receives the phase timestamps of one round trip, from the Client's Clock. A zero value

@@ -45,6 +45,7 @@ func (c *Client) readResponse(req *Request, resp *Response, keepBody bool) (clos
 	if !keepBody {
 		resp.Body = resp.Body[:0]
 	}
+	resp.BodyLen = 0
 	switch {
 	case f.bodyless:
 		err = nil
@@ -251,6 +252,7 @@ func (c *Client) readN(resp *Response, n int64, keep bool) error {
 		for n > 0 {
 			got, err := c.br.Discard(int(min(n, 1<<30)))
 			n -= int64(got)
+			resp.BodyLen += int64(got)
 			if err != nil && n > 0 {
 				return unexpected(err)
 			}
@@ -266,6 +268,7 @@ func (c *Client) readN(resp *Response, n int64, keep bool) error {
 		got, err := c.br.Read(b[len(b):min(int64(cap(b)), int64(len(b))+n)])
 		b = b[:len(b)+got]
 		n -= int64(got)
+		resp.BodyLen += int64(got)
 		if err != nil && n > 0 {
 			resp.Body = b[:start]
 			return unexpected(err)
@@ -291,6 +294,7 @@ func (c *Client) readToEOF(resp *Response, keep bool) error {
 		}
 		n, err := c.br.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		resp.BodyLen += int64(n)
 		if err == io.EOF {
 			if keep {
 				resp.Body = buf
