@@ -1,7 +1,8 @@
 // Package csv writes samples to CSV files: the raw file, in the compact layout (the default: one
 // row per HTTP request with all its timings, see Columns and rows.go) or in k6's long layout (one
-// row per sample, layout = "long"), and optionally Locust-style aggregated files
-// (PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv).
+// row per sample, layout = "long"), and optionally Locust 2.x's four files, byte for byte in
+// Locust's format (PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and
+// PREFIX_exceptions.csv, see locust.go); with raw = false only those.
 //
 // Why compact by default: k6's layout spends 13 rows and ~1 KB on one HTTP request, and writing
 // them cost +10% CPU at full loopback speed (issue 11). One row per request is ~140 bytes, half
@@ -43,6 +44,7 @@ const DefaultFolder = "results"
 type Output struct {
 	spec       string // path as configured
 	aggregated bool
+	raw        bool // the raw file is written (raw = false: only the Locust files)
 	long       bool // k6's layout, a row per sample
 	opts       outputs.Options
 
@@ -88,13 +90,15 @@ func New(cfg Config, opts outputs.Options) (*Output, error) {
 	default:
 		return nil, fmt.Errorf("csv: layout %q: want %q or %q", cfg.Layout, LayoutCompact, LayoutLong)
 	}
-	return &Output{spec: spec, aggregated: cfg.Aggregated, long: long, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
+	raw := !cfg.NoRaw
+	return &Output{spec: spec, aggregated: cfg.Aggregated || !raw, raw: raw, long: long, opts: opts, q: spool.New(), done: make(chan struct{})}, nil
 }
 
 // Name returns "csv".
 func (c *Output) Name() string { return "csv" }
 
-// Path returns the raw CSV file written; it is known once Start has succeeded.
+// Path returns the raw CSV file written; it is known once Start has succeeded. With raw = false
+// it is the Locust files' PREFIX_stats.csv.
 func (c *Output) Path() string { return c.path }
 
 // StatsPrefix returns PREFIX of the aggregated files, or "" when they are not written.
@@ -123,6 +127,9 @@ func (c *Output) open() (*os.File, error) {
 // Start creates the folder when missing and the files, and starts the writer. A path that
 // cannot be written is an error, before any request is sent.
 func (c *Output) Start(ctx context.Context) error {
+	if !c.raw {
+		return c.startLocustOnly()
+	}
 	f, err := c.open()
 	if err != nil {
 		return err
@@ -153,7 +160,7 @@ func (c *Output) Start(ctx context.Context) error {
 // Emit copies batch into the queue (with its end: the compact layout groups a VU's samples into
 // requests). It waits only when the queue is full, the disk behind the load (Stalls).
 func (c *Output) Emit(batch []metrics.Sample) {
-	if c.long {
+	if c.long || !c.raw {
 		c.q.Put(batch)
 		return
 	}
@@ -190,7 +197,7 @@ func (c *Output) writer() {
 		tick      = time.NewTicker(spool.TakeEvery)
 	)
 	defer tick.Stop()
-	if !c.long {
+	if !c.long && c.raw {
 		c.rows = newAssembler(func(r *reqRow) {
 			if c.w.Err() == nil { // after a failure the rows are dropped unencoded
 				c.w.Write(enc.appendRequest(buf[:0], r))
@@ -236,6 +243,9 @@ func (c *Output) writer() {
 func (c *Output) write(chunk []metrics.Sample, enc *encoder, buf []byte) {
 	if c.stats != nil {
 		c.stats.add(chunk) // it skips spool.End (metric 0)
+	}
+	if !c.raw {
+		return
 	}
 	if c.rows != nil {
 		for i := range chunk {
@@ -292,8 +302,11 @@ func (c *Output) finish() {
 type Config struct {
 	// Path is a file (".gz" compresses) or a folder (timestamped file names); "" means results/.
 	Path string
-	// Aggregated also writes Locust-style PREFIX_stats.csv, _stats_history.csv and _failures.csv.
+	// Aggregated also writes Locust's PREFIX_stats.csv, _stats_history.csv, _failures.csv and
+	// _exceptions.csv.
 	Aggregated bool
+	// NoRaw (raw = false) writes only the Locust files, not the raw file; it implies Aggregated.
+	NoRaw bool
 	// Layout is LayoutCompact (a row per HTTP request; "" means it) or LayoutLong (k6's, a row
 	// per sample).
 	Layout string
@@ -306,7 +319,7 @@ const (
 )
 
 // Kind is the csv output kind for outputs/registry:
-// `output "csv" { path = ..., aggregated = ..., layout = "compact" | "long" }` and
+// `output "csv" { path = ..., aggregated = ..., raw = true | false, layout = "compact" | "long" }` and
 // `--out csv[=[LAYOUT:]FILE|FOLDER/]` (which writes the aggregated files too, as Locust's --csv
 // does): `--out csv=long:results/run.csv` writes k6's layout.
 var Kind = outputs.Kind{
@@ -315,6 +328,7 @@ var Kind = outputs.Kind{
 		Attrs: []plan.AttrSpec{
 			{Name: "path", Type: plan.TypeString, Default: DefaultFolder + "/", Show: true},
 			{Name: "aggregated", Type: plan.TypeBool, Show: true},
+			{Name: "raw", Type: plan.TypeBool, Default: true, Show: true},
 			{Name: "layout", Type: plan.TypeString, Default: LayoutCompact, Show: true},
 		},
 		Check: check,
@@ -335,10 +349,14 @@ var Kind = outputs.Kind{
 	},
 	New: outputs.Constructor(ConfigOf, New),
 	Files: func(b *plan.OutputBlock) int {
-		if b.Bool("aggregated") {
-			return 4 // the raw file, _stats.csv, _stats_history.csv and _failures.csv
+		n := 0
+		if b.Bool("raw") || b.Attr("raw") == nil {
+			n++
 		}
-		return 1
+		if b.Bool("aggregated") || n == 0 {
+			n += 4 // _stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv
+		}
+		return n
 	},
 }
 
@@ -349,10 +367,48 @@ func check(b *plan.OutputBlock) []plan.OutputProblem {
 		out = append(out, plan.OutputProblem{Attr: "layout", Summary: "Unknown CSV layout",
 			Detail: `layout is "compact" (a row per HTTP request with all its timings, the default) or "long" (k6's layout, a row per sample).`})
 	}
+	if a := b.Attr("aggregated"); a != nil && a.Set && !b.Bool("aggregated") && b.Attr("raw") != nil && !b.Bool("raw") {
+		out = append(out, plan.OutputProblem{Attr: "raw", Summary: "CSV output writes no file",
+			Detail: `raw = false leaves out the raw file and writes only Locust's four files, which aggregated = false turns off: remove "aggregated = false", or write the raw file (raw = true).`})
+	}
 	return out
 }
 
 // ConfigOf reads a decoded `output "csv"` block.
 func ConfigOf(b *plan.OutputBlock) Config {
-	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated"), Layout: b.String("layout")}
+	raw := b.Attr("raw") == nil || b.Bool("raw")
+	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated") || !raw, NoRaw: !raw, Layout: b.String("layout")}
 }
+
+// startLocustOnly starts an output with raw = false: no raw file, the Locust files under the
+// prefix the raw file would have had (results/run.csv → results/run_stats.csv, ...; in a folder
+// <plan>-YYYYMMDD-HHMMSS_stats.csv, ...).
+func (c *Output) startLocustOnly() error {
+	prefix := strings.TrimSuffix(c.spec, ".gz")
+	prefix = strings.TrimSuffix(prefix, filepath.Ext(prefix))
+	if outputs.IsFolder(c.spec) {
+		// a unique name, as the raw file's would be: _stats.csv is taken exclusively
+		f, path, err := outputs.CreateResultFile(c.spec, "_stats.csv", c.opts)
+		if err != nil {
+			return fmt.Errorf("csv: %w", err)
+		}
+		f.Close()
+		prefix = strings.TrimSuffix(path, "_stats.csv")
+	} else if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
+		return fmt.Errorf("csv: create folder: %w", err)
+	}
+	st, err := newStats(prefix)
+	if err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	c.prefix, c.path, c.stats = prefix, prefix+"_stats.csv", st
+	c.w = outputs.NewRecordWriter(nopFile{}, "", 0) // nothing is written to it; Stop waits on it
+	go c.writer()
+	return nil
+}
+
+// nopFile is the raw file of raw = false: nothing.
+type nopFile struct{}
+
+func (nopFile) Write(p []byte) (int, error) { return len(p), nil }
+func (nopFile) Close() error                { return nil }

@@ -46,16 +46,21 @@ func fixture() []metrics.Sample {
 			metrics.Sample{Metric: metrics.HTTPReqs, Time: at, Value: 1, Tags: tags, Status: status},
 			metrics.Sample{Metric: metrics.HTTPReqDuration, Time: at, Value: dur, Tags: tags, Status: status},
 			metrics.Sample{Metric: metrics.HTTPReqFailed, Time: at, Value: fv, Tags: tags, Status: status},
-			metrics.Sample{Metric: metrics.DataReceived, Time: at, Value: 100, Tags: tags},
+			metrics.Sample{Metric: metrics.DataReceived, Time: at, Value: 100, Tags: tags, BodyBytes: 15},
 		)
 	}
 	out = append(out, metrics.Sample{Metric: metrics.VUs, Time: t0, Value: 2})
 	req(login, t0+10*ms, 12.5, 200, false)
 	req(login, t0+20*ms, 7.5, 200, false)
+	// an iteration that ended after a good response (its capture missing): Locust's exception
+	out = append(out, metrics.Sample{Metric: metrics.Errors, Time: t0 + 20*ms, Value: 1, Tags: login, Label: "capture token: missing"})
 	req(quote, t0+500*ms, 3, 200, false)
 	req(quote, t0+1100*ms, 4, 500, true)
 	req(quote, t0+1200*ms, 5, 200, true)
-	out = append(out, metrics.Sample{Metric: metrics.Checks, Time: t0 + 1200*ms, Value: 0, Tags: quote, Label: "body_contains price"})
+	// the failed check comes before its request's http_req_failed, as httpstep emits them
+	n := len(out)
+	out = append(out[:n-2], metrics.Sample{Metric: metrics.Checks, Time: t0 + 1200*ms, Value: 0, Tags: quote, Label: "body_contains price"},
+		out[n-2], out[n-1])
 	req(odd, t0+1300*ms, 1, 200, false)
 	out = append(out,
 		metrics.Sample{Metric: metrics.VUs, Time: t0 + 1000*ms, Value: 3},
@@ -115,7 +120,7 @@ func TestGoldenFiles(t *testing.T) {
 	if c.StatsPrefix() != filepath.Join(dir, "run") {
 		t.Fatalf("prefix %q", c.StatsPrefix())
 	}
-	for _, f := range []string{"run.csv", "run_stats.csv", "run_stats_history.csv", "run_failures.csv"} {
+	for _, f := range []string{"run.csv", "run_stats.csv", "run_stats_history.csv", "run_failures.csv", "run_exceptions.csv"} {
 		got, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -333,8 +338,8 @@ func TestFailedRequestsInStats(t *testing.T) {
 		return recs
 	}
 	stats := read("run_stats.csv")
-	if row := stats[1]; row[1] != "rest/quote" || row[2] != "1" || row[3] != "2" {
-		t.Errorf("stats row %q: want rest/quote, 1 request, 2 failures", row)
+	if row := stats[1]; row[1] != quote.URL || row[2] != "1" || row[3] != "2" {
+		t.Errorf("stats row %q: want %s, 1 request, 2 failures", row, quote.URL)
 	}
 	got := map[string]string{}
 	for _, r := range read("run_failures.csv")[1:] {

@@ -2,10 +2,9 @@ package csv
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"sort"
-	"strconv"
+	"strings"
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
@@ -29,41 +28,49 @@ var HistoryColumns = append(append([]string{"Timestamp", "User Count", "Type", "
 	"Total Request Count", "Total Failure Count", "Total Median Response Time", "Total Average Response Time",
 	"Total Min Response Time", "Total Max Response Time", "Total Average Content Size")
 
-// FailuresColumns is the header of PREFIX_failures.csv.
-var FailuresColumns = []string{"Method", "Name", "Error", "Occurrences"}
-
-// row aggregates one request row: an HTTP step, a WebSocket connection or a WebSocket step.
-//
 // What counts as a request (the Locust model of "each protocol step is its own request row"):
-// an http_req_duration sample for HTTP steps; a ws_connecting sample for a WebSocket connection;
-// a ws_expect_failed sample (one per expect, passed or failed) and a ws_ping sample for WebSocket
-// steps. Failures are http_req_failed and ws_expect_failed samples with a true value and
-// ws_errors. Response times come from http_req_duration, ws_connecting, ws_expect_duration and
-// ws_ping; content size from data_received of HTTP steps.
-type row struct {
-	typ, name string
-	n, fails  uint64
-	bytes     float64
-	hist      metrics.Histogram
+// an http_reqs sample for HTTP steps (also one that got no response: it has no time); a
+// ws_connecting sample for a WebSocket connection; a ws_expect_failed sample (one per expect,
+// passed or failed) and a ws_ping sample for WebSocket steps. Response times come from
+// http_req_duration, ws_connecting, ws_expect_duration and ws_ping; content size from the body
+// length data_received samples of HTTP steps carry (BodyBytes; the value counts the head too).
+// Failures: see failures.
+//
+// A row is (Type, Name): Type is the HTTP method ("WS" for WebSocket), Name the request name
+// Locust's name= gives, here the step's `name` attribute, else its URL template (the url tag of
+// every output) without its scheme and host, as Locust names a request made with a path
+// relative to --host; never an expanded per-iteration URL. A WebSocket step's row adds its step
+// name.
+
+// locustName is the Name column of a request row.
+func locustName(t *metrics.Tags) string {
+	name := pathOf(t.URL)
+	if name == "" {
+		name = t.Scenario + "/" + t.Step
+	}
+	if t.Group == "ws" {
+		if _, sub, ok := strings.Cut(t.Step, "."); ok {
+			name += " " + sub
+		}
+	}
+	return name
 }
 
-type failureKey struct{ method, name, err string }
-
-// stats owns the three aggregated files. Only the CSV writer goroutine touches it.
+// stats owns the four aggregated files. Only the CSV writer goroutine touches it.
 type stats struct {
-	prefix   string
-	rows     map[*metrics.Tags]*row
-	byName   map[[2]string]*row // rows by (type, name): equal tag sets that are not one pointer still merge
-	failures map[failureKey]uint64
-	history  *history
-	first    int64 // Unix ns of the first sample
-	last     int64 // Unix ns of the last sample
+	prefix  string
+	rows    map[*metrics.Tags]*entry
+	byName  map[[2]string]*entry // rows by (type, name): equal tag sets that are not one pointer still merge
+	fail    *failures
+	history *history
+	first   int64 // Unix ns of the first sample
+	last    int64 // Unix ns of the last request
 }
 
 func newStats(prefix string) (*stats, error) {
-	// The stats and failures files are written at the end; create them now so that an unwritable
-	// location fails before any request.
-	for _, suffix := range []string{"_stats.csv", "_failures.csv"} {
+	// The stats, failures and exceptions files are written at the end; create them now so that
+	// an unwritable location fails before any request.
+	for _, suffix := range []string{"_stats.csv", "_failures.csv", "_exceptions.csv"} {
 		f, err := os.Create(prefix + suffix)
 		if err != nil {
 			return nil, err
@@ -75,22 +82,22 @@ func newStats(prefix string) (*stats, error) {
 		return nil, err
 	}
 	return &stats{
-		prefix:   prefix,
-		rows:     make(map[*metrics.Tags]*row),
-		byName:   make(map[[2]string]*row),
-		failures: make(map[failureKey]uint64),
-		history:  h,
+		prefix:  prefix,
+		rows:    make(map[*metrics.Tags]*entry),
+		byName:  make(map[[2]string]*entry),
+		fail:    newFailures(),
+		history: h,
 	}, nil
 }
 
-func (st *stats) row(t *metrics.Tags) *row {
+func (st *stats) row(t *metrics.Tags) *entry {
 	if r, ok := st.rows[t]; ok {
 		return r
 	}
-	k := [2]string{t.Method, t.Scenario + "/" + t.Step}
+	k := [2]string{t.Method, locustName(t)}
 	r := st.byName[k]
 	if r == nil {
-		r = &row{typ: k[0], name: k[1]}
+		r = &entry{method: k[0], name: k[1]}
 		st.byName[k] = r
 	}
 	st.rows[t] = r
@@ -106,21 +113,22 @@ func (st *stats) add(batch []metrics.Sample) {
 		if st.first == 0 || s.Time < st.first {
 			st.first = s.Time
 		}
-		if s.Time > st.last {
-			st.last = s.Time
-		}
 		if s.Metric == metrics.VUs {
 			st.history.setUsers(s.Time, s.Value)
 			continue
 		}
-		if s.Tags == nil {
+		if s.Tags == nil || s.Tags.Group == "" {
+			if s.Metric == metrics.Errors && s.Label != "" {
+				st.fail.exceptions[s.Label]++ // an iteration error outside any request step
+			}
 			continue
 		}
 		var request, failed, timed bool
+		r := st.row(s.Tags)
 		switch s.Metric {
 		case metrics.HTTPReqs:
-			// a request that got no response has no duration sample but is still a request
 			request = true
+			st.fail.request(s.Tags)
 		case metrics.HTTPReqDuration:
 			timed = true
 		case metrics.WSConnecting, metrics.WSPing:
@@ -131,61 +139,48 @@ func (st *stats) add(batch []metrics.Sample) {
 			// every attempt, also one that never left the machine (refused, no file descriptor):
 			// a failure of its step, though not a request
 			failed = s.Value != 0
+			st.fail.requestFailed(s.Tags, r, s, failed)
 		case metrics.WSExpectFailed:
 			request, failed = true, s.Value != 0
+			if failed {
+				st.fail.add(r, "expect failed")
+			}
 		case metrics.WSErrors:
 			failed = true
+			st.fail.add(r, "websocket "+s.Label)
 		case metrics.Errors:
-			st.failures[failureKey{s.Tags.Method, s.Tags.Scenario + "/" + s.Tags.Step, s.Label}]++
+			if s.Tags.Group == "http" {
+				st.fail.errorSample(s.Tags, r, s.Label)
+			} else {
+				st.fail.exceptions[s.Label]++
+			}
 			continue
 		case metrics.Checks:
-			if s.Value == 0 {
-				st.failures[failureKey{s.Tags.Method, s.Tags.Scenario + "/" + s.Tags.Step, "check failed: " + s.Label}]++
+			if s.Value == 0 && s.Tags.Group == "http" {
+				st.fail.checkFailed(s.Tags, r, s.Label)
 			}
 			continue
 		case metrics.DataReceived:
-			if s.Tags.Group == "http" {
-				st.row(s.Tags).bytes += s.Value
-				st.history.bytes(s.Time, s.Value)
+			if s.Tags.Group == "http" { // the body's bytes, not the wire's: Locust's len(content)
+				r.content += float64(s.BodyBytes)
+				st.history.content(s.Time, float64(s.BodyBytes))
 			}
 			continue
 		default:
 			continue
 		}
-		r := st.row(s.Tags)
 		if request {
 			r.n++
+			st.last = max(st.last, s.Time)
 		}
 		if timed {
-			r.hist.Record(s.Value)
+			r.time(s.Value)
 		}
 		if failed {
 			r.fails++
-			// A failure without a response (status 0) is listed once, under the cause its
-			// errors sample names (connection refused, interrupted, ...).
-			if s.Metric != metrics.HTTPReqFailed || s.Status != 0 {
-				st.failures[failureKey{r.typ, r.name, failureText(s)}]++
-			}
 		}
 		st.history.add(s.Time, request, failed, timed, s.Value)
 	}
-}
-
-// failureText is the Error column of a failure.
-func failureText(s *metrics.Sample) string {
-	switch {
-	case s.Metric == metrics.WSErrors && s.Label != "":
-		return "websocket " + s.Label
-	case s.Metric == metrics.WSExpectFailed:
-		return "expect failed"
-	case s.Status >= 400:
-		return "HTTP " + strconv.Itoa(s.Status)
-	case s.Status >= 100:
-		return "failed check (HTTP " + strconv.Itoa(s.Status) + ")"
-	case s.Label != "":
-		return s.Label
-	}
-	return "request failed without a response"
 }
 
 func (st *stats) flushHistory() { st.history.flush(false) }
@@ -198,13 +193,16 @@ func (st *stats) historyErr() error {
 	return st.history.w.Err()
 }
 
-// finish writes the stats and failures files and completes the history.
+// finish writes the stats, failures and exceptions files and completes the history.
 func (st *stats) finish() error {
-	return errors.Join(st.history.close(), st.writeStats(), st.writeFailures())
+	st.fail.finish()
+	return errors.Join(st.history.close(), st.writeStats(), st.fail.write(st.prefix))
 }
 
+// writeStats writes PREFIX_stats.csv: the rows by name then type (Locust sorts its entries by
+// (name, method)), then the Aggregated row, whose Type is empty.
 func (st *stats) writeStats() error {
-	rows := make([]*row, 0, len(st.byName))
+	rows := make([]*entry, 0, len(st.byName))
 	for _, r := range st.byName {
 		rows = append(rows, r)
 	}
@@ -212,64 +210,36 @@ func (st *stats) writeStats() error {
 		if rows[i].name != rows[j].name {
 			return rows[i].name < rows[j].name
 		}
-		return rows[i].typ < rows[j].typ
+		return rows[i].method < rows[j].method
 	})
-	total := &row{name: "Aggregated"}
+	total := &entry{name: "Aggregated"}
 	for _, r := range rows {
-		total.n += r.n
-		total.fails += r.fails
-		total.bytes += r.bytes
-		total.hist.Merge(&r.hist)
+		total.merge(r)
 	}
+	// Locust's rates: requests over the time from the start to the last request; 0.0 before one.
 	secs := float64(st.last-st.first) / 1e9
-	if secs < 1 {
-		secs = 1
-	}
 	return writeFile(st.prefix+"_stats.csv", StatsColumns, func(w *outputs.RecordWriter) {
 		for _, r := range append(rows, total) {
-			b := appendField(nil, r.typ)
+			ks := r.keys()
+			b := appendPyField(nil, r.method)
 			b = append(b, ',')
-			b = appendField(b, r.name)
-			b = appendCounts(b, r.n, r.fails, &r.hist, r.bytes)
+			b = appendPyField(b, r.name)
+			b = r.appendTotals(b, ks)
 			b = append(b, ',')
-			b = appendNum(b, float64(r.n)/secs)
+			b = appendRate(b, r.n, secs)
 			b = append(b, ',')
-			b = appendNum(b, float64(r.fails)/secs)
-			for _, q := range percentiles {
-				b = append(b, ',')
-				b = appendMS(b, &r.hist, q)
-			}
-			w.Write(append(b, '\n'))
+			b = appendRate(b, r.fails, secs)
+			b = r.appendPercentiles(b, ks)
+			w.Write(append(b, crlf...))
 		}
 	})
 }
 
-func (st *stats) writeFailures() error {
-	keys := make([]failureKey, 0, len(st.failures))
-	for k := range st.failures {
-		keys = append(keys, k)
+func appendRate(b []byte, n uint64, secs float64) []byte {
+	if secs <= 0 {
+		return append(b, "0.0"...)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.name != b.name {
-			return a.name < b.name
-		}
-		if a.method != b.method {
-			return a.method < b.method
-		}
-		return a.err < b.err
-	})
-	return writeFile(st.prefix+"_failures.csv", FailuresColumns, func(w *outputs.RecordWriter) {
-		for _, k := range keys {
-			b := appendField(nil, k.method)
-			b = append(b, ',')
-			b = appendField(b, k.name)
-			b = append(b, ',')
-			b = appendField(b, k.err)
-			b = fmt.Appendf(b, ",%d\n", st.failures[k])
-			w.Write(b)
-		}
-	})
+	return appendPyFloat(b, float64(n)/secs)
 }
 
 // writeFile writes one of the end-of-run files in whole rows; its error is a *outputs.FileError
@@ -280,52 +250,21 @@ func writeFile(path string, cols []string, body func(w *outputs.RecordWriter)) e
 		return outputs.NewFileError(path, "create", err)
 	}
 	w := outputs.NewRecordWriter(f, path, 64<<10)
-	w.Write(appendHeader(nil, cols))
+	w.Write(appendPyHeader(nil, cols))
 	body(w)
 	return w.Close()
 }
 
-func appendHeader(b []byte, cols []string) []byte {
-	for i, c := range cols {
-		if i > 0 {
-			b = append(b, ',')
+// pathOf returns u without a leading scheme://host: the path (and query) a Locust user would
+// have passed to self.client.get with the host in --host. Anything else is returned as is.
+func pathOf(u string) string {
+	for _, scheme := range []string{"http://", "https://", "ws://", "wss://"} {
+		if rest, ok := strings.CutPrefix(u, scheme); ok {
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				return rest[i:]
+			}
+			return "/"
 		}
-		b = appendField(b, c)
 	}
-	return append(b, '\n')
-}
-
-// appendMS appends quantile q of h in milliseconds, or N/A (Locust's marker) when h is empty.
-func appendMS(b []byte, h *metrics.Histogram, q float64) []byte {
-	if h.Count == 0 {
-		return append(b, "N/A"...)
-	}
-	return appendNum(b, h.Quantile(q))
-}
-
-// appendNum appends v rounded to three decimals (microseconds for milliseconds).
-func appendNum(b []byte, v float64) []byte {
-	return strconv.AppendFloat(b, float64(int64(v*1000+0.5))/1000, 'f', -1, 64)
-}
-
-func avg(sum float64, n uint64) float64 {
-	if n == 0 {
-		return 0
-	}
-	return sum / float64(n)
-}
-
-// appendCounts appends the columns Locust's stats and history rows share: ",Request Count,
-// Failure Count,Median,Average,Min,Max,Average Content Size".
-func appendCounts(b []byte, n, fails uint64, h *metrics.Histogram, bytes float64) []byte {
-	b = fmt.Appendf(b, ",%d,%d,", n, fails)
-	b = appendMS(b, h, 0.5)
-	b = append(b, ',')
-	b = appendNum(b, h.Mean())
-	b = append(b, ',')
-	b = appendMS(b, h, 0)
-	b = append(b, ',')
-	b = appendMS(b, h, 1)
-	b = append(b, ',')
-	return appendNum(b, avg(bytes, n))
+	return u
 }
