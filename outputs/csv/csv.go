@@ -320,8 +320,13 @@ const (
 
 // Kind is the csv output kind for outputs/registry:
 // `output "csv" { path = ..., aggregated = ..., raw = true | false, layout = "compact" | "long" }` and
-// `--out csv[=[LAYOUT:]FILE|FOLDER/]` (which writes the aggregated files too, as Locust's --csv
-// does): `--out csv=long:results/run.csv` writes k6's layout.
+// `--out csv[=[LAYOUT:|locust:]FILE|FOLDER/]` (which writes the aggregated files too, as Locust's
+// --csv does): `--out csv=long:results/run.csv` writes k6's layout, `--out csv=locust:results/run`
+// only Locust's four files (raw = false).
+//
+// Why raw = false and not a `locust` output kind: the Locust files are already the csv output's
+// (its path rules, its writer goroutine and its queue); a second kind would repeat them, and an
+// `output "csv"` plus an `output "locust"` would aggregate every sample twice.
 var Kind = outputs.Kind{
 	Schema: &plan.OutputSchema{
 		Kind: "csv",
@@ -334,6 +339,10 @@ var Kind = outputs.Kind{
 		Check: check,
 	},
 	Flag: func(value string, b *plan.OutputBlock) error {
+		if rest, ok := strings.CutPrefix(value, "locust:"); ok {
+			b.Set("raw", false) // Locust's files only: --out csv=locust:results/run is --csv results/run
+			value = rest
+		}
 		for _, l := range []string{LayoutCompact, LayoutLong} {
 			if rest, ok := strings.CutPrefix(value, l+":"); ok {
 				b.Set("layout", l)
@@ -380,13 +389,13 @@ func ConfigOf(b *plan.OutputBlock) Config {
 	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated") || !raw, NoRaw: !raw, Layout: b.String("layout")}
 }
 
-// startLocustOnly starts an output with raw = false: no raw file, the Locust files under the
-// prefix the raw file would have had (results/run.csv → results/run_stats.csv, ...; in a folder
-// <plan>-YYYYMMDD-HHMMSS_stats.csv, ...).
+// startLocustOnly starts an output with raw = false: no raw file, the Locust files under a
+// prefix, as Locust's --csv PREFIX names them: results/run (or results/run.csv) →
+// results/run_stats.csv, ...; a folder (a path ending in a separator, or an existing
+// directory) gets <plan>-YYYYMMDD-HHMMSS_stats.csv, ...
 func (c *Output) startLocustOnly() error {
-	prefix := strings.TrimSuffix(c.spec, ".gz")
-	prefix = strings.TrimSuffix(prefix, filepath.Ext(prefix))
-	if outputs.IsFolder(c.spec) {
+	prefix := strings.TrimSuffix(strings.TrimSuffix(c.spec, ".gz"), ".csv")
+	if fi, err := os.Stat(c.spec); strings.HasSuffix(c.spec, string(filepath.Separator)) || strings.HasSuffix(c.spec, "/") || (err == nil && fi.IsDir()) {
 		// a unique name, as the raw file's would be: _stats.csv is taken exclusively
 		f, path, err := outputs.CreateResultFile(c.spec, "_stats.csv", c.opts)
 		if err != nil {

@@ -28,16 +28,23 @@ const body = "hello from srv\n"
 // errBody is the body of a 500, as long as body: it fails every check of the step.
 const errBody = "server error!!\n"
 
+// oddBody is a 200 whose body fails the item step's body check: as long as body.
+const oddBody = "hello from SRV\n"
+
 // locustServer counts requests per path; /fail answers 500 to its first failN requests.
 type locustServer struct {
-	items, fail, failed atomic.Int64
-	failN               int64
+	items, fail, failed, odd atomic.Int64
+	failN, oddN              int64 // /fail's first failN get a 500, /items/'s first oddN another body
 }
 
 func (s *locustServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/items/"):
-		s.items.Add(1)
+		if s.items.Add(1) <= s.oddN {
+			s.odd.Add(1)
+			w.Write([]byte(oddBody))
+			return
+		}
 	case r.URL.Path == "/fail":
 		if s.fail.Add(1) <= s.failN {
 			s.failed.Add(1)
@@ -62,6 +69,7 @@ scenario "users" {
     path = "/items/${iter}"
     name = "/items/[id]"
     check { status = 200 }
+    check { body_contains = "srv" }
   }
   http "fail" {
     path = "/fail"
@@ -191,10 +199,10 @@ func find(rows [][]string, name string) []string {
 // TestLocustFilesDropIn: against a counting server, the four files parse with Python's csv
 // module, their headers and the Aggregated row's layout are Locust 2.x's (a real Locust run's
 // files in testdata), the request counts are the server's per name, a failed request is one
-// failure (48 failed requests with three failed checks each: one row, Occurrences 48), and the
-// content size is the body's length.
+// failure (48 failed requests with three failed checks each: one row, Occurrences 48; 5 bodies
+// failing one check: one row, 5), and the content size is the body's length.
 func TestLocustFilesDropIn(t *testing.T) {
-	ls := &locustServer{failN: 48}
+	ls := &locustServer{failN: 48, oddN: 5}
 	srv := httptest.NewServer(ls)
 	defer srv.Close()
 	files, _ := runLocust(t, srv, 200, Config{Path: filepath.Join(t.TempDir(), "run.csv"), Aggregated: true})
@@ -218,9 +226,9 @@ func TestLocustFilesDropIn(t *testing.T) {
 		t.Errorf("last history row %q: want Aggregated with Total Request Count %d", last, ls.items.Load()+ls.fail.Load())
 	}
 
-	want := map[string][2]int64{"/items/[id]": {ls.items.Load(), 0}, "/fail": {ls.fail.Load(), ls.failed.Load()}}
-	if ls.items.Load() != 200 || ls.fail.Load() != 200 || ls.failed.Load() != 48 {
-		t.Fatalf("server saw %d items, %d fail (%d failed)", ls.items.Load(), ls.fail.Load(), ls.failed.Load())
+	want := map[string][2]int64{"/items/[id]": {ls.items.Load(), ls.odd.Load()}, "/fail": {ls.fail.Load(), ls.failed.Load()}}
+	if ls.items.Load() != 200 || ls.odd.Load() != 5 || ls.fail.Load() != 200 || ls.failed.Load() != 48 {
+		t.Fatalf("server saw %d items (%d odd), %d fail (%d failed)", ls.items.Load(), ls.odd.Load(), ls.fail.Load(), ls.failed.Load())
 	}
 	for name, w := range want {
 		r := find(stats, name)
@@ -234,14 +242,20 @@ func TestLocustFilesDropIn(t *testing.T) {
 			t.Errorf("row %q: Average Content Size %s, want 15.0 (the body's length)", r[1], r[8])
 		}
 	}
-	if agg[0] != "" || agg[1] != "Aggregated" || agg[2] != "400" || agg[3] != "48" || agg[8] != "15.0" {
-		t.Errorf("Aggregated row %q: want 400 requests, 48 failures, content 15.0", agg)
+	if agg[0] != "" || agg[1] != "Aggregated" || agg[2] != "400" || agg[3] != "53" || agg[8] != "15.0" {
+		t.Errorf("Aggregated row %q: want 400 requests, 53 failures, content 15.0", agg)
 	}
 
+	// One row per (method, name, error): the 48 500s (three failed checks each) and the 5 odd
+	// bodies (a failed check each), with the server's counts.
 	fails := files["_failures.csv"]
-	wantRow := []string{"GET", "/fail", "HTTPError('500 Server Error: Internal Server Error for url: " + srv.URL + "/fail')", "48"}
-	if len(fails) != 2 || !slices.Equal(fails[1], wantRow) {
-		t.Errorf("failures %q\nwant one row %q", fails, wantRow)
+	want500 := []string{"GET", "/fail", "HTTPError('500 Server Error: Internal Server Error for url: " + srv.URL + "/fail')", "48"}
+	if len(fails) != 3 || !slices.Equal(fails[1], want500) {
+		t.Fatalf("failures %q\nwant 2 rows, the first %q", fails, want500)
+	}
+	if r := fails[2]; r[0] != "GET" || r[1] != "/items/[id]" || !strings.HasPrefix(r[2], "CatchResponseError('check failed: ") ||
+		!strings.Contains(r[2], "srv") || r[3] != "5" {
+		t.Errorf("failures row %q: want GET /items/[id] CatchResponseError('check failed: <the srv check>') 5", r)
 	}
 	if len(files["_exceptions.csv"]) != 1 {
 		t.Errorf("exceptions %q, want the header only", files["_exceptions.csv"])
