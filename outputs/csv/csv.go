@@ -358,14 +358,12 @@ var Kind = outputs.Kind{
 	},
 	New: outputs.Constructor(ConfigOf, New),
 	Files: func(b *plan.OutputBlock) int {
-		n := 0
-		if b.Bool("raw") || b.Attr("raw") == nil {
-			n++
+		if b.Bool("aggregated") || (b.Attr("raw") != nil && !b.Bool("raw")) {
+			// an upper bound: the raw file and _stats_history.csv are open through the run, then
+			// _stats.csv, _failures.csv and _exceptions.csv one at a time
+			return 4
 		}
-		if b.Bool("aggregated") || n == 0 {
-			n += 4 // _stats.csv, _stats_history.csv, _failures.csv and _exceptions.csv
-		}
-		return n
+		return 1
 	},
 }
 
