@@ -386,36 +386,3 @@ func ConfigOf(b *plan.OutputBlock) Config {
 	raw := b.Attr("raw") == nil || b.Bool("raw")
 	return Config{Path: b.String("path"), Aggregated: b.Bool("aggregated") || !raw, NoRaw: !raw, Layout: b.String("layout")}
 }
-
-// startLocustOnly starts an output with raw = false: no raw file, the Locust files under a
-// prefix, as Locust's --csv PREFIX names them: results/run (or results/run.csv) →
-// results/run_stats.csv, ...; a folder (a path ending in a separator, or an existing
-// directory) gets <plan>-YYYYMMDD-HHMMSS_stats.csv, ...
-func (c *Output) startLocustOnly() error {
-	prefix := strings.TrimSuffix(strings.TrimSuffix(c.spec, ".gz"), ".csv")
-	if fi, err := os.Stat(c.spec); strings.HasSuffix(c.spec, string(filepath.Separator)) || strings.HasSuffix(c.spec, "/") || (err == nil && fi.IsDir()) {
-		// a unique name, as the raw file's would be: _stats.csv is taken exclusively
-		f, path, err := outputs.CreateResultFile(c.spec, "_stats.csv", c.opts)
-		if err != nil {
-			return fmt.Errorf("csv: %w", err)
-		}
-		f.Close()
-		prefix = strings.TrimSuffix(path, "_stats.csv")
-	} else if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
-		return fmt.Errorf("csv: create folder: %w", err)
-	}
-	st, err := newStats(prefix)
-	if err != nil {
-		return fmt.Errorf("csv: %w", err)
-	}
-	c.prefix, c.path, c.stats = prefix, prefix+"_stats.csv", st
-	c.w = outputs.NewRecordWriter(nopFile{}, "", 0) // nothing is written to it; Stop waits on it
-	go c.writer()
-	return nil
-}
-
-// nopFile is the raw file of raw = false: nothing.
-type nopFile struct{}
-
-func (nopFile) Write(p []byte) (int, error) { return len(p), nil }
-func (nopFile) Close() error                { return nil }

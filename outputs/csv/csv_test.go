@@ -312,8 +312,9 @@ func TestAppendValueMatchesStrconv(t *testing.T) {
 }
 
 // TestFailedRequestsInStats: a request reset after it was sent (http_reqs, failed, no
-// duration) is a request and a failure; a refused attempt (failed only) is a failure, not a
-// request; each failure is one row of failures.csv, under the cause its errors sample names.
+// duration) and a refused attempt (failed only) are each a request and a failure, as Locust's
+// client logs them; each failure is one row of failures.csv, under the cause its errors sample
+// names.
 func TestFailedRequestsInStats(t *testing.T) {
 	dir := t.TempDir()
 	c := start(t, Config{Path: filepath.Join(dir, "run.csv"), Aggregated: true}, "faults")
@@ -338,8 +339,8 @@ func TestFailedRequestsInStats(t *testing.T) {
 		return recs
 	}
 	stats := read("run_stats.csv")
-	if row := stats[1]; row[1] != quote.URL || row[2] != "1" || row[3] != "2" {
-		t.Errorf("stats row %q: want %s, 1 request, 2 failures", row, quote.URL)
+	if row := stats[1]; row[1] != quote.URL || row[2] != "2" || row[3] != "2" {
+		t.Errorf("stats row %q: want %s, 2 requests (Locust counts the refused attempt), 2 failures", row, quote.URL)
 	}
 	got := map[string]string{}
 	for _, r := range read("run_failures.csv")[1:] {

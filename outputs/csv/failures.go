@@ -46,26 +46,24 @@ type pending struct {
 	err    string // an errors sample's label not yet taken
 	check  string // the first failed check of the request
 	failed int    // http_req_failed samples without a response still waiting for their cause
-	e      *entry
 }
 
 func newFailures() *failures {
 	return &failures{rows: map[failureKey]uint64{}, pending: map[*metrics.Tags]*pending{}, exceptions: map[string]uint64{}}
 }
 
-func (f *failures) at(t *metrics.Tags, e *entry) *pending {
+func (f *failures) at(t *metrics.Tags) *pending {
 	p := f.pending[t]
 	if p == nil {
 		p = &pending{}
 		f.pending[t] = p
 	}
-	p.e = e
 	return p
 }
 
-// add records a failure row directly (WebSocket failures).
-func (f *failures) add(e *entry, text string) {
-	f.rows[failureKey{e.method, e.name, text}]++
+// add counts a failure of t's request row (WebSocket failures directly).
+func (f *failures) add(t *metrics.Tags, text string) {
+	f.rows[failureKey{t.Method, locustName(t), text}]++
 }
 
 // request is a new request of the step: an errors sample still pending did not belong to one.
@@ -83,12 +81,12 @@ func (f *failures) orphan(p *pending) {
 	}
 }
 
-// errorSample takes an errors sample of e's step.
-func (f *failures) errorSample(t *metrics.Tags, e *entry, label string) {
-	p := f.at(t, e)
+// errorSample takes an errors sample of t's step.
+func (f *failures) errorSample(t *metrics.Tags, label string) {
+	p := f.at(t)
 	if p.failed > 0 { // the failure came first (a resend, an interrupt)
 		p.failed--
-		f.add(e, label)
+		f.add(t, label)
 		return
 	}
 	f.orphan(p)
@@ -96,15 +94,15 @@ func (f *failures) errorSample(t *metrics.Tags, e *entry, label string) {
 }
 
 // checkFailed notes a failed check of the step's current request.
-func (f *failures) checkFailed(t *metrics.Tags, e *entry, name string) {
-	if p := f.at(t, e); p.check == "" {
+func (f *failures) checkFailed(t *metrics.Tags, name string) {
+	if p := f.at(t); p.check == "" {
 		p.check = name
 	}
 }
 
 // requestFailed takes an http_req_failed sample (value failed) and counts its failure row.
-func (f *failures) requestFailed(t *metrics.Tags, e *entry, s *metrics.Sample, failed bool) {
-	p := f.at(t, e)
+func (f *failures) requestFailed(t *metrics.Tags, s *metrics.Sample, failed bool) {
+	p := f.at(t)
 	if !failed {
 		p.check = ""
 		return // an errors sample still pending is a missing capture, seen at the next request
@@ -124,15 +122,15 @@ func (f *failures) requestFailed(t *metrics.Tags, e *entry, s *metrics.Sample, f
 		text = "CatchResponseError('failed')"
 	}
 	p.check = ""
-	f.add(e, text)
+	f.add(t, text)
 }
 
 // finish settles what is still pending at the end of the run.
 func (f *failures) finish() {
-	for _, p := range f.pending {
+	for t, p := range f.pending {
 		f.orphan(p)
 		for ; p.failed > 0; p.failed-- {
-			f.add(p.e, "request failed without a response")
+			f.add(t, "request failed without a response")
 		}
 	}
 }

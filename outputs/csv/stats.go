@@ -2,7 +2,9 @@ package csv
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -29,7 +31,8 @@ var HistoryColumns = append(append([]string{"Timestamp", "User Count", "Type", "
 	"Total Min Response Time", "Total Max Response Time", "Total Average Content Size")
 
 // What counts as a request (the Locust model of "each protocol step is its own request row"):
-// an http_reqs sample for HTTP steps (also one that got no response: it has no time); a
+// an http_req_failed sample for HTTP steps, one per attempt (also one that got no response: it
+// has no time; and one never sent, a refused connection, which http_reqs does not count); a
 // ws_connecting sample for a WebSocket connection; a ws_expect_failed sample (one per expect,
 // passed or failed) and a ws_ping sample for WebSocket steps. Response times come from
 // http_req_duration, ws_connecting, ws_expect_duration and ws_ping; content size from the body
@@ -124,11 +127,10 @@ func (st *stats) add(batch []metrics.Sample) {
 			continue
 		}
 		var request, failed, timed bool
-		r := st.row(s.Tags)
 		switch s.Metric {
 		case metrics.HTTPReqs:
-			request = true
 			st.fail.request(s.Tags)
+			continue
 		case metrics.HTTPReqDuration:
 			timed = true
 		case metrics.WSConnecting, metrics.WSPing:
@@ -136,39 +138,40 @@ func (st *stats) add(batch []metrics.Sample) {
 		case metrics.WSExpectDuration:
 			timed = true
 		case metrics.HTTPReqFailed:
-			// every attempt, also one that never left the machine (refused, no file descriptor):
-			// a failure of its step, though not a request
-			failed = s.Value != 0
-			st.fail.requestFailed(s.Tags, r, s, failed)
+			// one per attempt, sent or not (a refused connection): Locust's client logs every
+			// attempt as a request, a failed one as a failure too
+			request, failed = true, s.Value != 0
+			st.fail.requestFailed(s.Tags, s, failed)
 		case metrics.WSExpectFailed:
 			request, failed = true, s.Value != 0
 			if failed {
-				st.fail.add(r, "expect failed")
+				st.fail.add(s.Tags, "expect failed")
 			}
 		case metrics.WSErrors:
 			failed = true
-			st.fail.add(r, "websocket "+s.Label)
+			st.fail.add(s.Tags, "websocket "+s.Label)
 		case metrics.Errors:
 			if s.Tags.Group == "http" {
-				st.fail.errorSample(s.Tags, r, s.Label)
+				st.fail.errorSample(s.Tags, s.Label)
 			} else {
 				st.fail.exceptions[s.Label]++
 			}
 			continue
 		case metrics.Checks:
 			if s.Value == 0 && s.Tags.Group == "http" {
-				st.fail.checkFailed(s.Tags, r, s.Label)
+				st.fail.checkFailed(s.Tags, s.Label)
 			}
 			continue
 		case metrics.DataReceived:
 			if s.Tags.Group == "http" { // the body's bytes, not the wire's: Locust's len(content)
-				r.content += float64(s.BodyBytes)
+				st.row(s.Tags).content += float64(s.BodyBytes)
 				st.history.content(s.Time, float64(s.BodyBytes))
 			}
 			continue
 		default:
 			continue
 		}
+		r := st.row(s.Tags)
 		if request {
 			r.n++
 			st.last = max(st.last, s.Time)
@@ -268,3 +271,36 @@ func pathOf(u string) string {
 	}
 	return u
 }
+
+// startLocustOnly starts an output with raw = false: no raw file, the Locust files under a
+// prefix, as Locust's --csv PREFIX names them: results/run (or results/run.csv) →
+// results/run_stats.csv, ...; a folder (a path ending in a separator, or an existing
+// directory) gets <plan>-YYYYMMDD-HHMMSS_stats.csv, ...
+func (c *Output) startLocustOnly() error {
+	prefix := strings.TrimSuffix(strings.TrimSuffix(c.spec, ".gz"), ".csv")
+	if fi, err := os.Stat(c.spec); strings.HasSuffix(c.spec, string(filepath.Separator)) || strings.HasSuffix(c.spec, "/") || (err == nil && fi.IsDir()) {
+		// a unique name, as the raw file's would be: _stats.csv is taken exclusively
+		f, path, err := outputs.CreateResultFile(c.spec, "_stats.csv", c.opts)
+		if err != nil {
+			return fmt.Errorf("csv: %w", err)
+		}
+		f.Close()
+		prefix = strings.TrimSuffix(path, "_stats.csv")
+	} else if err := os.MkdirAll(filepath.Dir(prefix), 0o755); err != nil {
+		return fmt.Errorf("csv: create folder: %w", err)
+	}
+	st, err := newStats(prefix)
+	if err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	c.prefix, c.path, c.stats = prefix, prefix+"_stats.csv", st
+	c.w = outputs.NewRecordWriter(nopFile{}, "", 0) // nothing is written to it; Stop waits on it
+	go c.writer()
+	return nil
+}
+
+// nopFile is the raw file of raw = false: nothing.
+type nopFile struct{}
+
+func (nopFile) Write(p []byte) (int, error) { return len(p), nil }
+func (nopFile) Close() error                { return nil }
