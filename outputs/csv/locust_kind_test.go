@@ -115,9 +115,11 @@ func TestPyFloat(t *testing.T) {
 	for _, v := range vals {
 		want = append(want, string(appendPyFloat(nil, v)))
 	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 is needed to compare with Python's repr: %v", err)
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		if py, err = exec.LookPath("python3"); err != nil {
+			t.Fatalf("python3 is needed to compare with Python's repr: %v", err)
+		}
 	}
 	args := []string{"-c", "import sys\nfor a in sys.argv[1:]: print(repr(float(a)))"}
 	for _, v := range vals {

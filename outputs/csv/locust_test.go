@@ -113,48 +113,74 @@ func runLocust(t *testing.T, srv *httptest.Server, iterations int, cfg Config) (
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
+	var paths []string
+	for _, suffix := range locustSuffixes {
+		paths = append(paths, out.StatsPrefix()+suffix)
+	}
+	parsed := pyCSV(t, true, paths...)
 	files := map[string][][]string{}
-	for _, suffix := range []string{"_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"} {
-		files[suffix] = pyCSV(t, out.StatsPrefix()+suffix, true)
+	for i, suffix := range locustSuffixes {
+		files[suffix] = parsed[paths[i]]
 	}
 	return files, out.StatsPrefix()
 }
 
-// pyCSV reads path with Python's csv module (the reader of the scripts that read Locust's
-// files) and checks that every line ends in CRLF, as Python's csv.writer ends them.
-// (Locust's own exceptions file has line breaks inside a quoted traceback: crlf false.)
-func pyCSV(t *testing.T, path string, wantCRLF bool) [][]string {
+// pyCSV reads the files at paths with Python's csv module (the reader of the scripts that read
+// Locust's files), all in one python3 (its start is the slow part), and checks that every line
+// ends in CRLF, as Python's csv.writer ends them (Locust's own exceptions file has line breaks
+// inside a quoted traceback: wantCRLF false).
+func pyCSV(t *testing.T, wantCRLF bool, paths ...string) map[string][][]string {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range paths {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, crlf := bytes.Count(raw, []byte("\n")), bytes.Count(raw, []byte("\r\n")); wantCRLF && (n == 0 || n != crlf) {
+			t.Errorf("%s: %d line ends, %d of them CRLF", filepath.Base(path), n, crlf)
+		}
 	}
-	if n, crlf := bytes.Count(raw, []byte("\n")), bytes.Count(raw, []byte("\r\n")); wantCRLF && (n == 0 || n != crlf) {
-		t.Errorf("%s: %d line ends, %d of them CRLF", filepath.Base(path), n, crlf)
+	py := "/usr/bin/python3" // not a version manager's shim, which takes a second to start
+	if _, err := os.Stat(py); err != nil {
+		if py, err = exec.LookPath("python3"); err != nil {
+			t.Fatalf("python3 is needed to read the files as Locust's readers do: %v", err)
+		}
 	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 is needed to read the files as Locust's readers do: %v", err)
-	}
-	cmd := exec.Command(py, "-c", `import csv, json, sys
-with open(sys.argv[1], newline="") as f:
-    print(json.dumps(list(csv.reader(f, strict=True))))`, path)
+	cmd := exec.Command(py, append([]string{"-c", `import csv, json, sys
+out = {}
+for p in sys.argv[1:]:
+    with open(p, newline="") as f:
+        out[p] = list(csv.reader(f, strict=True))
+print(json.dumps(out))`}, paths...)...)
 	stdout, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("python csv reading %s: %v", path, err)
+		t.Fatalf("python csv reading %q: %v", paths, err)
 	}
-	var rows [][]string
-	if err := json.Unmarshal(stdout, &rows); err != nil {
+	var files map[string][][]string
+	if err := json.Unmarshal(stdout, &files); err != nil {
 		t.Fatal(err)
 	}
-	return rows
+	return files
 }
 
-// locustFixture reads a file captured from a real Locust run (see testdata/locust-2.12.1/README).
-func locustFixture(t *testing.T, suffix string) [][]string {
+// locustFixture reads the files captured from a real Locust run (testdata/locust-2.12.1/README.md),
+// by suffix.
+func locustFixture(t *testing.T) map[string][][]string {
 	t.Helper()
-	return pyCSV(t, filepath.Join("testdata", "locust-2.12.1", "run"+suffix), false)
+	var paths []string
+	for _, suffix := range locustSuffixes {
+		paths = append(paths, filepath.Join("testdata", "locust-2.12.1", "run"+suffix))
+	}
+	files := pyCSV(t, false, paths...)
+	out := map[string][][]string{}
+	for i, suffix := range locustSuffixes {
+		out[suffix] = files[paths[i]]
+	}
+	return out
 }
+
+// locustSuffixes are the four files' name endings.
+var locustSuffixes = []string{"_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"}
 
 // shape classifies a field as Python printed it: an int, a float (repr), N/A, empty or text.
 func shape(v string) string {
@@ -207,18 +233,19 @@ func TestLocustFilesDropIn(t *testing.T) {
 	defer srv.Close()
 	files, _ := runLocust(t, srv, 200, Config{Path: filepath.Join(t.TempDir(), "run.csv"), Aggregated: true})
 
+	fx := locustFixture(t)
 	for suffix, rows := range files {
-		if want := locustFixture(t, suffix)[0]; !slices.Equal(rows[0], want) {
+		if want := fx[suffix][0]; !slices.Equal(rows[0], want) {
 			t.Errorf("%s header\n got %q\nwant %q", suffix, rows[0], want)
 		}
 	}
 	stats := files["_stats.csv"]
-	agg, wantAgg := stats[len(stats)-1], locustFixture(t, "_stats.csv")
+	agg, wantAgg := stats[len(stats)-1], fx["_stats.csv"]
 	if got, want := shapes(agg, 4), shapes(wantAgg[len(wantAgg)-1], 4); !slices.Equal(got, want) {
 		t.Errorf("Aggregated row %q\n layout %v\n Locust %v", agg, got, want)
 	}
 	hist := files["_stats_history.csv"]
-	wantHist := locustFixture(t, "_stats_history.csv")
+	wantHist := fx["_stats_history.csv"]
 	if got, want := shapes(hist[len(hist)-1], 19), shapes(wantHist[len(wantHist)-1], 19); !slices.Equal(got, want) {
 		t.Errorf("last history row %q\n layout %v\n Locust %v", hist[len(hist)-1], got, want)
 	}
