@@ -24,7 +24,7 @@ func TestRawFalseWritesOnlyLocustFiles(t *testing.T) {
 	for _, tc := range []struct{ name, path string }{{"prefix", "run"}, {"folder", "out/"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			before := ls.items.Load() + ls.fail.Load()
+			before := ls.items.Load() + ls.fail.Load() + ls.plain.Load()
 			path := filepath.Join(dir, tc.path)
 			if strings.HasSuffix(tc.path, "/") {
 				path += "/" // Join drops it; it makes the path a folder
@@ -47,8 +47,8 @@ func TestRawFalseWritesOnlyLocustFiles(t *testing.T) {
 				t.Errorf("prefix %q, want %q", prefix, filepath.Join(dir, "run"))
 			}
 			agg := files["_stats.csv"][len(files["_stats.csv"])-1]
-			if got := ls.items.Load() + ls.fail.Load() - before; agg[1] != "Aggregated" || agg[2] != "40" || got != 40 {
-				t.Errorf("Aggregated %q; server got %d requests, want 40 in both", agg, got)
+			if got := ls.items.Load() + ls.fail.Load() + ls.plain.Load() - before; agg[1] != "Aggregated" || agg[2] != "60" || got != 60 {
+				t.Errorf("Aggregated %q; server got %d requests, want 60 in both", agg, got)
 			}
 		})
 	}

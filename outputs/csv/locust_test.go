@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/executor/httpstep"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -33,8 +34,8 @@ const oddBody = "hello from SRV\n"
 
 // locustServer counts requests per path; /fail answers 500 to its first failN requests.
 type locustServer struct {
-	items, fail, failed, odd atomic.Int64
-	failN, oddN              int64 // /fail's first failN get a 500, /items/'s first oddN another body
+	items, fail, failed, odd, plain atomic.Int64
+	failN, oddN                     int64 // /fail's first failN get a 500, /items/'s first oddN another body
 }
 
 func (s *locustServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -42,8 +43,13 @@ func (s *locustServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/items/"):
 		if s.items.Add(1) <= s.oddN {
 			s.odd.Add(1)
+			w.(http.Flusher).Flush() // the head first: a chunked body, counted as decoded
 			w.Write([]byte(oddBody))
 			return
+		}
+	case r.URL.Path == "/plain":
+		if s.plain.Add(1)%2 == 0 {
+			w.(http.Flusher).Flush() // every other body chunked
 		}
 	case r.URL.Path == "/fail":
 		if s.fail.Add(1) <= s.failN {
@@ -76,6 +82,9 @@ scenario "users" {
     check { status = 200 }
     check { body_contains = "hello" }
     check { body_contains = "srv" }
+  }
+  http "plain" {
+    path = "/plain"
   }
 }
 load {
@@ -228,6 +237,15 @@ func find(rows [][]string, name string) []string {
 // failure (48 failed requests with three failed checks each: one row, Occurrences 48; 5 bodies
 // failing one check: one row, 5), and the content size is the body's length.
 func TestLocustFilesDropIn(t *testing.T) {
+	t.Run("h1", func(t *testing.T) { testLocustFiles(t) })
+	t.Run("net/http", func(t *testing.T) {
+		httpstep.SetFastPath(false) // the body counted by the other client
+		defer httpstep.SetFastPath(true)
+		testLocustFiles(t)
+	})
+}
+
+func testLocustFiles(t *testing.T) {
 	ls := &locustServer{failN: 48, oddN: 5}
 	srv := httptest.NewServer(ls)
 	defer srv.Close()
@@ -249,13 +267,14 @@ func TestLocustFilesDropIn(t *testing.T) {
 	if got, want := shapes(hist[len(hist)-1], 19), shapes(wantHist[len(wantHist)-1], 19); !slices.Equal(got, want) {
 		t.Errorf("last history row %q\n layout %v\n Locust %v", hist[len(hist)-1], got, want)
 	}
-	if last := hist[len(hist)-1]; last[3] != "Aggregated" || last[17] != strconv.Itoa(int(ls.items.Load()+ls.fail.Load())) {
-		t.Errorf("last history row %q: want Aggregated with Total Request Count %d", last, ls.items.Load()+ls.fail.Load())
+	if last := hist[len(hist)-1]; last[3] != "Aggregated" || last[17] != strconv.Itoa(int(ls.items.Load()+ls.fail.Load()+ls.plain.Load())) {
+		t.Errorf("last history row %q: want Aggregated with Total Request Count %d", last, ls.items.Load()+ls.fail.Load()+ls.plain.Load())
 	}
 
-	want := map[string][2]int64{"/items/[id]": {ls.items.Load(), ls.odd.Load()}, "/fail": {ls.fail.Load(), ls.failed.Load()}}
-	if ls.items.Load() != 200 || ls.odd.Load() != 5 || ls.fail.Load() != 200 || ls.failed.Load() != 48 {
-		t.Fatalf("server saw %d items (%d odd), %d fail (%d failed)", ls.items.Load(), ls.odd.Load(), ls.fail.Load(), ls.failed.Load())
+	// (/plain has no body check: its body is read and dropped, and still counted)
+	want := map[string][2]int64{"/items/[id]": {ls.items.Load(), ls.odd.Load()}, "/fail": {ls.fail.Load(), ls.failed.Load()}, "/plain": {ls.plain.Load(), 0}}
+	if ls.items.Load() != 200 || ls.odd.Load() != 5 || ls.fail.Load() != 200 || ls.failed.Load() != 48 || ls.plain.Load() != 200 {
+		t.Fatalf("server saw %d items (%d odd), %d fail (%d failed), %d plain", ls.items.Load(), ls.odd.Load(), ls.fail.Load(), ls.failed.Load(), ls.plain.Load())
 	}
 	for name, w := range want {
 		r := find(stats, name)
@@ -269,8 +288,8 @@ func TestLocustFilesDropIn(t *testing.T) {
 			t.Errorf("row %q: Average Content Size %s, want 15.0 (the body's length)", r[1], r[8])
 		}
 	}
-	if agg[0] != "" || agg[1] != "Aggregated" || agg[2] != "400" || agg[3] != "53" || agg[8] != "15.0" {
-		t.Errorf("Aggregated row %q: want 400 requests, 53 failures, content 15.0", agg)
+	if agg[0] != "" || agg[1] != "Aggregated" || agg[2] != "600" || agg[3] != "53" || agg[8] != "15.0" {
+		t.Errorf("Aggregated row %q: want 600 requests, 53 failures, content 15.0", agg)
 	}
 
 	// One row per (method, name, error): the 48 500s (three failed checks each) and the 5 odd
