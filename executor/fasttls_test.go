@@ -36,6 +36,7 @@ type phaseSink struct {
 	positive map[metrics.Metric]int
 	all      map[metrics.Metric]int
 	reqs     float64
+	body     uint64 // BodyBytes of the data_received samples
 }
 
 func (s *phaseSink) Push(batch []metrics.Sample) {
@@ -48,6 +49,9 @@ func (s *phaseSink) Push(batch []metrics.Sample) {
 		}
 		if x.Metric == metrics.HTTPReqs {
 			s.reqs += x.Value
+		}
+		if x.Metric == metrics.DataReceived {
+			s.body += uint64(x.BodyBytes)
 		}
 	}
 }
@@ -165,6 +169,9 @@ func TestHTTP2TargetIsHandedToNetHTTP(t *testing.T) {
 	}
 	if got := sink.all[metrics.HTTPReqDuration]; got != 10 {
 		t.Fatalf("%d http_req_duration samples, want 10", got)
+	}
+	if sink.body != 20 { // the VU's own HTTP/2 client counts DATA bytes (Locust's content size)
+		t.Fatalf("body bytes %d over HTTP/2, want 20 (10 bodies of 2 bytes)", sink.body)
 	}
 }
 

@@ -160,7 +160,7 @@ func (h *httpState) roundTripH2(hs *httpStep, method string, u *url.URL, body []
 		}
 		return res, cause, start, end, err
 	}
-	res.status, res.header = s.resp.status, s.resp.header
+	res.status, res.header, res.bodyLen = s.resp.status, s.resp.header, s.resp.bodyLen
 	if hs.needBody {
 		res.body = s.resp.body
 	}
@@ -221,6 +221,7 @@ func (c *h2conn) readResponse(id uint32, r *h2req, resp *h2resp) error {
 			if resp.status == 0 {
 				return &h2Error{kind: "protocol error", code: http2.ErrCodeProtocol}
 			}
+			resp.bodyLen += int64(len(f.Data())) // padding is not body (Locust's content size)
 			if r.keepBody {
 				resp.body = append(resp.body, f.Data()...)
 			}

@@ -135,6 +135,7 @@ type h2resp struct {
 	status           int
 	header           http.Header
 	body             []byte
+	bodyLen          int64 // the DATA frames' bytes, kept or not
 	wrote, firstByte int64
 }
 
