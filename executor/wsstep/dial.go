@@ -67,6 +67,7 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 			c = tc
 		}
 		if dl != nil {
+			dl.ready.Store(dl.bytes.out.Load() + 1)
 			dl.wire = newWSWire(c)
 			return dl.wire, nil
 		}
@@ -109,7 +110,18 @@ type wsDialKey struct{}
 // the wsWire the WebSocket reads through.
 type wsDialed struct {
 	bytes wsBytes
+	// ready is 1 + the bytes written before the connection was ready for the request (TCP and
+	// TLS done), 0 until then: more bytes out than that means the upgrade request left. Atomic
+	// because a cancelled handshake's transport dial may still be running when dial reads it.
+	ready atomic.Int64
 	wire  *wsWire
+}
+
+// requestSent reports whether the handshake's request was written: out bytes went out on a
+// connection that was ready for it. TCP and TLS setup alone reach no WebSocket server.
+func (dl *wsDialed) requestSent(out int64) bool {
+	r := dl.ready.Load()
+	return r > 0 && out > r-1
 }
 
 // wsServerName returns cfg for a TLS connection to addr, with the server name set from addr
@@ -238,7 +250,8 @@ func (e *wsDialError) Error() string { return e.Err.Error() }
 func (e *wsDialError) Unwrap() error { return e.Err }
 
 // dial opens one connection of session s, emitting ws_connecting and ws_sessions on success and
-// ws_errors on failure. The connection lives until closed or until s.ctx is cancelled.
+// ws_errors on failure; a handshake cut by the end of the run after its request left is
+// ws_errors{interrupted}. The connection lives until closed or until s.ctx is cancelled.
 func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	st := s.block
 	fail := func(kind string, err error) (*wsConn, error) {
@@ -271,15 +284,24 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	start := time.Now()
 	ws, resp, err := websocket.Dial(dctx, u, opts)
 	cancel()
-	if n := bytes.out.Swap(0); n > 0 {
-		w.add(metrics.DataSent, st.Tags, float64(n), 0, "")
+	out := bytes.out.Swap(0)
+	if out > 0 {
+		w.add(metrics.DataSent, st.Tags, float64(out), 0, "")
 	}
 	if n := bytes.in.Swap(0); n > 0 {
 		w.add(metrics.DataReceived, st.Tags, float64(n), 0, "")
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err() // aborted by the executor: not the target's fault
+		if ctx.Err() != nil && resp == nil {
+			// Cut by the executor's stop or abort: not the target's fault, so no backoff and no
+			// failed step. But a request that left reached the server, which counts it (and may
+			// even have sent its 101): like an HTTP request cut on the wire, it is counted as
+			// ws_errors{interrupted}, so that ws_sessions + ws_errors equals the upgrade
+			// requests the server received. Cut before its request, it reached no server: nothing.
+			if dl.requestSent(out) {
+				w.add(metrics.WSErrors, st.Tags, 1, 0, "interrupted")
+			}
+			return nil, ctx.Err()
 		}
 		w.noteDial(st.Target, resp, err)
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
