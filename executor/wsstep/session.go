@@ -27,7 +27,9 @@
 // stack, and the collector's headroom over them.
 //
 // A failure is one ws_errors sample with its kind; the iteration it ends adds no errors sample
-// of its own (step.Error.Reported).
+// of its own (step.Error.Reported). A handshake cut by the end of the run once its upgrade
+// request has left is ws_errors{interrupted}, as an HTTP request cut on the wire is: every
+// request the server read is then a session (its 101 was read) or an error.
 package wsstep
 
 import (
