@@ -1,4 +1,5 @@
-# burst.hcl — sudden spikes of REST and WebSocket users at the same time, as after a market
+# burst.hcl — replaces the seed's Locust BurstUser (and its spawn-rate spikes): sudden spikes of
+# REST and WebSocket users at the same time, as after a market
 # open or a push notification: each scenario has its own load, and both run concurrently.
 # REST users jump from 10 to 100 twice; WebSocket subscribers jump from 5 to 50.
 #

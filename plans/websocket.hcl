@@ -1,4 +1,5 @@
-# websocket.hcl — the oscilloscope protocol, step by step: start the stream, expect data frames,
+# websocket.hcl — replaces the seed's Locust OscilloscopeUser. The oscilloscope protocol, step by
+# step: start the stream, expect data frames,
 # change the frequency and wait for the acknowledgement, watch the stream at the new rate, stop
 # and expect the final frame. Each step is its own row in the summary (ws_expect_duration,
 # ws_expect_failed by step). A heartbeat rule answers server pings in any step.
