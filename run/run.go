@@ -38,6 +38,7 @@ type Config struct {
 	Duration  time.Duration    // caps the whole run, scaling every stage; 0 runs as planned
 	MaxVUs    int              // caps VUs (closed model) and max_vus (open model); 0 is no cap
 	Segment   executor.Segment // this instance's share; the zero value runs all of it
+	Seed      uint64           // the weighted tasks' draws (executor.Config.Seed); 0 picks one
 
 	// Outputs are output blocks added to the plan's own (--out), built with registry.Default.
 	Outputs []*plan.OutputBlock
@@ -155,7 +156,7 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 	r.outs = append(r.outs, cfg.Extra...)
 	r.mgr = outputs.NewManager(r.outs...)
 	e, err := executor.New(executor.Config{Plan: p, Sink: r.mgr, Scenarios: cfg.Scenarios, Duration: cfg.Duration,
-		MaxVUs: cfg.MaxVUs, Segment: cfg.Segment, Logf: cfg.Logf, UnreachableAfter: cfg.UnreachableAfter})
+		MaxVUs: cfg.MaxVUs, Segment: cfg.Segment, Logf: cfg.Logf, UnreachableAfter: cfg.UnreachableAfter, Seed: cfg.Seed})
 	if err != nil {
 		return nil, &Error{Code: ExitInvalidPlan, Err: err}
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -163,7 +164,8 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		return exitRuntime
 	}
 	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
-	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus,
+	seed := taskSeed(p, opts.run.seed, info)
+	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
 		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
@@ -242,4 +244,25 @@ func printLines(w io.Writer, prefix string, err error) {
 	for _, line := range strings.Split(err.Error(), "\n") {
 		fmt.Fprintln(w, prefix, line)
 	}
+}
+
+// taskSeed returns the seed of the run's task draws: --seed, or a fresh one chosen here rather
+// than in the executor so that it can be printed — with it, `--seed N` repeats the run's task
+// sequence. The line is printed only for plans that draw tasks.
+func taskSeed(p *plan.Plan, seed uint64, info func(string, ...any)) uint64 {
+	hasTasks := false
+	for _, s := range p.Scenarios {
+		hasTasks = hasTasks || len(s.Tasks) > 0
+	}
+	if seed == 0 {
+		for seed == 0 {
+			seed = rand.Uint64()
+		}
+		if hasTasks {
+			info("task draws: seed %d (repeat them with --seed %d)", seed, seed)
+		}
+	} else if hasTasks {
+		info("task draws: seed %d", seed)
+	}
+	return seed
 }

@@ -24,6 +24,7 @@ type runFlags struct {
 	spawnRate float64   // --spawn-rate: VUs started per second up to --vus (Locust's spawn rate)
 	host      string    // --host: the value of var.host
 	tags      multiFlag // --tag NAME or KEY=VALUE: run the scenarios with this tag
+	seed      uint64    // --seed: the weighted tasks' draws; 0 lets apply pick one (and print it)
 
 	paths   []string         // the plan files, folders expanded
 	segment executor.Segment // parsed --segment; zero value for the whole plan
@@ -32,8 +33,8 @@ type runFlags struct {
 // errNoPlanFile is returned by parse when the command line names no plan file.
 var errNoPlanFile = errors.New("needs a plan file")
 
-// register adds -var, -var-file, --scenario, --tag, --duration, --vus, --spawn-rate, --host and
-// --segment to fs.
+// register adds -var, -var-file, --scenario, --tag, --duration, --vus, --spawn-rate, --host,
+// --seed and --segment to fs.
 func (r *runFlags) register(fs *flag.FlagSet) {
 	r.vars.register(fs)
 	fs.Var(&r.scenarios, "scenario", "run only scenario `NAME` (repeatable)")
@@ -42,6 +43,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&r.vus, "vus", 0, "cap the VUs at `N` (closed model) and max_vus (open model); with --spawn-rate, the VUs to ramp to")
 	fs.Float64Var(&r.spawnRate, "spawn-rate", 0, "start `R` VUs per second up to --vus, then hold them for the rest of --duration (until Ctrl-C without it), as Locust's --users/--spawn-rate")
 	fs.StringVar(&r.host, "host", "", "set var.host to `URL`, the base URL the plan's targets read (the plan must declare variable \"host\")")
+	fs.Uint64Var(&r.seed, "seed", 0, "draw the weighted tasks with seed `N`: the same seed repeats the same task sequence per VU (apply prints the seed it chose without it)")
 	fs.StringVar(&r.segText, "segment", "", "run execution segment `INDEX/TOTAL` of the plan, e.g. 2/4")
 }
 
@@ -95,5 +97,5 @@ func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 
 // executorConfig returns the executor configuration of these flags for p (without a sink).
 func (r *runFlags) executorConfig(p *plan.Plan) executor.Config {
-	return executor.Config{Plan: p, Scenarios: r.scenarios, Duration: r.duration, MaxVUs: r.vus, Segment: r.segment}
+	return executor.Config{Plan: p, Scenarios: r.scenarios, Duration: r.duration, MaxVUs: r.vus, Segment: r.segment, Seed: r.seed}
 }
