@@ -16,7 +16,10 @@ func TestExamplePlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"arrival-rate", "burst", "load", "reconnect", "smoke", "soak", "stress", "websocket"}
+	want := []string{"arrival-rate", "burst", "load", "market", "reconnect-loop", "reconnect", "rest", "smoke", "soak", "stress", "websocket"}
+	// The plans that replace the seed's Locust user classes name the class in their header.
+	locust := map[string]string{"rest": "RestUser", "market": "MarketStreamUser", "reconnect-loop": "ReconnectUser",
+		"burst": "BurstUser", "websocket": "OscilloscopeUser"}
 	var got []string
 	for _, f := range files {
 		got = append(got, filepath.Base(f[:len(f)-len(".hcl")]))
@@ -40,6 +43,9 @@ func TestExamplePlans(t *testing.T) {
 			}
 			if !bytes.HasPrefix(src, []byte("# ")) {
 				t.Errorf("an example plan starts with a header comment")
+			}
+			if class := locust[filepath.Base(f[:len(f)-len(".hcl")])]; class != "" && !bytes.Contains(src[:bytes.Index(src, []byte("\n\n"))], []byte("Locust "+class)) {
+				t.Errorf("the header comment does not name the Locust class it replaces, %s", class)
 			}
 			if out := hclwrite.Format(src); !bytes.Equal(out, src) {
 				t.Errorf("not fmt-clean; run: loadplan fmt %s", f)

@@ -56,7 +56,7 @@ func TestValidateExamplePlans(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "8 of 8 plans valid") {
+	if !strings.Contains(r.stdout, "11 of 11 plans valid") {
 		t.Errorf("stdout: %s", r.stdout)
 	}
 }

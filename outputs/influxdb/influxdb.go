@@ -4,8 +4,8 @@
 //
 // Every FlushInterval (default 1 s) each series (a metric with one tag set) becomes one point in
 // the measurement named after the metric (http_reqs, http_req_duration, …), with the tags
-// testid, segment, scenario, step, target, method, url, status and check or error (empty ones
-// left out). Fields, in the sample's unit (milliseconds for times):
+// testid, segment, scenario, task, step, target, method, url, status and check or error (empty
+// ones left out). Fields, in the sample's unit (milliseconds for times):
 //
 //	trend:   count (integer), sum, mean, min, max, p50, p90, p95, p99
 //	counter: count (integer), value (the sum)
