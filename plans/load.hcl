@@ -19,7 +19,7 @@ target "api" {
   timeout  = "10s"
 }
 
-# Trader accounts, one row per iteration, shared by all VUs in order.
+# Trader accounts, one row per login, shared by all VUs in order.
 data "users" {
   csv  = "data/users.csv"
   mode = "sequential"
@@ -56,17 +56,20 @@ scenario "trader" {
   weight     = 1
   think_time = "2s..4s"
 
-  http "login" {
-    method = "POST"
-    path   = "/api/login"
-    json   = { user = data.users.user, password = data.users.password }
-    check { status = 200 }
-    capture "token" { json = "token" }
+  # Each trader logs in once, with the next account of data "users", and keeps the token.
+  setup {
+    http "login" {
+      method = "POST"
+      path   = "/api/login"
+      json   = { user = data.users.user, password = data.users.password }
+      check { status = 200 }
+      capture "token" { json = "token" }
+    }
   }
 
   http "portfolio" {
     path    = "/api/portfolio"
-    headers = { Authorization = "Bearer ${capture.token}" }
+    headers = { Authorization = "Bearer ${vu.token}" }
     check { status = 200 }
   }
 }

@@ -114,3 +114,17 @@ func TestMarketAndOscilloscopePlansCount(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadPlanTradersLogInOnce: plans/load.hcl's trader scenario logs in in setup, so 3 trader
+// VUs make exactly 3 logins and one portfolio request per iteration, as the server counts them.
+func TestLoadPlanTradersLogInOnce(t *testing.T) {
+	c, export := runPlanOnDemo(t, "../../plans/load.hcl", "--scenario", "trader", "--vus", "3", "--spawn-rate", "100", "--duration", "3s")
+	logins, portfolio := c.Requests["POST /api/login"], c.Requests["GET /api/portfolio"]
+	t.Logf("server: %d logins, %d portfolio", logins, portfolio)
+	if logins != 3 {
+		t.Errorf("server saw %d logins from 3 trader VUs; want 3", logins)
+	}
+	if it := exportedCount(t, export, "iterations"); it < 3 || float64(portfolio) != it {
+		t.Errorf("server saw %d portfolio requests for %v iterations; want one each (at least one per VU)", portfolio, it)
+	}
+}
