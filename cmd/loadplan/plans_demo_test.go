@@ -118,7 +118,26 @@ func TestMarketAndOscilloscopePlansCount(t *testing.T) {
 // TestLoadPlanTradersLogInOnce: plans/load.hcl's trader scenario logs in in setup, so 3 trader
 // VUs make exactly 3 logins and one portfolio request per iteration, as the server counts them.
 func TestLoadPlanTradersLogInOnce(t *testing.T) {
-	c, export := runPlanOnDemo(t, "../../plans/load.hcl", "--scenario", "trader", "--vus", "3", "--spawn-rate", "100", "--duration", "3s")
+	// A copy whose CSV output goes to a temporary folder, not results/ below the test's folder.
+	src, err := os.ReadFile("../../plans/load.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	users, err := filepath.Abs("../../plans/data/users.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := strings.NewReplacer(`path = "results/"`, `path = "`+filepath.ToSlash(dir)+`/results/"`,
+		`"data/users.csv"`, `"`+filepath.ToSlash(users)+`"`).Replace(string(src))
+	if !strings.Contains(copied, dir) || !strings.Contains(copied, users) {
+		t.Fatal(`plans/load.hcl no longer writes csv to "results/" or reads "data/users.csv"; update this test`)
+	}
+	file := filepath.Join(dir, "load.hcl")
+	if err := os.WriteFile(file, []byte(copied), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, export := runPlanOnDemo(t, file, "--scenario", "trader", "--vus", "3", "--spawn-rate", "100", "--duration", "3s")
 	logins, portfolio := c.Requests["POST /api/login"], c.Requests["GET /api/portfolio"]
 	t.Logf("server: %d logins, %d portfolio", logins, portfolio)
 	if logins != 3 {
