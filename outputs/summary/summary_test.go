@@ -368,6 +368,30 @@ func TestTextSummaryInterruptedAndDeadStep(t *testing.T) {
 	}
 }
 
+// TestTextSummaryInterruptedHandshakes: WebSocket handshakes cut on the wire are said beside the
+// requests, from ws_errors labelled interrupted (other ws_errors are not counted there).
+func TestTextSummaryInterruptedHandshakes(t *testing.T) {
+	at := t0.UnixNano()
+	tWS := &metrics.Tags{Scenario: "rest", Step: "feed", Method: "WS", Group: "ws"}
+	batch := []metrics.Sample{{Metric: metrics.IterationsInterrupted, Time: at, Value: 3, Tags: tScRest},
+		{Metric: metrics.WSErrors, Time: at, Value: 1, Tags: tWS, Label: "dial"}}
+	for range 2 {
+		batch = append(batch, metrics.Sample{Metric: metrics.WSErrors, Time: at, Value: 1, Tags: tWS, Label: "interrupted"})
+	}
+	s := New()
+	s.Emit(batch)
+	r := &Report{Title: "ws.hcl", Start: t0, End: t0.Add(time.Second), Series: s.Store().Snapshot()}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "! 3 iterations interrupted by the end of graceful_stop, a ramp-down or an abort; 0 requests they had on the " +
+		"wire are counted as failed (error interrupted), and 2 WebSocket handshakes as ws_errors (interrupted)"
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, buf.String())
+	}
+}
+
 func TestTextSummarySaysTargetUnreachableFirst(t *testing.T) {
 	r, _, _ := report(t, 10)
 	r.Unreachable = []string{"target unreachable since 0:08: connection refused"}

@@ -316,8 +316,12 @@ func (r *Report) writeNotes(b *strings.Builder) {
 		notes = append(notes, fmt.Sprintf("%s iterations dropped: no VU was free when they were due (raise max_vus)", num(d.Sum)))
 	}
 	if n := r.Total(metrics.IterationsInterrupted); n.Sum > 0 {
-		notes = append(notes, fmt.Sprintf("%s iterations interrupted by the end of graceful_stop, a ramp-down or an abort; "+
-			"%s requests they had on the wire are counted as failed (error interrupted)", num(n.Sum), num(r.interruptedRequests())))
+		note := fmt.Sprintf("%s iterations interrupted by the end of graceful_stop, a ramp-down or an abort; "+
+			"%s requests they had on the wire are counted as failed (error interrupted)", num(n.Sum), num(r.interrupted(metrics.Errors)))
+		if ws := r.interrupted(metrics.WSErrors); ws > 0 {
+			note += fmt.Sprintf(", and %s WebSocket handshakes as ws_errors (interrupted)", num(ws))
+		}
+		notes = append(notes, note)
 	}
 	drops := append([]Drop(nil), r.Dropped...)
 	sort.Slice(drops, func(i, j int) bool { return drops[i].Output < drops[j].Output })
@@ -335,11 +339,12 @@ func (r *Report) writeNotes(b *strings.Builder) {
 	}
 }
 
-// interruptedRequests is the number of requests cut on the wire: errors labelled interrupted.
-func (r *Report) interruptedRequests() float64 {
+// interrupted is the number of requests (m = errors) or WebSocket handshakes (m = ws_errors)
+// cut on the wire: m's samples labelled interrupted.
+func (r *Report) interrupted(m metrics.Metric) float64 {
 	n := 0.0
 	for _, s := range r.Series {
-		if s.Key.Metric == metrics.Errors && s.Key.Label == "interrupted" {
+		if s.Key.Metric == m && s.Key.Label == "interrupted" {
 			n += s.Sum
 		}
 	}
