@@ -21,6 +21,7 @@ scenario "s\u2066cen" {
   target = target.api
   http "\u001b[31mred\u202eevil" {
     path = "/fail"
+    name = "/fail\u001b[0m"
     check { status = 200 }
   }
 }
@@ -48,8 +49,8 @@ load {
 	}
 	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr, "plan": pr.stdout}
 	csvs, _ := filepath.Glob(filepath.Join(dir, "csv", "*.csv"))
-	if len(csvs) != 4 {
-		t.Fatalf("want the raw CSV and three Locust files, have %v", csvs)
+	if len(csvs) != 5 {
+		t.Fatalf("want the raw CSV and four Locust files, have %v", csvs)
 	}
 	for _, f := range csvs {
 		b, err := os.ReadFile(f)
@@ -63,8 +64,15 @@ load {
 		if strings.ContainsAny(text, "\x1b\u202e\u2066") {
 			t.Errorf("%s holds a raw control or bidi character:\n%q", name, text)
 		}
-		if name == "stderr" || strings.HasSuffix(name, "_stats_history.csv") {
-			continue // no names there
+		if name == "stderr" || strings.HasSuffix(name, "_stats_history.csv") || strings.HasSuffix(name, "_exceptions.csv") {
+			continue // no names there (no iteration ended outside a request: _exceptions.csv is its header)
+		}
+		if strings.HasSuffix(name, "_stats.csv") || strings.HasSuffix(name, "_failures.csv") {
+			// Locust's files name a request by its name tag, as Locust's name= does
+			if !strings.Contains(text, `/fail\x1b[0m`) {
+				t.Errorf("%s does not show the request name escaped as /fail\\x1b[0m:\n%s", name, text)
+			}
+			continue
 		}
 		if !strings.Contains(text, step) || !strings.Contains(text, scen) {
 			t.Errorf("%s does not show the names escaped as %s and %s:\n%s", name, step, scen, text)
