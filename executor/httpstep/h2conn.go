@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/h1"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
@@ -90,8 +91,10 @@ func newH2conn(conn net.Conn, addr string) *h2conn {
 	return c
 }
 
-// h2IdleProbe is how long a connection may stay idle before it is probed (idleClean) ahead of
-// a request: as internal/h1's IdleProbe on the fast path.
+// h2IdleProbe is how long a connection may stay idle before it is probed (h1.Alive) ahead of
+// a request: as internal/h1's IdleProbe on the fast path. Bytes on an idle HTTP/2 connection are
+// almost always the server's GOAWAY before its close; a request written there would be lost, so
+// the connection is replaced before anything is written to it.
 const h2IdleProbe = int64(100 * time.Millisecond)
 
 // usable reports whether a new request may start on c at now (mono).
@@ -100,7 +103,7 @@ func (c *h2conn) usable(now int64) bool {
 		return false
 	}
 	if c.last != 0 && now-c.last >= h2IdleProbe {
-		return c.br.Buffered() == 0 && idleClean(c.conn)
+		return c.br.Buffered() == 0 && h1.Alive(c.conn)
 	}
 	return true
 }

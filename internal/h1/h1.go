@@ -207,7 +207,7 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (ready bo
 		if err == nil && tr.GetConn-c.last < int64(probe) {
 			return true, nil
 		}
-		if err == nil && alive(c.raw) {
+		if err == nil && Alive(c.raw) {
 			return false, nil // probed: the probe's time is the request's blocked phase
 		}
 		c.Close()

@@ -4,5 +4,5 @@ package h1
 
 import "net"
 
-// alive cannot peek without waiting here; the retry in Do covers a stale connection.
-func alive(net.Conn) bool { return true }
+// Alive cannot peek without waiting here: an idle connection is taken as it is.
+func Alive(net.Conn) bool { return true }

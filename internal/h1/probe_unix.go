@@ -3,16 +3,22 @@
 package h1
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"syscall"
 )
 
-// alive reports whether an idle keep-alive connection may still be used: it peeks at the socket
+// Alive reports whether an idle keep-alive connection may still be used: it peeks at the socket
 // without waiting (MSG_PEEK|MSG_DONTWAIT). End of file (the server closed it), unexpected bytes
-// or an error mean it may not. A connection that does not expose its descriptor is assumed alive
-// (the retry in Do still covers it).
-func alive(conn net.Conn) bool {
+// or an error mean it may not. A TLS connection is peeked at below TLS (any record there, a
+// close_notify or an HTTP/2 GOAWAY, means the server spoke unasked). A connection that does not
+// expose its descriptor is assumed alive. The VU's HTTP/2 client (executor/httpstep) probes its
+// idle connections with it too.
+func Alive(conn net.Conn) bool {
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return true
