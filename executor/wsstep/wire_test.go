@@ -40,8 +40,8 @@ func wsAppendFrame(b []byte, fin bool, op byte, payload []byte) []byte {
 
 // wsTestStream builds msgs data messages as a server sends them: of every length form (7, 16
 // and 64-bit), some fragmented, with pings between fragments and between messages. ends holds
-// the offsets (from the start of frames) where the stream is between messages: the reference
-// the wire's boundary is held to.
+// the offsets (from the start of frames) where the stream is between messages (after a message's
+// final frame, and after a ping that follows it): the reference the wire's boundary is held to.
 func wsTestStream(rng *rand.Rand, msgs int) (frames []byte, ends map[int]bool) {
 	ends = map[int]bool{0: true}
 	for range msgs {
@@ -71,6 +71,9 @@ func wsTestStream(rng *rand.Rand, msgs int) (frames []byte, ends map[int]bool) {
 				payload[i] = 'a' + byte(i%26)
 			}
 			frames = wsAppendFrame(frames, p == parts-1, op, payload)
+			if p == parts-1 {
+				ends[len(frames)] = true // the message has ended: between messages, even if a ping follows
+			}
 			if rng.IntN(4) == 0 {
 				frames = wsAppendFrame(frames, true, 9, []byte("hb")) // a ping: inside or after the message
 				if p == parts-1 {
