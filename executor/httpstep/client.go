@@ -227,32 +227,46 @@ func (h *httpState) client(i int) *http.Client {
 	if c := h.clients[i]; c != nil {
 		return c
 	}
-	tc := h.targets[i]
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	d := newDialer()
+	c := h.newClient(&http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			return &countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}, nil
+			return h.counted(c), nil
 		},
 		// a copy per transport: HTTP/2 setup writes NextProtos into it
-		TLSClientConfig:     tc.TLS.Clone(),
-		ForceAttemptHTTP2:   true, // HTTP/2 through ALPN on TLS targets
-		MaxIdleConns:        8,
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second,
-	}
-	c := &http.Client{
-		Transport: tr,
-		Jar:       h.jar,
-		// Redirects are followed by the step (do) so that every hop is counted as a request.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+		TLSClientConfig: h.targets[i].TLS.Clone(),
+	})
 	h.clients[i] = c
 	return c
+}
+
+// newDialer is the dialer of the VU's net/http clients.
+func newDialer() *net.Dialer {
+	return &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+}
+
+// newClient completes tr, which only says how to dial, with what every net/http client of a VU
+// shares (HTTP/2 through ALPN on TLS targets, pool sizes, timeouts) and wraps it in a client with
+// the VU's cookie jar. Redirects are followed by the step (do) so that every hop is counted as
+// a request.
+func (h *httpState) newClient(tr *http.Transport) *http.Client {
+	tr.ForceAttemptHTTP2 = true
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 8, 2
+	tr.IdleConnTimeout, tr.TLSHandshakeTimeout = 90*time.Second, 10*time.Second
+	return &http.Client{
+		Transport:     tr,
+		Jar:           h.jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// counted wraps a connection a VU's net/http client dialled so that its bytes and last read
+// error are counted (countConn).
+func (h *httpState) counted(c net.Conn) *countConn {
+	return &countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}
 }
 
 // countConn counts the bytes a VU's connection carries (data_sent, data_received) and, when

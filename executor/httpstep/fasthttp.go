@@ -104,7 +104,7 @@ func (h *httpState) fastClient(i int) *h1.Client {
 	if c := f.clients[i].Load(); c != nil {
 		return c
 	}
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	d := newDialer()
 	c := &h1.Client{
 		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := d.DialContext(ctx, network, addr)

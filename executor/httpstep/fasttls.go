@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/loadplan/loadplan/internal/h1"
 )
@@ -101,8 +100,8 @@ func (h *httpState) h2Client(i int) *http.Client {
 		return c
 	}
 	cfg := h.fast.tls[i]
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	d := newDialer()
+	c := h.newClient(&http.Transport{
 		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if c := h.takeHandoff(addr); c != nil {
 				return c, nil
@@ -116,19 +115,9 @@ func (h *httpState) h2Client(i int) *http.Client {
 				tc = cfg.Clone() // another host of the target (a redirect): its own SNI, the same cache
 				tc.ServerName = host
 			}
-			return tls.Client(&countConn{Conn: c, in: &h.in, out: &h.out, readErr: &h.readErr}, tc), nil
+			return tls.Client(h.counted(c), tc), nil
 		},
-		ForceAttemptHTTP2:   true,
-		MaxIdleConns:        8,
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second,
-	}
-	c := &http.Client{
-		Transport:     tr,
-		Jar:           h.jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	})
 	h.h2clients[i] = c
 	return c
 }
