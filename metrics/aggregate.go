@@ -141,12 +141,7 @@ func (s *Series) reset() {
 func (st *Store) MergeAll(deltas []*Series) {
 	st.mu.Lock()
 	for _, o := range deltas {
-		s := st.series[o.Key]
-		if s == nil {
-			s = &Series{Key: o.Key}
-			st.series[o.Key] = s
-		}
-		s.Merge(o)
+		st.mergeLocked(o)
 	}
 	st.mu.Unlock()
 }

@@ -166,13 +166,18 @@ func (st *Store) Add(batch []Sample) {
 // MergeSeries folds a whole series into the store (used to combine distributed summaries).
 func (st *Store) MergeSeries(o *Series) {
 	st.mu.Lock()
+	st.mergeLocked(o)
+	st.mu.Unlock()
+}
+
+// mergeLocked folds o into its series of the store, made on first use; st.mu is held.
+func (st *Store) mergeLocked(o *Series) {
 	s := st.series[o.Key]
 	if s == nil {
 		s = &Series{Key: o.Key}
 		st.series[o.Key] = s
 	}
 	s.Merge(o)
-	st.mu.Unlock()
 }
 
 // Snapshot returns deep copies of every series, sorted by metric then tags, for readers that must
