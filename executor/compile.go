@@ -33,6 +33,7 @@ type scenario struct {
 	tasks           []*task         // each iteration runs one, drawn by weight (flow.go)
 	taskWhen        bool            // some task has a when
 	interval        time.Duration   // pacing: the least time between a VU's iteration starts
+	endsOnResponse  bool            // an iteration ends at its last response (iterEnd, run.go)
 
 	exhausted atomic.Bool // a unique feeder ran out: the scenario starts no new iteration
 }
@@ -217,6 +218,7 @@ func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 		return nil, err
 	}
 	sc.interval = ps.IterationInterval()
+	sc.endsOnResponse = endsOnResponse(sc)
 	return sc, nil
 }
 

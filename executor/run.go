@@ -250,7 +250,7 @@ var (
 func (v *vu) iterEnd(start time.Time) time.Time {
 	at := v.b.stepAt
 	v.b.stepAt = 0
-	if at != 0 && v.sc.endsOnResponse() {
+	if at != 0 && v.sc.endsOnResponse {
 		if d := at - (clockBaseWall + int64(start.Sub(clockBase))); d >= 0 {
 			return start.Add(time.Duration(d)) // keeps start's monotonic reading
 		}
@@ -259,8 +259,8 @@ func (v *vu) iterEnd(start time.Time) time.Time {
 }
 
 // endsOnResponse reports whether every step of sc is an HTTP step without think time, so that
-// an iteration's last sample is its end (iterEnd).
-func (sc *scenario) endsOnResponse() bool {
+// an iteration's last sample is its end (iterEnd). Compiled once per scenario.
+func endsOnResponse(sc *scenario) bool {
 	if len(sc.tasks) > 0 {
 		return false // a task's steps are not sc.steps
 	}
