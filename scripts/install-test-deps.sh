@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # install-test-deps.sh installs what the integration tests and the benchmark harness need, when
-# missing: the Debian packages prometheus, prometheus-pushgateway, wrk, hey and curl, and influxd 1.8
-# (built with `go install`, which takes about 90 s on a cold cache). It is idempotent: a second run
-# installs nothing and only prints the versions. The Makefile's test target calls it first.
+# missing: the Debian packages prometheus, prometheus-pushgateway, wrk, hey, curl, chromium (with a
+# font, for the browser tests' screenshots) and nodejs/npm, influxd 1.8 (built with `go install`,
+# which takes about 90 s on a cold cache), and playwright-core at the version pinned in
+# scripts/browser/package-lock.json (npm ci; it drives Debian's Chromium and downloads no
+# browser). It is idempotent: a second run installs nothing and only prints the versions. The
+# Makefile's test target calls it first.
 #
 # Environment: SUDO (default "sudo" when not root), INFLUXD_VERSION (default v1.8.10).
 set -euo pipefail
@@ -19,6 +22,8 @@ declare -A pkgs=(
   [wrk]=wrk
   [hey]=hey
   [curl]=curl
+  [chromium]=chromium
+  [nodejs]=node
 )
 
 missing=()
@@ -27,6 +32,11 @@ for pkg in "${!pkgs[@]}"; do
     missing+=("$pkg")
   fi
 done
+
+# A font for the pages Chromium renders (screenshots); no binary to look for, so ask dpkg.
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then
+  missing+=(fonts-dejavu-core)
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -44,9 +54,22 @@ if ! command -v influxd >/dev/null 2>&1 && [ ! -x "$GOBIN_DIR/influxd" ]; then
   (cd / && GOFLAGS=-mod=mod go install "github.com/influxdata/influxdb/cmd/influxd@$INFLUXD_VERSION")
 fi
 
+# playwright-core for the browser tests, exactly as locked; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: the
+# tests drive Debian's Chromium, never a downloaded one.
+here="$(cd "$(dirname "$0")" && pwd)"
+want_pw="$(node -p 'require(process.argv[1]).packages["node_modules/playwright-core"].version' "$here/browser/package-lock.json")"
+have_pw="$(node -p 'require(process.argv[1]).version' "$here/browser/node_modules/playwright-core/package.json" 2>/dev/null || true)"
+if [ "$want_pw" != "$have_pw" ]; then
+  echo "install-test-deps: installing playwright-core (scripts/browser)"
+  (cd "$here/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 influxd_bin="$(command -v influxd 2>/dev/null || echo "$GOBIN_DIR/influxd")"
 echo "prometheus:             $(prometheus --version 2>&1 | head -1)"
 echo "prometheus-pushgateway: $(prometheus-pushgateway --version 2>&1 | head -1)"
 echo "wrk:                    $(wrk --version 2>&1 | head -1)"
 echo "hey:                    $(command -v hey)"
 echo "influxd:                $("$influxd_bin" version 2>&1 | head -1) ($influxd_bin)"
+echo "chromium:               $(chromium --version 2>/dev/null | head -1)"
+echo "node:                   $(node --version 2>&1)"
+echo "playwright-core:        $(node -p 'require("./scripts/browser/node_modules/playwright-core/package.json").version' 2>/dev/null || echo missing)"
