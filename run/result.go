@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/fleet"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/threshold"
@@ -110,7 +111,7 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 	var seg *summary.SegmentSummary
 	if r.cfg.SegmentSummary != "" {
 		seg = summary.BuildSegment(rep, r.exec.Stages(), thr.States())
-		seg.Interrupted, seg.Saturated = interrupted, res.Saturated
+		seg.Interrupted, seg.Saturated, seg.ScheduledStart = interrupted, res.Saturated, r.scheduled
 	}
 	stdout := r.cfg.Stdout
 	if stdout == nil {
@@ -151,11 +152,16 @@ func WriteReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 	}
 	write(export, rep.WriteExport)
 	write(junit, rep.WriteJUnit)
-	if seg != nil {
+	if seg != nil && segPath != "-" {
 		write(segPath, func(w io.Writer) error { return summary.WriteSegment(w, seg) })
 	}
 	if err := rep.WriteText(stdout); err != nil { // `apply … > summary.txt` on a full disk
 		errs = append(errs, outputs.NewFileError("stdout", "write", err))
+	}
+	if seg != nil && segPath == "-" { // log lines after the summary, for kubectl logs | loadplan merge -
+		if err := fleet.WriteLines(stdout, seg); err != nil {
+			errs = append(errs, outputs.NewFileError("stdout", "write segment summary", err))
+		}
 	}
 	return errors.Join(errs...)
 }

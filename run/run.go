@@ -54,7 +54,13 @@ type Config struct {
 
 	Export         string // summary-export JSON file, "" for none
 	JUnit          string // JUnit XML file, "" for none
-	SegmentSummary string // mergeable segment summary file, "" for none
+	SegmentSummary string // mergeable segment summary file, "-" for log lines on Stdout, "" for none
+
+	// Gate, when set, is the fleet's start barrier (cmd's --start-at, rendezvous or claim
+	// folder): Start calls it once the outputs run and the targets answered, and begins the load
+	// at the instant it returns — at once when that has passed, recording how late. ctx ends on
+	// Stop or Abort, which then end the run before any request. An error fails Start (exit 1).
+	Gate func(ctx context.Context) (time.Time, error)
 
 	// Stdout receives the terminal summary at the end; nil writes none (the Result still has
 	// the Report).
@@ -108,7 +114,10 @@ type Run struct {
 	phase       atomic.Int32
 	interrupted atomic.Bool
 	runInfo     atomic.Pointer[threshold.Run] // cached once the executor started
-	ended       chan struct{}                 // closed when the executor returned; res is set then
+	scheduled   time.Time                     // the Gate's instant; written by Start before the load
+	gate        context.Context               // cancelled by Stop and Abort: ends a wait at the Gate
+	gateCancel  context.CancelFunc
+	ended       chan struct{} // closed when the executor returned; res is set then
 	res         executor.Result
 	subs        subscribers
 }
@@ -163,6 +172,7 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 	r.exec = e
 	r.hard, r.hardCancel = context.WithCancel(context.Background())
 	r.outStop, r.outStopCancel = context.WithCancel(context.Background())
+	r.gate, r.gateCancel = context.WithCancel(r.hard)
 	return r, nil
 }
 
@@ -199,12 +209,49 @@ func (r *Run) Start(ctx context.Context) error {
 	} else {
 		r.cfg.Infof("running %s", r.cfg.Title)
 	}
+	if err := r.awaitGate(); err != nil {
+		errs := []error{err}
+		if serr := r.mgr.Stop(context.Background()); serr != nil {
+			errs = append(errs, serr)
+		}
+		r.fail()
+		return &Error{Code: ExitRuntime, Err: errors.Join(errs...)}
+	}
 	r.phase.Store(int32(Running))
 	go func() {
 		r.res = r.exec.Run(r.hard)
 		r.phase.Store(int32(Finishing))
 		close(r.ended)
 	}()
+	return nil
+}
+
+// awaitGate waits at the Gate, then until its instant. Stop or Abort end the wait; the load then
+// starts stopped and ends at once.
+func (r *Run) awaitGate() error {
+	if r.cfg.Gate == nil {
+		return nil
+	}
+	at, err := r.cfg.Gate(r.gate)
+	if err != nil {
+		if r.gate.Err() != nil {
+			return nil // Stop or Abort: the run ends as interrupted
+		}
+		return err
+	}
+	r.scheduled = at
+	if wait := time.Until(at); wait > 0 {
+		r.cfg.Infof("starting at %s (in %v)", at.Format(time.RFC3339Nano), wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-r.gate.Done():
+			t.Stop()
+		}
+	} else {
+		r.cfg.Logf("starting %v late: the agreed start was %s; running the whole schedule anyway (merge reports it)",
+			(-wait).Round(time.Millisecond), at.Format(time.RFC3339Nano))
+	}
 	return nil
 }
 
@@ -228,6 +275,7 @@ func (r *Run) Stop() {
 	}
 	r.interrupted.Store(true)
 	r.exec.Stop()
+	r.gateCancel()
 }
 
 // Abort cancels in-flight work at once while the load runs (and a targets check in Start), and
@@ -239,7 +287,7 @@ func (r *Run) Abort() {
 		return
 	}
 	r.interrupted.Store(true)
-	r.hardCancel()
+	r.hardCancel() // and the gate, its child
 }
 
 // thresholdRun tells the evaluator the run's start and stages, cached once the executor started.

@@ -54,6 +54,8 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	fs.SetOutput(stderr)
 	var rf runFlags
 	rf.register(fs)
+	rf.fleet = &fleetFlags{}
+	rf.fleet.register(fs) // fleetflags.go
 	var outs multiFlag
 	fs.Var(&outs, "out", "add an output `KIND[=VALUE]`: csv[=FILE|FOLDER/], json=FILE, prometheus[=ADDR], influxdb=URL (repeatable)")
 	fs.StringVar(&o.export, "summary-export", "", "write the summary to `FILE` as JSON in k6's summary-export layout")
@@ -163,12 +165,17 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if !checkResources(p, opts, env, stderr) {
 		return exitRuntime
 	}
-	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
+	setGCPolicy(p, opts, os.Getenv)                         // gcpolicy.go: a lower GC target when many VUs run
+	gate, endGate, code := prepareFleet(opts, stderr, info) // fleetflags.go: the claim, the start barrier
+	if code != exitOK {
+		return code
+	}
+	defer endGate()
 	seed := taskSeed(p, opts.run.seed, info)
 	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
-		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
+		SegmentSummary: opts.segmentSum, Gate: gate, Stdout: stdout, Logf: logf, Infof: info,
 		InterruptNote: "interrupted by a signal: the run stopped early"})
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan apply:", err)

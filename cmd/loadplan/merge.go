@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/loadplan/loadplan/internal/fleet"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
@@ -28,7 +28,10 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&export, "summary-export", "", "write the merged summary to `FILE` as JSON in k6's summary-export layout")
 	fs.StringVar(&junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan merge -plan FILE [flags] SEGMENT.json...")
+		fmt.Fprintln(stderr, "Usage: loadplan merge -plan FILE [flags] SEGMENT...")
+		fmt.Fprintln(stderr, "A SEGMENT is a summary file (--segment-summary FILE), a log stream holding summaries (--segment-summary -;")
+		fmt.Fprintln(stderr, "\"-\" reads standard input, e.g. kubectl logs -l job-name=X --tail=-1 | loadplan merge --plan plan.hcl -)")
+		fmt.Fprintln(stderr, "or a folder of either. Exit 1 when a segment is missing, incomplete or given twice.")
 		fs.PrintDefaults()
 	}
 	var segPaths []string
@@ -62,21 +65,20 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		return exitInvalidPlan
 	}
 
-	var segs []*summary.SegmentSummary
-	for _, path := range segPaths {
-		f, err := os.Open(path)
-		if err != nil {
-			fmt.Fprintln(stderr, "loadplan merge:", err)
+	segs, err := segmentInputs(segPaths, stderr)
+	if err != nil {
+		// Summaries the logs hold only in part: each named, then the fleet check names them
+		// among the missing segments.
+		printLines(stderr, "loadplan merge:", err)
+		if len(segs) == 0 || fleet.Check(segs) == nil {
 			return exitRuntime
 		}
-		seg, err := summary.ReadSegment(f)
-		f.Close()
-		if err != nil {
-			fmt.Fprintf(stderr, "loadplan merge: %s: %v\n", path, err)
-			return exitRuntime
-		}
-		segs = append(segs, seg)
 	}
+	if err := fleet.Check(segs); err != nil {
+		fmt.Fprintln(stderr, "loadplan merge:", err)
+		return exitRuntime
+	}
+	notes := printSkews(stderr, fleet.Align(segs))
 	m, err := summary.Merge(segs)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan merge:", err)
@@ -90,7 +92,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	ev.Finish(m.End)
 	ev.Close()
 	rep := &summary.Report{Plan: p, Title: strings.Join(planPaths, " ") + " (merged: " + strings.Join(m.Segments, ", ") + ")",
-		Start: m.Start, End: m.End, Series: m.Store.Snapshot(), Verdicts: ev.Verdicts(), Dropped: m.Dropped, Notes: m.Notes}
+		Start: m.Start, End: m.End, Series: m.Store.Snapshot(), Verdicts: ev.Verdicts(), Dropped: m.Dropped, Notes: append(notes, m.Notes...)}
 	interrupted, saturated := false, false
 	for _, s := range segs {
 		interrupted = interrupted || s.Interrupted

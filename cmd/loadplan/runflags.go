@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,10 @@ type runFlags struct {
 
 	paths   []string         // the plan files, folders expanded
 	segment executor.Segment // parsed --segment; zero value for the whole plan
+	// segAuto: --segment auto/N. segment.Index is then the Job's index, or 0 until apply claims one.
+	segAuto bool
+	// fleet is apply's fleet flags (fleetflags.go), checked with the segment; nil for plan.
+	fleet *fleetFlags
 }
 
 // errNoPlanFile is returned by parse when the command line names no plan file.
@@ -44,7 +49,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&r.spawnRate, "spawn-rate", 0, "start `R` VUs per second up to --vus, then hold them for the rest of --duration (until Ctrl-C without it), as Locust's --users/--spawn-rate")
 	fs.StringVar(&r.host, "host", "", "set var.host to `URL`, the base URL the plan's targets read (the plan must declare variable \"host\")")
 	fs.Uint64Var(&r.seed, "seed", 0, "draw the weighted tasks with seed `N`: the same seed repeats the same task sequence per VU (apply prints the seed it chose without it)")
-	fs.StringVar(&r.segText, "segment", "", "run execution segment `INDEX/TOTAL` of the plan, e.g. 2/4")
+	fs.StringVar(&r.segText, "segment", "", "run execution segment `INDEX/TOTAL` of the plan, e.g. 2/4; auto/N takes the index from JOB_COMPLETION_INDEX (0-based, a Kubernetes Indexed Job) or claims one with --segment-claim")
 }
 
 // parse parses args with fs — flags may come before or after the plan files — then expands the
@@ -78,13 +83,14 @@ func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 		return errors.New("--duration and --vus must not be negative")
 	}
 	if r.segText != "" {
-		i, n, ok := strings.Cut(r.segText, "/")
-		idx, err1 := strconv.Atoi(i)
-		tot, err2 := strconv.Atoi(n)
-		if !ok || err1 != nil || err2 != nil || tot < 1 || idx < 1 || idx > tot {
-			return fmt.Errorf("--segment %q: write INDEX/TOTAL with 1 <= INDEX <= TOTAL, e.g. 2/4", r.segText)
+		if err := r.parseSegment(); err != nil {
+			return err
 		}
-		r.segment = executor.Segment{Index: idx, Total: tot}
+	}
+	if r.fleet != nil {
+		if err := r.fleet.check(r.segment, r.segAuto); err != nil {
+			return err
+		}
 	}
 	if r.spawnRate != 0 && r.vus == 0 {
 		return fmt.Errorf("--spawn-rate %g needs --vus N, the VUs to ramp to (Locust's --users)", r.spawnRate)
@@ -93,6 +99,34 @@ func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 		return errors.New("--spawn-rate must not be negative")
 	}
 	return r.setHost()
+}
+
+// parseSegment reads --segment: INDEX/TOTAL, or auto/TOTAL with the index from the Job's
+// JOB_COMPLETION_INDEX or, for apply, from the claim folder (claimed later, in apply).
+func (r *runFlags) parseSegment() error {
+	i, n, ok := strings.Cut(r.segText, "/")
+	tot, err2 := strconv.Atoi(n)
+	if ok && i == "auto" && err2 == nil && tot >= 1 {
+		seg, found, err := autoSegment(tot, os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		r.segment, r.segAuto = seg, true
+		switch {
+		case found:
+		case r.fleet == nil:
+			return fmt.Errorf("--segment auto/%d: no index: %s is not set (loadplan plan shows one segment: give --segment i/%d)", tot, jobIndexEnv, tot)
+		case r.fleet.claimDir == "":
+			return fmt.Errorf("--segment auto/%d: no index: set %s (a Kubernetes Indexed Job does) or give --segment-claim DIR, a folder every instance shares", tot, jobIndexEnv)
+		}
+		return nil
+	}
+	idx, err1 := strconv.Atoi(i)
+	if !ok || err1 != nil || err2 != nil || tot < 1 || idx < 1 || idx > tot {
+		return fmt.Errorf("--segment %q: write INDEX/TOTAL with 1 <= INDEX <= TOTAL, e.g. 2/4, or auto/TOTAL", r.segText)
+	}
+	r.segment = executor.Segment{Index: idx, Total: tot}
+	return nil
 }
 
 // executorConfig returns the executor configuration of these flags for p (without a sink).

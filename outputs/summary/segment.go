@@ -16,19 +16,23 @@ const SegmentVersion = 1
 // encoded exactly, and every threshold's scoped state, so that `loadplan merge` judges the
 // thresholds over the whole fleet as if one instance had run it all.
 type SegmentSummary struct {
-	Version     int                `json:"version"`
-	Segment     string             `json:"segment"` // "2/4"
-	Title       string             `json:"title,omitempty"`
-	Start       time.Time          `json:"start"`
-	End         time.Time          `json:"end"`
-	Stages      []metrics.Span     `json:"stages,omitempty"`
-	Series      []SeriesJSON       `json:"series"`
-	Thresholds  []StateJSON        `json:"thresholds,omitempty"`
-	Dropped     []Drop             `json:"dropped,omitempty"`
-	Notes       []string           `json:"notes,omitempty"`
-	Interrupted bool               `json:"interrupted,omitempty"`
-	Saturated   bool               `json:"saturated,omitempty"`
-	Extra       map[string]float64 `json:"extra,omitempty"`
+	Version int       `json:"version"`
+	Segment string    `json:"segment"` // "2/4"
+	Title   string    `json:"title,omitempty"`
+	Start   time.Time `json:"start"`
+	// ScheduledStart is the instant the fleet agreed to start at (--start-at, the rendezvous, the
+	// claim folder), on this segment's clock; zero without one. Start after it means the segment
+	// started late; merge reports it and lines the segments up by it (internal/fleet.Align).
+	ScheduledStart time.Time          `json:"scheduled_start,omitzero"`
+	End            time.Time          `json:"end"`
+	Stages         []metrics.Span     `json:"stages,omitempty"`
+	Series         []SeriesJSON       `json:"series"`
+	Thresholds     []StateJSON        `json:"thresholds,omitempty"`
+	Dropped        []Drop             `json:"dropped,omitempty"`
+	Notes          []string           `json:"notes,omitempty"`
+	Interrupted    bool               `json:"interrupted,omitempty"`
+	Saturated      bool               `json:"saturated,omitempty"`
+	Extra          map[string]float64 `json:"extra,omitempty"`
 }
 
 // TagsJSON is metrics.Tags in JSON.
