@@ -135,7 +135,7 @@ func (s *Server) parseHello(line string) (int, error) {
 	case !ok || !ok2 || err1 != nil || err2 != nil:
 		return 0, errors.New("not a loadplan rendezvous hello (is HOST:PORT segment 1's --rendezvous?)")
 	case total != s.total:
-		return 0, fmt.Errorf("segment %s of %d, but segment 1 runs 1/%d: every instance must have the same --segment auto/N", seg, total, s.total)
+		return 0, fmt.Errorf("segment %s, but segment 1 runs 1/%d: every instance must have the same --segment auto/N", seg, s.total)
 	case index < 2 || index > total:
 		return 0, fmt.Errorf("segment %s cannot check in: segment 1 is the one listening, the others are 2..%d", seg, total)
 	case fp != s.fingerprint:
