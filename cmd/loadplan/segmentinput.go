@@ -101,7 +101,7 @@ func isJSON(br *bufio.Reader) bool {
 func inputFiles(path string) (files []string, folder bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("%s: no such file or folder", path)
 	}
 	if !st.IsDir() {
 		return []string{path}, false, nil
