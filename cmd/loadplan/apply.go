@@ -160,17 +160,18 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if note := opts.run.spawnNote(); note != "" {
 		info("%s", note)
 	}
+	// fleetflags.go: the claim (before the resource check, which needs the segment), the barrier.
+	gate, endGate, code := prepareFleet(opts, stderr, info)
+	if code != exitOK {
+		return code
+	}
+	defer endGate()
 	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
 	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.
 	if !checkResources(p, opts, env, stderr) {
 		return exitRuntime
 	}
-	setGCPolicy(p, opts, os.Getenv)                         // gcpolicy.go: a lower GC target when many VUs run
-	gate, endGate, code := prepareFleet(opts, stderr, info) // fleetflags.go: the claim, the start barrier
-	if code != exitOK {
-		return code
-	}
-	defer endGate()
+	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
 	seed := taskSeed(p, opts.run.seed, info)
 	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -27,31 +27,35 @@ func segmentInputs(paths []string, stderr io.Writer) ([]*summary.SegmentSummary,
 	col := fleet.NewCollector()
 	var segs []*summary.SegmentSummary
 	read := func(r io.Reader, name string, inFolder bool) error {
-		br := bufio.NewReader(r)
-		if isJSON(br) {
-			seg, err := summary.ReadSegment(br)
-			if err != nil {
-				if inFolder {
-					fmt.Fprintf(stderr, "loadplan merge: skipped %s: %v\n", name, err)
-					return nil
-				}
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			segs = append(segs, seg)
-			return nil
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		before := col.Lines()
-		if err := col.Read(br, name); err != nil {
-			return err
-		}
-		if col.Lines() == before {
-			if inFolder {
-				fmt.Fprintf(stderr, "loadplan merge: skipped %s: no segment summary in it\n", name)
+		var jsonErr error
+		if isJSON(data) {
+			seg, err := summary.ReadSegment(bytes.NewReader(data))
+			if err == nil {
+				segs = append(segs, seg)
 				return nil
 			}
-			return fmt.Errorf("%s: not a loadplan segment summary: neither its JSON (--segment-summary FILE) nor its log lines (--segment-summary -)", name)
+			jsonErr = err // a JSON log stream, perhaps: look for the lines
 		}
-		return nil
+		before := col.Lines()
+		if err := col.Read(bytes.NewReader(data), name); err != nil {
+			return err
+		}
+		if col.Lines() > before {
+			return nil
+		}
+		why := "not a loadplan segment summary: neither its JSON (--segment-summary FILE) nor its log lines (--segment-summary -)"
+		if jsonErr != nil {
+			why = jsonErr.Error()
+		}
+		if inFolder {
+			fmt.Fprintf(stderr, "loadplan merge: skipped %s: %s\n", name, why)
+			return nil
+		}
+		return fmt.Errorf("%s: %s", name, why)
 	}
 	for _, p := range paths {
 		if p == "-" {
@@ -80,20 +84,10 @@ func segmentInputs(paths []string, stderr io.Writer) ([]*summary.SegmentSummary,
 	return append(segs, fromLogs...), err
 }
 
-// isJSON reports whether the stream's first non-blank byte opens a JSON object.
-func isJSON(br *bufio.Reader) bool {
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			return false
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			br.ReadByte()
-			continue
-		}
-		return b[0] == '{'
-	}
+// isJSON reports whether data's first non-blank byte opens a JSON object.
+func isJSON(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
 }
 
 // inputFiles is path itself, or a folder's visible regular files in name order (claim files

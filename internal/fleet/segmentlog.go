@@ -110,6 +110,11 @@ func (c *Collector) Read(r io.Reader, name string) error {
 }
 
 func (c *Collector) add(rest string) error {
+	// Neither a backslash nor a double quote occurs in the format: a line quoted in JSON by a
+	// collector (Docker's json-file: {"log":"loadplan-segment … sha256=…\n","stream":…}) ends there.
+	if i := strings.IndexAny(rest, `\"`); i >= 0 {
+		rest = rest[:i]
+	}
 	f := strings.Fields(rest)
 	if len(f) != 4 && len(f) != 5 {
 		return fmt.Errorf("segment summary line with %d fields, want 4 or 5 after %q", len(f), lineTag)

@@ -42,8 +42,8 @@ func jsonOf(t *testing.T, seg *summary.SegmentSummary) string {
 }
 
 // TestSegmentLinesSurviveLogCollection: three segments' lines, interleaved out of order with
-// other log lines, behind compose prefixes with colour codes and kubectl timestamps, rebuild
-// the same summaries; no line passes 3.2 KB.
+// other log lines, bare, behind compose prefixes with colour codes, or quoted in Docker's
+// json-file records, rebuild the same summaries; no line passes 3.2 KB.
 func TestSegmentLinesSurviveLogCollection(t *testing.T) {
 	var lines []string
 	want := map[string]string{}
@@ -61,8 +61,13 @@ func TestSegmentLinesSurviveLogCollection(t *testing.T) {
 			if len(l) > 3200 {
 				t.Errorf("a %d-byte line", len(l))
 			}
-			prefix := []string{"", fmt.Sprintf("\x1b[36mloadplan-%d  |\x1b[0m ", i), "2026-12-01T20:00:11.123456789Z "}[i-1]
-			lines = append(lines, prefix+l, fmt.Sprintf("loadplan-%d  | some other log line %d\n", i, len(lines)))
+			switch i {
+			case 2: // docker compose logs
+				l = fmt.Sprintf("\x1b[36mloadplan-%d  |\x1b[0m ", i) + l
+			case 3: // Docker's json-file, as a raw log
+				l = `{"log":"` + strings.TrimSuffix(l, "\n") + `\n","stream":"stdout","time":"2026-12-01T20:00:11.123456789Z"}` + "\n"
+			}
+			lines = append(lines, l, fmt.Sprintf("loadplan-%d  | some other log line %d\n", i, len(lines)))
 		}
 	}
 	if len(lines) < 12 {
