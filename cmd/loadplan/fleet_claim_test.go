@@ -30,7 +30,7 @@ func TestFleetClaimFolder(t *testing.T) {
 	claims, outDir := filepath.Join(dir, "claims"), filepath.Join(dir, "out")
 	os.MkdirAll(outDir, 0o755)
 	cmdline := func(k int) []string {
-		return []string{"apply", "--no-progress", "--segment", "auto/4", "--segment-claim", claims, "--start-margin", "500ms",
+		return []string{"apply", "--no-progress", "--segment", "auto/4", "--segment-claim", claims, "--start-margin", "1s",
 			"--rendezvous-timeout", "30s", "--segment-summary", filepath.Join(outDir, fmt.Sprintf("instance%d.json", k)),
 			"-var", "host=" + srv.URL, file}
 	}
