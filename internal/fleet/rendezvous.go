@@ -37,9 +37,10 @@ type Server struct {
 	margin      time.Duration
 	changed     chan struct{} // a segment checked in or left; buffered 1, sends never block
 
-	// mu guards waiting, started and at: the accept goroutines write them, Wait reads them.
+	// mu guards waiting, started, at and open: the accept goroutines write them, Wait reads them.
 	mu      sync.Mutex
-	waiting map[int]net.Conn // checked-in segments waiting for the start
+	waiting map[int]net.Conn  // checked-in segments waiting for the start
+	open    map[net.Conn]bool // every connection not yet closed, for Close (a client that never says hello)
 	started bool
 	at      time.Time
 
@@ -54,7 +55,7 @@ func Listen(addr string, total int, fingerprint string, margin time.Duration) (*
 		return nil, fmt.Errorf("rendezvous: listen: %w", err)
 	}
 	s := &Server{ln: ln, total: total, fingerprint: fingerprint, margin: margin,
-		changed: make(chan struct{}, 1), waiting: map[int]net.Conn{}}
+		changed: make(chan struct{}, 1), waiting: map[int]net.Conn{}, open: map[net.Conn]bool{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -70,10 +71,21 @@ func (s *Server) accept() {
 		if err != nil {
 			return // Close
 		}
+		s.mu.Lock()
+		if s.open == nil { // Close ran
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.open[c] = true
+		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.serve(c)
+			s.mu.Lock()
+			delete(s.open, c)
+			s.mu.Unlock()
 		}()
 	}
 }
@@ -197,11 +209,11 @@ func (s *Server) Close() error {
 	err := s.ln.Close()
 	s.mu.Lock()
 	s.started = true // a hang-up from now on is not a segment leaving
-	conns := s.waiting
-	s.waiting = nil
+	open := s.open
+	s.waiting, s.open = nil, nil
 	s.mu.Unlock()
-	for _, c := range conns {
-		c.Close()
+	for c := range open {
+		c.Close() // also the waiting ones, and any still to say hello
 	}
 	s.wg.Wait()
 	return err
