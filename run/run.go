@@ -55,6 +55,9 @@ type Config struct {
 	Export         string // summary-export JSON file, "" for none
 	JUnit          string // JUnit XML file, "" for none
 	SegmentSummary string // mergeable segment summary file, "" for none
+	Report         string // self-contained HTML report file, "" for none
+	// Version is loadplan's version, shown in the HTML report and the web view.
+	Version string
 
 	// Stdout receives the terminal summary at the end; nil writes none (the Result still has
 	// the Report).

@@ -20,7 +20,7 @@ type Info struct {
 	PlanName string     // the plan's name; from the first plan file when empty
 	PlanFile string     // the plan file(s), e.g. "plans/smoke.hcl"
 	Version  string     // loadplan's version
-	// Vars are shown when Plan is nil (a report from segment summaries).
+	// Vars are shown instead of Plan's variables when not nil (the values a segment ran with).
 	Vars []Variable
 
 	Phase string // "running", "done", ...; "done" when empty and Final
@@ -94,9 +94,9 @@ func FromReport(rep *summary.Report, info Info) *View {
 
 func meta(rep *summary.Report, info Info) Meta {
 	m := Meta{Plan: info.PlanName, PlanFile: info.PlanFile, Title: rep.Title, Segment: rep.Segment, Version: info.Version,
-		Phase: info.Phase, Final: info.Final, Verdict: info.Verdict, Vars: Variables(info.Plan)}
-	if info.Plan == nil {
-		m.Vars = info.Vars
+		Phase: info.Phase, Final: info.Final, Verdict: info.Verdict, Vars: info.Vars}
+	if m.Vars == nil {
+		m.Vars = Variables(info.Plan)
 	}
 	if m.Plan == "" {
 		file := info.PlanFile

@@ -46,13 +46,15 @@
     return m >= 60 ? Math.floor(m / 60) + 'h' + String(m % 60).padStart(2, '0') + 'm' : m + 'm' + String(r).padStart(2, '0') + 's';
   }
 
-  function table(cls, head, rows) {
+  // table builds a table; the first `text` columns (default 1) are text, the others numbers.
+  function table(cls, head, rows, text) {
+    text = text || 1;
     const t = h('table', { cls: 'lp-table ' + (cls || '') });
-    t.appendChild(h('thead', null, [h('tr', null, head.map((c) => h('th', { text: c })))]));
+    t.appendChild(h('thead', null, [h('tr', null, head.map((c, i) => h('th', { text: c, cls: i >= text ? 'num' : null })))]));
     const b = h('tbody');
     rows.forEach((r) => {
       const tr = h('tr', r.cls ? { cls: r.cls } : null);
-      r.cells.forEach((c, i) => tr.appendChild(h('td', { text: c == null ? '' : String(c), cls: i ? 'num' : '' })));
+      r.cells.forEach((c, i) => tr.appendChild(h('td', { text: c == null ? '' : String(c), cls: i >= text ? 'num' : null })));
       b.appendChild(tr);
     });
     t.appendChild(b);
@@ -114,7 +116,7 @@
     return table('lp-thresholds', ['', 'threshold', 'conditions', 'observed', 'scope'], v.thresholds.map((t) => ({
       cls: t.pass ? 'ok' : 'bad',
       cells: [t.pass ? '✓' : '✗', t.name, t.conditions.join(', '), t.observed, (t.scope || '') + (t.aborted ? ' aborted the run' : '')],
-    })));
+    })), 5);
   }
 
   function steps(v) {
@@ -133,7 +135,7 @@
           num(sum('rps'), 1), num(sum('failuresPerSec'), 1), num(sum('currentRps'), 1), num(sum('currentFailuresPerSec'), 1)] });
       }
       out.appendChild(table('lp-steps', ['step', 'method', 'requests', 'failures', 'median', 'p90', 'p95', 'p99', 'avg', 'min', 'max',
-        'avg size', 'req/s', 'fail/s', 'cur req/s', 'cur fail/s'], rows));
+        'avg size', 'req/s', 'fail/s', 'cur req/s', 'cur fail/s'], rows, 2));
     }
     if (ws.length) {
       out.appendChild(table('lp-ws', ['websocket step', 'sessions', 'frames sent', 'frames recv', 'expects', 'failed', 'median', 'p95', 'p99', 'max', 'expects/s'],
@@ -149,18 +151,18 @@
     return table('lp-checks', ['check', 'where', 'pass rate', 'passed', 'total'], v.checks.map((c) => ({
       cls: c.passes < c.total ? 'bad' : 'ok',
       cells: [c.name, c.scenario + '/' + c.step, (100 * c.rate).toFixed(2) + '%', num(c.passes, 0), num(c.total, 0)],
-    })));
+    })), 2);
   }
 
   function errors(v) {
     if (!v.errors.length) return h('p', { cls: 'lp-none', text: 'no errors' });
-    return table('lp-errors', ['where', 'kind', 'count'], v.errors.map((e) => ({ cells: [e.where, e.kind, num(e.count, 0)] })));
+    return table('lp-errors', ['where', 'kind', 'count'], v.errors.map((e) => ({ cells: [e.where, e.kind, num(e.count, 0)] })), 2);
   }
 
   function vars(v) {
     const vs = v.meta.variables || [];
     if (!vs.length) return h('p', { cls: 'lp-none', text: 'no variables' });
-    return table('lp-vars', ['variable', 'value'], vs.map((x) => ({ cells: [x.name, x.value] })));
+    return table('lp-vars', ['variable', 'value'], vs.map((x) => ({ cells: [x.name, x.value] })), 2);
   }
 
   function notes(v) {
@@ -288,7 +290,7 @@
     el.textContent = '';
     el.classList.add('loadplan-view');
     const parts = {};
-    ['header', 'progress', 'notes', 'totals'].forEach((k) => { parts[k] = h('div', { cls: 'lp-' + k }); el.appendChild(parts[k]); });
+    ['header', 'progress', 'notes', 'totals'].forEach((k) => { parts[k] = h('div', { cls: 'lp-part-' + k }); el.appendChild(parts[k]); });
     const selBox = h('div', { cls: 'lp-select' });
     const chartBox = h('div', { cls: 'lp-charts', id: 'lp-charts' });
     el.appendChild(section('Over time', h('div', null, [selBox, chartBox]), 'lp-over-time'));

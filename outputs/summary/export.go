@@ -21,6 +21,11 @@ type Export struct {
 	Metrics   map[string]map[string]any `json:"metrics"`
 	RootGroup Group                     `json:"root_group"`
 	State     ExportState               `json:"state"`
+	// Loadplan is the web view of the run (internal/webview.View: meta, step table, checks,
+	// errors, thresholds and the per-interval series, bounded by TimelineMaxBuckets), for
+	// `loadplan report` and for readers who want more than k6's layout; absent when the Report
+	// has no View.
+	Loadplan any `json:"loadplan,omitempty"`
 }
 
 // Group is a k6 group: loadplan maps each scenario to a group under the root group.
@@ -76,7 +81,8 @@ func values(m metrics.Metric, s *metrics.Series, secs float64) map[string]any {
 // BuildExport assembles the summary export.
 func (r *Report) BuildExport() *Export {
 	secs := r.Duration().Seconds()
-	ex := &Export{Metrics: map[string]map[string]any{}, State: ExportState{TestRunDurationMs: float64(r.Duration().Microseconds()) / 1000}}
+	ex := &Export{Metrics: map[string]map[string]any{}, State: ExportState{TestRunDurationMs: float64(r.Duration().Microseconds()) / 1000},
+		Loadplan: r.View}
 	seen := map[metrics.Metric]bool{}
 	for _, s := range r.Series {
 		seen[s.Key.Metric] = true

@@ -86,6 +86,9 @@ type Report struct {
 	Timeline *Timeline
 	// Stages are the load's stage spans from the run's start, for the charts' boundaries.
 	Stages []metrics.Span
+	// View is written under the summary export's "loadplan" key when not nil: the web view
+	// (internal/webview.View), which this package cannot name (webview builds on it).
+	View any
 }
 
 // Duration is the run's length, at least a millisecond so that rates stay finite. Without a start
