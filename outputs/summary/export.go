@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -134,12 +135,31 @@ func (r *Report) BuildExport() *Export {
 	return ex
 }
 
-// WriteExport writes the summary export as indented JSON.
+// WriteExport writes the summary export as indented JSON; its "loadplan" view, last, on one
+// line: indented, its columns of per-interval numbers would take a line per number.
 func (r *Report) WriteExport(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	ex := r.BuildExport()
+	view := ex.Loadplan
+	ex.Loadplan = nil
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // "p(95)<300" as k6 writes it, not "p(95)\u003c300"
-	return enc.Encode(r.BuildExport())
+	if err := enc.Encode(ex); err != nil {
+		return err
+	}
+	if view != nil {
+		v, err := json.Marshal(view)
+		if err != nil {
+			return err
+		}
+		b.Truncate(len(bytes.TrimSuffix(b.Bytes(), []byte("\n}\n")))) // the root object's end
+		b.WriteString(",\n  \"loadplan\": ")
+		b.Write(v)
+		b.WriteString("\n}\n")
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 type junitSuites struct {

@@ -33,12 +33,12 @@ func (s *Summary) Start(context.Context) error { return nil }
 // Manager calls EmitSeries instead.
 func (s *Summary) Emit(batch []metrics.Sample) {
 	s.store.Add(batch)
-	one := make([]*metrics.Series, 0, len(batch))
+	// The timeline buckets aggregates by their last sample: one series per sample keeps each
+	// sample in its own second.
+	one := make([]*metrics.Series, len(batch))
 	for i := range batch {
-		x := &batch[i]
-		d := &metrics.Series{Key: metrics.KeyOf(x)}
-		d.Add(x)
-		one = append(one, d)
+		one[i] = &metrics.Series{Key: metrics.KeyOf(&batch[i])}
+		one[i].Add(&batch[i])
 	}
 	s.tl.addAll(one)
 }
