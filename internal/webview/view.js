@@ -206,6 +206,8 @@
       series: [{}].concat(def.cols(s, tl).map((c) => ({ label: c[0], stroke: c[2], width: 1.5, spanGaps: false, points: { show: false } }))),
       axes: [{}, { size: 60 }],
       scales: { x: { time: true } },
+      // UTC, like the start and end above: a reviewer elsewhere reads the same times
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       hooks: {
         draw: [(u) => {
           const ctx = u.ctx;
