@@ -149,3 +149,43 @@ func TestCoarseHistAgreesWithExactQuantiles(t *testing.T) {
 		t.Fatal("an empty histogram's quantile is not NaN (a gap in the chart)")
 	}
 }
+
+// FuzzCoarseHistQuantiles holds the charts' histogram to the exact nearest-rank quantiles of
+// any values (three bytes each: a value up to ~16.7 s in thousandths of a millisecond), whole
+// and merged from two halves.
+func FuzzCoarseHistQuantiles(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 3, 232, 255, 255, 255})
+	f.Add([]byte{0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var vals []float64
+		for i := 0; i+3 <= len(b) && len(vals) < 2000; i += 3 {
+			vals = append(vals, float64(int(b[i])<<16|int(b[i+1])<<8|int(b[i+2]))/1000)
+		}
+		if len(vals) == 0 {
+			return
+		}
+		half := len(vals) / 2
+		h1, h2 := &metrics.Histogram{}, &metrics.Histogram{}
+		for i, v := range vals {
+			if i < half {
+				h1.Record(v)
+			} else {
+				h2.Record(v)
+			}
+		}
+		c1, c2 := &CoarseHist{}, &CoarseHist{}
+		c1.AddHistogram(h1)
+		c2.AddHistogram(h2)
+		c := &CoarseHist{}
+		c.Merge(c1)
+		c.Merge(c2)
+		sort.Float64s(vals)
+		for _, q := range []float64{0, 0.25, 0.5, 0.9, 0.99, 1} {
+			rank := max(int(math.Ceil(q*float64(len(vals))))-1, 0)
+			want, got := vals[rank], c.Quantile(q)
+			if tol := want/32 + want/256 + 0.0015; math.Abs(got-want) > tol {
+				t.Fatalf("%d values: q%v = %v, exact %v", len(vals), q, got, want)
+			}
+		}
+	})
+}
