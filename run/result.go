@@ -8,6 +8,7 @@ import (
 
 	"github.com/loadplan/loadplan/executor"
 	"github.com/loadplan/loadplan/internal/fleet"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/threshold"
@@ -68,7 +69,8 @@ type Result struct {
 func (r *Run) result(res executor.Result, stopErr error) *Result {
 	thr := r.thr
 	rep := &summary.Report{Plan: r.plan, Title: r.title(), Segment: r.seg, Start: res.Start, End: res.End,
-		Series: r.sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(r.outs)}
+		Series: r.sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(r.outs),
+		Timeline: r.sum.Timeline(), Stages: r.exec.Stages()}
 	for _, o := range res.Unreachable {
 		rep.Unreachable = append(rep.Unreachable, o.String())
 	}
@@ -112,12 +114,21 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 	if r.cfg.SegmentSummary != "" {
 		seg = summary.BuildSegment(rep, r.exec.Stages(), thr.States())
 		seg.Interrupted, seg.Saturated, seg.ScheduledStart = interrupted, res.Saturated, r.scheduled
+		seg.Plan, seg.Loadplan = r.cfg.Name, r.cfg.Version
 	}
 	stdout := r.cfg.Stdout
 	if stdout == nil {
 		stdout = io.Discard
 	}
-	if err := WriteReports(rep, stdout, r.cfg.Export, r.cfg.JUnit, r.cfg.SegmentSummary, seg); err != nil {
+	info := webview.Info{Plan: r.plan, PlanName: r.cfg.Name, PlanFile: r.cfg.Title, Version: r.cfg.Version, Final: true, Verdict: code}
+	if r.cfg.Export != "" {
+		rep.View = webview.FromReport(rep, info) // the export's "loadplan" key: what `loadplan report` renders
+	}
+	var html []ReportFile
+	if r.cfg.Report != "" {
+		html = append(html, HTMLReport(r.cfg.Report, rep, info))
+	}
+	if err := WriteReports(rep, stdout, r.cfg.Export, r.cfg.JUnit, r.cfg.SegmentSummary, seg, html...); err != nil {
 		out.ReportErr = err
 		out.Incomplete = append(out.Incomplete, outputs.Incomplete(err)...)
 		if code == ExitOK {
@@ -129,11 +140,25 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 	return out
 }
 
-// WriteReports writes the requested export files, then prints the terminal summary. Each export
-// that could not be written completely (an *outputs.FileError in the returned error) is added to
-// rep's notes and Incomplete, so the summary and a JUnit file written after it name it. merge
-// writes the fleet's reports with it too.
-func WriteReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.SegmentSummary) error {
+// ReportFile is one more file WriteReports writes (the HTML report): write renders it whole
+// into memory, then it is written as the exports are.
+type ReportFile struct {
+	Path  string
+	Write func(io.Writer) error
+}
+
+// HTMLReport is the self-contained HTML report of rep (webview.WriteHTML), as a ReportFile: its
+// View is built when it is written, so it names the result files that failed before it.
+func HTMLReport(path string, rep *summary.Report, info webview.Info) ReportFile {
+	return ReportFile{Path: path, Write: func(w io.Writer) error { return webview.WriteHTML(w, webview.FromReport(rep, info)) }}
+}
+
+// WriteReports writes the requested export files, then the extra files (the HTML report), then
+// prints the terminal summary. Each file that could not be written completely (an
+// *outputs.FileError in the returned error) is added to rep's notes and Incomplete, so the
+// summary and a JUnit file or report written after it name it. merge writes the fleet's reports
+// with it too.
+func WriteReports(rep *summary.Report, stdout io.Writer, export, junit, segPath string, seg *summary.SegmentSummary, extra ...ReportFile) error {
 	var errs []error
 	write := func(path string, f func(io.Writer) error) {
 		if path == "" {
@@ -154,6 +179,9 @@ func WriteReports(rep *summary.Report, stdout io.Writer, export, junit, segPath 
 	write(junit, rep.WriteJUnit)
 	if seg != nil && segPath != "-" {
 		write(segPath, func(w io.Writer) error { return summary.WriteSegment(w, seg) })
+	}
+	for _, f := range extra {
+		write(f.Path, f.Write)
 	}
 	if err := rep.WriteText(stdout); err != nil { // `apply … > summary.txt` on a full disk
 		errs = append(errs, outputs.NewFileError("stdout", "write", err))

@@ -60,7 +60,10 @@ type Config struct {
 	// folder): Start calls it once the outputs run and the targets answered, and begins the load
 	// at the instant it returns — at once when that has passed, recording how late. ctx ends on
 	// Stop or Abort, which then end the run before any request. An error fails Start (exit 1).
-	Gate func(ctx context.Context) (time.Time, error)
+	Gate   func(ctx context.Context) (time.Time, error)
+	Report string // self-contained HTML report file, "" for none
+	// Version is loadplan's version, shown in the HTML report and the web view.
+	Version string
 
 	// Stdout receives the terminal summary at the end; nil writes none (the Result still has
 	// the Report).
@@ -119,6 +122,7 @@ type Run struct {
 	gateCancel  context.CancelFunc
 	ended       chan struct{} // closed when the executor returned; res is set then
 	res         executor.Result
+	final       atomic.Pointer[Result] // Wait's result, for the last snapshot
 	subs        subscribers
 }
 
@@ -326,6 +330,7 @@ func (r *Run) Wait() *Result {
 	stopErr := r.mgr.Stop(sctx)
 	scancel()
 	out := r.result(res, stopErr)
+	r.final.Store(out)
 	r.phase.Store(int32(Done))
 	r.hardCancel()
 	r.outStopCancel()

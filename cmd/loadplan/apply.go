@@ -34,6 +34,7 @@ type applyOptions struct {
 	junit      string
 	segment    executor.Segment
 	segmentSum string
+	report     string
 	demo       bool
 	quiet      bool
 	noProgress bool
@@ -60,6 +61,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	fs.Var(&outs, "out", "add an output `KIND[=VALUE]`: csv[=FILE|FOLDER/], json=FILE, prometheus[=ADDR], influxdb=URL (repeatable)")
 	fs.StringVar(&o.export, "summary-export", "", "write the summary to `FILE` as JSON in k6's summary-export layout")
 	fs.StringVar(&o.junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
+	fs.StringVar(&o.report, "report", "", "write a self-contained HTML report to `FILE` (charts, tables, verdict; opens offline)")
 	fs.StringVar(&o.segmentSum, "segment-summary", "", "write a mergeable segment summary to `FILE` for loadplan merge")
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
@@ -176,7 +178,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
-		SegmentSummary: opts.segmentSum, Gate: gate, Stdout: stdout, Logf: logf, Infof: info,
+		SegmentSummary: opts.segmentSum, Gate: gate, Report: opts.report, Version: version, Stdout: stdout, Logf: logf, Infof: info,
 		InterruptNote: "interrupted by a signal: the run stopped early"})
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan apply:", err)

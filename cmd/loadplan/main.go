@@ -1,4 +1,4 @@
-// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, demo, merge.
+// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, demo, merge, report.
 package main
 
 import (
@@ -29,6 +29,7 @@ Usage:
   loadplan apply [flags] FILE                run a plan; the exit code is the verdict
   loadplan demo [-addr 127.0.0.1:8000]       serve the built-in demo backend
   loadplan merge [flags] SUMMARY...          combine segment summaries and evaluate thresholds
+  loadplan report -o FILE.html SUMMARY...    HTML report from a summary export or segment summaries
   loadplan version
 
 Run 'loadplan COMMAND -h' for a command's flags.
@@ -63,6 +64,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runDemo(rest, stdout, stderr)
 	case "merge":
 		return runMerge(rest, stdout, stderr)
+	case "report":
+		return runReport(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "loadplan", version)
 		return exitOK

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +22,11 @@ type Export struct {
 	Metrics   map[string]map[string]any `json:"metrics"`
 	RootGroup Group                     `json:"root_group"`
 	State     ExportState               `json:"state"`
+	// Loadplan is the web view of the run (internal/webview.View: meta, step table, checks,
+	// errors, thresholds and the per-interval series, bounded by TimelineMaxBuckets), for
+	// `loadplan report` and for readers who want more than k6's layout; absent when the Report
+	// has no View.
+	Loadplan any `json:"loadplan,omitempty"`
 }
 
 // Group is a k6 group: loadplan maps each scenario to a group under the root group.
@@ -76,7 +82,8 @@ func values(m metrics.Metric, s *metrics.Series, secs float64) map[string]any {
 // BuildExport assembles the summary export.
 func (r *Report) BuildExport() *Export {
 	secs := r.Duration().Seconds()
-	ex := &Export{Metrics: map[string]map[string]any{}, State: ExportState{TestRunDurationMs: float64(r.Duration().Microseconds()) / 1000}}
+	ex := &Export{Metrics: map[string]map[string]any{}, State: ExportState{TestRunDurationMs: float64(r.Duration().Microseconds()) / 1000},
+		Loadplan: r.View}
 	seen := map[metrics.Metric]bool{}
 	for _, s := range r.Series {
 		seen[s.Key.Metric] = true
@@ -128,12 +135,31 @@ func (r *Report) BuildExport() *Export {
 	return ex
 }
 
-// WriteExport writes the summary export as indented JSON.
+// WriteExport writes the summary export as indented JSON; its "loadplan" view, last, on one
+// line: indented, its columns of per-interval numbers would take a line per number.
 func (r *Report) WriteExport(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	ex := r.BuildExport()
+	view := ex.Loadplan
+	ex.Loadplan = nil
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // "p(95)<300" as k6 writes it, not "p(95)\u003c300"
-	return enc.Encode(r.BuildExport())
+	if err := enc.Encode(ex); err != nil {
+		return err
+	}
+	if view != nil {
+		v, err := json.Marshal(view)
+		if err != nil {
+			return err
+		}
+		b.Truncate(len(bytes.TrimSuffix(b.Bytes(), []byte("\n}\n")))) // the root object's end
+		b.WriteString(",\n  \"loadplan\": ")
+		b.Write(v)
+		b.WriteString("\n}\n")
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 type junitSuites struct {

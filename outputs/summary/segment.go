@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // SegmentVersion is the version of the segment summary format.
@@ -33,6 +34,20 @@ type SegmentSummary struct {
 	Interrupted    bool               `json:"interrupted,omitempty"`
 	Saturated      bool               `json:"saturated,omitempty"`
 	Extra          map[string]float64 `json:"extra,omitempty"`
+	// Timeline is the segment's per-interval figures (the report's charts); Plan its plan's
+	// name, Variables the plan's variables as shown (a sensitive one's value is never written),
+	// Loadplan the version of the loadplan that ran it. Absent in summaries of older versions.
+	Timeline  *Timeline  `json:"timeline,omitempty"`
+	Plan      string     `json:"plan,omitempty"`
+	Variables []Variable `json:"variables,omitempty"`
+	Loadplan  string     `json:"loadplan_version,omitempty"`
+}
+
+// Variable is a plan variable as a summary shows it: Value is plan.Hidden when Sensitive.
+type Variable struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	Sensitive bool   `json:"sensitive,omitempty"`
 }
 
 // TagsJSON is metrics.Tags in JSON.
@@ -119,7 +134,17 @@ func (j SeriesJSON) Decode(in Interner) (*metrics.Series, error) {
 // BuildSegment assembles the segment summary of a run.
 func BuildSegment(r *Report, stages []metrics.Span, states []metrics.ThresholdState) *SegmentSummary {
 	seg := &SegmentSummary{Version: SegmentVersion, Segment: r.Segment, Title: r.Title, Start: r.Start, End: r.End,
-		Stages: stages, Dropped: r.Dropped, Notes: append(append([]string(nil), r.Unreachable...), r.Notes...)}
+		Stages: stages, Dropped: r.Dropped, Notes: append(append([]string(nil), r.Unreachable...), r.Notes...),
+		Timeline: r.Timeline}
+	if r.Plan != nil {
+		for _, v := range r.Plan.Variables {
+			val := v.Value
+			if v.Sensitive || val == plan.Hidden {
+				val = plan.Hidden
+			}
+			seg.Variables = append(seg.Variables, Variable{Name: v.Name, Value: val, Sensitive: v.Sensitive || val == plan.Hidden})
+		}
+	}
 	for _, s := range r.Series {
 		seg.Series = append(seg.Series, EncodeSeries(s))
 	}
@@ -167,6 +192,10 @@ type Merged struct {
 	Dropped    []Drop
 	Notes      []string
 	Segments   []string
+	Timeline   *Timeline  // the segments' timelines merged; nil when none had one
+	Plan       string     // the first segment's plan name
+	Variables  []Variable // the first segment's
+	Version    string     // the first segment's loadplan version
 }
 
 // Merge combines segment summaries exactly: series merge bucket for bucket, threshold states
@@ -192,6 +221,15 @@ func Merge(segs []*SegmentSummary) (*Merged, error) {
 		}
 		if m.Stages == nil {
 			m.Stages = seg.Stages
+		}
+		if seg.Timeline != nil {
+			if m.Timeline == nil {
+				m.Timeline = &Timeline{}
+			}
+			m.Timeline.Merge(seg.Timeline)
+		}
+		if m.Plan == "" && m.Variables == nil && m.Version == "" {
+			m.Plan, m.Variables, m.Version = seg.Plan, seg.Variables, seg.Loadplan
 		}
 		for _, sj := range seg.Series {
 			s, err := sj.Decode(in)
