@@ -78,10 +78,11 @@ type Client struct {
 	conn    net.Conn   // raw, or the *tls.Conn over it
 	aborted bool
 
-	raw    net.Conn    // the dialled connection under conn, probed when idle
-	addr   string      // address conn is connected to
-	tlsCfg *tls.Config // conn's TLS configuration, nil for plain TCP
-	br     *bufio.Reader
+	raw    net.Conn      // the dialled connection under conn, probed when idle
+	addr   string        // address conn is connected to
+	tlsCfg *tls.Config   // conn's TLS configuration, nil for plain TCP
+	br     *bufio.Reader // reads w
+	w      wire
 	wbuf   []byte
 	line   []byte // scratch for header lines longer than the read buffer
 	last   int64  // Clock time the last response ended
@@ -261,10 +262,11 @@ func (c *Client) connect(ctx context.Context, req *Request, tr *Trace) (ready bo
 	if size <= 0 {
 		size = 2048
 	}
+	c.w.reset(conn, raw, req.TLS != nil, c.now)
 	if c.br == nil || c.br.Size() != max(size, 16) {
-		c.br = bufio.NewReaderSize(conn, size)
+		c.br = bufio.NewReaderSize(&c.w, size)
 	} else {
-		c.br.Reset(conn)
+		c.br.Reset(&c.w)
 	}
 	return false, nil
 }
@@ -315,12 +317,22 @@ func (c *Client) writeRequest(req *Request) error {
 
 // roundTrip writes the rendered request and reads the response.
 func (c *Client) roundTrip(req *Request, resp *Response, keepBody bool, tr *Trace) error {
-	if _, err := c.conn.Write(c.wbuf); err != nil {
-		return err
-	}
-	tr.Wrote = c.now()
-	if _, err := c.br.Peek(1); err != nil {
-		return err
+	if c.w.rc != nil {
+		// Plain TCP: the first read writes the request and waits for the response (wire).
+		c.w.out, c.w.wrote = c.wbuf, 0
+		_, err := c.br.Peek(1)
+		tr.Wrote = c.w.wrote
+		if err != nil {
+			return err
+		}
+	} else {
+		if _, err := c.conn.Write(c.wbuf); err != nil {
+			return err
+		}
+		tr.Wrote = c.now()
+		if _, err := c.br.Peek(1); err != nil {
+			return err
+		}
 	}
 	tr.FirstByte = c.now()
 	closeAfter, err := c.readResponse(req, resp, keepBody)
