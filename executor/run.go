@@ -240,6 +240,12 @@ var (
 	clockBaseWall = clockBase.UnixNano()
 )
 
+// clockNow is the time now in the executor's frame: one monotonic clock reading, where
+// time.Now reads the wall clock as well (two vDSO calls on Linux). The iteration's start and
+// end, and the samples the executor times itself, are thus on the timeline of the step kinds'
+// samples.
+func clockNow() time.Time { return clockBase.Add(time.Since(clockBase)) }
+
 // iterEnd returns the end of the iteration begun at start. When every step of the scenario is
 // an HTTP request without think time, the iteration ends when its last response ended: that
 // is the Time of the last sample its step emitted (httpstep times every sample of a request
@@ -255,7 +261,7 @@ func (v *vu) iterEnd(start time.Time) time.Time {
 			return start.Add(time.Duration(d)) // keeps start's monotonic reading
 		}
 	}
-	return time.Now()
+	return clockNow()
 }
 
 // endsOnResponse reports whether every step of sc is an HTTP step without think time, so that

@@ -165,7 +165,7 @@ func (v *vu) runOpen(free chan<- *vu) {
 // `iterations` sample but an `iterations_interrupted` one.
 func (v *vu) iterate(due int64) {
 	sc := v.sc
-	start := time.Now()
+	start := clockNow()
 	origin := start
 	v.lag = 0
 	if due != 0 {
@@ -267,7 +267,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // emit records a sample timed now. Samples are batched per VU and pushed every ~64 samples or
 // ~250 ms; emit never blocks on the network.
 func (v *vu) emit(m metrics.Metric, value float64, tags *metrics.Tags, status int, label string) {
-	v.emitAt(time.Now(), m, value, tags, status, label)
+	v.emitAt(clockNow(), m, value, tags, status, label)
 }
 
 // emitAt records a sample that ended at t.
@@ -276,7 +276,7 @@ func (v *vu) emitAt(t time.Time, m metrics.Metric, value float64, tags *metrics.
 }
 
 // flush pushes the VU's buffered samples.
-func (v *vu) flush() { v.b.flush(time.Now().UnixNano()) }
+func (v *vu) flush() { v.b.flush(clockNow().UnixNano()) }
 
 // pick returns a think time: Min, or uniform in [Min, Max].
 func (v *vu) pick(t plan.ThinkTime) time.Duration {
@@ -328,7 +328,7 @@ func (v *vu) pause(ctx context.Context, d time.Duration) bool {
 		return ctx.Err() == nil
 	}
 	v.b.stepAt = 0 // the iteration does not end at its last sample (iterEnd)
-	if d >= flushEvery || v.b.stale(time.Now().UnixNano()) {
+	if d >= flushEvery || v.b.stale(clockNow().UnixNano()) {
 		v.flush()
 	}
 	v.timer.Reset(d)
