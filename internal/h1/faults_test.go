@@ -272,11 +272,13 @@ func TestIdleProbeAfterAnExpiredDeadline(t *testing.T) {
 	var resp Response
 	for i := 0; i < 3; i++ {
 		req := get(srv.addr(), "/")
-		req.Deadline = time.Now().Add(30 * time.Millisecond)
+		// Long enough for a TLS handshake under the race detector on a loaded machine (30 ms
+		// was not), then waited out.
+		req.Deadline = time.Now().Add(300 * time.Millisecond)
 		if err := c.Do(context.Background(), req, &resp, false, nil); err != nil || resp.Status != 200 {
 			t.Fatalf("request %d: status %d, %v", i, resp.Status, err)
 		}
-		time.Sleep(50 * time.Millisecond) // past the deadline (not a timing assertion)
+		time.Sleep(time.Until(req.Deadline) + 10*time.Millisecond) // past the deadline (not a timing assertion)
 	}
 	if srv.reqs.Load() != 3 || srv.conns.Load() != 1 {
 		t.Fatalf("server saw %d requests on %d connections, want 3 on 1", srv.reqs.Load(), srv.conns.Load())

@@ -16,7 +16,7 @@ func (w *wire) writeThenRead(fd uintptr) bool {
 	if !w.written {
 		w.written = true
 		for w.sent < len(w.out) {
-			m, err := syscall.Write(int(fd), w.out[w.sent:])
+			m, err := rawWrite(fd, w.out[w.sent:])
 			if err == syscall.EINTR {
 				continue
 			}
@@ -35,7 +35,7 @@ func (w *wire) writeThenRead(fd uintptr) bool {
 		return false // wait for the response's first edge
 	}
 	for {
-		w.n, w.rerr = syscall.Read(int(fd), w.p)
+		w.n, w.rerr = rawRead(fd, w.p)
 		if w.rerr != syscall.EINTR {
 			break
 		}
