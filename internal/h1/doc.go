@@ -63,22 +63,50 @@
 // minute); bench/RESULTS.md has 50,756 for it today, 0.86 times wrk and 2.01 times hey, a
 // net/http client.
 //
-// # The read before the poller wait stays
+// # Write inside the wait
 //
-// After writing a request, the first Read finds nothing on half the requests of the
-// 50-connection bench: 2.0 read system calls per request against wrk's 1.0 (perf stat of
-// bench/plans/throughput.hcl), since Go's runtime always tries the read before it parks on the
-// netpoller.
-// Waiting first through syscall.RawConn.Read, with a callback that returns false on its first
-// call without reading, is not correct: RawRead resets the descriptor's pending readiness
-// (prepareRead, runtime poll_runtime_pollReset) before the first call, so a response whose edge
-// the edge-triggered poller delivered before the wait is forgotten and the VU sleeps until some
-// unrelated event. Measured: 11,949 requests in 5 s instead of about 100,000, at 44 µs of CPU per
-// request instead of 20, with 1.0 read per request. Even with a wait that kept the readiness, an
-// edge consumed by the previous response's read can leave bytes or the server's FIN (read
-// together with the last bytes of a response) unannounced, and a server that half-closes would
-// then time the request out instead of failing it at once with EOF. Only a poller of our own
-// (level-triggered) could drop that read.
+// Go's runtime tries a read before it parks a goroutine on the netpoller, and after a request
+// was written that read finds nothing on half the requests of the 50-connection bench: 2.0
+// read system calls per request against wrk's 1.0 (perf stat of bench/plans/throughput.hcl:
+// 73,680 reads for 36,924 requests). On a plain connection the request is therefore written
+// inside syscall.RawConn.Read's callback (wire.go): the runtime resets the socket's read
+// readiness (prepareRead) before the first call, that call writes the request and returns
+// false, and the runtime parks on the poller at once; the next call reads. A response can only
+// arrive after the write, so after the reset: its edge is kept, never lost (an earlier attempt
+// that returned false without writing lost those that arrived between a separate write and
+// the reset: 11,949 requests in 5 s instead of about 100,000). Measured: 1.0 read per request
+// (43,931 for 43,899). The write and that read are raw system calls: the socket is
+// non-blocking, so the runtime's bookkeeping for a call that might block (entersyscall,
+// exitsyscall) buys nothing (under the race detector they are syscall.Write and Read, whose
+// annotations order a server's writes before the client's reads).
+//
+// In paired rounds of the throughput case (wrk and loadplan alternating, 5 s each, requests the
+// bench server counted per CPU-second of the process, rusage), against the commit before:
+// the write inside the wait alone 1.14 times (1.06-1.30, ten rounds), 0.85 times wrk
+// (0.80-0.97); the raw system calls on top of it 1.15 times again (1.02-1.37, eight rounds),
+// 1.05 times wrk (0.91-1.16). Both, with the executor's monotonic-only iteration clock, against
+// the commit before all three: 1.43 times (0.92-1.79, ten rounds on a machine at load 18,
+// hence the range), 1.02 times wrk (0.66-1.24) where that commit made 0.72 (0.50-0.80). In
+// Go benchmarks with the server in the process, BenchmarkH1Parallel50 against
+// BenchmarkH1Parallel50WriteFirst: about 20 against 22 µs of CPU per request, 0 allocations.
+//
+// What the socket does not take at once (a body larger than its buffer) is written through the
+// connection, under its write deadline, and the response then read as before. The request's
+// deadline is the read deadline RawRead waits under (SetDeadline sets both), and Abort's past
+// deadline ends the wait as it ends a Read. TLS connections keep write-then-read: the record
+// layer reads and writes the socket itself. A connection wrapper the Client's Dial returns
+// (the executor's byte counter) takes this path only if it is a CountingConn, told the bytes
+// moved below it.
+//
+// What an edge consumed before the reset announced is not announced again: a server's close
+// of an idle connection (its FIN, within the idle probe's grace) is not seen before the write.
+// A server that closed the connection answers the request with a reset, a new edge: the request
+// fails at once with EOF or the reset, as before (TestStaleConnectionIsNotResent). Bytes the
+// server sent unasked are read with the response and fail it as malformed, as before. Only a
+// server that half-closes an idle connection and keeps reading (a lingering close) leaves the
+// request waiting: it fails at its deadline instead of at once with EOF, counted once, as the
+// server read it (TestHalfCloseWhileIdle). A connection idle for longer than the grace is
+// probed before anything is written (Alive), which catches all three.
 //
 // # Held to net/http
 //
