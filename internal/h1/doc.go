@@ -83,11 +83,12 @@
 // In paired rounds of the throughput case (wrk and loadplan alternating, 5 s each, requests the
 // bench server counted per CPU-second of the process, rusage), against the commit before:
 // the write inside the wait alone 1.14 times (1.06-1.30, ten rounds), 0.85 times wrk
-// (0.80-0.97); the raw system calls on top of it 1.15 times again (1.02-1.37, eight rounds),
-// 1.05 times wrk (0.91-1.16). Both, with the executor's monotonic-only iteration clock, against
-// the commit before all three: 1.43 times (0.92-1.79, ten rounds on a machine at load 18,
-// hence the range), 1.02 times wrk (0.66-1.24) where that commit made 0.72 (0.50-0.80). In
-// Go benchmarks with the server in the process, BenchmarkH1Parallel50 against
+// (0.80-0.97); the raw system calls on top of it (and of the executor's monotonic-only
+// iteration clock, about 70 ns a reading less) 1.15 times again (1.02-1.37, eight rounds),
+// 1.05 times wrk (0.91-1.16). All three against the commit before them, twelve rounds on a
+// machine at load 24 (hence the ranges): 1.43 times (1.10-2.08), 1.04 times wrk (0.79-1.25)
+// where that commit made 0.71 (0.55-0.89); ten earlier rounds gave 1.43 and 1.02. In Go
+// benchmarks with the server in the process, BenchmarkH1Parallel50 against
 // BenchmarkH1Parallel50WriteFirst: about 20 against 22 µs of CPU per request, 0 allocations.
 //
 // What the socket does not take at once (a body larger than its buffer) is written through the
