@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/loadplan/loadplan/internal/webview"
 )
 
 func TestMergeSegments(t *testing.T) {
@@ -27,13 +31,36 @@ func TestMergeSegments(t *testing.T) {
 		segs = append(segs, seg)
 		perSeg = append(perSeg, srv.hits.Load()-before)
 	}
-	export := filepath.Join(dir, "merged.json")
-	r := runCLI(t, append([]string{"merge", "-plan", file, "-var", "host=http://127.0.0.1:1", "--summary-export", export}, segs...)...)
+	export, page := filepath.Join(dir, "merged.json"), filepath.Join(dir, "merged.html")
+	r := runCLI(t, append([]string{"merge", "-plan", file, "-var", "host=http://127.0.0.1:1", "--summary-export", export, "--report", page}, segs...)...)
 	if r.code != exitOK {
 		t.Fatalf("merge: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	if got := exportedCount(t, export, "http_reqs"); got != float64(perSeg[0]+perSeg[1]) || got != float64(srv.hits.Load()) {
 		t.Errorf("merged http_reqs = %v, segments made %v, server saw %d", got, perSeg, srv.hits.Load())
+	}
+	// The fleet's view, in the export (what `loadplan report` renders) and in the HTML report:
+	// the server's count, the threshold judged over the fleet, both segments' timelines.
+	var doc0 struct {
+		View *webview.View `json:"loadplan"`
+	}
+	data0, _ := os.ReadFile(export)
+	if err := json.Unmarshal(data0, &doc0); err != nil || doc0.View == nil {
+		t.Fatalf("merged export has no view (%v)", err)
+	}
+	html, _ := os.ReadFile(page)
+	i, j := bytes.Index(html, []byte(`type="application/json">`)), bytes.Index(html, []byte("</script>"))
+	var inPage webview.View
+	if i < 0 || j < i || json.Unmarshal(html[i+len(`type="application/json">`):j], &inPage) != nil {
+		t.Fatalf("merged report holds no view:\n%.400s", html)
+	}
+	for name, v := range map[string]*webview.View{"export": doc0.View, "report": &inPage} {
+		if v.Totals.Requests != uint64(srv.hits.Load()) || len(v.Thresholds) != 1 || !v.Thresholds[0].Pass {
+			t.Errorf("%s: %d requests, thresholds %+v; server saw %d, want the threshold passed", name, v.Totals.Requests, v.Thresholds, srv.hits.Load())
+		}
+		if v.Timeline == nil || len(v.Timeline.T) == 0 {
+			t.Errorf("%s: no per-interval series from the segments' timelines", name)
+		}
 	}
 	// The same segments judged against a stricter plan: the fleet's 200 requests miss it.
 	strict := writePlan(t, "/ok", iterations200, `threshold "http_reqs" {

@@ -125,7 +125,16 @@ func fromSegments(segs []*summary.SegmentSummary, opts Options) (*webview.View, 
 		saturated = saturated || s.Saturated
 	}
 	code := run.VerdictCode(interrupted, threshold.Failed(rep.Verdicts), saturated)
-	info := webview.Info{Plan: opts.Plan, PlanName: m.Plan, PlanFile: opts.PlanFile, Version: m.Version, Final: true, Verdict: code}
+	info := MergedInfo(m, opts, code)
+	return webview.FromReport(rep, info), nil
+}
+
+// MergedInfo is the webview.Info of merged segments: their plan name, the variables as they ran
+// (a sensitive one shown as webview.Sensitive, never its value), the loadplan version that ran
+// them (opts.Version when they do not say), and the fleet's verdict. `loadplan merge` builds its
+// export's view and its --report with it too.
+func MergedInfo(m *summary.Merged, opts Options, verdict int) webview.Info {
+	info := webview.Info{Plan: opts.Plan, PlanName: m.Plan, PlanFile: opts.PlanFile, Version: m.Version, Final: true, Verdict: verdict}
 	if info.Version == "" {
 		info.Version = opts.Version
 	}
@@ -136,7 +145,7 @@ func fromSegments(segs []*summary.SegmentSummary, opts Options) (*webview.View, 
 		}
 		info.Vars = append(info.Vars, webview.Variable{Name: v.Name, Value: val, Sensitive: v.Sensitive || val == webview.Sensitive})
 	}
-	return webview.FromReport(rep, info), nil
+	return info
 }
 
 // Write writes v's page to path; a file that could not be written completely is an
