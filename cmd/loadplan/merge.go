@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/loadplan/loadplan/internal/fleet"
+	"github.com/loadplan/loadplan/internal/report"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/summary"
 	"github.com/loadplan/loadplan/plan"
@@ -22,11 +24,12 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var planPaths multiFlag
 	var pv planVars
-	var export, junit string
+	var export, junit, htmlReport string
 	fs.Var(&planPaths, "plan", "the plan `FILE` the segments ran (its thresholds are judged); repeatable for multi-file plans")
 	pv.register(fs)
 	fs.StringVar(&export, "summary-export", "", "write the merged summary to `FILE` as JSON in k6's summary-export layout")
 	fs.StringVar(&junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
+	fs.StringVar(&htmlReport, "report", "", "write the fleet's self-contained HTML report to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan merge -plan FILE [flags] SEGMENT...")
 		fmt.Fprintln(stderr, "A SEGMENT is a summary file (--segment-summary FILE), a log stream holding summaries (--segment-summary -;")
@@ -92,14 +95,23 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	ev.Finish(m.End)
 	ev.Close()
 	rep := &summary.Report{Plan: p, Title: strings.Join(planPaths, " ") + " (merged: " + strings.Join(m.Segments, ", ") + ")",
-		Start: m.Start, End: m.End, Series: m.Store.Snapshot(), Verdicts: ev.Verdicts(), Dropped: m.Dropped, Notes: append(notes, m.Notes...)}
+		Start: m.Start, End: m.End, Series: m.Store.Snapshot(), Verdicts: ev.Verdicts(), Dropped: m.Dropped, Notes: append(notes, m.Notes...),
+		Timeline: m.Timeline, Stages: m.Stages, Segment: strings.Join(m.Segments, ", ")}
 	interrupted, saturated := false, false
 	for _, s := range segs {
 		interrupted = interrupted || s.Interrupted
 		saturated = saturated || s.Saturated
 	}
 	code := run.VerdictCode(interrupted, threshold.Failed(rep.Verdicts), saturated)
-	if err := run.WriteReports(rep, stdout, export, junit, "", nil); err != nil {
+	info := report.MergedInfo(m, report.Options{Plan: p, PlanFile: strings.Join(planPaths, " "), Version: version}, code)
+	if export != "" {
+		rep.View = webview.FromReport(rep, info) // the export's "loadplan" key, as apply writes it
+	}
+	var html []run.ReportFile
+	if htmlReport != "" {
+		html = append(html, run.HTMLReport(htmlReport, rep, info))
+	}
+	if err := run.WriteReports(rep, stdout, export, junit, "", nil, html...); err != nil {
 		fmt.Fprintln(stderr, "loadplan merge:", err)
 		if code == exitOK {
 			code = exitRuntime
