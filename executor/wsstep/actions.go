@@ -110,7 +110,7 @@ func (w *wsVU) send(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 			// A deadline on the connection bounds the write (wsWire.Write): a context would cost
 			// the library a registration per message. Cancelling ctx closes the connection.
 			s.conn.wire.writeWithin(timeout)
-			err = s.conn.ws.Write(context.Background(), typ, b)
+			err = s.conn.ws.write(typ, b)
 			if err == nil {
 				sent++
 				s.lastSend, s.sendRef = time.Now(), true
@@ -331,7 +331,7 @@ func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 	start := time.Now()
 	c := s.conn
 	c.background() // the library's Ping needs a reader to see the pong
-	err := c.ws.Ping(pctx)
+	err := c.ws.ping(pctx)
 	c.enter()
 	switch {
 	case err == nil:

@@ -1,7 +1,6 @@
 package wsstep
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -41,7 +40,7 @@ var wsIdleRead = 200 * time.Millisecond
 // from the VU); what the reader does on its own it counts in atomics, which the VU goroutine
 // turns into samples.
 type wsConn struct {
-	ws   *websocket.Conn
+	ws   wsSock
 	wire *wsWire // what ws reads from: deadlines and kicks at message boundaries
 	// ctx is the session's: its end closes ws (unhook deregisters that), and it bounds the
 	// writes made with it. No context of the connection's own: one fewer per session.
@@ -84,13 +83,13 @@ type wsRule struct {
 
 // newWSConn wraps an open connection, read through wire; the VU reads it first. parent bounds
 // the connection's life: cancelling it closes the connection at once.
-func newWSConn(parent context.Context, ws *websocket.Conn, wire *wsWire, rules *[]wsRule) *wsConn {
+func newWSConn(parent context.Context, ws wsSock, wire *wsWire, rules *[]wsRule) *wsConn {
 	c := &wsConn{ws: ws, wire: wire, ctx: parent, opened: time.Now()}
 	if rules != nil {
 		c.rules.Store(rules)
 	}
 	// No context per read or write (each would cost a registration): this one closes the conn.
-	c.unhook = context.AfterFunc(parent, func() { _ = ws.CloseNow() })
+	c.unhook = context.AfterFunc(parent, ws.closeNow)
 	return c
 }
 
@@ -233,31 +232,12 @@ func (c *wsConn) push(f wsFrame) {
 	c.q = append(c.q, f)
 }
 
-// wsReadBufs are the buffers frames are read into before being copied out at their exact size,
-// so that a queued frame holds no slack and an idle connection holds no buffer.
-var wsReadBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// readFrame reads one whole data frame, into buf's array when it has room for it (else into a
-// new array of the frame's size).
+// readFrame reads one whole data message, into buf's array when it has room for it (else into
+// a new array of the message's size).
 func (c *wsConn) readFrame(buf []byte) (wsFrame, error) {
-	typ, r, err := c.ws.Reader(context.Background())
+	typ, b, err := c.ws.readMessage(buf)
 	if err != nil {
 		return wsFrame{}, err
-	}
-	pb := wsReadBufs.Get().(*bytes.Buffer)
-	defer wsReadBufs.Put(pb)
-	pb.Reset()
-	if _, err := pb.ReadFrom(r); err != nil {
-		return wsFrame{}, err
-	}
-	var b []byte
-	if pb.Len() <= cap(buf) {
-		b = append(buf[:0], pb.Bytes()...)
-	} else {
-		b = append(make([]byte, 0, pb.Len()), pb.Bytes()...)
-	}
-	if pb.Cap() > 1<<20 { // do not keep a huge frame's buffer in the pool
-		*pb = bytes.Buffer{}
 	}
 	return wsFrame{typ: typ, data: b, at: time.Now()}, nil
 }
@@ -273,9 +253,8 @@ func (c *wsConn) autoReply(f *wsFrame) bool {
 			continue
 		}
 		c.autoRecv.Add(1)
-		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		err := c.ws.Write(ctx, r.typ, r.reply)
-		cancel()
+		// The wire's write deadline bounds it; the session's end closes the connection.
+		err := c.ws.write(r.typ, r.reply)
 		switch {
 		case err != nil && c.closing.Load():
 			// we are closing: a reply our close frame went ahead of is not sent, and no failure
@@ -345,11 +324,10 @@ const wsOpClose websocket.MessageType = 8
 func (c *wsConn) close(code websocket.StatusCode) int {
 	c.closing.Store(true)
 	c.enter()
-	wctx, cancel := context.WithTimeout(c.ctx, wsCloseWait)
+	c.wire.writeWithin(wsCloseWait)
 	// An error means the connection is closing or closed already (the server's close frame was
 	// answered, a protocol error, a write timeout): the read below ends on its own.
-	_ = c.ws.Write(wctx, wsOpClose, wsClosePayload(code))
-	cancel()
+	_ = c.ws.write(wsOpClose, wsClosePayload(code))
 	c.wire.arm(time.Now().Add(wsCloseWait))
 	for {
 		f, err := c.recv(nil)
@@ -393,7 +371,7 @@ func (c *wsConn) shut() {
 	bg, done := c.bg, c.bgDone
 	c.mu.Unlock()
 	c.unhook()
-	_ = c.ws.CloseNow()
+	c.ws.closeNow()
 	if bg {
 		<-done
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -89,7 +90,19 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
 	}
-	c := &http.Client{Transport: tr}
+	// A redirect to a ws(s) URL is followed over http(s), as the library's Dial does.
+	c := &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		switch req.URL.Scheme {
+		case "ws":
+			req.URL.Scheme = "http"
+		case "wss":
+			req.URL.Scheme = "https"
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}}
 	sh.clients[t] = c
 	return c, nil
 }
@@ -270,19 +283,37 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	if err != nil {
 		return fail("tls", err)
 	}
-	opts := &websocket.DialOptions{HTTPClient: client, HTTPHeader: h, Subprotocols: st.Subprotocols}
-	if st.Compression {
-		opts.CompressionMode = websocket.CompressionNoContextTakeover
-	}
 	timeout := st.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
+	}
+	limit := st.MaxMessageSize
+	if limit <= 0 {
+		limit = 1 << 20
 	}
 	dl := &wsDialed{}
 	bytes := &dl.bytes
 	dctx, cancel := context.WithTimeout(context.WithValue(ctx, wsDialKey{}, dl), timeout)
 	start := time.Now()
-	ws, resp, err := websocket.Dial(dctx, u, opts)
+	var sock wsSock
+	var resp *http.Response
+	if st.Compression {
+		// permessage-deflate: the library's framing, which implements it.
+		opts := &websocket.DialOptions{HTTPClient: client, HTTPHeader: h, Subprotocols: st.Subprotocols,
+			CompressionMode: websocket.CompressionNoContextTakeover}
+		var ws *websocket.Conn
+		ws, resp, err = websocket.Dial(dctx, u, opts)
+		if err == nil {
+			ws.SetReadLimit(limit)
+			sock = wsLib{ws}
+		}
+	} else {
+		var rwc io.ReadWriteCloser
+		rwc, resp, err = wsHandshake(dctx, client, u, h, st.Subprotocols)
+		if err == nil {
+			sock = newWSFramer(rwc, limit)
+		}
+	}
 	cancel()
 	out := bytes.out.Swap(0)
 	if out > 0 {
@@ -320,15 +351,10 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		}
 		return fail("dial", err)
 	}
-	limit := st.MaxMessageSize
-	if limit <= 0 {
-		limit = 1 << 20
-	}
-	ws.SetReadLimit(limit)
 	w.noteDial(st.Target, resp, nil)
 	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
-	c := newWSConn(s.ctx, ws, dl.wire, s.rules)
+	c := newWSConn(s.ctx, sock, dl.wire, s.rules)
 	c.bytes = bytes
 	return c, nil
 }

@@ -190,8 +190,12 @@ func TestWSHandOverCountsEveryMessage(t *testing.T) {
 	if got := int64(col.sum(metrics.WSMsgsReceived, "")); got != sent.Load() || got != msgs+1 {
 		t.Errorf("ws_msgs_received %d, server sent %d", got, sent.Load())
 	}
-	if col.sum(metrics.WSMsgsUnmatched, "") != 0 || col.sum(metrics.WSExpectFailed, "") != 0 {
-		t.Errorf("unmatched %v, expect failures %v", col.sum(metrics.WSMsgsUnmatched, ""), col.sum(metrics.WSExpectFailed, ""))
+	// Frames the 40 short receives left unread reach the expect, which skips them as unmatched
+	// (still received): how many depends only on how fast the server wrote, so it is logged, not
+	// held to 0 (it was, until a faster reader ended the receives before a slow server's writes).
+	t.Logf("unmatched (read by the expect) %v", col.sum(metrics.WSMsgsUnmatched, ""))
+	if col.sum(metrics.WSExpectFailed, "") != 0 {
+		t.Errorf("expect failures %v", col.sum(metrics.WSExpectFailed, ""))
 	}
 	if n := col.sum(metrics.WSErrors, ""); n != 0 {
 		t.Errorf("ws_errors %v", n)

@@ -1,0 +1,118 @@
+package wsstep
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1" //nolint:gosec // RFC 6455 §4.2.2 defines Sec-WebSocket-Accept with SHA-1
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// wsGUID is the key suffix of RFC 6455 §1.3.
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// wsHandshake makes the opening handshake of RFC 6455 §4.1 with client (its transport dials,
+// counts and wraps the connection as for the library): a GET with the upgrade headers, the
+// plan's headers and subprotocols, and no extension offered. A 101 whose Connection, Upgrade,
+// Sec-WebSocket-Accept, subprotocol and extensions hold is the upgraded connection; any other
+// answer is an error, with the response when there was one (its status decides ws_errors' kind,
+// as for the library).
+func wsHandshake(ctx context.Context, client *http.Client, rawURL string, h http.Header, protos []string) (io.ReadWriteCloser, *http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("url: %w", err)
+	}
+	switch u.Scheme {
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	case "http", "https":
+	default:
+		return nil, nil, fmt.Errorf("url scheme %q is not ws, wss, http or https", u.Scheme)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var k [16]byte
+	_, _ = rand.Read(k[:]) // crypto/rand.Read does not fail
+	key := base64.StdEncoding.EncodeToString(k[:])
+	req.Header = h.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", key)
+	if len(protos) > 0 {
+		req.Header.Set("Sec-WebSocket-Protocol", strings.Join(protos, ","))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("handshake request: %w", err)
+	}
+	if err := wsVerify(resp, key, protos); err != nil {
+		resp.Body.Close()
+		return nil, resp, err
+	}
+	rwc, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		resp.Body.Close()
+		return nil, resp, fmt.Errorf("the 101 response's body is a %T, not the connection", resp.Body)
+	}
+	return rwc, resp, nil
+}
+
+// wsVerify checks the server's answer to the handshake (RFC 6455 §4.1, the client's checks).
+func wsVerify(resp *http.Response, key string, protos []string) error {
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fmt.Errorf("expected handshake response status code 101 but got %d", resp.StatusCode)
+	}
+	if !wsHasToken(resp.Header, "Connection", "upgrade") {
+		return fmt.Errorf("protocol violation: Connection header %q does not contain Upgrade", resp.Header.Get("Connection"))
+	}
+	if !wsHasToken(resp.Header, "Upgrade", "websocket") {
+		return fmt.Errorf("protocol violation: Upgrade header %q does not contain websocket", resp.Header.Get("Upgrade"))
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != wsAccept(key) {
+		return fmt.Errorf("protocol violation: invalid Sec-WebSocket-Accept %q", got)
+	}
+	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "" {
+		ok := false
+		for _, want := range protos {
+			ok = ok || strings.EqualFold(want, p)
+		}
+		if !ok {
+			return fmt.Errorf("protocol violation: unexpected Sec-WebSocket-Protocol from server: %q", p)
+		}
+	}
+	if e := resp.Header.Values("Sec-WebSocket-Extensions"); len(e) > 0 {
+		return errors.New("protocol violation: the server accepted an extension none was offered: " + strings.Join(e, ", "))
+	}
+	return nil
+}
+
+// wsAccept is the Sec-WebSocket-Accept that answers key.
+func wsAccept(key string) string {
+	s := sha1.Sum([]byte(key + wsGUID)) //nolint:gosec // the RFC's definition
+	return base64.StdEncoding.EncodeToString(s[:])
+}
+
+// wsHasToken reports whether header name holds token (case-insensitive) in its comma lists.
+func wsHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
