@@ -3,6 +3,7 @@ package wsstep
 import (
 	"context"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,7 +18,16 @@ import (
 	"github.com/loadplan/loadplan/plan"
 )
 
+// TestWSConnectionOptions: the handshake carries the target's and the block's headers, the
+// query, the subprotocols, and the compression offer only when the block asks for it — with our
+// framing (no compression) and with the library's (permessage-deflate).
 func TestWSConnectionOptions(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) { wsConnectionOptions(t, compress) })
+	}
+}
+
+func wsConnectionOptions(t *testing.T, compress bool) {
 	var seen atomic.Value // the handshake request's details, as the server saw them
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -58,7 +68,7 @@ func TestWSConnectionOptions(t *testing.T) {
 	st.Headers = []plan.KV{{Name: "Authorization", Value: wsTmpl(t, `"Bearer ${vu.id}"`)}} // overrides the target's
 	st.Query = []plan.KV{{Name: "token", Value: plan.Literal("a b&c")}, {Name: "user", Value: wsTmpl(t, `"u${vu.id}"`)}}
 	st.Subprotocols = []string{"v1.stream", "v2.stream"}
-	st.Compression = true
+	st.Compression = compress
 	sh := newWSShared()
 	defer sh.close()
 	vu, col := wsTestVU(sh)
@@ -66,7 +76,10 @@ func TestWSConnectionOptions(t *testing.T) {
 	if err := vu.run(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
-	want := "Bearer 7|loadplan|a b&c|u7|v2.stream|permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+	want := "Bearer 7|loadplan|a b&c|u7|v2.stream|"
+	if compress {
+		want += "permessage-deflate; client_no_context_takeover; server_no_context_takeover"
+	}
 	if got, _ := seen.Load().(string); got != want {
 		t.Errorf("server saw %q\nwant        %q", got, want)
 	}
@@ -74,7 +87,7 @@ func TestWSConnectionOptions(t *testing.T) {
 		t.Errorf("samples %v", col.samples)
 	}
 	// The 2400-byte text went out deflated: the whole session's wire bytes are fewer.
-	if sent := col.sum(metrics.DataSent, ""); sent <= 0 || sent >= 2400 || col.sum(metrics.DataReceived, "") <= 0 {
+	if sent := col.sum(metrics.DataSent, ""); sent <= 0 || (sent >= 2400) == compress || col.sum(metrics.DataReceived, "") <= 0 {
 		t.Errorf("data_sent %v, data_received %v", col.sum(metrics.DataSent, ""), col.sum(metrics.DataReceived, ""))
 	}
 }
