@@ -330,7 +330,7 @@ func (w *wsVU) ping(ctx context.Context, s *wsSession, st *plan.WSAction) error 
 	defer cancel()
 	start := time.Now()
 	c := s.conn
-	c.background() // the library's Ping needs a reader to see the pong
+	c.background() // a ping needs a reader to see the pong
 	err := c.ws.ping(pctx)
 	c.enter()
 	switch {

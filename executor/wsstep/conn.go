@@ -36,8 +36,8 @@ var wsIdleRead = 200 * time.Millisecond
 //
 // Ownership: the VU goroutine owns the steps, pops the queue and hands reading over; the
 // background reader only pushes. mu guards the queue, the terminal error and the hand-over
-// state. websocket.Conn writes are safe for concurrent use (auto-replies from the reader, sends
-// from the VU); what the reader does on its own it counts in atomics, which the VU goroutine
+// state. wsSock writes are safe for concurrent use (auto-replies and pongs from the reader,
+// sends from the VU); what the reader does on its own it counts in atomics, which the VU goroutine
 // turns into samples.
 type wsConn struct {
 	ws   wsSock
@@ -312,8 +312,9 @@ var wsCloseWait = 5 * time.Second
 // wsOpClose is the close frame's opcode (RFC 6455 §5.5.1) as a message type. The library's
 // Write puts a message type into the frame header as its opcode and, once a close frame is
 // written, marks the close as sent exactly as its own Close does (coder/websocket v1.8.15,
-// write.go: writeFrame). Its Close is not used because, while it waits for the server's close
-// frame, it reads and discards data frames the server still sends: those were never counted.
+// write.go: writeFrame); ours (wsFramer.writeFrame) does the same. The library's Close is not
+// used because, while it waits for the server's close frame, it reads and discards data frames
+// the server still sends: those were never counted.
 const wsOpClose websocket.MessageType = 8
 
 // close closes the connection with a close handshake and returns the close code the server

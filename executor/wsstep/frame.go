@@ -183,10 +183,10 @@ func (f *wsFramer) readMessage(buf []byte) (websocket.MessageType, []byte, error
 		return 0, nil, err
 	}
 	typ, msg, err := f.readData(buf)
+	f.release() // between messages (or stopped at a boundary): nothing unread is left
 	if err != nil {
 		return 0, nil, f.fail(err)
 	}
-	f.release()
 	return typ, msg, nil
 }
 

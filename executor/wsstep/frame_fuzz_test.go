@@ -150,7 +150,11 @@ func FuzzWSFraming(f *testing.F) {
 		// Our reader runs throughout: it answers the server's pings and delivers our pings' pongs.
 		var got []wsDiffMsg
 		rerr := make(chan error, 1)
+		all := make(chan struct{}) // closed once every server message was read
 		go func() {
+			if len(s.server) == 0 {
+				close(all)
+			}
 			for {
 				typ, b, err := fr.readMessage(nil)
 				if err != nil {
@@ -158,12 +162,20 @@ func FuzzWSFraming(f *testing.F) {
 					return
 				}
 				got = append(got, wsDiffMsg{typ: typ, data: b})
+				if len(got) == len(s.server) {
+					close(all)
+				}
 			}
 		}()
 		if err := <-werr; err != nil {
 			t.Fatalf("client write: %v", err)
 		}
 		if !s.serverCloses {
+			select { // our close goes after the server's messages, or it would cut them
+			case <-all:
+			case err := <-rerr:
+				t.Fatalf("our reader ended early: %v", err)
+			}
 			if err := fr.writeClose(s.code, s.reason); err != nil {
 				t.Fatalf("close: %v", err)
 			}

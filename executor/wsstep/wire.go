@@ -14,17 +14,18 @@ import (
 // passed or it was kicked (wsWire). The connection is intact and can be read again.
 var errWSWait = errors.New("websocket: stopped waiting for a message")
 
-// wsWire is the connection the WebSocket library reads from, with read deadlines that are safe
-// to use under it: a wait for the next message ends (errWSWait) only where the library is between
-// messages, never in the middle of a frame, so that the library's state stays valid and the same
-// connection can be read again by whichever goroutine reads next (the VU, or the session's
-// background reader while the VU is away).
+// wsWire is the connection the framing (ours, wsFramer, or the library's for compressed
+// sessions) reads from, with read deadlines that are safe to use under it: a wait for the next
+// message ends (errWSWait) only where the framing is between messages, never in the middle of a
+// frame, so that its state stays valid and the same connection can be read again by whichever
+// goroutine reads next (the VU, or the session's background reader while the VU is away).
 //
 // The library's own reads take a context, and a context that ends closes the connection: that
 // is why deadlines are applied here. To know where messages end, wsWire follows the frames the
-// server sends (RFC 6455 §5.2): every byte the library reads passes through Read. The library
-// calls Read only when its own buffer is empty, so when the bytes read so far end on a message
-// boundary, the library is waiting for the first byte of a new frame and an error is harmless.
+// server sends (RFC 6455 §5.2): every byte the framing reads passes through Read. Both framings
+// call Read only when what they buffered is used up, so when the bytes read so far end on a
+// message boundary, the framing is waiting for the first byte of a new frame and an error is
+// harmless.
 //
 // Before the WebSocket starts, the same Read carries the HTTP response head, which it skips in
 // the frame count.
