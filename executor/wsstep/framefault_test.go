@@ -2,6 +2,7 @@ package wsstep
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha1" //nolint:gosec // the RFC's accept key
 	"encoding/base64"
 	"encoding/binary"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -185,4 +187,31 @@ func btoi(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// TestWSFramerPingAfterEnd: a ping on a connection whose reader has ended (here by the server's
+// close frame, which our framing echoed) fails at once with that end, rather than waiting for a
+// pong no reader will see.
+func TestWSFramerPingAfterEnd(t *testing.T) {
+	url, n, wait := wsRawServer(t, false, func(c net.Conn, n *wsRawCounts) {
+		c.Write(wsAppendFrame(nil, true, 8, binary.BigEndian.AppendUint16(nil, 1001)))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rwc, _, err := wsHandshake(ctx, &http.Client{}, url, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := newWSFramer(rwc, 1<<20)
+	defer fr.closeNow()
+	if _, _, err := fr.readMessage(nil); websocket.CloseStatus(err) != 1001 {
+		t.Fatalf("read: %v, want the server's close 1001", err)
+	}
+	if err := fr.ping(ctx); websocket.CloseStatus(err) != 1001 {
+		t.Fatalf("ping: %v, want the connection's end (close 1001)", err)
+	}
+	wait()
+	if n.closeCode.Load() != 1001 || n.pongs.Load() != 0 || n.texts.Load() != 0 {
+		t.Errorf("the server read close code %d, %d pongs, %d data frames; want 1001, 0, 0", n.closeCode.Load(), n.pongs.Load(), n.texts.Load())
+	}
 }

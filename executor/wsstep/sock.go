@@ -160,8 +160,15 @@ func (f *wsFramer) ping(ctx context.Context) error {
 	binary.LittleEndian.PutUint64(p[:], rand.Uint64())
 	ch := make(chan error, 1)
 	f.mu.Lock()
+	ended := f.closeRecv
+	if ended == nil {
+		ended = f.readErr
+	}
 	f.pingWant, f.pingCh = p, ch
 	f.mu.Unlock()
+	if ended != nil { // no reader will see a pong any more
+		return ended
+	}
 	defer func() {
 		f.mu.Lock()
 		if f.pingCh == ch {
