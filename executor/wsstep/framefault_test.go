@@ -215,3 +215,40 @@ func TestWSFramerPingAfterEnd(t *testing.T) {
 		t.Errorf("the server read close code %d, %d pongs, %d data frames; want 1001, 0, 0", n.closeCode.Load(), n.pongs.Load(), n.texts.Load())
 	}
 }
+
+// TestWSVerify: the client's checks of the 101 answer (RFC 6455 §4.1), with the accept key of
+// the RFC's own example.
+func TestWSVerify(t *testing.T) {
+	const key, accept = "dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+	if got := wsAccept(key); got != accept {
+		t.Fatalf("accept %q, want the RFC's %q", got, accept)
+	}
+	ok := func() http.Header {
+		return http.Header{"Upgrade": {"WebSocket"}, "Connection": {"keep-alive, Upgrade"}, "Sec-Websocket-Accept": {accept}}
+	}
+	cases := []struct {
+		name   string
+		status int
+		edit   func(http.Header)
+		protos []string
+		bad    bool
+	}{
+		{name: "valid", status: 101, edit: func(http.Header) {}},
+		{name: "status 200", status: 200, edit: func(http.Header) {}, bad: true},
+		{name: "no Upgrade", status: 101, edit: func(h http.Header) { h.Del("Upgrade") }, bad: true},
+		{name: "Connection without upgrade", status: 101, edit: func(h http.Header) { h.Set("Connection", "close") }, bad: true},
+		{name: "wrong accept", status: 101, edit: func(h http.Header) { h.Set("Sec-WebSocket-Accept", "x") }, bad: true},
+		{name: "offered subprotocol", status: 101, protos: []string{"a", "B"}, edit: func(h http.Header) { h.Set("Sec-WebSocket-Protocol", "b") }},
+		{name: "subprotocol not offered", status: 101, protos: []string{"a"}, edit: func(h http.Header) { h.Set("Sec-WebSocket-Protocol", "b") }, bad: true},
+		{name: "extension not offered", status: 101, edit: func(h http.Header) { h.Set("Sec-WebSocket-Extensions", "permessage-deflate") }, bad: true},
+		{name: "empty extensions header", status: 101, edit: func(h http.Header) { h.Set("Sec-WebSocket-Extensions", " ") }},
+	}
+	for _, tc := range cases {
+		h := ok()
+		tc.edit(h)
+		err := wsVerify(&http.Response{StatusCode: tc.status, Header: h}, key, tc.protos)
+		if (err != nil) != tc.bad {
+			t.Errorf("%s: %v, want an error: %v", tc.name, err, tc.bad)
+		}
+	}
+}

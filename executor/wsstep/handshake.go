@@ -93,8 +93,10 @@ func wsVerify(resp *http.Response, key string, protos []string) error {
 			return fmt.Errorf("protocol violation: unexpected Sec-WebSocket-Protocol from server: %q", p)
 		}
 	}
-	if e := resp.Header.Values("Sec-WebSocket-Extensions"); len(e) > 0 {
-		return errors.New("protocol violation: the server accepted an extension none was offered: " + strings.Join(e, ", "))
+	for _, e := range resp.Header.Values("Sec-WebSocket-Extensions") {
+		if strings.TrimSpace(e) != "" {
+			return errors.New("protocol violation: the server accepted an extension none was offered: " + e)
+		}
 	}
 	return nil
 }
