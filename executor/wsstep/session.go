@@ -33,8 +33,9 @@
 // a 64-byte array of its own, borrowing a pooled read-ahead only while frames stream in and
 // reading large payloads straight into the message. An idle session holds no buffer. Measured on
 // the 2-core machine, main and this code alternating: bench/plans/websocket.hcl at 10,000
-// sessions, peak RSS per open session 34.0 KB (33.8–36.4, 3 rounds) → 22.2 KB (20.9–26.4, 4
-// rounds; paired 0.61×, 0.58–0.69×); BenchmarkWSIdleSessions at 10,000, live heap per session
+// sessions, peak RSS per open session 34.0 KB (33.8–36.4, the 3 of 5 rounds of main that opened
+// all 10,000 sessions) → 22.2 KB (20.9–26.4, 6 rounds, all 10,000 open, no ws_errors; paired
+// 0.61×, 0.58–0.69×); BenchmarkWSIdleSessions at 10,000, live heap per session
 // 14.2 → 4.2 KB (stacks 8.3 KB both); the bench's echo (50 sessions, send → expect), round
 // trips per CPU-second 1.13× (1.07–1.17×, 6 paired rounds; 47.2k → 53.0k), counts equal to
 // the server's in every round; BenchmarkWSRoundTrip (server in-process) 2 allocs/op both, its
@@ -42,6 +43,9 @@
 // (wsLib), which implements permessage-deflate; they pay its buffers. FuzzWSFraming holds our
 // framing to the library's both ways on loopback (every header length, fragments, pings
 // between them, close codes from either side), and TestWSFramingFaults to a raw server's counts.
+// What an idle session costs now is mostly its VU goroutine's 8 KB stack: while it waits, 1,984
+// bytes of it lie between wsVU.run and the wire's Read alone, and the collector halves a stack
+// only when less than a quarter of it is in use.
 //
 // A failure is one ws_errors sample with its kind; the iteration it ends adds no errors sample
 // of its own (step.Error.Reported). A handshake cut by the end of the run once its upgrade
