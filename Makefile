@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTemplateJSON$$' -fuzztime 10000x $(FUZZFLAGS) ./plan
 	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime 200000x $(FUZZFLAGS) ./internal/h1
 	$(GO) test -run '^$$' -fuzz '^FuzzHistogram$$' -fuzztime 20000x $(FUZZFLAGS) ./metrics
+	$(GO) test -run '^$$' -fuzz '^FuzzWSFraming$$' -fuzztime 1000x $(FUZZFLAGS) ./executor/wsstep
 
 # test is the project's test command: static checks, every test with the race detector
 # (integration tests start real Prometheus and InfluxDB servers on loopback), and a short fuzz run.
