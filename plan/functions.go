@@ -28,6 +28,9 @@ type Options struct {
 	// Outputs are the output kinds' schemas (outputs/registry's Schemas): plan knows no output's
 	// fields. Nil takes every output block unchecked, its attributes as constants.
 	Outputs []*OutputSchema
+	// FileRead, when set, is called with the path of every file that file() reads, so that
+	// `loadplan deploy` can ship a plan's data files with it. Loading calls it on one goroutine.
+	FileRead func(path string)
 }
 
 // SensitiveMark marks values that come from env(): they may be used, never shown.
@@ -41,7 +44,7 @@ var impureFuncs = map[string]bool{"uuid": true, "random_int": true, "random_item
 func Functions(opts Options, baseDir string) map[string]function.Function {
 	fns := map[string]function.Function{
 		"env":          envFunc(opts.Env),
-		"file":         fileFunc(baseDir),
+		"file":         fileFunc(baseDir, opts.FileRead),
 		"uuid":         uuidFunc,
 		"random_int":   randomIntFunc,
 		"random_item":  randomItemFunc,
@@ -112,7 +115,7 @@ func envFunc(env map[string]string) function.Function {
 	})
 }
 
-func fileFunc(baseDir string) function.Function {
+func fileFunc(baseDir string, read func(string)) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a file relative to the plan file.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -128,6 +131,9 @@ func fileFunc(baseDir string) function.Function {
 				return cty.NilVal, function.NewArgErrorf(0, "%s is %v; file() reads a regular file of at most %s", args[0].AsString(), err, byteSize(maxFileSize))
 			case err != nil:
 				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", args[0].AsString(), unwrapPathErr(err))
+			}
+			if read != nil {
+				read(p)
 			}
 			return cty.StringVal(string(b)), nil
 		},

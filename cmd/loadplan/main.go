@@ -1,4 +1,4 @@
-// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, demo, merge, report.
+// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, demo, merge, report, deploy.
 package main
 
 import (
@@ -30,6 +30,8 @@ Usage:
   loadplan demo [-addr 127.0.0.1:8000]       serve the built-in demo backend
   loadplan merge [flags] SUMMARY...          combine segment summaries and evaluate thresholds
   loadplan report -o FILE.html SUMMARY...    HTML report from a summary export or segment summaries
+  loadplan deploy kubernetes|compose PLAN --segments N
+                                             print manifests that run the plan as N segments
   loadplan version
 
 Run 'loadplan COMMAND -h' for a command's flags.
@@ -66,6 +68,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runMerge(rest, stdout, stderr)
 	case "report":
 		return runReport(rest, stdout, stderr)
+	case "deploy":
+		return runDeploy(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "loadplan", version)
 		return exitOK
