@@ -172,6 +172,7 @@ func Kubernetes(f Fleet) ([]byte, error) {
 		},
 	}}
 
+	mi := mebibytes(f.MemoryRequest)
 	c := container{
 		Name: ContainerName, Image: f.Image, ImagePullPolicy: "IfNotPresent",
 		Args: f.applyArgs("--rendezvous", f.Name+"-0."+f.Name+":"+strconv.Itoa(rdv)),
@@ -180,8 +181,8 @@ func Kubernetes(f Fleet) ([]byte, error) {
 			{Name: "metrics", ContainerPort: port, Protocol: "TCP"},
 		},
 		Resources: resources{
-			Requests: map[string]string{"cpu": strconv.FormatInt(max(f.CPURequest, 100), 10) + "m", "memory": mebibytes(f.MemoryRequest)},
-			Limits:   map[string]string{"memory": mebibytes(2 * f.MemoryRequest)},
+			Requests: map[string]string{"cpu": strconv.FormatInt(max(f.CPURequest, 100), 10) + "m", "memory": strconv.FormatInt(mi, 10) + "Mi"},
+			Limits:   map[string]string{"memory": strconv.FormatInt(2*mi, 10) + "Mi"},
 		},
 		VolumeMounts: []volumeMount{{Name: "plan", MountPath: PlanDir, ReadOnly: true}},
 	}
@@ -222,7 +223,7 @@ func Kubernetes(f Fleet) ([]byte, error) {
 		fmt.Sprintf("loadplan: %s as %d segments (Indexed Job %s). Apply: kubectl apply -f this.yaml", f.Plans[0], f.Segments, f.Name),
 		fmt.Sprintf("Verdict: kubectl wait --for=condition=complete job/%s (a failed threshold fails the Job: exit 99)", f.Name),
 		fmt.Sprintf("Merge:   kubectl logs -l job-name=%s --tail=-1 | loadplan merge --plan PLAN -", f.Name),
-		fmt.Sprintf("Sized per segment: memory request %s (peak VUs x 25 KB + WebSocket sessions x 50 KB + 32 MB), limit twice that.", mebibytes(f.MemoryRequest)),
+		fmt.Sprintf("Sized per segment: memory request %s (peak VUs x 25 KB + WebSocket sessions x 50 KB + 32 MB), limit twice that.", strconv.FormatInt(mi, 10)+"Mi"),
 	)
 	return documents(header, docs...)
 }
@@ -241,7 +242,7 @@ func configMapKey(p string, used map[string]bool) string {
 	return key
 }
 
-// mebibytes renders bytes as a Kubernetes quantity in Mi, rounded up.
-func mebibytes(b int64) string {
-	return strconv.FormatInt((max(b, 1)+(1<<20)-1)>>20, 10) + "Mi"
+// mebibytes returns bytes in MiB, rounded up.
+func mebibytes(b int64) int64 {
+	return (max(b, 1) + (1 << 20) - 1) >> 20
 }

@@ -39,7 +39,9 @@ func TestComposeFileLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := strings.Join(lp.Command, " ")
-	for _, want := range []string{"apply /plans/load.hcl", "host=http://demo:8000", "--out prometheus=0.0.0.0:9646", "--out influxdb=http://influxdb:8086/loadplan"} {
+	// Flags before the plan file; the replicas split the plan (internal/deploy's tests hold the
+	// segment flags and the scale to SEGMENTS).
+	for _, want := range []string{"apply --segment auto/1 ", " /plans/load.hcl", "host=http://demo:8000", "--out prometheus=0.0.0.0:9646", "--out influxdb=http://influxdb:8086/loadplan"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("loadplan command %q lacks %q", cmd, want)
 		}
