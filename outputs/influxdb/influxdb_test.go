@@ -252,3 +252,30 @@ func TestBucketFromURL(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPointCarriesItsSegment: every point of every metric carries the segment tag in a
+// segmented run, so that points of two instances at the same instant never overwrite each other
+// in InfluxDB (same measurement, tags and time would be one point); an unsegmented run writes
+// no segment tag (the line protocol has no empty tag).
+func TestEveryPointCarriesItsSegment(t *testing.T) {
+	for _, seg := range []string{"3/4", ""} {
+		var g aggregator
+		g.init()
+		now := time.Now().UnixNano()
+		var batch []metrics.Sample
+		for _, m := range metrics.All() {
+			batch = append(batch, metrics.Sample{Metric: m, Time: now, Value: 1, Tags: quote, Status: 200, Label: "x"})
+		}
+		g.add(batch)
+		points := g.points(time.Now(), "t1", seg)
+		if len(points) != len(metrics.All()) {
+			t.Fatalf("%d points for %d metrics", len(points), len(metrics.All()))
+		}
+		for _, p := range points {
+			got, has := tags(p)["segment"]
+			if has != (seg != "") || got != seg {
+				t.Errorf("segment %q: %s has segment tag %v %q", seg, p.Name(), has, got)
+			}
+		}
+	}
+}
