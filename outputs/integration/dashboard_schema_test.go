@@ -114,6 +114,7 @@ type Panel struct {
 	Transformations []Transformation  `json:"transformations,omitempty"`
 	Collapsed       bool              `json:"collapsed,omitempty"`
 	Panels          []json.RawMessage `json:"panels,omitempty"`
+	Interval        string            `json:"interval,omitempty"` // the panel's minimum $__interval
 }
 
 // FieldConfig holds a panel's field defaults and overrides.

@@ -26,7 +26,7 @@ func TestNativeHistogramsScraped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prom, err := startPrometheus(bin, filepath.Join(t.TempDir(), "native"), target, "--enable-feature=native-histograms")
+	prom, err := startPrometheus(bin, filepath.Join(t.TempDir(), "native"), []string{target}, "--enable-feature=native-histograms")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,6 +117,9 @@ type runOptions struct {
 	pushgw   string
 	during   func(elapsed time.Duration) // called every 100 ms while the run goes on
 	logf     func(string, ...any)
+	segment  executor.Segment // this run's share of the plan; the zero value runs all of it
+	listen   string           // the Prometheus output's address; "" is env.promTarget
+	vus      int              // the plan's VUs; 0 keeps testPlan's 4
 }
 
 // loadRun runs testPlan through package run (the real executor, summary and thresholds) against
@@ -126,11 +130,15 @@ func loadRun(o runOptions) (*run, error) {
 		return nil, err
 	}
 	defer srv.Close()
-	p, diags := plan.LoadSource("integration.hcl", fmt.Appendf(nil, testPlan, o.duration), plan.Options{Vars: map[string]string{"host": srv.URL()}})
+	src := fmt.Sprintf(testPlan, o.duration)
+	if o.vus > 0 {
+		src = strings.Replace(src, "vus      = 4", fmt.Sprintf("vus      = %d", o.vus), 1)
+	}
+	p, diags := plan.LoadSource("integration.hcl", []byte(src), plan.Options{Vars: map[string]string{"host": srv.URL()}})
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("plan: %s", diags.Error())
 	}
-	opts := outputs.Options{PlanName: "integration", Logf: o.logf}
+	opts := outputs.Options{PlanName: "integration", Logf: o.logf, SegmentName: o.segment.String()}
 	c, err := csv.New(csv.Config{Path: o.dir + "/run.csv", Aggregated: true}, opts)
 	if err != nil {
 		return nil, err
@@ -141,7 +149,11 @@ func loadRun(o runOptions) (*run, error) {
 	}
 	outs := []outputs.Output{c, j}
 	if o.prom {
-		pr, err := prometheus.New(prometheus.Config{Listen: env.promTarget, Linger: 4 * time.Second,
+		listen := o.listen
+		if listen == "" {
+			listen = env.promTarget
+		}
+		pr, err := prometheus.New(prometheus.Config{Listen: listen, Linger: 4 * time.Second,
 			PushGateway: o.pushgw, TestID: o.testID}, opts)
 		if err != nil {
 			return nil, err
@@ -159,7 +171,7 @@ func loadRun(o runOptions) (*run, error) {
 	}
 	// Wired as apply wires it: package run adds the summary and the thresholds, starts and stops
 	// these outputs with them.
-	lr, err := loadrun.New(p, loadrun.Config{Name: "integration", Extra: outs, Logf: o.logf})
+	lr, err := loadrun.New(p, loadrun.Config{Name: "integration", Extra: outs, Logf: o.logf, Segment: o.segment})
 	if err != nil {
 		return nil, err
 	}

@@ -28,8 +28,10 @@ var env struct {
 	influx     *server // InfluxDB 1.8 with the database influxDB created
 	pushgw     *server // Pushgateway
 	promTarget string  // where the loadplan Prometheus output must listen to be scraped
-	missing    []string
-	root       string // temporary folder of everything; removed at the end
+	// fleetTargets are two more scraped addresses, for the two segments of the fleet test.
+	fleetTargets [2]string
+	missing      []string
+	root         string // temporary folder of everything; removed at the end
 }
 
 // tempDir returns a new folder under the run's root that outlives a single test.
@@ -148,6 +150,11 @@ func startAll(root string) error {
 	if env.promTarget, err = freeAddr(); err != nil {
 		return err
 	}
+	for i := range env.fleetTargets {
+		if env.fleetTargets[i], err = freeAddr(); err != nil {
+			return err
+		}
+	}
 	if bin := findBinary("prometheus-pushgateway"); bin == "" {
 		env.missing = append(env.missing, "prometheus-pushgateway")
 	} else if env.pushgw, err = startPushgateway(bin, root); err != nil {
@@ -155,7 +162,7 @@ func startAll(root string) error {
 	}
 	if bin := findBinary("prometheus"); bin == "" {
 		env.missing = append(env.missing, "prometheus")
-	} else if env.prom, err = startPrometheus(bin, root, env.promTarget); err != nil {
+	} else if env.prom, err = startPrometheus(bin, root, append([]string{env.promTarget}, env.fleetTargets[:]...)); err != nil {
 		return err
 	}
 	if bin := findBinary("influxd"); bin == "" {
@@ -205,6 +212,15 @@ func start(name, bin, dir, addr, readyPath string, args ...string) (*server, err
 	return nil, fmt.Errorf("%s not ready on %s after 60s:\n%s", name, addr, tail(b))
 }
 
+// quoteAll returns the addresses quoted and comma-separated, for a YAML flow list.
+func quoteAll(addrs []string) string {
+	q := make([]string, len(addrs))
+	for i, a := range addrs {
+		q[i] = fmt.Sprintf("%q", a)
+	}
+	return strings.Join(q, ", ")
+}
+
 func tail(b []byte) string {
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
@@ -212,7 +228,7 @@ func tail(b []byte) string {
 	return string(b)
 }
 
-func startPrometheus(bin, root, target string, flags ...string) (*server, error) {
+func startPrometheus(bin, root string, targets []string, flags ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -227,8 +243,8 @@ scrape_configs:
     scrape_interval: 1s
     scrape_timeout: 900ms
     static_configs:
-      - targets: [%q]
-`, target)
+      - targets: [%s]
+`, quoteAll(targets))
 	// The Pushgateway is checked directly, not scraped: its copy of the final values would add
 	// up with the scraped ones in sums over testid.
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
