@@ -50,7 +50,7 @@ func runDeploy(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.segments, "segments", 0, "run the plan as `N` segments, one instance each (required)")
 	fs.StringVar(&o.name, "name", "", "name of the Job, Service and ConfigMap (default loadplan-PLAN)")
 	fs.StringVar(&o.namespace, "namespace", "", "namespace of the manifests (default: kubectl's current one)")
-	fs.StringVar(&o.image, "image", "", "container image (default loadplan:local, what docker compose builds)")
+	fs.StringVar(&o.image, "image", "", "container image (kubernetes default loadplan:local, what docker compose builds; compose default: the base file's)")
 	fs.StringVar(&o.service, "service", deploy.DefaultService, "compose: the service the override scales")
 	fs.Func("var", "set a plan variable: -var name=value (repeatable); sensitive ones go to a Secret", func(s string) error {
 		name, value, ok := strings.Cut(s, "=")
@@ -88,8 +88,11 @@ func runDeploy(args []string, stdout, stderr io.Writer) int {
 	}
 	var out []byte
 	if engine == "compose" {
-		out, err = deploy.Compose(*f)
+		out, err = deploy.Compose(*f) // no --image: the base file's image or build stays
 	} else {
+		if f.Image == "" {
+			f.Image = "loadplan:local"
+		}
 		out, err = deploy.Kubernetes(*f)
 	}
 	if err != nil {
@@ -142,9 +145,6 @@ func fleetOf(files []string, o *deployOptions, stderr io.Writer) (*deploy.Fleet,
 		Vars: map[string]string{}, SecretVars: map[string]string{}}
 	if f.Name == "" {
 		f.Name = defaultFleetName(files[0])
-	}
-	if f.Image == "" {
-		f.Image = "loadplan:local"
 	}
 	seen := map[string]bool{}
 	add := func(path string, isPlan bool) error {

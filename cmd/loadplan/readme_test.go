@@ -61,8 +61,8 @@ func TestReadmePlansValidate(t *testing.T) {
 	}
 }
 
-// TestReadmeCommands runs every `loadplan validate`, `fmt` and `plan` command the README shows
-// (they send nothing) and expects them to succeed from the repository root.
+// TestReadmeCommands runs every `loadplan validate`, `fmt`, `plan` and `deploy` command the README
+// shows (they send nothing) and expects them to succeed from the repository root.
 func TestReadmeCommands(t *testing.T) {
 	bin := testkit.Binary(t)
 	ran := 0
@@ -71,12 +71,15 @@ func TestReadmeCommands(t *testing.T) {
 			if i := strings.Index(line, "#"); i >= 0 {
 				line = line[:i]
 			}
+			if i := strings.IndexAny(line, "|>"); i >= 0 && strings.Contains(line, "loadplan deploy") {
+				line = line[:i] // deploy prints manifests for kubectl or a file: run deploy alone
+			}
 			fields := strings.Fields(line)
 			if len(fields) < 2 || fields[0] != "loadplan" {
 				continue
 			}
 			switch fields[1] {
-			case "validate", "fmt", "plan":
+			case "validate", "fmt", "plan", "deploy":
 			default:
 				continue
 			}
