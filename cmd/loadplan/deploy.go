@@ -35,7 +35,12 @@ type deployOptions struct {
 	memory           string // override of the computed request, a Kubernetes quantity in Mi
 	cpu              int64  // override of the computed request, millicores
 	metrics, meeting int
+	deadline         time.Duration // -1: from the plan
 }
+
+// startAllowance is the part of the Job's deadline for scheduling the pods, pulling the image and
+// meeting at the rendezvous, beside the plan's own time.
+const startAllowance = 15 * time.Minute
 
 // runDeploy prints the manifests that run a plan as a fleet of segments (internal/deploy).
 func runDeploy(args []string, stdout, stderr io.Writer) int {
@@ -71,6 +76,7 @@ func runDeploy(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.startMargin, "start-margin", 5*time.Second, "the segments start together this long after the last one joined")
 	fs.StringVar(&o.memory, "memory", "", "kubernetes: memory request per pod, e.g. 512Mi (default: from the plan's peak)")
 	fs.Int64Var(&o.cpu, "cpu", 0, "kubernetes: CPU request per pod in millicores (default: from the plan's peak)")
+	fs.DurationVar(&o.deadline, "deadline", -1, "kubernetes: the Job's activeDeadlineSeconds (default: the plan's duration + graceful stop + 15m; 0 for none)")
 	fs.IntVar(&o.metrics, "metrics-port", deploy.MetricsPort, "port of the Prometheus output in each instance")
 	fs.IntVar(&o.meeting, "rendezvous-port", deploy.RendezvousPort, "kubernetes: port segment 1 listens on for the others")
 	files, err := parseInterleaved(fs, args[1:])
@@ -230,6 +236,21 @@ func sizeFleet(f *deploy.Fleet, p *plan.Plan, o *deployOptions) error {
 			return fmt.Errorf("--memory %q: write mebibytes, e.g. 512Mi", o.memory)
 		}
 		f.MemoryRequest = mi << 20
+	}
+	// The deadline: the schedule, the longest graceful stop, and room to schedule the pods, pull
+	// the image and meet (the same for every segment: each runs the whole schedule's time).
+	if o.deadline < 0 {
+		sched, err := schedule(p, needInput{segment: executor.Segment{Index: 1, Total: f.Segments}})
+		if err != nil {
+			return err
+		}
+		var stop time.Duration
+		for _, l := range sched.Loads {
+			stop = max(stop, l.Load.GracefulStop, l.Load.GracefulRampDown)
+		}
+		f.Deadline = sched.Total + stop + startAllowance
+	} else {
+		f.Deadline = o.deadline
 	}
 	if f.CPURequest == 0 {
 		f.CPURequest = max(250, int64(most.memVUs+9)/10)

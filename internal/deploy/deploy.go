@@ -71,6 +71,9 @@ type Fleet struct {
 	// shows up as latency of the target.
 	MemoryRequest int64
 	CPURequest    int64
+	// Deadline bounds the Job's run (activeDeadlineSeconds): a fleet that cannot meet, because a
+	// pod is never scheduled, must not hold the others at the rendezvous for ever. 0 sets none.
+	Deadline time.Duration
 	// Compose only: the folder holding the plan on the Docker host, mounted at PlanDir ("" uses
 	// the image's /plans), and the compose service to override.
 	HostDir string

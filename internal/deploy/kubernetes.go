@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -63,6 +64,7 @@ type (
 		Completions      int                      `json:"completions"`
 		Parallelism      int                      `json:"parallelism"`
 		BackoffLimit     int                      `json:"backoffLimit"`
+		ActiveDeadline   int64                    `json:"activeDeadlineSeconds,omitempty"`
 		PodFailurePolicy map[string][]failureRule `json:"podFailurePolicy"`
 		Template         podTemplate              `json:"template"`
 	}
@@ -202,6 +204,7 @@ func Kubernetes(f Fleet) ([]byte, error) {
 	}}
 	job := object{APIVersion: "batch/v1", Kind: "Job", Metadata: md(f.Name), Spec: jobSpec{
 		CompletionMode: "Indexed", Completions: f.Segments, Parallelism: f.Segments, BackoffLimit: 0,
+		ActiveDeadline: int64((f.Deadline + time.Second - 1) / time.Second),
 		PodFailurePolicy: map[string][]failureRule{"rules": {{Action: "FailJob",
 			OnExitCodes: exitCodes{ContainerName: ContainerName, Operator: "In", Values: FailExitCodes}}}},
 		Template: podTemplate{Metadata: podMeta, Spec: podSpec{

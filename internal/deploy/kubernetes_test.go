@@ -63,7 +63,7 @@ func testFleet() Fleet {
 		Vars:       map[string]string{"host": "http://api:8000"},
 		SecretVars: map[string]string{"token": "s3cr3t-value"},
 		Outs:       []string{"influxdb=http://influxdb:8086/loadplan"}, EnvFrom: []string{"api-creds"},
-		StartMargin: 5 * time.Second, MemoryRequest: 60 << 20, CPURequest: 1000,
+		StartMargin: 5 * time.Second, MemoryRequest: 60 << 20, CPURequest: 1000, Deadline: 20*time.Minute + 500*time.Millisecond,
 	}
 }
 
@@ -102,6 +102,9 @@ func TestKubernetesManifestsDecodeStrictlyWithEveryField(t *testing.T) {
 	}
 	if *job.Completions != 8 || *job.Parallelism != 8 || *job.BackoffLimit != 0 {
 		t.Errorf("completions %d parallelism %d backoffLimit %d, want 8 8 0", *job.Completions, *job.Parallelism, *job.BackoffLimit)
+	}
+	if job.ActiveDeadlineSeconds == nil || *job.ActiveDeadlineSeconds != 1201 {
+		t.Errorf("activeDeadlineSeconds %v, want 1201 (20m0.5s rounded up)", job.ActiveDeadlineSeconds)
 	}
 	rules := job.PodFailurePolicy.Rules
 	if len(rules) != 1 || rules[0].Action != batchv1.PodFailurePolicyActionFailJob ||
