@@ -132,7 +132,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // files it reads, splits the variables into clear and sensitive, and sizes one segment's pod.
 func fleetOf(files []string, o *deployOptions, stderr io.Writer) (*deploy.Fleet, int) {
 	var read []string
-	opts := plan.Options{Env: environ(), Vars: o.vars, Instances: o.segments, FileRead: func(p string) { read = append(read, p) }}
+	env := environ()
+	opts := plan.Options{Env: env, Vars: o.vars, Instances: o.segments, FileRead: func(p string) { read = append(read, p) }}
 	pv := planVars{vars: o.vars}
 	opts.Outputs = pv.options().Outputs
 	p, parsed, diags := plan.LoadFiles(files, opts)
@@ -198,6 +199,14 @@ func fleetOf(files []string, o *deployOptions, stderr io.Writer) (*deploy.Fleet,
 	sensitive := map[string]bool{}
 	for _, v := range p.Variables {
 		sensitive[v.Name] = v.Sensitive
+		// Loading here read LOADPLAN_VAR_name from this shell; a pod's environment lacks it.
+		if _, given := o.vars[v.Name]; !given {
+			if _, set := env[plan.EnvVarPrefix+v.Name]; set {
+				fmt.Fprintf(stderr, "loadplan deploy: variable %s takes its value from %s%s here, which the instances do not have: "+
+					"pass -var %s=... (a sensitive one goes to a Secret) or --env-from a Secret holding %s%s\n",
+					v.Name, plan.EnvVarPrefix, v.Name, v.Name, plan.EnvVarPrefix, v.Name)
+			}
+		}
 	}
 	for name, value := range o.vars {
 		if sensitive[name] {

@@ -290,3 +290,23 @@ func TestDeployCommandLinesParseAsApply(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployWarnsOfAVariableFromThisShell: a variable deploy read from LOADPLAN_VAR_name is not
+// in the manifests (the pods lack this shell's environment): deploy says so, without the value.
+func TestDeployWarnsOfAVariableFromThisShell(t *testing.T) {
+	planFile := writeDeployPlan(t)
+	t.Setenv("LOADPLAN_VAR_token", "tok-from-shell")
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"deploy", "kubernetes", planFile, "--segments", "2", "-var", "host=http://api:8000"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "variable token takes its value from LOADPLAN_VAR_token here") {
+		t.Errorf("no warning: %q", stderr.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "tok-from-shell") {
+		t.Errorf("the shell's value was written")
+	}
+	if _, sec, _ := decodeStrict(t, stdout.Bytes()); sec != nil {
+		t.Errorf("a Secret without a -var: %+v", sec.Data)
+	}
+}
