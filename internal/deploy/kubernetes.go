@@ -88,6 +88,19 @@ type (
 		Ports           []containerPort `json:"ports"`
 		Resources       resources       `json:"resources"`
 		VolumeMounts    []volumeMount   `json:"volumeMounts"`
+		SecurityContext securityContext `json:"securityContext"`
+	}
+	// securityContext is what the "restricted" Pod Security Standard asks of a container; the
+	// image runs as user 65532 and needs no privilege, so the pods start in such namespaces.
+	securityContext struct {
+		RunAsNonRoot             bool `json:"runAsNonRoot"`
+		AllowPrivilegeEscalation bool `json:"allowPrivilegeEscalation"`
+		Capabilities             struct {
+			Drop []string `json:"drop"`
+		} `json:"capabilities"`
+		SeccompProfile struct {
+			Type string `json:"type"`
+		} `json:"seccompProfile"`
 	}
 	envVar struct {
 		Name      string `json:"name"`
@@ -188,6 +201,9 @@ func Kubernetes(f Fleet) ([]byte, error) {
 		},
 		VolumeMounts: []volumeMount{{Name: "plan", MountPath: PlanDir, ReadOnly: true}},
 	}
+	c.SecurityContext.RunAsNonRoot = true
+	c.SecurityContext.Capabilities.Drop = []string{"ALL"}
+	c.SecurityContext.SeccompProfile.Type = "RuntimeDefault"
 	secretName := f.Name + "-vars"
 	for _, name := range sortedKeys(f.SecretVars) {
 		e := envVar{Name: EnvVarPrefix + name}

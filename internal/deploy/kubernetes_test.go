@@ -149,6 +149,10 @@ func TestKubernetesManifestsDecodeStrictlyWithEveryField(t *testing.T) {
 	if c.VolumeMounts[0].MountPath != PlanDir || !c.VolumeMounts[0].ReadOnly {
 		t.Errorf("mount %+v", c.VolumeMounts)
 	}
+	if sc := c.SecurityContext; sc == nil || !*sc.RunAsNonRoot || *sc.AllowPrivilegeEscalation ||
+		!slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("securityContext %+v, want what the restricted Pod Security Standard asks", sc)
+	}
 	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef.Name != "api-creds" {
 		t.Errorf("envFrom %+v", c.EnvFrom)
 	}
