@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/loadplan/loadplan/executor"
 )
 
 // deployPlan reads a CSV through a data block and a JSON body through file(), and takes a
@@ -263,10 +265,17 @@ func TestDeployCommandLinesParseAsApply(t *testing.T) {
 		// The pod's /plan is the plan's folder here: apply checks that the file exists.
 		args = append(slices.Clone(args[:len(args)-1]), planFile)
 		var stderr bytes.Buffer
-		if _, err := parseApplyFlags(args[1:], &stderr); err != nil && !contract.MatchString(err.Error()) {
+		if name == "kubernetes" {
+			t.Setenv("JOB_COMPLETION_INDEX", "2") // what the Job sets in its third pod
+		}
+		full, err := parseApplyFlags(args[1:], &stderr)
+		switch {
+		case err != nil && !contract.MatchString(err.Error()):
 			t.Errorf("%s: apply refuses %v: %v", name, args, err)
-		} else if err != nil {
+		case err != nil:
 			t.Logf("%s: the segment contract is not in this apply yet: %v", name, err)
+		case name == "kubernetes" && full.segment != executor.Segment{Index: 3, Total: 3}:
+			t.Errorf("kubernetes: JOB_COMPLETION_INDEX=2 runs segment %v, want 3/3", full.segment)
 		}
 		var rest []string
 		for i := 1; i < len(args); i++ {
