@@ -38,6 +38,7 @@ type applyOptions struct {
 	quiet      bool
 	noProgress bool
 	run        *runFlags // the shared flags, for the overrides that need the loaded plan
+	ui         uiFlags   // --ui, --ui-linger, --ui-token (ui_apply.go)
 }
 
 // multiFlag is a repeatable string flag.
@@ -62,6 +63,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line")
+	o.ui.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan apply [flags] FILE...")
 		fs.PrintDefaults()
@@ -77,6 +79,9 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	o.duration, o.vus, o.segment, o.run = rf.duration, rf.vus, rf.segment, &rf
 	if o.demo && rf.host != "" {
 		return nil, errors.New("--demo and --host both set var.host: give one")
+	}
+	if err := o.ui.check(); err != nil {
+		return nil, err
 	}
 	for _, spec := range outs {
 		out, err := registry.Default.Flag(spec)
@@ -139,45 +144,31 @@ func printDemoCounts(w io.Writer, c demo.Counts) {
 
 // applyPlan loads the plan, checks that it fits this machine, and runs it through package run,
 // translating signals into Stop and Abort; it prints what run reports and returns the exit code.
+// With --ui the live page watches the run (ui_apply.go).
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
-	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
-		Instances: opts.segment.Total, // VU bounds hold per instance
-		Outputs:   registry.Default.Schemas()})
-	if diags.HasErrors() || p == nil {
-		printDiagnostics(stderr, files, diags)
-		return exitInvalidPlan
+	note := "interrupted by a signal: the run stopped early"
+	var page *applyUI
+	if opts.ui.addr != "" {
+		page = &applyUI{}
+		stdout = io.MultiWriter(stdout, &page.summary) // the page shows the same summary
+		note = "interrupted (Ctrl-C or the web UI's Stop): the run stopped early"
 	}
-	if len(diags) > 0 {
-		printDiagnostics(stderr, files, diags)
+	r, code := newRun(opts, env, stdout, stderr, info, logf, note)
+	if r == nil {
+		return code
 	}
-	var err error
-	if opts.scenarios, err = opts.run.overrides(p); err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
-		return exitUsage
-	}
-	if note := opts.run.spawnNote(); note != "" {
-		info("%s", note)
-	}
-	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
-	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.
-	if !checkResources(p, opts, env, stderr) {
-		return exitRuntime
-	}
-	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
-	seed := taskSeed(p, opts.run.seed, info)
-	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
-		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
-		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
-		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
-		InterruptNote: "interrupted by a signal: the run stopped early"})
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
-		return run.ExitCode(err)
+	if page != nil {
+		if err := page.start(opts, r, stderr); err != nil {
+			fmt.Fprintln(stderr, "loadplan apply:", err)
+			return exitRuntime
+		}
+		defer page.close(stderr)
 	}
 	sigDone := handleSignals(r, logf)
 	if err := r.Start(context.Background()); err != nil {
 		sigDone()
 		printLines(stderr, "loadplan apply:", err)
+		page.finish(nil, err, nil)
 		return run.ExitCode(err)
 	}
 	prog := startProgress(progressConfig{w: stderr, tty: isTerminal(stderr), status: r.Status, snapshot: r.Series,
@@ -191,7 +182,49 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if n := len(res.Incomplete); n > 0 && res.Verdict != exitRuntime {
 		fmt.Fprintf(stderr, "loadplan apply: exit 1, not %d: %d result file(s) incomplete; the summary's verdict stands, the files cannot be trusted\n", res.Verdict, n)
 	}
+	page.finish(res, nil, resultFiles(opts, r))
 	return res.Code
+}
+
+// newRun loads the plan, applies the overrides, checks that it fits this machine and builds the
+// run; nothing is started. It returns nil and the exit code when it cannot. `loadplan ui` starts
+// its runs through it too, so a run started from the form is the run apply would make.
+func newRun(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any), note string) (*run.Run, int) {
+	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
+		Instances: opts.segment.Total, // VU bounds hold per instance
+		Outputs:   registry.Default.Schemas()})
+	if diags.HasErrors() || p == nil {
+		printDiagnostics(stderr, files, diags)
+		return nil, exitInvalidPlan
+	}
+	if len(diags) > 0 {
+		printDiagnostics(stderr, files, diags)
+	}
+	var err error
+	if opts.scenarios, err = opts.run.overrides(p); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return nil, exitUsage
+	}
+	if note := opts.run.spawnNote(); note != "" {
+		info("%s", note)
+	}
+	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
+	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.
+	if !checkResources(p, opts, env, stderr) {
+		return nil, exitRuntime
+	}
+	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
+	seed := taskSeed(p, opts.run.seed, info)
+	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
+		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
+		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
+		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
+		InterruptNote: note})
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return nil, run.ExitCode(err)
+	}
+	return r, exitOK
 }
 
 // handleSignals translates signals into r's Stop and Abort until the returned func is called:

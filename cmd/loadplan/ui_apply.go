@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/loadplan/loadplan/internal/ui"
+	"github.com/loadplan/loadplan/run"
+)
+
+// uiTokenEnv is the environment variable that holds the web UI's token, so that it need not be
+// on the command line (where ps shows it).
+const uiTokenEnv = "LOADPLAN_UI_TOKEN"
+
+// uiFlags are the web UI's flags, shared by apply (--ui ADDR) and `loadplan ui` (--addr).
+type uiFlags struct {
+	addr   string
+	linger bool
+	token  string
+}
+
+// register adds apply's --ui, --ui-linger and --ui-token to fs.
+func (u *uiFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&u.addr, "ui", "", "serve the live web UI on `ADDR` while the run goes on (:8089 is 127.0.0.1:8089; another interface needs --ui-token)")
+	fs.BoolVar(&u.linger, "ui-linger", false, "keep serving the web UI with the final summary and the result files after the run, until Ctrl-C")
+	fs.StringVar(&u.token, "ui-token", "", "require `TOKEN` on every web UI request (default $"+uiTokenEnv+"); needed to bind a non-loopback address")
+}
+
+// check takes the token from the environment when the flag does not give one and refuses a
+// non-loopback address without a token, before anything is loaded or sent.
+func (u *uiFlags) check() error {
+	if u.token == "" {
+		u.token = os.Getenv(uiTokenEnv)
+	}
+	if u.addr == "" {
+		if u.linger {
+			return fmt.Errorf("--ui-linger needs --ui ADDR")
+		}
+		return nil
+	}
+	_, loopback, err := ui.ResolveAddr(u.addr)
+	if err != nil {
+		return err
+	}
+	if !loopback && u.token == "" {
+		return fmt.Errorf("--ui %s: %w", u.addr, ui.ErrNeedToken)
+	}
+	return nil
+}
+
+// applyUI is apply's live page: one run, watched. A nil *applyUI does nothing.
+type applyUI struct {
+	srv     *ui.Server
+	page    *ui.Page
+	id      int
+	linger  bool
+	summary bytes.Buffer // the terminal summary, as the page shows it
+}
+
+// start serves the page and puts r on it; the URL goes to stderr even with --quiet, since the
+// user asked for it.
+func (a *applyUI) start(opts *applyOptions, r *run.Run, stderr io.Writer) error {
+	srv, err := ui.Listen(ui.Config{Addr: opts.ui.addr, Token: opts.ui.token})
+	if err != nil {
+		return err
+	}
+	a.srv, a.linger = srv, opts.ui.linger
+	a.page = ui.NewPage(srv, nil, 0)
+	srv.Serve()
+	a.id = a.page.Watch(r, planName(opts.paths[0]), "")
+	fmt.Fprintf(stderr, "web UI: %s\n", srv.URL())
+	return nil
+}
+
+// finish shows how the run ended: its result (or the error that kept it from starting), the
+// summary and the files it wrote.
+func (a *applyUI) finish(res *run.Result, err error, files []string) {
+	if a == nil {
+		return
+	}
+	a.page.Finish(a.id, res, a.summary.String(), files, err)
+}
+
+// close ends the page; with --ui-linger first waits for Ctrl-C (or SIGTERM).
+func (a *applyUI) close(stderr io.Writer) {
+	if a.linger {
+		fmt.Fprintf(stderr, "web UI: the result stays on %s until Ctrl-C\n", a.srv.URL())
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		<-sigs
+		signal.Stop(sigs)
+	}
+	a.srv.Close()
+}
+
+// resultFiles are the files a run wrote, for the page's downloads: the summary export, JUnit,
+// and the file outputs' files (the CSV output's raw file and Locust files).
+func resultFiles(opts *applyOptions, r *run.Run) []string {
+	var out []string
+	for _, f := range []string{opts.export, opts.junit} {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return append(out, r.Files()...)
+}

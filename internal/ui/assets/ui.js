@@ -1,0 +1,213 @@
+// ui.js — loadplan's live page. It draws what the server's event stream says (/events: one JSON
+// frame per update, each the whole state) and sends Stop, Abort and Start as POST requests.
+// Everything it writes into the page goes through textContent: plan names, diagnostics and
+// summaries are data, never markup.
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') e.className = v; else if (k === 'text') e.textContent = v; else e.setAttribute(k, v);
+    }
+    for (const k of kids) e.append(k);
+    return e;
+  };
+  const fmt = (n, d) => (n === undefined || n === null || isNaN(n)) ? '–' :
+    Number(n).toLocaleString('en-US', { maximumFractionDigits: d === undefined ? 0 : d });
+  const dur = (s) => { s = Math.max(0, Math.round(s)); const m = Math.floor(s / 60); return m ? m + 'm' + String(s % 60).padStart(2, '0') + 's' : s + 's'; };
+
+  // window.loadplanUI is the page's state, read by the browser tests.
+  const ui = window.loadplanUI = { frame: null, frames: 0, runId: 0, plans: [], selected: null, view: null };
+
+  function post(path, body, json) {
+    const opts = { method: 'POST', credentials: 'same-origin', body };
+    if (json) opts.headers = { 'Content-Type': 'application/json' };
+    return fetch(path, opts);
+  }
+  function control(path) {
+    const run = ui.frame && ui.frame.run;
+    if (!run) return;
+    const body = new URLSearchParams({ id: String(run.id) });
+    post(path, body).then((r) => { if (!r.ok) r.text().then((t) => console.warn(path, r.status, t)); });
+  }
+  $('stop').addEventListener('click', () => { $('stop').disabled = true; control('/api/stop'); });
+  $('abort').addEventListener('click', () => { $('abort').disabled = true; control('/api/abort'); });
+
+  function connect() {
+    const es = new EventSource('/events');
+    es.onopen = () => { $('conn').hidden = true; };
+    es.onerror = () => { $('conn').hidden = false; };
+    es.onmessage = (e) => onFrame(JSON.parse(e.data));
+  }
+
+  function onFrame(f) {
+    ui.frame = f; ui.frames++;
+    if (f.mode === 'session') session(f);
+    const run = f.run;
+    header(run);
+    if (run && run.id !== ui.runId) { ui.runId = run.id; ui.view = null; $('view').textContent = ''; }
+    if (run && run.view) renderView(run);
+    final(run);
+    document.body.dataset.state = !run ? 'idle' : (run.done ? 'done' : 'running');
+  }
+
+  function header(run) {
+    const st = run ? run.status : null;
+    $('plan').textContent = run ? run.plan + (run.choices ? '  ' + run.choices : '') : '';
+    $('phase').textContent = !run ? 'idle' : run.done ? 'done' : (st.interrupted ? 'stopping' : st.phase);
+    const live = run && !run.done;
+    $('stop').disabled = !live || st.interrupted;
+    $('abort').disabled = !live;
+    $('vus').textContent = st ? fmt(st.vus) : '–';
+    const v = $('verdict');
+    v.hidden = !(run && run.done);
+    if (run && run.done) {
+      v.textContent = run.verdict + ' (exit ' + run.code + ')';
+      v.className = 'badge ' + (run.code === 0 ? 'ok' : 'bad');
+    }
+    let pct = 0, text = '';
+    if (st) {
+      pct = run.done ? 100 : st.total > 0 ? Math.min(100, 100 * st.elapsed / st.total) : 0;
+      text = dur(st.elapsed) + (st.total > 0 ? ' / ' + dur(st.total) : '') +
+        (st.stageCount ? '  ·  stage ' + st.stage + ' of ' + st.stageCount : '') +
+        '  ·  ' + fmt(st.iterations) + ' iterations' + (st.abortReason ? '  ·  aborted: ' + st.abortReason : '');
+    }
+    $('bar').style.width = pct + '%';
+    $('progress-text').textContent = text;
+  }
+
+  function final(run) {
+    const done = !!(run && run.done);
+    $('final').hidden = !done;
+    if (!done) return;
+    const files = $('files');
+    files.textContent = '';
+    for (const f of run.files || []) files.append(el('li', {}, el('a', { href: f.url, download: f.name, text: f.name })));
+    if (!(run.files || []).length) files.append(el('li', { class: 'muted', text: 'this run wrote no files' }));
+    $('summary').textContent = (run.error ? run.error + '\n\n' : '') + (run.summary || '');
+  }
+
+  // renderView draws the run's model: charts over time, the per-step table, the thresholds.
+  function renderView(run) {
+    const v = run.view;
+    if (!ui.view) {
+      const charts = el('div', { class: 'charts' });
+      const table = el('table', { id: 'steps' });
+      const thr = el('table', { id: 'thresholds' });
+      $('view').append(charts, el('h2', { text: 'Requests' }), table, el('h2', { text: 'Thresholds' }), thr);
+      const mk = (title, series) => {
+        const box = el('div', { class: 'chart' });
+        charts.append(box);
+        return new uPlot({ title, width: 560, height: 220, scales: { x: { time: false } },
+          series: [{ label: 's' }].concat(series) }, [[]], box);
+      };
+      ui.view = {
+        table, thr,
+        charts: [
+          mk('Requests/s and failures/s', [{ label: 'req/s', stroke: '#0b6bcb' }, { label: 'failures/s', stroke: '#cf222e' }]),
+          mk('Active VUs', [{ label: 'VUs', stroke: '#1a7f37' }]),
+        ],
+      };
+    }
+    const s = v.series || [[], [], [], []];
+    ui.view.charts[0].setData([s[0], s[1], s[2]]);
+    ui.view.charts[1].setData([s[0], s[3]]);
+    const last = s[1].length ? s[1][s[1].length - 1] : undefined;
+    $('rps').textContent = run.done ? '–' : fmt(last, 1);
+    $('fails').textContent = fmt(v.total.failures);
+    const t = ui.view.table;
+    t.textContent = '';
+    t.append(el('tr', {}, ...['Name', '# Requests', '# Fails', '95%ile (ms)'].map((h) => el('th', { text: h }))));
+    for (const r of (v.rows || []).concat([v.total])) {
+      t.append(el('tr', { 'data-name': r.name }, el('td', { class: 'name', text: r.name }),
+        el('td', { class: 'requests', text: fmt(r.requests) }), el('td', { text: fmt(r.failures) }), el('td', { text: fmt(r.p95, 1) })));
+    }
+    const th = ui.view.thr;
+    th.textContent = '';
+    for (const c of v.thresholds || []) {
+      th.append(el('tr', {}, el('td', { class: 'name', text: c.name }), el('td', { class: c.pass ? 'pass' : 'fail', text: c.pass ? 'pass' : 'fail' }), el('td', { text: c.value })));
+    }
+  }
+
+  // session: `loadplan ui` — the plans, the start form, the history.
+  function session(f) {
+    const sec = $('session');
+    if (sec.hidden) {
+      sec.hidden = false;
+      $('folder').textContent = f.folder;
+      $('results').textContent = 'files in ' + f.results;
+      loadPlans();
+    }
+    $('start').disabled = f.busy;
+    const tb = $('history').tBodies[0];
+    tb.textContent = '';
+    for (const h of f.history || []) {
+      const files = el('td', { class: 'name' });
+      for (const x of h.files || []) files.append(el('a', { href: x.url, download: x.name, text: x.name }), ' ');
+      const reqs = h.view && h.view.total ? h.view.total.requests : undefined;
+      tb.append(el('tr', { 'data-id': String(h.id), 'data-code': String(h.code) },
+        el('td', { text: String(h.id) }), el('td', { class: 'name', text: h.plan }), el('td', { class: 'name', text: h.choices || '' }),
+        el('td', { text: new Date(h.started).toLocaleTimeString() }),
+        el('td', { class: h.code === 0 ? 'pass' : 'fail', text: h.verdict + ' (' + h.code + ')' }),
+        el('td', { class: 'requests', text: fmt(reqs) }), files));
+    }
+  }
+
+  function loadPlans() {
+    fetch('/api/plans', { credentials: 'same-origin' }).then((r) => r.json()).then((plans) => {
+      ui.plans = plans;
+      const ul = $('plans');
+      ul.textContent = '';
+      for (const p of plans) {
+        const li = el('li', { class: p.valid ? '' : 'invalid', 'data-path': p.path, text: p.name + (p.valid ? '' : ' (invalid)') });
+        if (!p.valid) li.append(el('pre', { text: p.diagnostics || '' }));
+        else li.addEventListener('click', () => select(p, li));
+        ul.append(li);
+      }
+      if (!plans.length) ul.append(el('li', { class: 'muted', text: 'no .hcl plans in this folder' }));
+    });
+  }
+
+  function select(p, li) {
+    ui.selected = p;
+    for (const x of $('plans').children) x.classList.toggle('sel', x === li);
+    const form = $('start-form');
+    form.hidden = false;
+    $('form-plan').textContent = p.name;
+    $('form-load').textContent = p.load || '';
+    const vars = $('form-vars');
+    vars.textContent = '';
+    for (const v of p.variables || []) {
+      const input = el('input', { name: 'var.' + v.name, placeholder: v.sensitive ? '(sensitive: set it here or in the environment)' : v.default });
+      if (v.sensitive) input.type = 'password';
+      vars.append(el('label', { title: v.description || '' }, (v.name === 'host' ? 'Host (var.host)' : 'var.' + v.name), input));
+    }
+    const sc = $('form-scenarios');
+    sc.textContent = '';
+    sc.append(el('legend', { text: 'Scenarios (none ticked runs all)' }));
+    for (const name of p.scenarios || []) {
+      sc.append(el('label', {}, el('input', { type: 'checkbox', name: 'scenario', value: name }), ' ' + name));
+    }
+    $('form-error').hidden = true;
+  }
+
+  $('start-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const p = ui.selected;
+    if (!p) return;
+    const form = e.target;
+    const req = { plan: p.path, vars: {}, vus: Number(form.vus.value) || 0, duration: form.duration.value.trim(), scenarios: [] };
+    for (const input of form.querySelectorAll('#form-vars input')) {
+      if (input.value.trim() !== '') req.vars[input.name.slice(4)] = input.value.trim();
+    }
+    for (const c of form.querySelectorAll('input[name=scenario]:checked')) req.scenarios.push(c.value);
+    $('start').disabled = true;
+    post('/api/start', JSON.stringify(req), true).then((r) => {
+      if (r.ok) { $('form-error').hidden = true; return; }
+      return r.text().then((t) => { $('form-error').textContent = t; $('form-error').hidden = false; $('start').disabled = false; });
+    });
+  });
+
+  connect();
+})();

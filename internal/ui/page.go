@@ -1,0 +1,258 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/loadplan/loadplan/run"
+)
+
+// Page is the state the browser shows — the watched run, this session's finished runs — and its
+// routes. Its state changes only through Watch, Finish and the snapshots of the watched run;
+// each change is published to every browser as one frame.
+type Page struct {
+	srv     *Server
+	hub     *hub
+	period  time.Duration
+	session *Session // nil for apply --ui
+
+	mu      sync.Mutex // guards cur, history, files, nextID and what they point to
+	cur     *watched   // the run being watched or last watched; nil before the first
+	history []*RunState
+	files   map[int][]string // a finished run's downloadable files, by run id, in FileLink order
+	nextID  int
+}
+
+// watched is the run on the page and what is built from its snapshots.
+type watched struct {
+	r     *run.Run
+	state *RunState
+	b     *viewBuilder
+}
+
+// RunState is one run as the page shows it (the frame's "run" and each history entry).
+type RunState struct {
+	ID      int       `json:"id"`
+	Plan    string    `json:"plan"`
+	Choices string    `json:"choices,omitempty"` // the form's choices, as flags, e.g. "--vus 5"
+	Started time.Time `json:"started"`
+	Status  Status    `json:"status"`
+	View    any       `json:"view,omitempty"`
+
+	Done    bool       `json:"done"`
+	Code    int        `json:"code"`    // the exit code apply would return; meaningful when Done
+	Verdict string     `json:"verdict"` // Code in words
+	Summary string     `json:"summary,omitempty"`
+	Files   []FileLink `json:"files,omitempty"`
+	Error   string     `json:"error,omitempty"` // the run could not start or finish
+}
+
+// FileLink is a result file offered for download.
+type FileLink struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// frame is what every event carries: the whole page state.
+type frame struct {
+	Mode    string      `json:"mode"` // "apply" or "session"
+	Run     *RunState   `json:"run"`
+	History []*RunState `json:"history,omitempty"`
+	Busy    bool        `json:"busy"`
+	Folder  string      `json:"folder,omitempty"`
+	Results string      `json:"results,omitempty"`
+}
+
+// DefaultPeriod is how often the page gets a frame while a run goes on.
+const DefaultPeriod = time.Second
+
+// NewPage adds the page's routes to srv. session is nil for apply --ui (one run, watched);
+// otherwise the page lists session's plans and starts them. period <= 0 means DefaultPeriod.
+func NewPage(srv *Server, session *Session, period time.Duration) *Page {
+	if period <= 0 {
+		period = DefaultPeriod
+	}
+	p := &Page{srv: srv, hub: newHub(), period: period, session: session, files: map[int][]string{}}
+	srv.Handle("GET /{$}", http.HandlerFunc(serveIndex))
+	srv.Handle("GET /events", p.hub.serveEvents(srv.Quit()))
+	srv.Handle("GET /api/state", http.HandlerFunc(p.serveState))
+	srv.Handle("POST /api/stop", p.control(func(r *run.Run) { r.Stop() }))
+	srv.Handle("POST /api/abort", p.control(func(r *run.Run) { r.Abort() }))
+	srv.Handle("GET /files/{run}/{file}", http.HandlerFunc(p.serveFile))
+	if session != nil {
+		srv.Handle("GET /api/plans", http.HandlerFunc(session.servePlans))
+		srv.Handle("POST /api/start", http.HandlerFunc(p.serveStart))
+	}
+	p.publish()
+	return p
+}
+
+// Watch puts r on the page and follows its snapshots until it is done; plan and choices label
+// it. It returns the run's id on this page.
+func (p *Page) Watch(r *run.Run, plan, choices string) int {
+	p.mu.Lock()
+	p.nextID++
+	w := &watched{r: r, b: newViewBuilder(), state: &RunState{ID: p.nextID, Plan: plan, Choices: choices,
+		Started: time.Now(), Status: statusOf(r.Status())}}
+	p.cur = w
+	p.mu.Unlock()
+	p.publish()
+	ch, _ := r.Subscribe(p.period)
+	go func() {
+		for snap := range ch { // closed after the final snapshot
+			p.mu.Lock()
+			w.b.add(snap)
+			w.state.Status = statusOf(snap.Status)
+			w.state.View = w.b.view()
+			p.mu.Unlock()
+			p.publish()
+		}
+	}()
+	return w.state.ID
+}
+
+// Finish records how the watched run ended: res (nil when it could not start, with err), the
+// terminal summary's text and the files it wrote (offered for download when they exist).
+func (p *Page) Finish(id int, res *run.Result, summary string, files []string, err error) {
+	p.mu.Lock()
+	w := p.cur
+	if w == nil || w.state.ID != id {
+		p.mu.Unlock()
+		return
+	}
+	st := w.state
+	st.Done, st.Summary = true, summary
+	if err != nil {
+		st.Error, st.Code = err.Error(), run.ExitCode(err)
+	}
+	if res != nil {
+		st.Code = res.Code
+	}
+	st.Verdict = Verdict(st.Code)
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+			st.Files = append(st.Files, FileLink{Name: filepath.Base(f), URL: fmt.Sprintf("/files/%d/%d", id, len(p.files[id]))})
+			p.files[id] = append(p.files[id], f)
+		}
+	}
+	p.history = append(p.history, st)
+	p.mu.Unlock()
+	p.publish()
+}
+
+// Verdict says an exit code in words, as the page and the history show it.
+func Verdict(code int) string {
+	switch code {
+	case run.ExitOK:
+		return "passed"
+	case run.ExitThreshold:
+		return "threshold failed"
+	case run.ExitInterrupted:
+		return "stopped early"
+	case run.ExitSaturated:
+		return "generator saturated"
+	case run.ExitInvalidPlan:
+		return "invalid plan"
+	}
+	return "error"
+}
+
+// Clients is the number of browsers with an open event stream.
+func (p *Page) Clients() int { return p.hub.clientCount() }
+
+// publish encodes the state and hands it to the browsers. Encoding under mu keeps the frames in
+// the order of the changes.
+func (p *Page) publish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, err := json.Marshal(p.frameLocked())
+	if err != nil { // plain data; cannot happen, but never send a broken frame
+		return
+	}
+	p.hub.publish(b)
+}
+
+func (p *Page) frameLocked() frame {
+	f := frame{Mode: "apply"}
+	if p.session != nil {
+		f.Mode, f.Folder, f.Results = "session", p.session.Folder, p.session.Results
+		for i := len(p.history) - 1; i >= 0; i-- { // newest first
+			f.History = append(f.History, p.history[i])
+		}
+	}
+	if p.cur != nil {
+		f.Run = p.cur.state
+		f.Busy = !p.cur.state.Done
+	}
+	return f
+}
+
+// serveState answers the current frame as JSON (the tests' and scripts' view of the page).
+func (p *Page) serveState(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
+	b, err := json.Marshal(p.frameLocked())
+	p.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}
+
+// control runs f on the watched run: Stop or Abort. A request naming another run (a form field
+// "id") than the one going on is refused, so a stale page cannot stop the next run.
+func (p *Page) control(f func(*run.Run)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		cur := p.cur
+		p.mu.Unlock()
+		if cur == nil || cur.state.Done {
+			http.Error(w, "no run is going on", http.StatusConflict)
+			return
+		}
+		if id := r.FormValue("id"); id != "" && id != strconv.Itoa(cur.state.ID) {
+			http.Error(w, "that run has ended; another is going on", http.StatusConflict)
+			return
+		}
+		f(cur.r)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// serveFile sends one of a finished run's files, named by its index on the page: no path from
+// the request ever reaches the file system.
+func (p *Page) serveFile(w http.ResponseWriter, r *http.Request) {
+	id, err1 := strconv.Atoi(r.PathValue("run"))
+	i, err2 := strconv.Atoi(r.PathValue("file"))
+	var path string
+	p.mu.Lock()
+	if fs := p.files[id]; err1 == nil && err2 == nil && i >= 0 && i < len(fs) {
+		path = fs[i]
+	}
+	p.mu.Unlock()
+	if path == "" {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		http.Error(w, "the file is gone: "+filepath.Base(path), http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(path)))
+	http.ServeContent(w, r, filepath.Base(path), fi.ModTime(), f)
+}
