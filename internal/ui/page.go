@@ -163,6 +163,31 @@ func Verdict(code int) string {
 	return "error"
 }
 
+// Running returns the run going on, nil when none is.
+func (p *Page) Running() *run.Run {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil || p.cur.state.Done {
+		return nil
+	}
+	return p.cur.r
+}
+
+// WaitIdle waits until no run is going on: the last one finished (Finish was called).
+func (p *Page) WaitIdle() {
+	c, cancel := p.hubWatch()
+	defer cancel()
+	for p.Running() != nil {
+		<-c
+	}
+}
+
+// hubWatch is a private stream of the page's frames: it tells WaitIdle that the state changed.
+func (p *Page) hubWatch() (<-chan []byte, func()) {
+	c := p.hub.join()
+	return c.ch, func() { p.hub.leave(c) }
+}
+
 // Clients is the number of browsers with an open event stream.
 func (p *Page) Clients() int { return p.hub.clientCount() }
 
