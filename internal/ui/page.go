@@ -34,6 +34,9 @@ type watched struct {
 	r     *run.Run
 	state *RunState
 	b     *viewBuilder
+	// followed is closed when the last snapshot is on the page: Finish waits for it, so that
+	// the final frame carries the final figures, not the ones of a second before.
+	followed chan struct{}
 }
 
 // RunState is one run as the page shows it (the frame's "run" and each history entry).
@@ -98,13 +101,14 @@ func NewPage(srv *Server, session *Session, period time.Duration) *Page {
 func (p *Page) Watch(r *run.Run, plan, choices string) int {
 	p.mu.Lock()
 	p.nextID++
-	w := &watched{r: r, b: newViewBuilder(), state: &RunState{ID: p.nextID, Plan: plan, Choices: choices,
+	w := &watched{r: r, b: newViewBuilder(), followed: make(chan struct{}), state: &RunState{ID: p.nextID, Plan: plan, Choices: choices,
 		Started: time.Now(), Status: statusOf(r.Status())}}
 	p.cur = w
 	p.mu.Unlock()
 	p.publish()
 	ch, _ := r.Subscribe(p.period)
 	go func() {
+		defer close(w.followed)
 		for snap := range ch { // closed after the final snapshot
 			p.mu.Lock()
 			w.b.add(snap)
@@ -118,14 +122,17 @@ func (p *Page) Watch(r *run.Run, plan, choices string) int {
 }
 
 // Finish records how the watched run ended: res (nil when it could not start, with err), the
-// terminal summary's text and the files it wrote (offered for download when they exist).
+// terminal summary's text and the files it wrote (offered for download when they exist). Call
+// it after the run's Wait returned (or its Start failed).
 func (p *Page) Finish(id int, res *run.Result, summary string, files []string, err error) {
 	p.mu.Lock()
 	w := p.cur
+	p.mu.Unlock()
 	if w == nil || w.state.ID != id {
-		p.mu.Unlock()
 		return
 	}
+	<-w.followed // the run is done (Wait returned or Start failed): its last snapshot is coming
+	p.mu.Lock()
 	st := w.state
 	st.Done, st.Summary = true, summary
 	if err != nil {
