@@ -37,7 +37,13 @@
   function connect() {
     const es = new EventSource('/events');
     es.onopen = () => { $('conn').hidden = true; };
-    es.onerror = () => { $('conn').hidden = false; };
+    es.onerror = () => {
+      const run = ui.frame && ui.frame.run;
+      $('conn').textContent = run && run.done && ui.frame.mode === 'apply'
+        ? 'loadplan has exited: this page shows its last state; the files are on disk where the run wrote them (apply --ui-linger keeps the page and its downloads served until Ctrl-C)'
+        : 'connection lost — reconnecting…';
+      $('conn').hidden = false;
+    };
     es.onmessage = (e) => onFrame(JSON.parse(e.data));
   }
 
