@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -43,6 +44,7 @@ type Server struct {
 	loopback bool
 	done     chan struct{} // closed when Serve returned
 	quit     chan struct{} // closed by Close: event streams end
+	closing  sync.Once
 }
 
 // ResolveAddr normalises a --ui address: a missing host means loopback (":8089" is
@@ -129,8 +131,13 @@ func (s *Server) URL() string {
 // Quit is closed when Close begins; long-lived handlers (event streams) return on it.
 func (s *Server) Quit() <-chan struct{} { return s.quit }
 
-// Close stops serving: open event streams end, in-flight requests get a second to finish.
+// Close stops serving: open event streams end, in-flight requests get a second to finish. It
+// may be called more than once.
 func (s *Server) Close() {
+	s.closing.Do(s.close)
+}
+
+func (s *Server) close() {
 	close(s.quit)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
