@@ -5,7 +5,10 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/outputs/summary"
+	"github.com/loadplan/loadplan/plan"
 )
 
 // Status is a run's state at one moment: the executor's (elapsed, stage, VUs, iterations,
@@ -40,11 +43,48 @@ type Snapshot struct {
 	Series []*metrics.Series
 	// Verdicts are the thresholds judged over the samples so far; final in the last snapshot.
 	Verdicts []metrics.Verdict
+	// Timeline is the figures per interval so far (the charts'); Stages the load's stage spans.
+	Timeline *summary.Timeline
+	Stages   []metrics.Span
+	// Result is the run's result in the last snapshot of a run that ran (Wait returned), nil
+	// before.
+	Result *Result
+
+	plan  *plan.Plan
+	title string
+	seg   string
 }
 
 // snapshot takes a Snapshot now.
 func (r *Run) snapshot() Snapshot {
-	return Snapshot{At: r.cfg.Now(), Status: r.Status(), Series: r.Series(), Verdicts: r.thr.Verdicts()}
+	return Snapshot{At: r.cfg.Now(), Status: r.Status(), Series: r.Series(), Verdicts: r.thr.Verdicts(),
+		Timeline: r.sum.Timeline(), Stages: r.exec.Stages(), Result: r.final.Load(), plan: r.plan, title: r.title(), seg: r.seg}
+}
+
+// View builds the web page's view of the snapshot (webview.View): info names the plan file and
+// loadplan's version; its phase, progress and verdict are the snapshot's. The last snapshot's
+// View is the run's final one, with its notes and exit code.
+func (s Snapshot) View(info webview.Info) *webview.View {
+	if res := s.Result; res != nil {
+		info.Final, info.Verdict, info.Phase = true, res.Code, Done.String()
+		if info.Plan == nil {
+			info.Plan = s.plan
+		}
+		return webview.FromReport(res.Report, info)
+	}
+	st := s.Status
+	rep := &summary.Report{Plan: s.plan, Title: s.title, Segment: s.seg, Start: st.Start, End: s.At, Series: s.Series,
+		Verdicts: s.Verdicts, Timeline: s.Timeline, Stages: s.Stages}
+	if st.Start.IsZero() {
+		rep.End = time.Time{}
+	}
+	if info.Plan == nil {
+		info.Plan = s.plan
+	}
+	info.Phase = st.Phase.String()
+	info.Progress = &webview.Progress{Elapsed: st.Elapsed.Seconds(), Total: st.Total.Seconds(), Stage: st.Stage,
+		StageCount: st.StageCount, VUs: st.VUs, MaxVUs: st.MaxVUs, Iterations: st.Iterations, Dropped: st.Dropped}
+	return webview.FromReport(rep, info)
 }
 
 // Subscribe delivers a Snapshot every period (1s when period <= 0) until the run is done, then

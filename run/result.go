@@ -67,7 +67,8 @@ type Result struct {
 func (r *Run) result(res executor.Result, stopErr error) *Result {
 	thr := r.thr
 	rep := &summary.Report{Plan: r.plan, Title: r.title(), Segment: r.seg, Start: res.Start, End: res.End,
-		Series: r.sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(r.outs)}
+		Series: r.sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(r.outs),
+		Timeline: r.sum.Timeline(), Stages: r.exec.Stages()}
 	for _, o := range res.Unreachable {
 		rep.Unreachable = append(rep.Unreachable, o.String())
 	}

@@ -110,6 +110,7 @@ type Run struct {
 	runInfo     atomic.Pointer[threshold.Run] // cached once the executor started
 	ended       chan struct{}                 // closed when the executor returned; res is set then
 	res         executor.Result
+	final       atomic.Pointer[Result] // Wait's result, for the last snapshot
 	subs        subscribers
 }
 
@@ -278,6 +279,7 @@ func (r *Run) Wait() *Result {
 	stopErr := r.mgr.Stop(sctx)
 	scancel()
 	out := r.result(res, stopErr)
+	r.final.Store(out)
 	r.phase.Store(int32(Done))
 	r.hardCancel()
 	r.outStopCancel()

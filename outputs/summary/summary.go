@@ -17,6 +17,7 @@ import (
 // Store may be read from any goroutine (the progress line does).
 type Summary struct {
 	store *metrics.Store
+	tl    timelineStore
 }
 
 // New returns an empty Summary.
@@ -30,13 +31,29 @@ func (s *Summary) Start(context.Context) error { return nil }
 
 // Emit folds a batch of samples into the store, for callers that feed samples directly; the
 // Manager calls EmitSeries instead.
-func (s *Summary) Emit(batch []metrics.Sample) { s.store.Add(batch) }
+func (s *Summary) Emit(batch []metrics.Sample) {
+	s.store.Add(batch)
+	one := make([]*metrics.Series, 0, len(batch))
+	for i := range batch {
+		x := &batch[i]
+		d := &metrics.Series{Key: metrics.KeyOf(x)}
+		d.Add(x)
+		one = append(one, d)
+	}
+	s.tl.addAll(one)
+}
 
 // EmitSeries folds the aggregator's deltas into the store (outputs.SeriesOutput).
-func (s *Summary) EmitSeries(deltas []*metrics.Series) { s.store.MergeAll(deltas) }
+func (s *Summary) EmitSeries(deltas []*metrics.Series) {
+	s.store.MergeAll(deltas)
+	s.tl.addAll(deltas)
+}
 
 // Stop implements outputs.Output; the store is final once the Manager stopped.
 func (s *Summary) Stop(context.Context) error { return nil }
+
+// Timeline returns a copy of the run's per-interval figures so far; safe from any goroutine.
+func (s *Summary) Timeline() *Timeline { return s.tl.snapshot() }
 
 // Store returns the aggregation store.
 func (s *Summary) Store() *metrics.Store { return s.store }
@@ -65,6 +82,10 @@ type Report struct {
 	// Unreachable says when a target could not be reached ("target unreachable since 0:08:
 	// connection refused"): shown first, under the heading, since every figure depends on it.
 	Unreachable []string
+	// Timeline is the run's figures per interval (the charts'); nil when unknown.
+	Timeline *Timeline
+	// Stages are the load's stage spans from the run's start, for the charts' boundaries.
+	Stages []metrics.Span
 }
 
 // Duration is the run's length, at least a millisecond so that rates stay finite. Without a start
