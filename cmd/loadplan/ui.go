@@ -237,7 +237,7 @@ func (s *uiSession) start(req ui.StartRequest) (*ui.Started, error) {
 		}
 	}
 	files := resultFiles(opts, r)
-	return &ui.Started{Run: r, Plan: name, Choices: choices(req, sensitive), Wait: func() (*run.Result, string, []string) {
+	return &ui.Started{Run: r, Info: viewInfo(opts), Choices: choices(req, sensitive), Wait: func() (*run.Result, string, []string) {
 		<-r.Ended()
 		res := r.Wait()
 		printLines(s.stderr, "loadplan ui:", res.StopErr)

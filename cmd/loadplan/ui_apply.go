@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/loadplan/loadplan/internal/ui"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/run"
 )
 
@@ -72,7 +74,7 @@ func (a *applyUI) start(opts *applyOptions, r *run.Run, stderr io.Writer) error 
 	a.srv, a.linger = srv, opts.ui.linger
 	a.page = ui.NewPage(srv, nil, 0)
 	srv.Serve()
-	a.id = a.page.Watch(r, planName(opts.paths[0]), "")
+	a.id = a.page.Watch(r, viewInfo(opts), "")
 	fmt.Fprintf(stderr, "web UI: %s\n", srv.URL())
 	return nil
 }
@@ -96,6 +98,11 @@ func (a *applyUI) close(stderr io.Writer) {
 		signal.Stop(sigs)
 	}
 	a.srv.Close()
+}
+
+// viewInfo names the run in its View: the plan's name and files, loadplan's version.
+func viewInfo(opts *applyOptions) webview.Info {
+	return webview.Info{PlanName: planName(opts.paths[0]), PlanFile: strings.Join(opts.paths, " "), Version: version}
 }
 
 // resultFiles are the files a run wrote, for the page's downloads: the summary export, JUnit,

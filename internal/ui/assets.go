@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/loadplan/loadplan/internal/webassets"
+	"github.com/loadplan/loadplan/internal/webview"
 )
 
 // The page and its script and style, embedded: the page loads nothing from the network.
@@ -26,12 +27,15 @@ func serveIndex(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// assetHandler serves /assets/: the page's own files and uPlot with its license.
+// assetHandler serves /assets/: the page's own files, the shared renderer (internal/webview's
+// view.js and view.css, the HTML report's too) and uPlot with its license.
 func assetHandler() http.Handler {
 	files := map[string]struct{ typ, body string }{
 		"uPlot.js":      {"text/javascript; charset=utf-8", webassets.UPlotJS},
 		"uPlot.css":     {"text/css; charset=utf-8", webassets.UPlotCSS},
 		"uPlot.LICENSE": {"text/plain; charset=utf-8", webassets.UPlotLicense},
+		"view.js":       {"text/javascript; charset=utf-8", webview.JS},
+		"view.css":      {"text/css; charset=utf-8", webview.CSS},
 	}
 	for _, name := range []string{"ui.js", "ui.css"} {
 		b, _ := assets.ReadFile("assets/" + name)

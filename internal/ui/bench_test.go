@@ -16,6 +16,7 @@ import (
 
 	"github.com/loadplan/loadplan/internal/browsertest"
 	"github.com/loadplan/loadplan/internal/testkit"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/run"
 )
@@ -96,7 +97,7 @@ func benchRound(b *testing.B, srv *testkit.Counter, load string, withUI bool, br
 		s = listen(b, "")
 		page = NewPage(s, nil, 0)
 		s.Serve()
-		id = page.Watch(r, "bench", "")
+		id = page.Watch(r, webview.Info{PlanName: "bench"}, "")
 		br.open(b, "http://"+s.Addr()+"/")
 		for page.Clients() == 0 { // the page's event stream is open before the load starts
 			time.Sleep(10 * time.Millisecond)

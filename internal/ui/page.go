@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/run"
 )
 
@@ -33,7 +34,7 @@ type Page struct {
 type watched struct {
 	r     *run.Run
 	state *RunState
-	b     *viewBuilder
+	info  webview.Info // what names the run in its View
 	// followed is closed when the last snapshot is on the page: Finish waits for it, so that
 	// the final frame carries the final figures, not the ones of a second before.
 	followed chan struct{}
@@ -46,7 +47,9 @@ type RunState struct {
 	Choices string    `json:"choices,omitempty"` // the form's choices, as flags, e.g. "--vus 5"
 	Started time.Time `json:"started"`
 	Status  Status    `json:"status"`
-	View    any       `json:"view,omitempty"`
+	// View is what view.js draws: the figures, tables and charts of the run's last snapshot
+	// (internal/webview, shared with the HTML report).
+	View *webview.View `json:"view,omitempty"`
 
 	Done    bool       `json:"done"`
 	Code    int        `json:"code"`    // the exit code apply would return; meaningful when Done
@@ -96,12 +99,13 @@ func NewPage(srv *Server, session *Session, period time.Duration) *Page {
 	return p
 }
 
-// Watch puts r on the page and follows its snapshots until it is done; plan and choices label
-// it. It returns the run's id on this page.
-func (p *Page) Watch(r *run.Run, plan, choices string) int {
+// Watch puts r on the page and follows its snapshots until it is done; info names the plan (and
+// loadplan's version) in the run's View, choices are the form's (or ""). It returns the run's id
+// on this page.
+func (p *Page) Watch(r *run.Run, info webview.Info, choices string) int {
 	p.mu.Lock()
 	p.nextID++
-	w := &watched{r: r, b: newViewBuilder(), followed: make(chan struct{}), state: &RunState{ID: p.nextID, Plan: plan, Choices: choices,
+	w := &watched{r: r, info: info, followed: make(chan struct{}), state: &RunState{ID: p.nextID, Plan: info.PlanName, Choices: choices,
 		Started: time.Now(), Status: statusOf(r.Status())}}
 	p.cur = w
 	p.mu.Unlock()
@@ -110,10 +114,10 @@ func (p *Page) Watch(r *run.Run, plan, choices string) int {
 	go func() {
 		defer close(w.followed)
 		for snap := range ch { // closed after the final snapshot
+			v := snap.View(w.info) // built here, outside the lock, once for every browser
 			p.mu.Lock()
-			w.b.add(snap)
 			w.state.Status = statusOf(snap.Status)
-			w.state.View = w.b.view()
+			w.state.View = v
 			p.mu.Unlock()
 			p.publish()
 		}

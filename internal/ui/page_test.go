@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/internal/testkit"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/run"
 )
 
@@ -40,7 +41,7 @@ func watchRun(t *testing.T, srv *testkit.Counter, load, export string) (string, 
 	s := listen(t, "")
 	page := NewPage(s, nil, 50*time.Millisecond)
 	s.Serve()
-	id := page.Watch(r, "plan", "")
+	id := page.Watch(r, webview.Info{PlanName: "plan"}, "")
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +74,19 @@ func TestEventsCarryTheRunsFigures(t *testing.T) {
 		t.Fatalf("last frame: done %v code %d %q; run exit %d", last.Run.Done, last.Run.Code, last.Run.Verdict, res.Code)
 	}
 	v := decodeView(t, last.Run.View)
-	hits := float64(srv.Hits.Load())
-	if hits == 0 || v.Total.Requests != hits || exportCount(t, export, "http_reqs") != hits {
-		t.Fatalf("page %v requests, export %v, server saw %v", v.Total.Requests, exportCount(t, export, "http_reqs"), hits)
+	hits := srv.Hits.Load()
+	var steps uint64
+	for _, s := range v.Steps {
+		steps += s.Requests
 	}
-	if len(v.Series) != 4 || len(v.Series[0]) == 0 {
-		t.Fatalf("no points over time: %v", v.Series)
+	if hits == 0 || v.Totals.Requests != uint64(hits) || steps != uint64(hits) || exportCount(t, export, "http_reqs") != float64(hits) {
+		t.Fatalf("page %v requests (steps %v), export %v, server saw %v", v.Totals.Requests, steps, exportCount(t, export, "http_reqs"), hits)
+	}
+	if !v.Meta.Final || v.Meta.Verdict != 0 || v.Meta.Plan != "plan" {
+		t.Fatalf("final view meta %+v", v.Meta)
+	}
+	if v.Timeline == nil || len(v.Timeline.T) == 0 || len(v.Timeline.Series) == 0 || len(v.Timeline.Series[0].RPS) != len(v.Timeline.T) {
+		t.Fatalf("no points over time: %+v", v.Timeline)
 	}
 	if len(last.Run.Files) != 1 || last.Run.Files[0].Name != "summary.json" {
 		t.Fatalf("files %v, want the export alone (the missing file left out)", last.Run.Files)
@@ -105,7 +113,7 @@ func TestStopButtonStopsGracefully(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	readFrames(t, ctx, base+"/events", nil, func(f frame) bool {
-		return f.Run != nil && f.Run.View != nil && decodeView(t, f.Run.View).Total.Requests > 0
+		return f.Run != nil && f.Run.View != nil && f.Run.View.Totals.Requests > 0
 	})
 	if code := post(t, base+"/api/stop", "id=7"); code != http.StatusConflict {
 		t.Fatalf("stop of another run: %d, want 409", code)
@@ -124,23 +132,27 @@ func TestStopButtonStopsGracefully(t *testing.T) {
 	if err := json.Unmarshal([]byte(get(t, base+"/api/state", 200)), &f); err != nil {
 		t.Fatal(err)
 	}
-	hits := float64(srv.Hits.Load())
-	if v := decodeView(t, f.Run.View); f.Run.Code != 105 || v.Total.Requests != hits || exportCount(t, export, "http_reqs") != hits {
-		t.Fatalf("page: exit %d, %v requests; export %v; server %v", f.Run.Code, v.Total.Requests, exportCount(t, export, "http_reqs"), hits)
+	hits := srv.Hits.Load()
+	if v := f.Run.View; f.Run.Code != 105 || v.Meta.Verdict != 105 || v.Totals.Requests != uint64(hits) || exportCount(t, export, "http_reqs") != float64(hits) {
+		t.Fatalf("page: exit %d (view %d), %v requests; export %v; server %v", f.Run.Code, v.Meta.Verdict, v.Totals.Requests, exportCount(t, export, "http_reqs"), hits)
 	}
 	if code := post(t, base+"/api/stop", ""); code != http.StatusConflict {
 		t.Fatalf("stop after the end: %d, want 409", code)
 	}
 }
 
-func decodeView(t *testing.T, v any) liveView {
+// decodeView is the view as the browser gets it: through its JSON.
+func decodeView(t *testing.T, v *webview.View) webview.View {
 	t.Helper()
-	b, _ := json.Marshal(v)
-	var lv liveView
-	if err := json.Unmarshal(b, &lv); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return lv
+	var out webview.View
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func get(t *testing.T, url string, want int) string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/run"
 )
 
@@ -60,8 +61,8 @@ type StartRequest struct {
 // terminal summary's text and the files it wrote.
 type Started struct {
 	Run     *run.Run
-	Plan    string // the plan's name, for the page
-	Choices string // the choices as flags, e.g. "--vus 5 --host http://…"
+	Info    webview.Info // names the plan (and loadplan's version) on the page
+	Choices string       // the choices as flags, e.g. "--vus 5 --host http://…"
 	Wait    func() (*run.Result, string, []string)
 }
 
@@ -111,7 +112,7 @@ func (p *Page) serveStart(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	id := p.Watch(st.Run, st.Plan, st.Choices)
+	id := p.Watch(st.Run, st.Info, st.Choices)
 	go func() {
 		res, summary, files := st.Wait()
 		p.Finish(id, res, summary, files, nil)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/internal/testkit"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/run"
 )
 
@@ -33,7 +34,7 @@ func TestSessionOneRunAtATime(t *testing.T) {
 			if err := r.Start(context.Background()); err != nil {
 				return nil, err
 			}
-			return &Started{Run: r, Plan: "ok", Choices: "--vus 1", Wait: func() (*run.Result, string, []string) {
+			return &Started{Run: r, Info: webview.Info{PlanName: "ok"}, Choices: "--vus 1", Wait: func() (*run.Result, string, []string) {
 				<-release
 				r.Stop()
 				<-r.Ended()
@@ -83,10 +84,10 @@ func TestSessionOneRunAtATime(t *testing.T) {
 	if starts.Load() != 2 {
 		t.Fatalf("Start called %d times, want 2", starts.Load())
 	}
-	hits := float64(srv.Hits.Load())
+	hits := uint64(srv.Hits.Load())
 	var f frame
 	json.Unmarshal([]byte(get(t, base+"/api/state", 200)), &f)
-	sum := decodeView(t, f.History[0].View).Total.Requests + decodeView(t, f.History[1].View).Total.Requests
+	sum := f.History[0].View.Totals.Requests + f.History[1].View.Totals.Requests
 	if sum != hits {
 		t.Fatalf("the history's requests add up to %v, the server saw %v", sum, hits)
 	}

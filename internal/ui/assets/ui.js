@@ -18,7 +18,8 @@
   const dur = (s) => { s = Math.max(0, Math.round(s)); const m = Math.floor(s / 60); return m ? m + 'm' + String(s % 60).padStart(2, '0') + 's' : s + 's'; };
 
   // window.loadplanUI is the page's state, read by the browser tests.
-  const ui = window.loadplanUI = { frame: null, frames: 0, runId: 0, plans: [], selected: null, view: null };
+  const ui = window.loadplanUI = { frame: null, frames: 0, runId: 0, plans: [], selected: null, view: null,
+    charts: () => window.loadplanView.charts($('view')) };
 
   function post(path, body, json) {
     const opts = { method: 'POST', credentials: 'same-origin', body };
@@ -52,7 +53,7 @@
     if (f.mode === 'session') session(f);
     const run = f.run;
     header(run);
-    if (run && run.id !== ui.runId) { ui.runId = run.id; ui.view = null; $('view').textContent = ''; }
+    if (run && run.id !== ui.runId) { ui.runId = run.id; ui.view = null; $('view').textContent = ''; $('view')._lp = null; }
     if (run && run.view) renderView(run);
     final(run);
     document.body.dataset.state = !run ? 'idle' : (run.done ? 'done' : 'running');
@@ -65,7 +66,6 @@
     const live = run && !run.done;
     $('stop').disabled = !live || st.interrupted;
     $('abort').disabled = !live;
-    $('vus').textContent = st ? fmt(st.vus) : '–';
     const v = $('verdict');
     v.hidden = !(run && run.done);
     if (run && run.done) {
@@ -76,8 +76,8 @@
     if (st) {
       pct = run.done ? 100 : st.total > 0 ? Math.min(100, 100 * st.elapsed / st.total) : 0;
       text = dur(st.elapsed) + (st.total > 0 ? ' / ' + dur(st.total) : '') +
-        (st.stageCount ? '  ·  stage ' + st.stage + ' of ' + st.stageCount : '') +
-        '  ·  ' + fmt(st.iterations) + ' iterations' + (st.abortReason ? '  ·  aborted: ' + st.abortReason : '');
+        (st.stageCount ? ' · stage ' + st.stage + '/' + st.stageCount : '') + ' · ' + fmt(st.vus) + ' VUs' +
+        (st.abortReason ? ' · aborted: ' + st.abortReason : '');
     }
     $('bar').style.width = pct + '%';
     $('progress-text').textContent = text;
@@ -94,46 +94,12 @@
     $('summary').textContent = (run.error ? run.error + '\n\n' : '') + (run.summary || '');
   }
 
-  // renderView draws the run's model: charts over time, the per-step table, the thresholds.
+  // renderView draws the run's View with the shared renderer (internal/webview's view.js, the
+  // HTML report's too): verdict, progress, totals, charts, thresholds, steps, checks, errors.
   function renderView(run) {
-    const v = run.view;
-    if (!ui.view) {
-      const charts = el('div', { class: 'charts' });
-      const table = el('table', { id: 'steps' });
-      const thr = el('table', { id: 'thresholds' });
-      $('view').append(charts, el('h2', { text: 'Requests' }), table, el('h2', { text: 'Thresholds' }), thr);
-      const mk = (title, series) => {
-        const box = el('div', { class: 'chart' });
-        charts.append(box);
-        return new uPlot({ title, width: 560, height: 220, scales: { x: { time: false } },
-          series: [{ label: 's' }].concat(series) }, [[]], box);
-      };
-      ui.view = {
-        table, thr,
-        charts: [
-          mk('Requests/s and failures/s', [{ label: 'req/s', stroke: '#0b6bcb' }, { label: 'failures/s', stroke: '#cf222e' }]),
-          mk('Active VUs', [{ label: 'VUs', stroke: '#1a7f37' }]),
-        ],
-      };
-    }
-    const s = v.series || [[], [], [], []];
-    ui.view.charts[0].setData([s[0], s[1], s[2]]);
-    ui.view.charts[1].setData([s[0], s[3]]);
-    const last = s[1].length ? s[1][s[1].length - 1] : undefined;
-    $('rps').textContent = run.done ? '–' : fmt(last, 1);
-    $('fails').textContent = fmt(v.total.failures);
-    const t = ui.view.table;
-    t.textContent = '';
-    t.append(el('tr', {}, ...['Name', '# Requests', '# Fails', '95%ile (ms)'].map((h) => el('th', { text: h }))));
-    for (const r of (v.rows || []).concat([v.total])) {
-      t.append(el('tr', { 'data-name': r.name }, el('td', { class: 'name', text: r.name }),
-        el('td', { class: 'requests', text: fmt(r.requests) }), el('td', { text: fmt(r.failures) }), el('td', { text: fmt(r.p95, 1) })));
-    }
-    const th = ui.view.thr;
-    th.textContent = '';
-    for (const c of v.thresholds || []) {
-      th.append(el('tr', {}, el('td', { class: 'name', text: c.name }), el('td', { class: c.pass ? 'pass' : 'fail', text: c.pass ? 'pass' : 'fail' }), el('td', { text: c.value })));
-    }
+    $('idle').hidden = true;
+    window.loadplanView.update($('view'), run.view);
+    ui.view = true;
   }
 
   // session: `loadplan ui` — the plans, the start form, the history.
@@ -151,12 +117,12 @@
     for (const h of f.history || []) {
       const files = el('td', { class: 'name' });
       for (const x of h.files || []) files.append(el('a', { href: x.url, download: x.name, text: x.name }), ' ');
-      const reqs = h.view && h.view.total ? h.view.total.requests : undefined;
+      const t = h.view ? h.view.totals : {};
       tb.append(el('tr', { 'data-id': String(h.id), 'data-code': String(h.code) },
         el('td', { text: String(h.id) }), el('td', { class: 'name', text: h.plan }), el('td', { class: 'name', text: h.choices || '' }),
         el('td', { text: new Date(h.started).toLocaleTimeString() }),
         el('td', { class: h.code === 0 ? 'pass' : 'fail', text: h.verdict + ' (' + h.code + ')' }),
-        el('td', { class: 'requests', text: fmt(reqs) }), files));
+        el('td', { class: 'requests', text: fmt(t.requests) }), el('td', { class: 'failures', text: fmt(t.failures) }), files));
     }
   }
 

@@ -9,20 +9,28 @@ const h = require(process.env.LOADPLAN_HARNESS);
   // Two points on the charts and requests in the table: the stream is flowing.
   await page.waitForFunction(() => {
     const ui = window.loadplanUI;
-    return ui && ui.frames >= 3 && ui.view && ui.view.charts.every((c) => c.data[0].length >= 3) &&
-      Number((document.querySelector('#steps [data-name="Aggregated"] .requests') || {}).textContent?.replace(/,/g, '')) > 0;
+    const charts = ui && ui.view ? ui.charts() : [];
+    return ui.frames >= 3 && charts.length >= 3 && charts.every((c) => c.data[0].length >= 3) &&
+      Number((document.getElementById('lp-total-requests') || {}).textContent?.replace(/,/g, '')) > 0;
   }, null, { timeout: 30000 });
-  const during = await page.evaluate(() => ({
-    state: document.body.dataset.state,
-    frames: window.loadplanUI.frames,
-    points: window.loadplanUI.view.charts.map((c) => c.data.slice(1).map((s) => s.filter((v) => v !== null && v !== undefined).length)),
-    stopEnabled: !document.getElementById('stop').disabled,
-  }));
+  const during = await page.evaluate(() => {
+    const points = {};
+    for (const c of window.loadplanUI.charts()) {
+      points[c.key] = c.data.slice(1).map((s) => s.filter((v) => v !== null && v !== undefined && v > 0).length);
+    }
+    return { state: document.body.dataset.state, frames: window.loadplanUI.frames, points,
+      stopEnabled: !document.getElementById('stop').disabled };
+  });
   if (shot) await page.screenshot({ path: shot, fullPage: true });
   await page.click('#stop');
   await page.waitForSelector('body[data-state="done"]', { timeout: 60000 });
+  await page.waitForSelector('.loadplan-view[data-final="true"]', { timeout: 30000 });
   const after = await page.evaluate(() => ({
-    total: Number(document.querySelector('#steps [data-name="Aggregated"] .requests').textContent.replace(/,/g, '')),
+    total: Number(document.getElementById('lp-total-requests').textContent.replace(/,/g, '')),
+    // the per-step table: its rows' request counts (the third cell), summed
+    table: [...document.querySelectorAll('.lp-steps tbody tr:not(.lp-sum)')]
+      .reduce((a, tr) => a + Number(tr.cells[2].textContent.replace(/,/g, '')), 0),
+    badge: document.querySelector('#lp-verdict').textContent,
     verdict: document.getElementById('verdict').textContent,
     files: [...document.querySelectorAll('#files a')].map((a) => a.textContent),
     summary: document.getElementById('summary').textContent,

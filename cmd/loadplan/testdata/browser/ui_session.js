@@ -16,11 +16,11 @@ const h = require(process.env.LOADPLAN_HARNESS);
   await page.fill('input[name="duration"]', '2s');
   await page.click('#start');
   await page.waitForSelector('body[data-state="running"]', { timeout: 30000 });
+  await page.waitForSelector('#history tr[data-id="1"]', { timeout: 60000 });
   if (shot) {
-    await page.waitForFunction(() => window.loadplanUI.view && window.loadplanUI.view.charts[0].data[0].length >= 2, null, { timeout: 30000 });
+    await page.waitForSelector('.loadplan-view[data-final="true"]', { timeout: 30000 });
     await page.screenshot({ path: shot, fullPage: true });
   }
-  await page.waitForSelector('#history tr[data-id="1"]', { timeout: 60000 });
   const row = await page.evaluate(() => {
     const tr = document.querySelector('#history tr[data-id="1"]');
     return {
