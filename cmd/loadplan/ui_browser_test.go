@@ -114,10 +114,10 @@ func TestApplyUIInChromium(t *testing.T) {
 
 	var res struct {
 		During struct {
-			State       string  `json:"state"`
-			Frames      int     `json:"frames"`
+			State       string           `json:"state"`
+			Frames      int              `json:"frames"`
 			Points      map[string][]int `json:"points"`
-			StopEnabled bool    `json:"stopEnabled"`
+			StopEnabled bool             `json:"stopEnabled"`
 		} `json:"during"`
 		After struct {
 			Total           float64  `json:"total"`
