@@ -29,7 +29,8 @@ import (
 // neighbours' load, so it also reports what does not: the loadplan process's CPU time per request
 // with the UI over without (cpu/req-ui/no-ui: the server side's cost, SSE frames included) and
 // the browser's CPU use while it shows the page (chromium-cores: what the page costs a machine
-// that runs both). Every run's request count must equal the server's.
+// that runs both), and the share of the load's time the page spent building and encoding its
+// frames (frames-%). Every run's request count must equal the server's.
 //
 //	go test -run '^$' -bench UIOverhead -benchtime 5x ./internal/ui
 func BenchmarkUIOverhead(b *testing.B) {
@@ -48,7 +49,7 @@ func BenchmarkUIOverhead(b *testing.B) {
   vus      = 4
   duration = "` + strconv.Itoa(secs) + `s"
 }`
-	var with, without, ratios, cpuRatios, browserCPU []float64
+	var with, without, ratios, cpuRatios, browserCPU, frameShare []float64
 	round := 0
 	for b.Loop() {
 		var pair [2]roundResult
@@ -64,9 +65,9 @@ func BenchmarkUIOverhead(b *testing.B) {
 		ui, no := pair[0], pair[1]
 		with, without, ratios = append(with, ui.rps), append(without, no.rps), append(ratios, ui.rps/no.rps)
 		cpuRatios = append(cpuRatios, ui.cpuPerReq/no.cpuPerReq)
-		browserCPU = append(browserCPU, ui.browserCPU)
-		b.Logf("round %d: with the UI %.0f req/s (%.0f cpu-ns/req, browser %.1f%% of a core), without %.0f req/s (%.0f cpu-ns/req, browser on about:blank %.1f%%): ratio %.4f",
-			round+1, ui.rps, ui.cpuPerReq, 100*ui.browserCPU, no.rps, no.cpuPerReq, 100*no.browserCPU, ui.rps/no.rps)
+		browserCPU, frameShare = append(browserCPU, ui.browserCPU), append(frameShare, ui.frameShare)
+		b.Logf("round %d: with the UI %.0f req/s (%.0f cpu-ns/req, frames %.3f%% of the time, browser %.1f%% of a core), without %.0f req/s (%.0f cpu-ns/req, browser on about:blank %.1f%%): ratio %.4f",
+			round+1, ui.rps, ui.cpuPerReq, 100*ui.frameShare, 100*ui.browserCPU, no.rps, no.cpuPerReq, 100*no.browserCPU, ui.rps/no.rps)
 		round++
 	}
 	b.ReportMetric(median(with), "req/s-ui")
@@ -76,12 +77,14 @@ func BenchmarkUIOverhead(b *testing.B) {
 	b.ReportMetric(slices.Max(ratios), "ui/no-ui-max")
 	b.ReportMetric(median(cpuRatios), "cpu/req-ui/no-ui")
 	b.ReportMetric(median(browserCPU), "chromium-cores")
+	b.ReportMetric(100*median(frameShare), "frames-%")
 }
 
 // roundResult is one run's throughput, the loadplan process's CPU time per request (the UI
 // server's share included), and, with the UI, the browser's CPU time per second of the run.
 type roundResult struct {
 	rps, cpuPerReq, browserCPU float64
+	frameShare                 float64 // time building and encoding frames per second of load
 }
 
 // benchRound runs the plan once, watched by the page in the browser or not, and returns its
@@ -110,8 +113,10 @@ func benchRound(b *testing.B, srv *testkit.Counter, load string, withUI bool, br
 	<-r.Ended()
 	res := r.Wait()
 	cpu, bcpu := processCPU()-cpu0, br.cpu()-bcpu0
+	var frames time.Duration
 	if withUI {
 		page.Finish(id, res, "", nil, nil)
+		frames = time.Duration(page.frameTime.Load())
 		br.open(b, "about:blank")
 		s.Close()
 	}
@@ -120,7 +125,8 @@ func benchRound(b *testing.B, srv *testkit.Counter, load string, withUI bool, br
 		b.Fatalf("the run counted %v requests, the server saw %d", reqs, seen)
 	}
 	secs := res.Executor.End.Sub(res.Executor.Start).Seconds()
-	return roundResult{rps: reqs / secs, cpuPerReq: float64(cpu.Nanoseconds()) / reqs, browserCPU: bcpu.Seconds() / secs}
+	return roundResult{rps: reqs / secs, cpuPerReq: float64(cpu.Nanoseconds()) / reqs, browserCPU: bcpu.Seconds() / secs,
+		frameShare: frames.Seconds() / secs}
 }
 
 // processCPU is this process's user and system CPU time so far.

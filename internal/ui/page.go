@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loadplan/loadplan/internal/webview"
@@ -22,6 +23,10 @@ type Page struct {
 	hub     *hub
 	period  time.Duration
 	session *Session // nil for apply --ui
+
+	// frameTime is the time spent building and encoding the watched runs' frames: what the
+	// page costs the loadplan process (BenchmarkUIOverhead reports it per second of load).
+	frameTime atomic.Int64
 
 	mu      sync.Mutex // guards cur, history, files, nextID and what they point to
 	cur     *watched   // the run being watched or last watched; nil before the first
@@ -114,12 +119,14 @@ func (p *Page) Watch(r *run.Run, info webview.Info, choices string) int {
 	go func() {
 		defer close(w.followed)
 		for snap := range ch { // closed after the final snapshot
+			t0 := time.Now()
 			v := snap.View(w.info) // built here, outside the lock, once for every browser
 			p.mu.Lock()
 			w.state.Status = statusOf(snap.Status)
 			w.state.View = v
 			p.mu.Unlock()
 			p.publish()
+			p.frameTime.Add(int64(time.Since(t0)))
 		}
 	}()
 	return w.state.ID
