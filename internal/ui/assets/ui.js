@@ -36,20 +36,26 @@
   $('abort').addEventListener('click', () => { $('abort').disabled = true; control('/api/abort'); });
 
   function connect() {
-    const es = new EventSource('/events');
+    const es = ui.es = new EventSource('/events');
     es.onopen = () => { $('conn').hidden = true; };
-    es.onerror = () => {
-      const run = ui.frame && ui.frame.run;
-      $('conn').textContent = run && run.done && ui.frame.mode === 'apply'
-        ? 'loadplan has exited: this page shows its last state; the files are on disk where the run wrote them (apply --ui-linger keeps the page and its downloads served until Ctrl-C)'
-        : 'connection lost — reconnecting…';
-      $('conn').hidden = false;
-    };
+    es.onerror = () => { $('conn').hidden = false; };
     es.onmessage = (e) => onFrame(JSON.parse(e.data));
   }
 
+  // A hidden tab draws nothing: it keeps the newest frame and draws it when shown again, so a
+  // page left open in the background costs its machine (often the load generator) nothing.
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && ui.pending) { const f = ui.pending; ui.pending = null; draw(f); } });
+
   function onFrame(f) {
     ui.frame = f; ui.frames++;
+    // apply --ui: a finished run changes no more; close the stream rather than have the browser
+    // retry it once loadplan has exited.
+    if (f.mode === 'apply' && f.run && f.run.done) ui.es.close();
+    if (document.hidden) { ui.pending = f; return; }
+    draw(f);
+  }
+
+  function draw(f) {
     if (f.mode === 'session') session(f);
     const run = f.run;
     header(run);
@@ -92,6 +98,7 @@
     for (const f of run.files || []) files.append(el('li', {}, el('a', { href: f.url, download: f.name, text: f.name })));
     if (!(run.files || []).length) files.append(el('li', { class: 'muted', text: 'this run wrote no files' }));
     $('summary').textContent = (run.error ? run.error + '\n\n' : '') + (run.summary || '');
+    $('final-note').hidden = ui.frame.mode !== 'apply';
   }
 
   // renderView draws the run's View with the shared renderer (internal/webview's view.js, the
