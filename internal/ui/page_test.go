@@ -184,3 +184,41 @@ func post(t *testing.T, url, form string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestAbortButtonCutsInFlightRequests: POST /api/abort ends a run whose requests hang at once
+// (the second Ctrl-C): exit 105, the executor's result says aborted, and the page has the server's
+// count (every request sent counted, none answered).
+func TestAbortButtonCutsInFlightRequests(t *testing.T) {
+	hang := make(chan struct{})
+	srv := testkit.NewCounter(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(hang)
+	export := filepath.Join(t.TempDir(), "summary.json")
+	base, _, done := watchRun(t, srv, `load {
+  model         = "users"
+  vus           = 2
+  duration      = "1m"
+  graceful_stop = "1m"
+}`, export)
+	for srv.Hits.Load() < 2 { // both VUs wait for an answer that never comes
+		time.Sleep(5 * time.Millisecond)
+	}
+	if code := post(t, base+"/api/abort", "id=1"); code != http.StatusNoContent {
+		t.Fatalf("abort: %d, want 204", code)
+	}
+	res := <-done
+	if res.Code != run.ExitInterrupted || !res.Executor.Aborted {
+		t.Fatalf("exit %d, aborted %v; want 105 and aborted", res.Code, res.Executor.Aborted)
+	}
+	var f frame
+	if err := json.Unmarshal([]byte(get(t, base+"/api/state", 200)), &f); err != nil {
+		t.Fatal(err)
+	}
+	if hits := uint64(srv.Hits.Load()); f.Run.View.Totals.Requests != hits || f.Run.Code != 105 {
+		t.Fatalf("page: %d requests, exit %d; the server saw %d", f.Run.View.Totals.Requests, f.Run.Code, hits)
+	}
+}
