@@ -30,7 +30,7 @@ type Page struct {
 
 	mu      sync.Mutex // guards cur, history, files, nextID and what they point to
 	cur     *watched   // the run being watched or last watched; nil before the first
-	history []*RunState
+	history []HistoryEntry
 	files   map[int][]string // a finished run's downloadable files, by run id, in FileLink order
 	nextID  int
 }
@@ -45,7 +45,7 @@ type watched struct {
 	followed chan struct{}
 }
 
-// RunState is one run as the page shows it (the frame's "run" and each history entry).
+// RunState is the watched run as the page shows it (the frame's "run").
 type RunState struct {
 	ID      int       `json:"id"`
 	Plan    string    `json:"plan"`
@@ -64,6 +64,21 @@ type RunState struct {
 	Error   string     `json:"error,omitempty"` // the run could not start or finish
 }
 
+// HistoryEntry is a finished run in the session's history: what its row shows, not its whole
+// View, so that a long session's frames stay small.
+type HistoryEntry struct {
+	ID       int        `json:"id"`
+	Plan     string     `json:"plan"`
+	Choices  string     `json:"choices,omitempty"`
+	Started  time.Time  `json:"started"`
+	Code     int        `json:"code"`
+	Verdict  string     `json:"verdict"`
+	Requests uint64     `json:"requests"`
+	Failures uint64     `json:"failures"`
+	Files    []FileLink `json:"files,omitempty"`
+	Error    string     `json:"error,omitempty"`
+}
+
 // FileLink is a result file offered for download.
 type FileLink struct {
 	Name string `json:"name"`
@@ -74,11 +89,15 @@ type FileLink struct {
 type frame struct {
 	Mode    string      `json:"mode"` // "apply" or "session"
 	Run     *RunState   `json:"run"`
-	History []*RunState `json:"history,omitempty"`
+	History []HistoryEntry `json:"history,omitempty"`
 	Busy    bool        `json:"busy"`
 	Folder  string      `json:"folder,omitempty"`
 	Results string      `json:"results,omitempty"`
 }
+
+// maxHistory bounds the history a frame carries (the newest runs), so that a long session's
+// frames stay small; the older runs' files stay downloadable by their links.
+const maxHistory = 100
 
 // DefaultPeriod is how often the page gets a frame while a run goes on.
 const DefaultPeriod = time.Second
@@ -159,7 +178,12 @@ func (p *Page) Finish(id int, res *run.Result, summary string, files []string, e
 			p.files[id] = append(p.files[id], f)
 		}
 	}
-	p.history = append(p.history, st)
+	h := HistoryEntry{ID: st.ID, Plan: st.Plan, Choices: st.Choices, Started: st.Started, Code: st.Code, Verdict: st.Verdict,
+		Files: st.Files, Error: st.Error}
+	if st.View != nil {
+		h.Requests, h.Failures = st.View.Totals.Requests, st.View.Totals.Failures
+	}
+	p.history = append(p.history, h)
 	p.mu.Unlock()
 	p.publish()
 }
@@ -225,7 +249,7 @@ func (p *Page) frameLocked() frame {
 	f := frame{Mode: "apply"}
 	if p.session != nil {
 		f.Mode, f.Folder, f.Results = "session", p.session.Folder, p.session.Results
-		for i := len(p.history) - 1; i >= 0; i-- { // newest first
+		for i := len(p.history) - 1; i >= 0 && len(f.History) < maxHistory; i-- { // newest first
 			f.History = append(f.History, p.history[i])
 		}
 	}

@@ -87,7 +87,7 @@ func TestSessionOneRunAtATime(t *testing.T) {
 	hits := uint64(srv.Hits.Load())
 	var f frame
 	json.Unmarshal([]byte(get(t, base+"/api/state", 200)), &f)
-	sum := f.History[0].View.Totals.Requests + f.History[1].View.Totals.Requests
+	sum := f.History[0].Requests + f.History[1].Requests
 	if sum != hits {
 		t.Fatalf("the history's requests add up to %v, the server saw %v", sum, hits)
 	}

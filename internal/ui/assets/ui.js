@@ -124,12 +124,11 @@
     for (const h of f.history || []) {
       const files = el('td', { class: 'name' });
       for (const x of h.files || []) files.append(el('a', { href: x.url, download: x.name, text: x.name }), ' ');
-      const t = h.view ? h.view.totals : {};
       tb.append(el('tr', { 'data-id': String(h.id), 'data-code': String(h.code) },
         el('td', { text: String(h.id) }), el('td', { class: 'name', text: h.plan }), el('td', { class: 'name', text: h.choices || '' }),
         el('td', { text: new Date(h.started).toLocaleTimeString() }),
         el('td', { class: h.code === 0 ? 'pass' : 'fail', text: h.verdict + ' (' + h.code + ')' }),
-        el('td', { class: 'requests', text: fmt(t.requests) }), el('td', { class: 'failures', text: fmt(t.failures) }), files));
+        el('td', { class: 'requests', text: fmt(h.requests) }), el('td', { class: 'failures', text: fmt(h.failures) }), files));
     }
   }
 
