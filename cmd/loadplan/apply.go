@@ -39,6 +39,7 @@ type applyOptions struct {
 	noProgress bool
 	run        *runFlags // the shared flags, for the overrides that need the loaded plan
 	ui         uiFlags   // --ui, --ui-linger, --ui-token (ui_apply.go)
+	hook       *runHook  // loadplan ui's: told of the run and its result (ui.go); nil for apply
 }
 
 // multiFlag is a repeatable string flag.
@@ -144,26 +145,50 @@ func printDemoCounts(w io.Writer, c demo.Counts) {
 
 // applyPlan loads the plan, checks that it fits this machine, and runs it through package run,
 // translating signals into Stop and Abort; it prints what run reports and returns the exit code.
-// With --ui the live page watches the run (ui_apply.go).
+// With --ui the live page watches the run (ui_apply.go); `loadplan ui` runs its plans through it
+// too (opts.hook), so a run started from the form is the run apply makes.
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
-	note := "interrupted by a signal: the run stopped early"
-	var page *applyUI
-	if opts.ui.addr != "" {
-		page = &applyUI{}
-		stdout = io.MultiWriter(stdout, &page.summary) // the page shows the same summary
-		note = "interrupted (Ctrl-C or the web UI's Stop): the run stopped early"
+	page := newApplyUI(opts) // --ui (ui_apply.go); nil without
+	stdout = page.tee(stdout)
+	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
+		Instances: opts.segment.Total, // VU bounds hold per instance
+		Outputs:   registry.Default.Schemas()})
+	if diags.HasErrors() || p == nil {
+		printDiagnostics(stderr, files, diags)
+		return exitInvalidPlan
 	}
-	r, code := newRun(opts, env, stdout, stderr, info, logf, note)
-	if r == nil {
-		return code
+	if len(diags) > 0 {
+		printDiagnostics(stderr, files, diags)
 	}
-	if page != nil {
-		if err := page.start(opts, r, stderr); err != nil {
-			fmt.Fprintln(stderr, "loadplan apply:", err)
-			return exitRuntime
-		}
-		defer page.close(stderr)
+	var err error
+	if opts.scenarios, err = opts.run.overrides(p); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return exitUsage
 	}
+	if note := opts.run.spawnNote(); note != "" {
+		info("%s", note)
+	}
+	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
+	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.
+	if !checkResources(p, opts, env, stderr) {
+		return exitRuntime
+	}
+	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
+	seed := taskSeed(p, opts.run.seed, info)
+	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
+		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
+		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
+		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
+		InterruptNote: interruptNote(opts)})
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return run.ExitCode(err)
+	}
+	if err := page.start(opts, r, stderr); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return exitRuntime
+	}
+	defer page.close(stderr)
 	sigDone := handleSignals(r, logf)
 	if err := r.Start(context.Background()); err != nil {
 		sigDone()
@@ -171,6 +196,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		page.finish(nil, err, nil)
 		return run.ExitCode(err)
 	}
+	opts.hook.started(r)
 	prog := startProgress(progressConfig{w: stderr, tty: isTerminal(stderr), status: r.Status, snapshot: r.Series,
 		disabled: opts.quiet || opts.noProgress})
 	<-r.Ended()
@@ -183,48 +209,8 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "loadplan apply: exit 1, not %d: %d result file(s) incomplete; the summary's verdict stands, the files cannot be trusted\n", res.Verdict, n)
 	}
 	page.finish(res, nil, resultFiles(opts, r))
+	opts.hook.finished(res, resultFiles(opts, r))
 	return res.Code
-}
-
-// newRun loads the plan, applies the overrides, checks that it fits this machine and builds the
-// run; nothing is started. It returns nil and the exit code when it cannot. `loadplan ui` starts
-// its runs through it too, so a run started from the form is the run apply would make.
-func newRun(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any), note string) (*run.Run, int) {
-	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
-		Instances: opts.segment.Total, // VU bounds hold per instance
-		Outputs:   registry.Default.Schemas()})
-	if diags.HasErrors() || p == nil {
-		printDiagnostics(stderr, files, diags)
-		return nil, exitInvalidPlan
-	}
-	if len(diags) > 0 {
-		printDiagnostics(stderr, files, diags)
-	}
-	var err error
-	if opts.scenarios, err = opts.run.overrides(p); err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
-		return nil, exitUsage
-	}
-	if note := opts.run.spawnNote(); note != "" {
-		info("%s", note)
-	}
-	// Before any output starts or any request is sent: a plan that cannot fit the open-file limit
-	// or the memory fails here, plainly (issue 9), not as a run of errors or an OOM kill.
-	if !checkResources(p, opts, env, stderr) {
-		return nil, exitRuntime
-	}
-	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
-	seed := taskSeed(p, opts.run.seed, info)
-	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
-		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
-		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
-		SegmentSummary: opts.segmentSum, Stdout: stdout, Logf: logf, Infof: info,
-		InterruptNote: note})
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan apply:", err)
-		return nil, run.ExitCode(err)
-	}
-	return r, exitOK
 }
 
 // handleSignals translates signals into r's Stop and Abort until the returned func is called:

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -161,7 +161,7 @@ func formArgs(req ui.StartRequest, dir string) []string {
 	for _, sc := range req.Scenarios {
 		args = append(args, "--scenario", sc)
 	}
-	return append(args, "--summary-export", filepath.Join(dir, "summary.json"), "--junit", filepath.Join(dir, "junit.xml"),
+	return append(args, "--no-progress", "--summary-export", filepath.Join(dir, "summary.json"), "--junit", filepath.Join(dir, "junit.xml"),
 		"--out", "csv=locust:"+dir+string(filepath.Separator), req.Plan)
 }
 
@@ -192,41 +192,40 @@ func choices(req ui.StartRequest, sensitive map[string]bool) string {
 	return strings.Join(parts, " ")
 }
 
-// start starts a run from the form: apply's flags parsed, the plan loaded and checked, the run
-// started (its targets reachable). Its messages go to the terminal; an error that keeps it from
-// starting is returned, for the page to show beside the form.
+// start starts a run from the form through applyPlan, as `loadplan apply` with the form's
+// flags would: parsed, loaded, checked, started (targets reachable). Its messages go to the
+// terminal; an error that keeps it from starting is returned for the page to show beside the
+// form. Ctrl-C reaches the run as in apply (the first stops it, the second aborts it).
 func (s *uiSession) start(req ui.StartRequest) (*ui.Started, error) {
 	name := planName(req.Plan)
 	dir, err := runFolder(s.results, name, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	var msgs bytes.Buffer
-	fail := func(prefix string) error {
-		os.Remove(dir) // empty: nothing was written
-		text := strings.TrimSpace(msgs.String())
-		if text == "" {
-			text = prefix
-		}
-		return errors.New(text)
-	}
 	opts, err := parseApplyFlags(formArgs(req, dir), io.Discard) // the flag package's usage text is not for the form
 	if err != nil {
-		msgs.WriteString(err.Error())
-		return nil, fail("invalid choices")
+		os.Remove(dir)
+		return nil, err
 	}
+	hook := newRunHook()
+	opts.hook = hook
+	var summary bytes.Buffer // the run's terminal summary, for the page; read after hook.done
+	msgs := &startMsgs{}     // what keeps the run from starting, for the form
 	info := func(format string, a ...any) { fmt.Fprintf(s.stderr, format+"\n", a...) }
-	var summary bytes.Buffer
-	stderr := io.MultiWriter(s.stderr, &msgs)
-	r, _ := newRun(opts, s.env, io.MultiWriter(s.stdout, &summary), stderr, info, s.logf,
-		"interrupted (the web UI's Stop or Ctrl-C): the run stopped early")
-	if r == nil {
-		return nil, fail("the run could not be built")
-	}
-	if err := r.Start(context.Background()); err != nil {
-		fmt.Fprintln(&msgs, err)
-		printLines(s.stderr, "loadplan ui:", err)
-		return nil, fail("the run could not start")
+	go func() {
+		defer close(hook.done)
+		applyPlan(opts, s.env, io.MultiWriter(s.stdout, &summary), io.MultiWriter(s.stderr, msgs), info, s.logf)
+	}()
+	var r *run.Run
+	select {
+	case r = <-hook.run:
+	case <-hook.done:
+		os.RemoveAll(dir) // ours, made above: only the run that did not start wrote into it
+		text := strings.TrimSpace(msgs.String())
+		if text == "" {
+			text = "the run could not start"
+		}
+		return nil, errors.New(text)
 	}
 	sensitive := map[string]bool{}
 	for _, pl := range s.plans() {
@@ -236,14 +235,14 @@ func (s *uiSession) start(req ui.StartRequest) (*ui.Started, error) {
 			}
 		}
 	}
-	files := resultFiles(opts, r)
 	return &ui.Started{Run: r, Info: viewInfo(opts), Choices: choices(req, sensitive), Wait: func() (*run.Result, string, []string) {
-		<-r.Ended()
-		res := r.Wait()
-		printLines(s.stderr, "loadplan ui:", res.StopErr)
-		printLines(s.stderr, "loadplan ui:", res.ReportErr)
-		s.logf("run of %s ended: exit %d (%s); files in %s", name, res.Code, ui.Verdict(res.Code), dir)
-		return res, summary.String(), files
+		<-hook.done
+		code := -1
+		if hook.res != nil {
+			code = hook.res.Code
+		}
+		s.logf("run of %s ended: exit %d (%s); files in %s", name, code, ui.Verdict(code), dir)
+		return hook.res, summary.String(), hook.files
 	}}, nil
 }
 
@@ -264,4 +263,26 @@ func runFolder(results, name string, now time.Time) (string, error) {
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}
+}
+
+// startMsgs keeps the first messages of a run started from the form (its error, when it cannot
+// start), safe for the run's goroutines, bounded: a long run's later messages are not kept.
+type startMsgs struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (m *startMsgs) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if room := 16<<10 - m.buf.Len(); room > 0 {
+		m.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (m *startMsgs) String() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.buf.String()
 }

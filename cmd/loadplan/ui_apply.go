@@ -64,9 +64,40 @@ type applyUI struct {
 	summary bytes.Buffer // the terminal summary, as the page shows it
 }
 
+// newApplyUI returns the page of apply --ui, not yet serving; nil without --ui.
+func newApplyUI(opts *applyOptions) *applyUI {
+	if opts.ui.addr == "" {
+		return nil
+	}
+	return &applyUI{}
+}
+
+// tee returns stdout, also copied to the page's summary with --ui.
+func (a *applyUI) tee(stdout io.Writer) io.Writer {
+	if a == nil {
+		return stdout
+	}
+	return io.MultiWriter(stdout, &a.summary)
+}
+
+// interruptNote is the summary's note for a stopped run: with a web page, its Stop button is
+// one way to stop it.
+func interruptNote(opts *applyOptions) string {
+	switch {
+	case opts.hook != nil:
+		return "interrupted (the web UI's Stop or Ctrl-C): the run stopped early"
+	case opts.ui.addr != "":
+		return "interrupted (Ctrl-C or the web UI's Stop): the run stopped early"
+	}
+	return "interrupted by a signal: the run stopped early"
+}
+
 // start serves the page and puts r on it; the URL goes to stderr even with --quiet, since the
-// user asked for it.
+// user asked for it. Without --ui it does nothing.
 func (a *applyUI) start(opts *applyOptions, r *run.Run, stderr io.Writer) error {
+	if a == nil {
+		return nil
+	}
 	srv, err := ui.Listen(ui.Config{Addr: opts.ui.addr, Token: opts.ui.token})
 	if err != nil {
 		return err
@@ -90,6 +121,9 @@ func (a *applyUI) finish(res *run.Result, err error, files []string) {
 
 // close ends the page; with --ui-linger first waits for Ctrl-C (or SIGTERM).
 func (a *applyUI) close(stderr io.Writer) {
+	if a == nil {
+		return
+	}
 	if a.linger {
 		fmt.Fprintf(stderr, "web UI: the result stays on %s until Ctrl-C\n", a.srv.URL())
 		sigs := make(chan os.Signal, 1)
@@ -115,4 +149,28 @@ func resultFiles(opts *applyOptions, r *run.Run) []string {
 		}
 	}
 	return append(out, r.Files()...)
+}
+
+// runHook is how `loadplan ui` follows a run it started through applyPlan: started receives the
+// run once its Start succeeded; done is closed when applyPlan returned, with the result (nil
+// when the run never ran) and the files it wrote. A nil *runHook (apply) does nothing.
+type runHook struct {
+	run   chan *run.Run // buffered: started never waits
+	done  chan struct{}
+	res   *run.Result // set before done is closed
+	files []string
+}
+
+func newRunHook() *runHook { return &runHook{run: make(chan *run.Run, 1), done: make(chan struct{})} }
+
+func (h *runHook) started(r *run.Run) {
+	if h != nil {
+		h.run <- r
+	}
+}
+
+func (h *runHook) finished(res *run.Result, files []string) {
+	if h != nil {
+		h.res, h.files = res, files
+	}
 }

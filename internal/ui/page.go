@@ -87,12 +87,12 @@ type FileLink struct {
 
 // frame is what every event carries: the whole page state.
 type frame struct {
-	Mode    string      `json:"mode"` // "apply" or "session"
-	Run     *RunState   `json:"run"`
+	Mode    string         `json:"mode"` // "apply" or "session"
+	Run     *RunState      `json:"run"`
 	History []HistoryEntry `json:"history,omitempty"`
-	Busy    bool        `json:"busy"`
-	Folder  string      `json:"folder,omitempty"`
-	Results string      `json:"results,omitempty"`
+	Busy    bool           `json:"busy"`
+	Folder  string         `json:"folder,omitempty"`
+	Results string         `json:"results,omitempty"`
 }
 
 // maxHistory bounds the history a frame carries (the newest runs), so that a long session's

@@ -115,7 +115,11 @@ func (p *Page) serveStart(w http.ResponseWriter, r *http.Request) {
 	id := p.Watch(st.Run, st.Info, st.Choices)
 	go func() {
 		res, summary, files := st.Wait()
-		p.Finish(id, res, summary, files, nil)
+		var err error
+		if res == nil {
+			err = errors.New("the run ended without a result")
+		}
+		p.Finish(id, res, summary, files, err)
 	}()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]int{"id": id})
