@@ -160,6 +160,8 @@ func TestApplyUIInChromium(t *testing.T) {
 	if got := exportedCount(t, export, "http_reqs"); hits == 0 || res.After.Table != hits || res.After.Total != hits || got != hits {
 		t.Fatalf("final requests: page table %v, total %v, summary export %v, server %v", res.After.Table, res.After.Total, got, hits)
 	}
+	t.Logf("server saw %v requests; the page's table %v, its total %v, the summary export %v; %d frames during the run; charts' points %v",
+		hits, res.After.Table, res.After.Total, exportedCount(t, export, "http_reqs"), res.During.Frames, res.During.Points)
 	if !strings.Contains(res.After.Verdict, "105") || !strings.Contains(res.After.Badge, "exit 105") || !res.After.StopDisabled {
 		t.Errorf("final verdict %q, view's badge %q, stop disabled %v", res.After.Verdict, res.After.Badge, res.After.StopDisabled)
 	}
@@ -244,6 +246,7 @@ func TestUIFormInChromium(t *testing.T) {
 	if res.Row.Code != 0 || hits == 0 || res.Row.Requests != hits || !res.StartEnabled {
 		t.Fatalf("history row %+v (start enabled %v); server saw %v", res.Row, res.StartEnabled, hits)
 	}
+	t.Logf("server saw %v requests; the history row %v (exit %d)", hits, res.Row.Requests, res.Row.Code)
 	if !strings.Contains(strings.Join(res.Row.Cells, " "), "--vus 2 --duration 2s") {
 		t.Errorf("the history does not show the form's choices: %v", res.Row.Cells)
 	}
