@@ -39,6 +39,8 @@ type applyOptions struct {
 	quiet      bool
 	noProgress bool
 	run        *runFlags // the shared flags, for the overrides that need the loaded plan
+	ui         uiFlags   // --ui, --ui-linger, --ui-token (ui_apply.go)
+	hook       *runHook  // loadplan ui's: told of the run and its result (ui.go); nil for apply
 }
 
 // multiFlag is a repeatable string flag.
@@ -66,6 +68,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line")
+	o.ui.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan apply [flags] FILE...")
 		fs.PrintDefaults()
@@ -81,6 +84,9 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	o.duration, o.vus, o.segment, o.run = rf.duration, rf.vus, rf.segment, &rf
 	if o.demo && rf.host != "" {
 		return nil, errors.New("--demo and --host both set var.host: give one")
+	}
+	if err := o.ui.check(); err != nil {
+		return nil, err
 	}
 	for _, spec := range outs {
 		out, err := registry.Default.Flag(spec)
@@ -143,7 +149,11 @@ func printDemoCounts(w io.Writer, c demo.Counts) {
 
 // applyPlan loads the plan, checks that it fits this machine, and runs it through package run,
 // translating signals into Stop and Abort; it prints what run reports and returns the exit code.
+// With --ui the live page watches the run (ui_apply.go); `loadplan ui` runs its plans through it
+// too (opts.hook), so a run started from the form is the run apply makes.
 func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writer, info, logf func(string, ...any)) int {
+	page := newApplyUI(opts) // --ui (ui_apply.go); nil without
+	stdout = page.tee(stdout)
 	p, files, diags := plan.LoadFiles(opts.paths, plan.Options{Env: env, Vars: opts.vars, VarFiles: opts.varFiles,
 		Instances: opts.segment.Total, // VU bounds hold per instance
 		Outputs:   registry.Default.Schemas()})
@@ -179,17 +189,24 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
 		SegmentSummary: opts.segmentSum, Gate: gate, Report: opts.report, Version: version, Stdout: stdout, Logf: logf, Infof: info,
-		InterruptNote: "interrupted by a signal: the run stopped early"})
+		InterruptNote: interruptNote(opts)})
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan apply:", err)
 		return run.ExitCode(err)
 	}
+	if err := page.start(opts, r, stderr); err != nil {
+		fmt.Fprintln(stderr, "loadplan apply:", err)
+		return exitRuntime
+	}
+	defer page.close(stderr)
 	sigDone := handleSignals(r, logf)
 	if err := r.Start(context.Background()); err != nil {
 		sigDone()
 		printLines(stderr, "loadplan apply:", err)
+		page.finish(nil, err, nil)
 		return run.ExitCode(err)
 	}
+	opts.hook.started(r)
 	prog := startProgress(progressConfig{w: stderr, tty: isTerminal(stderr), status: r.Status, snapshot: r.Series,
 		disabled: opts.quiet || opts.noProgress})
 	<-r.Ended()
@@ -201,6 +218,8 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if n := len(res.Incomplete); n > 0 && res.Verdict != exitRuntime {
 		fmt.Fprintf(stderr, "loadplan apply: exit 1, not %d: %d result file(s) incomplete; the summary's verdict stands, the files cannot be trusted\n", res.Verdict, n)
 	}
+	page.finish(res, nil, resultFiles(opts, r))
+	opts.hook.finished(res, resultFiles(opts, r))
 	return res.Code
 }
 

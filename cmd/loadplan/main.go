@@ -26,7 +26,8 @@ Usage:
   loadplan validate [-json] [PATH...]        parse and check plans (files or folders)
   loadplan fmt [-check] [-diff] [PATH...]    canonical formatting
   loadplan plan [-json] FILE                 show the compiled schedule; sends nothing
-  loadplan apply [flags] FILE                run a plan; the exit code is the verdict
+  loadplan apply [flags] FILE                run a plan; the exit code is the verdict (--ui :8089: live web page)
+  loadplan ui [-addr :8089] [FOLDER]         web page: pick a plan, start, watch, stop, download (Locust's --web)
   loadplan demo [-addr 127.0.0.1:8000]       serve the built-in demo backend
   loadplan merge [flags] SUMMARY...          combine segment summaries and evaluate thresholds
   loadplan report -o FILE.html SUMMARY...    HTML report from a summary export or segment summaries
@@ -62,6 +63,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runPlan(rest, stdout, stderr)
 	case "apply", "run":
 		return runApply(rest, stdout, stderr)
+	case "ui", "web":
+		return runUI(rest, stdout, stderr)
 	case "demo":
 		return runDemo(rest, stdout, stderr)
 	case "merge":
