@@ -70,7 +70,9 @@
     const cls = !m.final ? (m.pass ? 'running' : 'failing') : (m.verdict === 0 ? 'pass' : 'fail');
     const verdict = h('div', { cls: 'lp-verdict ' + cls, id: 'lp-verdict' }, [
       h('span', { cls: 'lp-badge', text: m.final ? (m.verdict === 0 ? 'PASS' : 'FAIL') : (m.phase || 'running').toUpperCase() }),
-      h('span', { cls: 'lp-status', text: m.status + (m.final ? ' · exit ' + m.verdict : '') }),
+      // live, the badge is the phase; the status says it again only when it says more
+      h('span', { cls: 'lp-status', text: m.final ? m.status + ' · exit ' + m.verdict :
+        (String(m.status || '').toLowerCase() === String(m.phase || 'running').toLowerCase() ? '' : m.status) }),
     ]);
     const facts = [
       ['plan', m.plan + (m.planFile ? ' (' + m.planFile + ')' : '')],
@@ -178,7 +180,8 @@
     { key: 'lat', title: 'Latency (ms)', unit: 'ms',
       cols: (s) => [['p50', s.p50, '#5cb85c'], ['p95', s.p95, '#f0ad4e'], ['p99', s.p99, '#d9534f']] },
     { key: 'vus', title: 'Active VUs and iterations', unit: '',
-      cols: (s, tl) => [['VUs', tl.vus, '#7b5ea7'], ['iterations/s', tl.iterationsPerSec, '#2f7ed8'], ['dropped/s', tl.droppedPerSec, '#d9534f']] },
+      // VUs on their own axis (right): a few VUs beside thousands of iterations/s stay readable
+      cols: (s, tl) => [['VUs', tl.vus, '#7b5ea7', 'vus'], ['iterations/s', tl.iterationsPerSec, '#2f7ed8'], ['dropped/s', tl.droppedPerSec, '#d9534f']] },
     { key: 'ws', title: 'WebSocket sessions/s and frames/s', unit: '/s', ws: true,
       cols: (s) => [['sessions/s', s.sessionsPerSec, '#2f7ed8'], ['frames/s', s.framesPerSec, '#5cb85c']] },
   ];
@@ -203,8 +206,9 @@
       title: def.title,
       width: width,
       height: 220,
-      series: [{}].concat(def.cols(s, tl).map((c) => ({ label: c[0], stroke: c[2], width: 1.5, spanGaps: false, points: { show: false } }))),
-      axes: [{}, { size: 60 }],
+      series: [{}].concat(def.cols(s, tl).map((c) => ({ label: c[0], stroke: c[2], width: 1.5, spanGaps: false, points: { show: false }, scale: c[3] || 'y' }))),
+      axes: [{}, { size: 60 }].concat(def.cols(s, tl).some((c) => c[3]) ?
+        [{ scale: def.cols(s, tl).find((c) => c[3])[3], side: 1, size: 50, grid: { show: false } }] : []),
       scales: { x: { time: true } },
       // UTC, like the start and end above: a reviewer elsewhere reads the same times
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
