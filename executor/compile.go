@@ -194,7 +194,7 @@ func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 	if ps.ThinkTime.Max > 0 || ps.ThinkTime.Min > 0 {
 		think = &ps.ThinkTime
 	}
-	env := &step.Env{Scenario: ps.Name, Tags: sc.tags, Targets: compileEnv{e}}
+	env := &step.Env{Scenario: ps.Name, Tags: sc.tags, Targets: compileEnv{e}, Debug: e.cfg.HTTPDebug}
 	slots := map[plan.StepKind]int{}
 	var err error
 	if sc.setup, err = sc.compileList(ps.Setup, env, slots, nil, "setup: "); err != nil {

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -38,6 +39,8 @@ type Config struct {
 	// Seed makes the draws of weighted tasks repeatable: with the same seed each VU draws the
 	// same sequence of tasks. 0 picks a fresh seed per run.
 	Seed uint64
+	// HTTPDebug, when set, sees every HTTP request and response (apply --http-debug).
+	HTTPDebug step.HTTPDebugger
 }
 
 // DefaultUnreachableAfter is the default of Config.UnreachableAfter: long enough that a restart

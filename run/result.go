@@ -70,7 +70,7 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 	thr := r.thr
 	rep := &summary.Report{Plan: r.plan, Title: r.title(), Segment: r.seg, Start: res.Start, End: res.End,
 		Series: r.sum.Store().Snapshot(), Verdicts: thr.Verdicts(), Dropped: drops(r.outs),
-		Timeline: r.sum.Timeline(), Stages: r.exec.Stages()}
+		Timeline: r.sum.Timeline(), Stages: r.exec.Stages(), Color: r.cfg.SummaryColor, TrendStats: r.cfg.TrendStats}
 	for _, o := range res.Unreachable {
 		rep.Unreachable = append(rep.Unreachable, o.String())
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/loadplan/loadplan/executor"
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/outputs"
 	"github.com/loadplan/loadplan/outputs/registry"
 	"github.com/loadplan/loadplan/outputs/summary"
@@ -74,6 +75,12 @@ type Config struct {
 	// InterruptNote is the summary's note for a run ended by Stop or Abort, e.g. "interrupted by
 	// a signal: the run stopped early"; "interrupted: the run stopped early" when empty.
 	InterruptNote string
+	// SummaryColor colours the summary's ✓ and ✗ (cmd decides: a terminal, no NO_COLOR, no
+	// --no-color); TrendStats are its latency columns (--summary-trend-stats), nil for the default.
+	SummaryColor bool
+	TrendStats   []summary.TrendStat
+	// HTTPDebug, when set, sees every HTTP request and response (--http-debug).
+	HTTPDebug step.HTTPDebugger
 	// Now is the clock of timestamped output file names; time.Now when nil.
 	Now func() time.Time
 	// UnreachableAfter is passed to the executor (0 is its default).
@@ -169,7 +176,8 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 	r.outs = append(r.outs, cfg.Extra...)
 	r.mgr = outputs.NewManager(r.outs...)
 	e, err := executor.New(executor.Config{Plan: p, Sink: r.mgr, Scenarios: cfg.Scenarios, Duration: cfg.Duration,
-		MaxVUs: cfg.MaxVUs, Segment: cfg.Segment, Logf: cfg.Logf, UnreachableAfter: cfg.UnreachableAfter, Seed: cfg.Seed})
+		MaxVUs: cfg.MaxVUs, Segment: cfg.Segment, Logf: cfg.Logf, UnreachableAfter: cfg.UnreachableAfter, Seed: cfg.Seed,
+		HTTPDebug: cfg.HTTPDebug})
 	if err != nil {
 		return nil, &Error{Code: ExitInvalidPlan, Err: err}
 	}

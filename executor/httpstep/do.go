@@ -68,6 +68,10 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 			}
 		}
 		res = h.send(ctx, hs, method, u, body)
+		if hs.debug != nil {
+			hs.debug.Exchange(&step.HTTPExchange{Scenario: hs.tags.Scenario, Step: hs.tags.Step, Method: method, URL: u, Header: h.hdr,
+				Body: body, Status: res.status, RespHeader: res.header, RespBody: res.body, Err: res.err})
+		}
 		if res.interrupted {
 			if res.sent { // cut on the wire: a request that failed, without a latency
 				now := res.end

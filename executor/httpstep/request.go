@@ -54,6 +54,7 @@ type httpStep struct {
 	// header map; otherwise it reads heads lean (h1.Request.Lean), keeping only Set-Cookie and
 	// Location, which the jar and redirects use whatever the checks read.
 	needHeader bool
+	debug      step.HTTPDebugger // --http-debug; nil for none
 }
 
 // Kind is the http step kind: one request, its redirects, checks and captures.
@@ -77,7 +78,8 @@ func (hs *httpStep) Run(ctx context.Context, _ step.VU, state step.State) error 
 }
 
 func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
-	hs := &httpStep{ps: ps, tags: ps.Tags, method: ps.Method, timeout: ps.Timeout}
+	hs := &httpStep{ps: ps, tags: ps.Tags, method: ps.Method, timeout: ps.Timeout, debug: env.Debug}
+	hs.needBody = env.Debug != nil && env.Debug.Bodies()
 	if hs.method == "" {
 		hs.method = http.MethodGet
 	}

@@ -101,6 +101,7 @@ type Env struct {
 	Scenario string
 	Tags     *metrics.Tags // the scenario's tags, for samples not tied to one request
 	Targets  Targets
+	Debug    HTTPDebugger // --http-debug: sees every HTTP exchange; nil for none (debug.go)
 }
 
 // Targets is the run's compiled targets, shared by every step; used while compiling only.

@@ -89,6 +89,12 @@ type Report struct {
 	// View is written under the summary export's "loadplan" key when not nil: the web view
 	// (internal/webview.View), which this package cannot name (webview builds on it).
 	View any
+	// Color marks ✓ green and ✗ red in WriteText: the caller sets it for a terminal only (not
+	// in a pipe, with NO_COLOR or with --no-color).
+	Color bool
+	// TrendStats are the latency columns of WriteText (--summary-trend-stats); nil for the
+	// default min, avg, med, p(90), p(95), p(99), max.
+	TrendStats []TrendStat
 }
 
 // Duration is the run's length, at least a millisecond so that rates stay finite. Without a start

@@ -53,7 +53,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 		if len(http) > 0 {
-			writeHTTP(b, http, secs)
+			writeHTTP(b, http, secs, r.trendStats())
 		}
 		if len(ws) > 0 {
 			writeWS(b, ws)
@@ -89,14 +89,18 @@ func leftPad(names ...string) func(string) string {
 	return func(s string) string { return s + strings.Repeat(" ", w-utf8.RuneCountInString(s)) }
 }
 
-func writeHTTP(b *strings.Builder, rows []*row, secs float64) {
+func writeHTTP(b *strings.Builder, rows []*row, secs float64, stats []TrendStat) {
 	tw := newTab(b)
 	names := []string{"step", "total"}
 	for _, rw := range rows {
 		names = append(names, metrics.Escape(rw.tags.Step))
 	}
 	pad := leftPad(names...)
-	fmt.Fprintln(tw, "    "+pad("step")+"\tmethod\treqs\tfail\trps\tmin\tavg\tmed\tp90\tp95\tp99\tmax\t")
+	head := "    " + pad("step") + "\tmethod\treqs\tfail\trps\t"
+	for _, st := range stats {
+		head += st.column() + "\t"
+	}
+	fmt.Fprintln(tw, head)
 	total := &row{series: map[metrics.Metric]*metrics.Series{}}
 	line := func(name, method string, rw *row) {
 		reqs := rw.get(metrics.HTTPReqs).Sum
@@ -105,11 +109,18 @@ func writeHTTP(b *strings.Builder, rows []*row, secs float64) {
 		if h == nil {
 			h = &metrics.Histogram{}
 		}
-		lat := strings.Repeat("-\t", 6) + "-" // no response, so no latency: not a latency of 0 s
-		if h.Count > 0 {
-			lat = strings.Join([]string{ms(h.Min), ms(h.Mean()), ms(h.Quantile(0.5)), ms(h.Quantile(0.9)),
-				ms(h.Quantile(0.95)), ms(h.Quantile(0.99)), ms(h.Max)}, "\t")
+		cols := make([]string, len(stats))
+		for i, st := range stats {
+			switch {
+			case st.Name == "count":
+				cols[i] = strconv.FormatUint(h.Count, 10)
+			case h.Count > 0:
+				cols[i] = ms(st.value(h))
+			default:
+				cols[i] = "-" // no response, so no latency: not a latency of 0 s
+			}
 		}
+		lat := strings.Join(cols, "\t")
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%.1f\t%s\t\n", pad(name), method, num(reqs), failed, reqs/secs, lat)
 	}
 	for _, rw := range rows {
@@ -198,10 +209,7 @@ func (r *Report) writeChecks(b *strings.Builder) {
 	b.WriteString("\n  checks\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, c := range rows {
-		mark := "✓"
-		if c.pass < c.total {
-			mark = "✗"
-		}
+		mark := r.mark(c.pass >= c.total)
 		fmt.Fprintf(tw, "    %s %s/%s\t%s\t%6.2f%%\t%d/%d\n", mark, metrics.Escape(c.scenario), metrics.Escape(c.step), metrics.Escape(c.name),
 			100*float64(c.pass)/float64(max(c.total, 1)), c.pass, c.total)
 	}
@@ -236,9 +244,15 @@ func (r *Report) writeTotals(b *strings.Builder, secs float64) {
 			if h == nil {
 				continue
 			}
-			f := func(x float64) string { return metrics.FormatValue(m, "avg", x) }
-			v = fmt.Sprintf("avg=%s min=%s med=%s p(90)=%s p(95)=%s p(99)=%s max=%s", f(h.Mean()), f(h.Min),
-				f(h.Quantile(0.5)), f(h.Quantile(0.9)), f(h.Quantile(0.95)), f(h.Quantile(0.99)), f(h.Max))
+			stats := r.TrendStats
+			if len(stats) == 0 { // k6's order in the totals, as before
+				stats = []TrendStat{{"avg", -1}, {"min", -1}, {"med", -1}, {"p(90)", 0.9}, {"p(95)", 0.95}, {"p(99)", 0.99}, {"max", -1}}
+			}
+			parts := make([]string, len(stats))
+			for i, st := range stats {
+				parts[i] = st.Name + "=" + st.format(m, h)
+			}
+			v = strings.Join(parts, " ")
 		}
 		fmt.Fprintf(tw, "    %s\t: %s\n", m, v)
 	}
@@ -257,10 +271,7 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 	b.WriteString("\n  thresholds\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, v := range r.Verdicts {
-		mark := "✓"
-		if !v.Pass {
-			mark = "✗"
-		}
+		mark := r.mark(v.Pass)
 		var conds []string
 		for _, c := range v.Conditions {
 			conds = append(conds, "'"+c.Source+"'")
@@ -281,10 +292,7 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 				if c.Valid {
 					val = metrics.FormatValue(v.Metric, c.Condition.Agg, c.Observed)
 				}
-				m := "✓"
-				if !c.Pass {
-					m = "✗"
-				}
+				m := r.mark(c.Pass)
 				parts = append(parts, c.Condition.AggName()+"="+val+" "+m)
 			}
 			observed = strings.Join(parts, ", ")
@@ -301,7 +309,11 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 	if failed == 0 {
 		fmt.Fprintf(b, "    all %d thresholds passed\n", len(r.Verdicts))
 	} else {
-		fmt.Fprintf(b, "    %d of %d thresholds FAILED\n", failed, len(r.Verdicts))
+		failedText := fmt.Sprintf("%d of %d thresholds FAILED", failed, len(r.Verdicts))
+		if r.Color {
+			failedText = red + failedText + reset
+		}
+		fmt.Fprintf(b, "    %s\n", failedText)
 	}
 }
 

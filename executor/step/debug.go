@@ -1,0 +1,33 @@
+package step
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// HTTPDebugger receives every HTTP exchange of a run, for `loadplan apply --http-debug` (k6's
+// flag): the request as loadplan sent it and the response it got, hop by hop. It is called on
+// the VU's goroutine, after the response ended and before checks run; it must not keep the
+// exchange's slices or maps, which the VU reuses. It only observes: the samples are the same
+// with and without it.
+type HTTPDebugger interface {
+	// Bodies says whether response bodies are wanted (--http-debug=full): the steps then read
+	// them whole even when no check needs them.
+	Bodies() bool
+	// Exchange is one request and its response (or its error).
+	Exchange(x *HTTPExchange)
+}
+
+// HTTPExchange is one request and its response for an HTTPDebugger. Header values are as sent,
+// secrets included: masking is the debugger's job.
+type HTTPExchange struct {
+	Scenario, Step string
+	Method         string
+	URL            *url.URL
+	Header         http.Header // request headers (the jar's cookies are added by the client, not here)
+	Body           []byte      // request body
+	Status         int         // 0 when there was no response
+	RespHeader     http.Header // nil on the fast path unless a check reads headers (then Set-Cookie and Location only)
+	RespBody       []byte      // the response body when Bodies() (or a check) asked for it
+	Err            error
+}
