@@ -59,6 +59,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	rf.register(fs)
 	rf.fleet = &fleetFlags{}
 	rf.fleet.register(fs) // fleetflags.go
+	rf.k6.registerApply(fs, &o.quiet)
 	var outs multiFlag
 	fs.Var(&outs, "out", "add an output `KIND[=VALUE]`: csv[=FILE|FOLDER/], json=FILE, prometheus[=ADDR], influxdb=URL (repeatable)")
 	fs.StringVar(&o.export, "summary-export", "", "write the summary to `FILE` as JSON in k6's summary-export layout")
@@ -71,7 +72,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	o.ui.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan apply [flags] FILE...")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	if err := rf.parse(fs, args); err != nil {
 		if errors.Is(err, errNoPlanFile) {
@@ -185,8 +186,10 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	}
 	setGCPolicy(p, opts, os.Getenv) // gcpolicy.go: a lower GC target when many VUs run
 	seed := taskSeed(p, opts.run.seed, info)
-	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.duration, MaxVUs: opts.vus, Seed: seed,
-		Segment: opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
+	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.run.duration, MaxVUs: opts.vus, Seed: seed,
+		SummaryColor: opts.run.k6.color(stdout), TrendStats: opts.run.k6.trendStats, // k6flags.go
+		HTTPDebug: newHTTPDebugger(opts.run.k6.httpDebug, stderr, p, opts.paths, opts.vars, env),
+		Segment:   opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
 		SegmentSummary: opts.segmentSum, Gate: gate, Report: opts.report, Version: version, Stdout: stdout, Logf: logf, Infof: info,
 		InterruptNote: interruptNote(opts)})

@@ -32,7 +32,7 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan fmt [-check] [-diff] [PATH...]")
 		fmt.Fprintln(stderr, "Formats plan files canonically. Exit 0 formatted, 3 (-check) would change, 104 syntax error, 2 usage.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code

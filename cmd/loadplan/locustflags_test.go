@@ -17,7 +17,6 @@ func TestLocustFlagHints(t *testing.T) {
 	}{
 		{[]string{"--users", "10"}, "--users is Locust's flag; loadplan's is --vus N (with --spawn-rate R to ramp to it)"},
 		{[]string{"--users=10"}, "--users is Locust's flag; loadplan's is --vus N (with --spawn-rate R to ramp to it)"},
-		{[]string{"-u", "10"}, "-u is Locust's flag; loadplan's is --vus N (Locust's -u/--users; with --spawn-rate R to ramp to it)"},
 		{[]string{"--vus", "10", "-r", "2"}, "-r is Locust's flag; loadplan's is --spawn-rate R (Locust's -r; with --vus N)"},
 		{[]string{"--hatch-rate", "2"}, "--hatch-rate is Locust's flag; loadplan's is --spawn-rate R (with --vus N)"},
 		{[]string{"--run-time", "1m"}, "--run-time is Locust's flag; loadplan's is --duration D, e.g. --duration 1m (Go durations: 90s, 1m30s, 2h)"},

@@ -35,7 +35,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "A SEGMENT is a summary file (--segment-summary FILE), a log stream holding summaries (--segment-summary -;")
 		fmt.Fprintln(stderr, "\"-\" reads standard input, e.g. kubectl logs -l job-name=X --tail=-1 | loadplan merge --plan plan.hcl -)")
 		fmt.Fprintln(stderr, "or a folder of either. Exit 1 when a segment is missing, incomplete or given twice.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	var segPaths []string
 	for {

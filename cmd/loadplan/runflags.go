@@ -26,6 +26,7 @@ type runFlags struct {
 	host      string    // --host: the value of var.host
 	tags      multiFlag // --tag NAME or KEY=VALUE: run the scenarios with this tag
 	seed      uint64    // --seed: the weighted tasks' draws; 0 lets apply pick one (and print it)
+	k6        k6Flags   // k6's and Terraform's habits (k6flags.go)
 
 	paths   []string         // the plan files, folders expanded
 	segment executor.Segment // parsed --segment; zero value for the whole plan
@@ -50,6 +51,7 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.host, "host", "", "set var.host to `URL`, the base URL the plan's targets read (the plan must declare variable \"host\")")
 	fs.Uint64Var(&r.seed, "seed", 0, "draw the weighted tasks with seed `N`: the same seed repeats the same task sequence per VU (apply prints the seed it chose without it)")
 	fs.StringVar(&r.segText, "segment", "", "run execution segment `INDEX/TOTAL` of the plan, e.g. 2/4; auto/N takes the index from JOB_COMPLETION_INDEX (0-based, a Kubernetes Indexed Job) or claims one with --segment-claim")
+	r.k6.register(fs)
 }
 
 // parse parses args with fs — flags may come before or after the plan files — then expands the
@@ -70,6 +72,9 @@ func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 		}
 		paths = append(paths, rest[0])
 		args = rest[1:]
+	}
+	if err := r.k6.check(); err != nil {
+		return err
 	}
 	if len(paths) == 0 {
 		return errNoPlanFile

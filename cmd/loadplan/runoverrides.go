@@ -44,9 +44,15 @@ func (r *runFlags) overrides(p *plan.Plan) ([]string, error) {
 		return nil, err
 	}
 	if r.spawnRate > 0 {
+		if r.k6.iterations > 0 {
+			return nil, fmt.Errorf("--spawn-rate ramps VUs for a time, --iterations runs a count: give one")
+		}
 		if err := p.SpawnUsers(names, r.vus, r.spawnRate, r.duration); err != nil {
 			return nil, err
 		}
+	}
+	if r.duration, err = r.k6.applyPlanOverrides(p, names, r.vus, r.duration); err != nil { // k6flags.go
+		return nil, err
 	}
 	return names, nil
 }
@@ -84,7 +90,7 @@ func selectScenarios(p *plan.Plan, names, tags []string) ([]string, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("--tag %q: no scenario has this tag; %s", tag, planTags(p))
+			return nil, fmt.Errorf("--tag %q: no scenario has this tag (loadplan's --tag selects scenarios; k6's, which tags every metric, has no equivalent); %s", tag, planTags(p))
 		}
 	}
 	var out []string

@@ -25,7 +25,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Checks plan files. In folders: *.loadplan.hcl and the *.hcl files with a scenario, target, load or")
 		fmt.Fprintln(stderr, "threshold block; other .hcl files (Terraform, Terragrunt, Packer, Nomad) are skipped with a note.")
 		fmt.Fprintln(stderr, "Exit 0 valid, 104 invalid, 2 usage.")
-		fs.PrintDefaults()
+		printFlags(stderr, fs)
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code

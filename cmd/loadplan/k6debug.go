@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/loadplan/loadplan/executor/step"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// debugMode is --http-debug's value: off, heads ("--http-debug") or full ("--http-debug=full").
+// It is a boolean flag that also takes =full, as k6's.
+type debugMode string
+
+func (d *debugMode) String() string   { return string(*d) }
+func (d *debugMode) IsBoolFlag() bool { return true }
+func (d *debugMode) Set(v string) error {
+	switch v {
+	case "true", "headers":
+		*d = "headers"
+	case "full":
+		*d = "full"
+	case "false", "":
+		*d = ""
+	default:
+		return fmt.Errorf("write --http-debug or --http-debug=full")
+	}
+	return nil
+}
+
+// masked replaces a secret in --http-debug's output.
+const masked = "***"
+
+// secretHeaders are masked whatever their value: credentials by their nature.
+var secretHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	"X-Api-Key": true, "X-Auth-Token": true}
+
+// httpDebugger prints exchanges for --http-debug to w, masking secrets: the values of the
+// secretHeaders, and anywhere in the URL, headers and bodies every value that came from a secret
+// — the environment variables the plan reads with env("NAME") (a literal name), and the values of
+// variables declared sensitive (their literal default, -var, -e or LOADPLAN_VAR_name; not a
+// -var-file's value). One mutex serialises the VUs' writes.
+type httpDebugger struct {
+	mu      sync.Mutex // guards w: the VUs call Exchange concurrently
+	w       io.Writer
+	full    bool
+	secrets []string // longest first, so that a secret containing another is masked whole
+}
+
+// newHTTPDebugger returns the debugger of mode for plan p loaded from files with vars and env;
+// nil when mode is off.
+func newHTTPDebugger(mode debugMode, w io.Writer, p *plan.Plan, files []string, vars, env map[string]string) step.HTTPDebugger {
+	if mode == "" {
+		return nil
+	}
+	d := &httpDebugger{w: w, full: mode == "full"}
+	seen := map[string]bool{}
+	add := func(v string) {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			d.secrets = append(d.secrets, v)
+		}
+	}
+	for _, name := range plan.EnvNames(files) {
+		add(env[name])
+	}
+	defaults := plan.SensitiveDefaults(files)
+	for _, v := range p.Variables {
+		if v.Sensitive {
+			add(defaults[v.Name])
+			add(vars[v.Name])
+			add(env[plan.EnvVarPrefix+v.Name])
+		}
+	}
+	sort.Slice(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
+	return d
+}
+
+// Bodies implements step.HTTPDebugger: bodies only for --http-debug=full.
+func (d *httpDebugger) Bodies() bool { return d.full }
+
+// Exchange implements step.HTTPDebugger: the request, then the response, as k6 prints them.
+func (d *httpDebugger) Exchange(x *step.HTTPExchange) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "loadplan http-debug %s/%s\n> %s %s HTTP/1.1\n", x.Scenario, x.Step, x.Method, d.mask(x.URL.String()))
+	d.headers(&b, "> ", x.Header)
+	if d.full && len(x.Body) > 0 {
+		fmt.Fprintf(&b, ">\n%s\n", d.mask(string(x.Body)))
+	}
+	if x.Err != nil {
+		fmt.Fprintf(&b, "< no response: %s\n\n", d.mask(x.Err.Error()))
+	} else {
+		fmt.Fprintf(&b, "< %d %s\n", x.Status, http.StatusText(x.Status))
+		d.headers(&b, "< ", x.RespHeader)
+		if d.full && len(x.RespBody) > 0 {
+			fmt.Fprintf(&b, "<\n%s\n", d.mask(string(bytes.TrimRight(x.RespBody, "\n"))))
+		}
+		b.WriteString("\n")
+	}
+	d.mu.Lock()
+	_, _ = io.WriteString(d.w, b.String())
+	d.mu.Unlock()
+}
+
+func (d *httpDebugger) headers(b *strings.Builder, prefix string, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			if secretHeaders[http.CanonicalHeaderKey(k)] {
+				v = masked
+			}
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, d.mask(v))
+		}
+	}
+}
+
+// mask replaces every secret value in s.
+func (d *httpDebugger) mask(s string) string {
+	for _, sec := range d.secrets {
+		s = strings.ReplaceAll(s, sec, masked)
+	}
+	return s
+}
