@@ -18,7 +18,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8000", "listen address (host:port; port 0 picks a free one)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan demo [-addr 127.0.0.1:8000]\n\nServes the demo backend the example plans run against, until Ctrl-C.")
+		fmt.Fprintln(stderr, "Usage: loadplan demo [--addr 127.0.0.1:8000]\n\nServes the demo backend the example plans run against, until Ctrl-C.")
 		printFlags(stderr, fs)
 	}
 	if err := fs.Parse(args); err != nil {

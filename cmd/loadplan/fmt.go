@@ -30,7 +30,7 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 	diff := fs.Bool("diff", false, "print a unified diff of the changes")
 	onlyPlans := fs.Bool("only-plans", false, "skip named files that are not plans too (other tools' .hcl files), as in folders; the pre-commit hooks use it")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan fmt [-check] [-diff] [PATH...]")
+		fmt.Fprintln(stderr, "Usage: loadplan fmt [--check] [--diff] [--only-plans] [PATH...]")
 		fmt.Fprintln(stderr, "Formats plan files canonically. Exit 0 formatted, 3 (-check) would change, 104 syntax error, 2 usage.")
 		printFlags(stderr, fs)
 	}

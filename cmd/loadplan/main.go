@@ -1,4 +1,5 @@
-// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, demo, merge, report, deploy.
+// Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, ui, demo, merge, report, deploy,
+// completion.
 package main
 
 import (
@@ -23,19 +24,23 @@ const (
 const usage = `loadplan — load tests as HCL plans
 
 Usage:
-  loadplan validate [-json] [PATH...]        parse and check plans (files or folders)
-  loadplan fmt [-check] [-diff] [PATH...]    canonical formatting
-  loadplan plan [-json] FILE                 show the compiled schedule; sends nothing
+  loadplan validate [--json] [PATH...]       parse and check plans (folders: *.loadplan.hcl and
+                                             .hcl files with a plan block; other .hcl skipped)
+  loadplan fmt [--check] [--diff] [PATH...]  canonical formatting
+  loadplan plan [--json] FILE                show the compiled schedule; sends nothing
   loadplan apply [flags] FILE                run a plan; the exit code is the verdict (--ui :8089: live web page)
-  loadplan ui [-addr :8089] [FOLDER]         web page: pick a plan, start, watch, stop, download (Locust's --web)
-  loadplan demo [-addr 127.0.0.1:8000]       serve the built-in demo backend
+  loadplan ui [--addr :8089] [FOLDER]        web page: pick a plan, start, watch, stop, download (Locust's --web)
+  loadplan demo [--addr 127.0.0.1:8000]      serve the built-in demo backend
   loadplan merge [flags] SUMMARY...          combine segment summaries and evaluate thresholds
   loadplan report -o FILE.html SUMMARY...    HTML report from a summary export or segment summaries
   loadplan deploy kubernetes|compose PLAN --segments N
                                              print manifests that run the plan as N segments
+  loadplan completion bash|zsh|fish          print a shell completion script
   loadplan version
 
-Run 'loadplan COMMAND -h' for a command's flags.
+Run 'loadplan COMMAND -h' for a command's flags. Flags are written --name (one dash works too,
+as -var does in Terraform); k6's -u, -d, -i, -e and -q are accepted beside --vus, --duration,
+--iterations, --var and --quiet.
 Exit codes: 0 ok, 1 runtime error, 2 usage, 98 generator saturated, 99 threshold failed,
 104 invalid plan, 105 interrupted.
 `
@@ -73,6 +78,10 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runReport(rest, stdout, stderr)
 	case "deploy":
 		return runDeploy(rest, stdout, stderr)
+	case "completion":
+		return runCompletion(rest, stdout, stderr)
+	case "__complete": // what the completion scripts call (completion.go)
+		return runComplete(rest, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "loadplan", version)
 		return exitOK

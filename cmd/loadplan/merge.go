@@ -31,7 +31,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
 	fs.StringVar(&htmlReport, "report", "", "write the fleet's self-contained HTML report to `FILE`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan merge -plan FILE [flags] SEGMENT...")
+		fmt.Fprintln(stderr, "Usage: loadplan merge --plan FILE [flags] SEGMENT...")
 		fmt.Fprintln(stderr, "A SEGMENT is a summary file (--segment-summary FILE), a log stream holding summaries (--segment-summary -;")
 		fmt.Fprintln(stderr, "\"-\" reads standard input, e.g. kubectl logs -l job-name=X --tail=-1 | loadplan merge --plan plan.hcl -)")
 		fmt.Fprintln(stderr, "or a folder of either. Exit 1 when a segment is missing, incomplete or given twice.")

@@ -26,7 +26,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	var rf runFlags
 	rf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan plan [-json] [-var name=value] [-var-file FILE] [--duration D] [--vus N [--spawn-rate R]] [--host URL] [--scenario NAME] [--tag NAME] [--segment I/N] FILE...")
+		fmt.Fprintln(stderr, "Usage: loadplan plan [--json] [--var name=value] [--var-file FILE] [--duration D] [--vus N [--spawn-rate R]] [--host URL] [--scenario NAME] [--tag NAME] [--segment I/N] FILE...")
 		fmt.Fprintln(stderr, "Shows the compiled schedule of a plan, with apply's overrides; sends nothing. Exit 0, 104 invalid plan, 2 usage.")
 		printFlags(stderr, fs)
 	}

@@ -21,7 +21,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	onlyPlans := fs.Bool("only-plans", false, "skip named files that are not plans too (other tools' .hcl files), as in folders; the pre-commit hooks use it")
 	pv.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: loadplan validate [-json] [-var name=value] [-var-file FILE] [PATH...]")
+		fmt.Fprintln(stderr, "Usage: loadplan validate [--json] [--only-plans] [--var name=value] [--var-file FILE] [PATH...]")
 		fmt.Fprintln(stderr, "Checks plan files. In folders: *.loadplan.hcl and the *.hcl files with a scenario, target, load or")
 		fmt.Fprintln(stderr, "threshold block; other .hcl files (Terraform, Terragrunt, Packer, Nomad) are skipped with a note.")
 		fmt.Fprintln(stderr, "Exit 0 valid, 104 invalid, 2 usage.")
