@@ -40,7 +40,7 @@ func (k *k6Flags) register(fs *flag.FlagSet) {
 		}
 	}
 	fs.BoolVar(&k.insecure, "insecure-skip-tls-verify", false, "skip TLS certificate verification for every target (insecure_skip_verify = true)")
-	fs.BoolVar(&k.noColor, "no-color", false, "no colour in the summary (NO_COLOR=1 does the same, for diagnostics too; without either, colour only on a terminal)")
+	fs.BoolVar(&k.noColor, "no-color", false, "no colour in the summary and diagnostics, as NO_COLOR=1 (without either, colour only on a terminal)")
 }
 
 // registerApply adds apply's k6 flags: -q (quiet), --summary-trend-stats, --http-debug.

@@ -76,6 +76,11 @@ func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
 	if err := r.k6.check(); err != nil {
 		return err
 	}
+	if r.k6.noColor {
+		// --no-color (Terraform's -no-color) turns off the diagnostics' colour too: printDiagnostics
+		// reads NO_COLOR, as the summary's decision (k6Flags.color) does.
+		_ = os.Setenv("NO_COLOR", "1")
+	}
 	if len(paths) == 0 {
 		return errNoPlanFile
 	}
