@@ -87,7 +87,7 @@ func (d *httpDebugger) Bodies() bool { return d.full }
 // Exchange implements step.HTTPDebugger: the request, then the response, as k6 prints them.
 func (d *httpDebugger) Exchange(x *step.HTTPExchange) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "loadplan http-debug %s/%s\n> %s %s HTTP/1.1\n", x.Scenario, x.Step, x.Method, d.mask(x.URL.String()))
+	fmt.Fprintf(&b, "loadplan http-debug %s/%s\n> %s %s\n", x.Scenario, x.Step, x.Method, d.mask(x.URL.String()))
 	d.headers(&b, "> ", x.Header)
 	if d.full && len(x.Body) > 0 {
 		fmt.Fprintf(&b, ">\n%s\n", d.mask(string(x.Body)))

@@ -48,6 +48,7 @@ func countServer(t *testing.T, tlsOn bool) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
+		w.Header().Set("Set-Cookie", "session=c00kie-secret")
 		w.Write([]byte(`{"ok":true}`))
 	})
 	srv := httptest.NewServer(h)
@@ -145,12 +146,13 @@ func TestHTTPDebug(t *testing.T) {
 		if n := strings.Count(r.stderr, "> GET "); n != 3 || strings.Count(r.stderr, "< 200 OK") != 3 {
 			t.Errorf("%s: %d requests printed, want 3\n%s", mode, n, r.stderr)
 		}
-		for _, secret := range []string{"s3cr3t", "k3y-from-env", "Bearer"} {
+		for _, secret := range []string{"s3cr3t", "k3y-from-env", "Bearer", "c00kie"} {
 			if strings.Contains(r.stderr, secret) {
 				t.Errorf("%s: %q printed\n%s", mode, secret, r.stderr)
 			}
 		}
-		if !strings.Contains(r.stderr, "> Authorization: ***") || !strings.Contains(r.stderr, "> X-Key: ***") || !strings.Contains(r.stderr, "/api?t=***") {
+		if !strings.Contains(r.stderr, "> Authorization: ***") || !strings.Contains(r.stderr, "> X-Key: ***") || !strings.Contains(r.stderr, "/api?t=***") ||
+			strings.Count(r.stderr, "< Set-Cookie: ***") != 3 || strings.Count(r.stderr, "< Content-Type: text/plain") != 3 {
 			t.Errorf("%s: masks missing\n%s", mode, r.stderr)
 		}
 		if full := strings.Contains(r.stderr, `{"ok":true}`); full != (mode == "--http-debug=full") {

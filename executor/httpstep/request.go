@@ -80,6 +80,7 @@ func (hs *httpStep) Run(ctx context.Context, _ step.VU, state step.State) error 
 func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 	hs := &httpStep{ps: ps, tags: ps.Tags, method: ps.Method, timeout: ps.Timeout, debug: env.Debug}
 	hs.needBody = env.Debug != nil && env.Debug.Bodies()
+	hs.needHeader = env.Debug != nil // the fast path then keeps every response header for the debugger
 	if hs.method == "" {
 		hs.method = http.MethodGet
 	}

@@ -27,7 +27,7 @@ type HTTPExchange struct {
 	Header         http.Header // request headers (the jar's cookies are added by the client, not here)
 	Body           []byte      // request body
 	Status         int         // 0 when there was no response
-	RespHeader     http.Header // nil on the fast path unless a check reads headers (then Set-Cookie and Location only)
+	RespHeader     http.Header // every response header (a debugger makes the fast path keep them all)
 	RespBody       []byte      // the response body when Bodies() (or a check) asked for it
 	Err            error
 }
