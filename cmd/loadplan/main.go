@@ -36,6 +36,7 @@ Usage:
   loadplan deploy kubernetes|compose PLAN --segments N
                                              print manifests that run the plan as N segments
   loadplan completion bash|zsh|fish          print a shell completion script
+  loadplan import openapi|curl|har SOURCE    write a plan from an OpenAPI document, curl commands or a HAR
   loadplan version
 
 Run 'loadplan COMMAND -h' for a command's flags. Flags are written --name (one dash works too,
@@ -82,6 +83,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runCompletion(rest, stdout, stderr)
 	case "__complete": // what the completion scripts call (completion.go)
 		return runComplete(rest, stdout)
+	case "import":
+		return runImport(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "loadplan", version)
 		return exitOK

@@ -195,6 +195,7 @@ func (s *Server) routes() http.Handler {
 	handle(routeFlaky, s.flaky)
 	handle(routeOscilloscope, s.oscilloscope)
 	handle(routeMarket, s.market)
+	mux.HandleFunc("GET /openapi.json", openapi) // not counted: see openapi.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		s.counts.requests[routeOther].Add(1)
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint: " + req.Method + " " + req.URL.Path})
