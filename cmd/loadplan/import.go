@@ -30,6 +30,8 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "openapi":
 		return runImportOpenAPI(args[1:], stdout, stderr)
+	case "curl":
+		return runImportCurl(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, importUsage)
 		return exitOK
@@ -40,6 +42,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 
 const importUsage = `Usage:
   loadplan import openapi URL|FILE [-o plan.hcl] [--single-scenario] [-var host=URL]
+  loadplan import curl [-o plan.hcl] [-var host=URL] 'curl ...' ['curl ...'...]
 `
 
 // importFlags are the flags every import source shares.
@@ -201,4 +204,44 @@ func writeImport(out string, res *importer.Result, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", out)
 	return exitOK
+}
+
+func runImportCurl(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("import curl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f importFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: loadplan import curl [-o plan.hcl] [-var host=URL] 'curl ...' ['curl ...'...]")
+		fmt.Fprintln(stderr, "Writes a plan with one http step per curl command (as a browser's \"Copy as cURL\" gives it), in order.")
+		fs.PrintDefaults()
+	}
+	// A curl command is one argument; its own options (-H, -d) must not be read as ours, so only
+	// the arguments before the first command are flags.
+	first := len(args)
+	for i, a := range args {
+		if strings.HasPrefix(strings.TrimSpace(a), "curl ") || strings.TrimSpace(a) == "curl" {
+			first = i
+			break
+		}
+	}
+	if code, ok := parseFlags(fs, args[:first]); !ok {
+		return code
+	}
+	cmds := append(fs.Args(), args[first:]...)
+	if len(cmds) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	host, err := f.host()
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan import curl:", err)
+		return exitUsage
+	}
+	res, err := importer.Curl(cmds, host)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan import curl:", err)
+		return exitRuntime
+	}
+	return writeImport(f.out, res, stdout, stderr)
 }

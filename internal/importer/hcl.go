@@ -55,6 +55,7 @@ type step struct {
 	status   string // HCL expression for check { status = … }, empty for none
 	captures []capture
 	think    string
+	extra    []kv // further attributes, e.g. follow_redirects
 	ws       []wsStep
 }
 
@@ -185,6 +186,9 @@ func (st *step) write(b *strings.Builder) {
 	}
 	if st.bodyAttr != "" {
 		fmt.Fprintf(b, "    %s = %s\n", st.bodyAttr, st.bodyExpr)
+	}
+	for _, e := range st.extra {
+		fmt.Fprintf(b, "    %s = %s\n", e.key, e.expr)
 	}
 	if st.think != "" {
 		fmt.Fprintf(b, "    think_time = %s\n", quote(st.think))
