@@ -32,6 +32,8 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return runImportOpenAPI(args[1:], stdout, stderr)
 	case "curl":
 		return runImportCurl(args[1:], stdout, stderr)
+	case "har":
+		return runImportHAR(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, importUsage)
 		return exitOK
@@ -43,6 +45,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 const importUsage = `Usage:
   loadplan import openapi URL|FILE [-o plan.hcl] [--single-scenario] [-var host=URL]
   loadplan import curl [-o plan.hcl] [-var host=URL] 'curl ...' ['curl ...'...]
+  loadplan import har FILE [-o plan.hcl] [--keep-static] [-var host=URL]
 `
 
 // importFlags are the flags every import source shares.
@@ -241,6 +244,44 @@ func runImportCurl(args []string, stdout, stderr io.Writer) int {
 	res, err := importer.Curl(cmds, host)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan import curl:", err)
+		return exitRuntime
+	}
+	return writeImport(f.out, res, stdout, stderr)
+}
+
+func runImportHAR(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("import har", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f importFlags
+	f.register(fs)
+	keep := fs.Bool("keep-static", false, "keep requests for scripts, stylesheets, images, fonts and media")
+	minThink := fs.Duration("min-think", 100*time.Millisecond, "recorded gaps at least this long become think times")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: loadplan import har FILE [-o plan.hcl] [--keep-static] [-var host=URL]")
+		fmt.Fprintln(stderr, "Writes a plan replaying a browser recording (DevTools \"Save all as HAR\", Playwright recordHar).")
+		fs.PrintDefaults()
+	}
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	host, err := f.host()
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan import har:", err)
+		return exitUsage
+	}
+	data, err := readSource(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan import har:", err)
+		return exitRuntime
+	}
+	res, err := importer.HAR(data, importer.HAROptions{Source: filepath.Base(pos[0]), Host: host, KeepStatic: *keep, MinThink: max(*minThink, time.Millisecond)})
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan import har:", err)
 		return exitRuntime
 	}
 	return writeImport(f.out, res, stdout, stderr)

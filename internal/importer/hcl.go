@@ -190,7 +190,7 @@ func (st *step) write(b *strings.Builder) {
 	for _, e := range st.extra {
 		fmt.Fprintf(b, "    %s = %s\n", e.key, e.expr)
 	}
-	if st.think != "" {
+	if st.think != "" && kind == "http" {
 		fmt.Fprintf(b, "    think_time = %s\n", quote(st.think))
 	}
 	if st.status != "" {
@@ -213,6 +213,9 @@ func (st *step) write(b *strings.Builder) {
 		b.WriteString("    close {}\n")
 	}
 	b.WriteString("  }\n")
+	if st.think != "" && kind != "http" { // a websocket block has no think_time: a sleep step
+		fmt.Fprintf(b, "  sleep {\n    duration = %s\n  }\n", quote(st.think))
+	}
 }
 
 // quote renders s as an HCL string literal: escapes, and ${ / %{ doubled so nothing in s is
