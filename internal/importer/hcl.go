@@ -246,6 +246,8 @@ func escapeTemplate(s string) string {
 		case (r == '$' || r == '%') && i+1 < len(s) && s[i+1] == '{':
 			b.WriteByte(byte(r))
 			b.WriteByte(byte(r))
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\ufffd`) // not UTF-8: an HCL file cannot hold the byte
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && !unicode.IsPrint(r)):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:

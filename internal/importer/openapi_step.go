@@ -36,7 +36,7 @@ func (g *openapiGen) step(o operation, seen map[string]bool, captured map[string
 		}
 	}
 	// Path: each {param} is a capture of an earlier create, an example, or a feeder column.
-	path := o.path
+	path := strings.NewReplacer("\x00", "", "\x01", "").Replace(o.path) // the markers below
 	templated := false
 	for _, k := range order {
 		p := params[k]
@@ -52,7 +52,7 @@ func (g *openapiGen) step(o operation, seen map[string]bool, captured map[string
 		} else if g.opts.Feeder != "" {
 			expr, templated = "${data.params."+g.feederColumn(p)+"}", true
 		} else {
-			expr = escapeTemplate(url.PathEscape(scalar(instance(p.Schema, 0))))
+			expr = escapeTemplate(url.PathEscape(scalar(instance(p.Schema))))
 		}
 		path = strings.ReplaceAll(path, "{"+p.Name+"}", "\x00"+expr+"\x01")
 	}
@@ -70,7 +70,7 @@ func (g *openapiGen) step(o operation, seen map[string]bool, captured map[string
 			continue // optional and without an example: left to the server's default
 		}
 		if !ok {
-			v = instance(p.Schema, 0)
+			v = instance(p.Schema)
 		}
 		if arr, isArr := v.([]any); isArr {
 			if len(arr) == 0 {
@@ -103,7 +103,11 @@ func pathExpr(p string) string {
 			b.WriteString(escapeTemplate(p))
 			break
 		}
-		j := strings.IndexByte(p, 1)
+		j := strings.IndexByte(p[i:], 1) + i
+		if j < i {
+			b.WriteString(escapeTemplate(p))
+			break
+		}
 		b.WriteString(escapeTemplate(p[:i]))
 		b.WriteString(p[i+1 : j])
 		p = p[j+1:]
@@ -201,7 +205,7 @@ func (g *openapiGen) body(o operation, st *step) {
 			v, _ = firstExample(m.Examples)
 		}
 		if v == nil {
-			v = instance(m.Schema, 0)
+			v = instance(m.Schema)
 		}
 		if mt == "application/json" {
 			st.bodyAttr, st.bodyExpr = "json", value(v)
@@ -251,8 +255,11 @@ func (g *openapiGen) suggestCapture(st *step, o operation, later []operation, ca
 		if !strings.HasPrefix(l.path, prefix) {
 			continue
 		}
-		param := l.path[len(prefix) : strings.Index(l.path[len(prefix):], "}")+len(prefix)]
-		name := ident(param)
+		end := strings.IndexByte(l.path[len(prefix):], '}')
+		if end < 0 {
+			continue // a malformed template: no parameter to feed
+		}
+		name := ident(l.path[len(prefix) : len(prefix)+end])
 		st.captures = append(st.captures, capture{name: name, json: field,
 			comment: fmt.Sprintf("suggested: the created %s feeds %s", field, l.path)})
 		captured[strings.TrimRight(o.path, "/")] = name
@@ -264,7 +271,7 @@ func (g *openapiGen) suggestCapture(st *step, o operation, later []operation, ca
 func (g *openapiGen) feederColumn(p *openapi3.Parameter) string {
 	col := ident(p.Name)
 	if _, ok := g.feederCols[col]; !ok {
-		g.feederCols[col] = scalar(instance(p.Schema, 0))
+		g.feederCols[col] = scalar(instance(p.Schema))
 		g.feederKeys = append(g.feederKeys, col)
 	}
 	return col

@@ -172,3 +172,21 @@ func TestOpenAPIBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPIRecursiveSchemaBounded: a schema whose required properties refer back to it (six
+// per level) builds a bounded body instead of 6^8 values.
+func TestOpenAPIRecursiveSchemaBounded(t *testing.T) {
+	doc := `{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+ "paths": {"/n": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/N"}}}}, "responses": {"200": {"description": "ok"}}}}},
+ "components": {"schemas": {"N": {"type": "object", "required": ["a", "b", "c", "d", "e", "f"], "properties": {
+  "a": {"$ref": "#/components/schemas/N"}, "b": {"$ref": "#/components/schemas/N"}, "c": {"$ref": "#/components/schemas/N"},
+  "d": {"$ref": "#/components/schemas/N"}, "e": {"$ref": "#/components/schemas/N"}, "f": {"$ref": "#/components/schemas/N"}}}}}}`
+	res, err := OpenAPI([]byte(doc), OpenAPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(res.Plan), "a ="); n > maxNodes {
+		t.Errorf("%d values built, the bound is %d", n, maxNodes)
+	}
+	checkPlan(t, res)
+}

@@ -31,13 +31,28 @@ func exampleOf(s *openapi3.Schema) (any, bool) {
 	return nil, false
 }
 
+// maxNodes bounds the values built for one schema: a schema whose required properties refer
+// back to it multiplies at every level, and 8 levels of 10 would be 10^8 values.
+const maxNodes = 2000
+
 // instance returns a minimal valid value of the schema: its example when it has one, else the
 // required properties of an object, minItems items of an array, and a value of each scalar type
 // that respects minimum, minLength and the common formats.
-func instance(ref *openapi3.SchemaRef, depth int) any {
-	if ref == nil || ref.Value == nil || depth > maxDepth {
+func instance(ref *openapi3.SchemaRef) any {
+	b := &builder{left: maxNodes}
+	return b.build(ref, 0)
+}
+
+// builder builds one instance within its budget of values.
+type builder struct {
+	left int
+}
+
+func (b *builder) build(ref *openapi3.SchemaRef, depth int) any {
+	if ref == nil || ref.Value == nil || depth > maxDepth || b.left <= 0 {
 		return nil
 	}
+	b.left--
 	s := ref.Value
 	if v, ok := exampleOf(s); ok {
 		return v
@@ -45,14 +60,14 @@ func instance(ref *openapi3.SchemaRef, depth int) any {
 	if len(s.AllOf) > 0 {
 		merged := map[string]any{}
 		for _, sub := range s.AllOf {
-			if m, ok := instance(sub, depth+1).(map[string]any); ok {
+			if m, ok := b.build(sub, depth+1).(map[string]any); ok {
 				for k, v := range m {
 					merged[k] = v
 				}
 			}
 		}
 		if s.Properties != nil {
-			for k, v := range objectInstance(s, depth) {
+			for k, v := range b.object(s, depth) {
 				merged[k] = v
 			}
 		}
@@ -61,17 +76,17 @@ func instance(ref *openapi3.SchemaRef, depth int) any {
 	for _, alts := range []openapi3.SchemaRefs{s.OneOf, s.AnyOf} {
 		for _, alt := range alts {
 			if alt.Value != nil && !alt.Value.Type.Is("null") {
-				return instance(alt, depth+1)
+				return b.build(alt, depth+1)
 			}
 		}
 	}
 	switch typeOf(s) {
 	case "object":
-		return objectInstance(s, depth)
+		return b.object(s, depth)
 	case "array":
 		out := []any{}
 		for i := uint64(0); i < s.MinItems && i < 16; i++ {
-			out = append(out, instance(s.Items, depth+1))
+			out = append(out, b.build(s.Items, depth+1))
 		}
 		return out
 	case "integer":
@@ -103,8 +118,8 @@ func typeOf(s *openapi3.Schema) string {
 	return "string"
 }
 
-// objectInstance builds the required properties of an object schema, in name order.
-func objectInstance(s *openapi3.Schema, depth int) map[string]any {
+// object builds the required properties of an object schema, in name order.
+func (b *builder) object(s *openapi3.Schema, depth int) map[string]any {
 	out := map[string]any{}
 	req := append([]string(nil), s.Required...)
 	sort.Strings(req)
@@ -112,7 +127,7 @@ func objectInstance(s *openapi3.Schema, depth int) map[string]any {
 		if p := s.Properties[name]; p != nil && p.Value != nil && p.Value.ReadOnly {
 			continue // a server-set field (id, created_at) is not sent
 		}
-		out[name] = instance(s.Properties[name], depth+1)
+		out[name] = b.build(s.Properties[name], depth+1)
 	}
 	return out
 }
