@@ -83,3 +83,18 @@ COMP_WORDS=(loadplan apply load.hcl --scenario br); COMP_CWORD=4; _loadplan; ech
 		t.Errorf("bash completion of --scenario br: %v %q", err, out)
 	}
 }
+
+// TestCompletionKnowsEveryVerb holds the completed verbs to the usage text: a verb added to
+// dispatch and its usage line is completed too.
+func TestCompletionKnowsEveryVerb(t *testing.T) {
+	known := map[string]bool{}
+	for _, v := range verbs {
+		known[v] = true
+	}
+	for _, line := range strings.Split(usage, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "loadplan" && f[1] != "—" && !known[f[1]] {
+			t.Errorf("verb %q is in the usage but not completed", f[1])
+		}
+	}
+}
