@@ -13,6 +13,7 @@ var httpSchema = &hcl.BodySchema{
 		{Name: "method"}, {Name: "url"}, {Name: "path"}, {Name: "query"}, {Name: "headers"},
 		{Name: "body"}, {Name: "json"}, {Name: "form"}, {Name: "timeout"}, {Name: "follow_redirects"},
 		{Name: "max_redirects"}, {Name: "name"}, {Name: "think_time"}, {Name: "fail_on_check"}, {Name: "target"},
+		{Name: "expected_status"},
 		{Name: "when"}, // read by step, before the step's own captures
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}, {Type: "capture", LabelNames: []string{"name"}}},
@@ -31,7 +32,7 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 	content, diags := b.Body.Content(httpSchema)
 	l.add(diags)
 	st := &HTTPStep{Name: name, Method: "GET", FollowRedirects: true, MaxRedirects: DefaultMaxRedirects,
-		FailOnCheck: true, Pos: posOf(b.DefRange)}
+		Pos: posOf(b.DefRange)}
 	st.Target = l.stepTarget(c, content)
 	st.Timeout = DefaultTimeout
 	if st.Target != nil {
@@ -93,6 +94,9 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 	}
 	if a := content.Attributes["fail_on_check"]; a != nil {
 		st.FailOnCheck, _ = l.boolean(a, cs)
+	}
+	if a := content.Attributes["expected_status"]; a != nil {
+		st.ExpectedStatus = l.expectedStatus(a, cs)
 	}
 	if a := content.Attributes["think_time"]; a != nil {
 		if tt, ok := l.thinkTime(a, cs); ok {

@@ -175,7 +175,7 @@ func newLoader(opts Options) *loader {
 	return &loader{
 		opts:             opts,
 		files:            map[string]*hcl.File{},
-		plan:             &Plan{},
+		plan:             &Plan{ProxyEnv: proxyEnvOf(opts.Env)},
 		vars:             map[string]cty.Value{},
 		varDecls:         map[string]*varDecl{},
 		locals:           map[string]cty.Value{},

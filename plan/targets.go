@@ -13,6 +13,7 @@ var targetSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "base_url", Required: true}, {Name: "timeout"}, {Name: "headers"},
 		{Name: "insecure_skip_verify"}, {Name: "ca_file"}, {Name: "cert_file"}, {Name: "key_file"},
+		{Name: "proxy"}, {Name: "compression"}, {Name: "expected_status"},
 	},
 }
 
@@ -83,6 +84,7 @@ func (l *loader) loadTargets() {
 				l.checkPEMFile(a, s)
 			}
 		}
+		l.targetNet(t, content, sc, b.DefRange)
 		if (t.CertFile == "") != (t.KeyFile == "") {
 			l.errorAt(b.DefRange, "Incomplete client certificate", "Set both cert_file and key_file for a client certificate, or neither.")
 		}

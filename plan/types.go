@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"net/url"
 	"regexp"
 	"time"
 
@@ -18,6 +19,8 @@ type Pos struct {
 // Plan is a loaded, validated plan: plain data, durations as time.Duration, references resolved to
 // pointers. Constant expressions are already folded; what depends on the iteration is a *Template.
 type Plan struct {
+	// ProxyEnv is the run's proxy environment, for steps whose URL names no target.
+	ProxyEnv   ProxyEnv
 	Files      []string
 	Variables  []*Variable
 	Targets    []*Target
@@ -48,6 +51,20 @@ type Target struct {
 	CAFile             string
 	CertFile           string
 	KeyFile            string
+	// Proxy is the proxy the target's requests go through, nil for none: the proxy attribute,
+	// else HTTP_PROXY/HTTPS_PROXY/NO_PROXY for BaseURL, resolved at load. Its user info is a
+	// credential: show it with ProxyShown only.
+	Proxy *url.URL
+	// ProxySensitive says the proxy attribute came from a secret (env()): never shown.
+	ProxySensitive bool
+	// ProxySet says the proxy attribute chose (a URL or "none"), not the environment.
+	ProxySet bool
+	// Compression is "gzip" (default: Accept-Encoding: gzip sent, gzip bodies decoded for
+	// checks and captures) or "none" (no Accept-Encoding).
+	Compression string
+	// ExpectedStatus are the inclusive status ranges that do not fail http_req_failed; nil
+	// means DefaultExpectedStatus (200-399, k6's expected_response).
+	ExpectedStatus [][2]int
 	// Sensitive says BaseURL came from a secret (env()): use it, never show it.
 	Sensitive bool
 	Pos       Pos
@@ -172,11 +189,14 @@ type HTTPStep struct {
 	Checks          []*Check
 	Captures        []*Capture
 	ThinkTime       *ThinkTime // after this step; overrides the scenario's
-	// FailOnCheck makes a failed check count the request as failed in http_req_failed (default true).
+	// FailOnCheck makes a failed check count the request as failed in http_req_failed too
+	// (default false: as in k6, http_req_failed is by status, check failures are in checks).
 	FailOnCheck bool
-	Target      *Target
-	Tags        *metrics.Tags
-	Pos         Pos
+	// ExpectedStatus overrides the target's (Target.ExpectedStatus) for this step; nil keeps it.
+	ExpectedStatus [][2]int
+	Target         *Target
+	Tags           *metrics.Tags
+	Pos            Pos
 }
 
 // CheckKind is what a check tests.

@@ -162,7 +162,7 @@ func TestValidPlanHTTP(t *testing.T) {
 	}
 	eq(t, "login.JSON", string(js), `{"password":"s3cret","user":"bob","vu":7}`)
 	eq(t, "login defaults", [4]any{login.Timeout, login.FollowRedirects, login.MaxRedirects, login.FailOnCheck},
-		[4]any{5 * time.Second, true, 10, true})
+		[4]any{5 * time.Second, true, 10, false}) // fail_on_check is off by default (k6)
 	eq(t, "len(login.Checks)", len(login.Checks), 2)
 	c0 := login.Checks[0]
 	eq(t, "status check", [4]any{c0.Kind, c0.Name, c0.Statuses, c0.StatusRanges},
