@@ -120,7 +120,7 @@ func (e *Executor) compile() error {
 		want[name] = true
 	}
 	e.targetIdx = map[*plan.Target]int{}
-	e.targets = []*targetConf{{Timeout: 60 * time.Second}}
+	e.targets = []*targetConf{{Timeout: 60 * time.Second, ProxyEnv: p.ProxyEnv}}
 	e.feeders = map[*plan.Feeder]*feederState{}
 	var shared []*scenario
 	for _, ps := range p.Scenarios {

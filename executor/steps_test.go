@@ -49,6 +49,7 @@ func TestChecks(t *testing.T) {
 	}
 	accepted := httpStepOf("s", "accepted", "GET", srv.URL+"/missing")
 	accepted.Checks = []*plan.Check{{Name: "status == 404", Kind: plan.CheckStatus, Statuses: []int{404}}}
+	accepted.ExpectedStatus = [][2]int{{404, 404}} // k6's expected_response: a check does not decide it
 	notFound := httpStepOf("s", "notfound", "GET", srv.URL+"/missing")
 	lenient := httpStepOf("s", "lenient", "GET", srv.URL+"/ok")
 	lenient.FailOnCheck = false
@@ -71,7 +72,7 @@ func TestChecks(t *testing.T) {
 			failed[s.Key.Tags.Step] += s.Sum
 		}
 	}
-	// ok fails through "json wrong"; accepted's 404 is accepted by its status check; notfound
+	// ok fails through "json wrong" (fail_on_check); accepted's 404 is an expected status; notfound
 	// fails on status; lenient's failed check does not count.
 	if failed["ok"] != 6 || failed["accepted"] != 0 || failed["notfound"] != 6 || failed["lenient"] != 0 {
 		t.Errorf("http_req_failed by step %v", failed)

@@ -92,7 +92,7 @@ type Info struct {
 var catalogue = [numMetrics]Info{
 	HTTPReqs:              {"http_reqs", Counter, None, "HTTP requests made"},
 	HTTPReqDuration:       {"http_req_duration", Trend, Time, "HTTP request latency; in the arrival-rate model measured from the scheduled start"},
-	HTTPReqFailed:         {"http_req_failed", Rate, None, "share of HTTP requests that failed (error, unexpected status or failed check)"},
+	HTTPReqFailed:         {"http_req_failed", Rate, None, "share of HTTP requests that failed (error, or a status outside expected_status: 200-399 by default, as in k6); failed checks are in checks"},
 	HTTPReqBlocked:        {"http_req_blocked", Trend, Time, "time waiting for a free connection"},
 	HTTPReqConnecting:     {"http_req_connecting", Trend, Time, "time establishing TCP connections"},
 	HTTPReqTLSHandshaking: {"http_req_tls_handshaking", Trend, Time, "time in TLS handshakes"},

@@ -1,6 +1,7 @@
 package httpstep
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -120,6 +121,9 @@ type httpState struct {
 	hdr    http.Header // request headers, refilled per request
 	urlBuf []byte
 	body   []byte // response body when a check or capture needs it
+
+	gz       *gzip.Reader // reused for gzip bodies that a check or capture reads (decode)
+	unzipped []byte       // their decoded bytes
 }
 
 // newState makes a VU's HTTP state when the VU is created (Kind.NewState).
@@ -238,6 +242,7 @@ func (h *httpState) client(i int) *http.Client {
 		},
 		// a copy per transport: HTTP/2 setup writes NextProtos into it
 		TLSClientConfig: h.targets[i].TLS.Clone(),
+		Proxy:           proxyFunc(h.targets[i]),
 	})
 	h.clients[i] = c
 	return c
@@ -254,6 +259,9 @@ func newDialer() *net.Dialer {
 // a request.
 func (h *httpState) newClient(tr *http.Transport) *http.Client {
 	tr.ForceAttemptHTTP2 = true
+	// Accept-Encoding is the step's (compression), sent and decoded alike on every path: the
+	// transport's own gzip would decode bodies nobody reads and hide their size on the wire.
+	tr.DisableCompression = true
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 8, 2
 	tr.IdleConnTimeout, tr.TLSHandshakeTimeout = 90*time.Second, 10*time.Second
 	return &http.Client{

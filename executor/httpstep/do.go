@@ -109,14 +109,18 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 	if failed {
 		h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
 	}
-	statusOK := res.status < 400
+	// k6's expected_response: the status decides http_req_failed, a failed check counts in
+	// checks only (unless fail_on_check)
+	statusOK := plan.StatusExpected(hs.expected, res.status)
+	if err := h.decode(hs, &res); err != nil {
+		// a body that says gzip and is not: the checks reading it fail, as on a browser
+		res.body = nil
+		h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, "gzip")
+	}
 	var doc jsonpath.Doc
 	for _, c := range hs.checks {
 		// a request that got no response fails every check, as the status it has (0) would
 		ok := res.err == nil && c.eval(&res, &doc)
-		if c.pc.Kind == plan.CheckStatus && ok {
-			statusOK = true // a status check that accepts this status: not a failure
-		}
 		b := 0.0
 		if ok {
 			b = 1
@@ -178,7 +182,7 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		start, end int64
 		resends    []string // only net/http resends behind our back; the fast path never does
 	)
-	if f := &h.fast; f.useFast(u, hs.target) {
+	if f := &h.fast; !hs.proxied && f.useFast(u, hs.target) {
 		start = mono()
 		res, err = h.roundTripFast(hs, method, u, body, start)
 		end = res.end

@@ -55,6 +55,13 @@ type httpStep struct {
 	// Location, which the jar and redirects use whatever the checks read.
 	needHeader bool
 	debug      step.HTTPDebugger // --http-debug; nil for none
+
+	// Network settings of the step's target (netopts.go): proxied requests skip the fast path,
+	// gzip sends Accept-Encoding: gzip and decodes bodies for checks, expected are the statuses
+	// that do not fail http_req_failed (nil: 200-399).
+	proxied  bool
+	gzip     bool
+	expected [][2]int
 }
 
 // Kind is the http step kind: one request, its redirects, checks and captures.
@@ -205,6 +212,7 @@ func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 		hs.needBody = hs.needBody || c.Kind == plan.CaptureJSON || c.Kind == plan.CaptureRegex
 		hs.needHeader = hs.needHeader || c.Kind == plan.CaptureHeader
 	}
+	compileNet(hs, ps, env.Targets.Target(hs.target))
 	return hs, nil
 }
 

@@ -134,6 +134,8 @@ type Target struct {
 	Plan    *plan.Target // nil for index 0: steps with their own URL
 	TLS     *tls.Config  // nil for the system defaults
 	Timeout time.Duration
+	// ProxyEnv is the run's proxy environment, read by index 0 (steps with their own URL).
+	ProxyEnv plan.ProxyEnv
 }
 
 // ConnCauses are the causes ConnCause reports a connection failure with; the executor keeps a
