@@ -32,6 +32,10 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 				base = "(sensitive)"
 			}
 			fmt.Fprintf(w, "  %-16s %s (timeout %s)\n", t.Name, base, t.Timeout)
+			if px := t.ProxyShown(); px != "" {
+				// user info masked: a proxy's credentials are secrets
+				fmt.Fprintf(w, "  %-16s via proxy %s (net/http; the fast HTTP/1.1 path is off for this target)\n", "", px)
+			}
 		}
 	}
 	if len(p.Data) > 0 {
