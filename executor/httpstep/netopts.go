@@ -45,8 +45,6 @@ func compileNet(hs *httpStep, ps *plan.HTTPStep, tc *step.Target) {
 		if _, set := hs.constHdr["Accept-Encoding"]; !set && !hasDyn(hs.dynHdr, "Accept-Encoding") {
 			hs.constHdr["Accept-Encoding"] = []string{"gzip"}
 		}
-		// the fast path reads Content-Encoding only from a full head
-		hs.needHeader = hs.needHeader || hs.needBody
 	}
 }
 

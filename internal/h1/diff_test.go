@@ -77,7 +77,7 @@ func leanDisagreement(full, lean parsed) string {
 		return fmt.Sprintf("lean close %v, full %v", lean.close, full.close)
 	}
 	want := http.Header{}
-	for _, k := range []string{"Set-Cookie", "Location"} {
+	for _, k := range []string{"Set-Cookie", "Location", "Content-Encoding"} {
 		if v, ok := full.header[k]; ok {
 			want[k] = v
 		}
@@ -173,7 +173,7 @@ func compareResponses(t *testing.T, raw []byte, method string, bufSize int) {
 // FuzzResponse holds the response parser to net/http's: status, header, body, framing errors and
 // where each response ends must agree, for GET and HEAD, with a tiny read buffer or a usual one.
 // The lean head (Request.Lean) is held to the full one on the same bytes: same status, body,
-// end and verdict, and the same Set-Cookie and Location.
+// end and verdict, and the same Set-Cookie, Location and Content-Encoding.
 func FuzzResponse(f *testing.F) {
 	for _, s := range responseSeeds {
 		f.Add([]byte(s), false, false)
@@ -245,6 +245,7 @@ var responseSeeds = []string{
 	"HTTP/1.1 200 OK\r\nX-Nul: a\x00b\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nX-Utf8: caf\xc3\xa9 \xc2\xa0\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Length: 0\r\n\r\n",
+	"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nContent-Language: en\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.1  200  OK\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n",

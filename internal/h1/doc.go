@@ -30,9 +30,9 @@
 //
 // A caller that reads no header (no check or capture of one, decided when the plan compiles)
 // sets Request.Lean: the framing fields (Content-Length, Transfer-Encoding, Connection,
-// Trailer) are read into fixed fields, Set-Cookie and Location (the jar, redirects) into
-// Header, and every other field is checked as in a full head and skipped without a key, a
-// string or a map entry. BenchmarkHeadLean against BenchmarkHeadFull, a typical eight-field
+// Trailer) are read into fixed fields, Set-Cookie, Location and Content-Encoding (the jar,
+// redirects, decoding a gzip body a check reads) into Header, and every other field is checked
+// as in a full head and skipped without a key, a string or a map entry. BenchmarkHeadLean against BenchmarkHeadFull, a typical eight-field
 // head, eight paired runs: 0.42 times the time (0.32-1.36), 0 allocations against 1 (a field
 // name not among the common ones). FuzzResponse holds the lean reading to the full one on the
 // same bytes. In the throughput run on plain http (the bench plan reads no header) the

@@ -160,9 +160,12 @@ func (fx *fields) slot(name []byte) *[]string {
 }
 
 // actedOn returns the canonical key of the fields a lean head still keeps in Header: cookies go
-// to the jar and Location to a redirect, whatever the checks read.
+// to the jar, Location to a redirect and Content-Encoding to the decoding of a body a check
+// reads, whatever the checks read of the head.
 func actedOn(name []byte) string {
 	switch {
+	case len(name) == len("Content-Encoding") && equalFoldBytes("Content-Encoding", name):
+		return "Content-Encoding"
 	case len(name) == len("Set-Cookie") && equalFoldBytes("Set-Cookie", name):
 		return "Set-Cookie"
 	case len(name) == len("Location") && equalFoldBytes("Location", name):

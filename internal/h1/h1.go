@@ -28,8 +28,8 @@ type Request struct {
 	// ServerName must be set (or InsecureSkipVerify); NextProtos decides ALPN, and a server
 	// choosing "h2" ends Do with an *H2Error handing the connection over.
 	TLS *tls.Config
-	// Lean leaves Response.Header with only Set-Cookie and Location, the fields a client acts
-	// on; the framing fields are read into fixed fields and every other field is checked and
+	// Lean leaves Response.Header with only Set-Cookie, Location and Content-Encoding, the
+	// fields a client acts on; the framing fields are read into fixed fields and every other field is checked and
 	// skipped. For callers that read no header: a header map per response costs more than the
 	// rest of the head (see the package doc).
 	Lean bool

@@ -66,7 +66,7 @@ func (c *Client) readResponse(req *Request, resp *Response, keepBody bool) (clos
 
 // readHead parses the status line and the header fields into resp. budget is what is left of
 // maxHeaderBytes for this response. A lean head keeps only the framing fields (in c.fixed) and
-// the fields a client acts on (Set-Cookie, Location, in resp.Header); every other field is
+// the fields a client acts on (Set-Cookie, Location, Content-Encoding, in resp.Header); every other field is
 // checked as in a full head and skipped, without a key or a map entry.
 func (c *Client) readHead(resp *Response, budget *int, lean bool) error {
 	line, err := c.readLine()
@@ -118,7 +118,7 @@ func (c *Client) readHead(resp *Response, budget *int, lean bool) error {
 			switch {
 			case lastFixed != nil:
 				vs = *lastFixed
-			case lean && last != "Set-Cookie" && last != "Location":
+			case lean && last != "Set-Cookie" && last != "Location" && last != "Content-Encoding":
 				continue // a skipped field
 			default:
 				vs = h[last]
