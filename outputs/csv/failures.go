@@ -23,8 +23,9 @@ type failureKey struct{ method, name, err string }
 // failed requests, and its exceptions table.
 //
 // A failed request is one failure, whatever number of its checks failed (Locust logs a request's
-// failure once): the row is counted on the request's http_req_failed sample, and its Error says
-// the first cause the request's samples gave, in this order: a transport error (its errors
+// failure once): the row is counted on the request's http_req_failed sample (failed, or with a
+// failed check before it: k6's http_req_failed leaves checks out, Locust's failures do not),
+// and its Error says the first cause the request's samples gave, in this order: a transport error (its errors
 // sample: "connection refused", "timeout", ...), an HTTP status ≥ 400 (as requests'
 // raise_for_status words it, HTTPError('500 Server Error: Internal Server Error for url: URL'),
 // the form Locust writes), a failed check (CatchResponseError('check failed: NAME'), the form of
@@ -98,6 +99,12 @@ func (f *failures) checkFailed(t *metrics.Tags, name string) {
 	if p := f.at(t); p.check == "" {
 		p.check = name
 	}
+}
+
+// checkPending says whether a check of t's current request failed.
+func (f *failures) checkPending(t *metrics.Tags) bool {
+	p := f.pending[t]
+	return p != nil && p.check != ""
 }
 
 // requestFailed takes an http_req_failed sample (value failed) and counts its failure row.

@@ -139,8 +139,9 @@ func (st *stats) add(batch []metrics.Sample) {
 			timed = true
 		case metrics.HTTPReqFailed:
 			// one per attempt, sent or not (a refused connection): Locust's client logs every
-			// attempt as a request, a failed one as a failure too
-			request, failed = true, s.Value != 0
+			// attempt as a request, a failed one as a failure too. A failed check is a Locust
+			// failure (response.failure) although k6's http_req_failed leaves it to checks.
+			request, failed = true, s.Value != 0 || st.fail.checkPending(s.Tags)
 			st.fail.requestFailed(s.Tags, s, failed)
 		case metrics.WSExpectFailed:
 			request, failed = true, s.Value != 0
