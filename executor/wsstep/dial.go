@@ -50,14 +50,31 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 	// dialWire dials addr for one handshake: the bytes are counted on the wire (TLS included),
 	// and the WebSocket reads through a wsWire above TLS, which the dial context hands back to
 	// dial (see wsDialKey).
+	var proxy *url.URL // the target's (resolved at load from its proxy attribute or the environment)
+	if t != nil {
+		proxy = t.Proxy
+	}
 	dialWire := func(ctx context.Context, network, addr string, secure bool) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
+		to := addr
+		if proxy != nil {
+			var err error
+			if to, err = proxyAddr(proxy); err != nil {
+				return nil, err
+			}
+		}
+		c, err := d.DialContext(ctx, network, to)
 		if err != nil {
 			return nil, err
 		}
 		dl, _ := ctx.Value(wsDialKey{}).(*wsDialed)
 		if dl != nil {
 			c = &wsCountConn{Conn: c, b: &dl.bytes}
+		}
+		if proxy != nil {
+			if err := connectProxy(ctx, c, proxy, addr); err != nil {
+				c.Close()
+				return nil, err
+			}
 		}
 		if secure {
 			tc := tls.Client(c, wsServerName(cfg, addr))
@@ -75,7 +92,9 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 		return c, nil
 	}
 	tr := &http.Transport{
-		Proxy: nil, // never an environment proxy: traffic goes where the plan says
+		// The target's proxy, if any, is a CONNECT tunnel made by dialWire, under TLS and the
+		// wsWire; the transport itself never proxies.
+		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialWire(ctx, network, addr, false)
 		},

@@ -1,0 +1,65 @@
+package wsstep
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// connectProxy opens a tunnel to addr through the HTTP proxy p on c, a connection to p: a
+// WebSocket goes through a proxy in a CONNECT tunnel, ws as well as wss, as browsers do (a
+// forward proxy may not pass an Upgrade). The proxy's user info becomes Proxy-Authorization;
+// an error never quotes p (its credentials are secrets).
+func connectProxy(ctx context.Context, c net.Conn, p *url.URL, addr string) error {
+	if d, ok := ctx.Deadline(); ok {
+		c.SetDeadline(d)
+		defer c.SetDeadline(time.Time{})
+	}
+	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
+	if u := p.User; u != nil {
+		pw, _ := u.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)) + "\r\n"
+	}
+	if _, err := c.Write([]byte(req + "\r\n")); err != nil {
+		return err
+	}
+	// One byte at a time: nothing past the proxy's answer may be read here, the tunnel's first
+	// bytes belong to TLS or the WebSocket.
+	br := bufio.NewReaderSize(oneByte{c}, 16)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		return fmt.Errorf("proxy CONNECT: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("proxy refused the tunnel: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// proxyAddr is the address to dial for proxy p (default port 80), or an error for a proxy a
+// WebSocket cannot use (only http:// proxies speak CONNECT here).
+func proxyAddr(p *url.URL) (string, error) {
+	if p.Scheme != "http" {
+		return "", fmt.Errorf("a WebSocket goes through http:// proxies only, not %s://", p.Scheme)
+	}
+	if p.Port() == "" {
+		return net.JoinHostPort(p.Hostname(), "80"), nil
+	}
+	return p.Host, nil
+}
+
+// oneByte reads at most one byte per call, so that a buffered reader above it never reads past
+// the proxy's response head.
+type oneByte struct{ net.Conn }
+
+func (o oneByte) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return o.Conn.Read(p)
+}
