@@ -18,15 +18,21 @@ import (
 // that asked and the body bytes it wrote on the wire.
 type gzipServer struct {
 	*httptest.Server
-	hits, asked, bodyBytes atomic.Int64
+	hits, asked, bodyBytes, h2 atomic.Int64
 }
 
 const gzipPayload = `{"symbol":"AAPL","note":"` + "repeated text compresses well " + `"}`
 
-func newGzipServer(t *testing.T, tls bool) *gzipServer {
+func newGzipServer(t *testing.T, tls bool) *gzipServer { return newGzipServerH2(t, tls, false) }
+
+// newGzipServerH2 is newGzipServer offering HTTP/2 through ALPN when h2 is set.
+func newGzipServerH2(t *testing.T, tls, h2 bool) *gzipServer {
 	g := &gzipServer{}
 	g.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.hits.Add(1)
+		if r.ProtoMajor == 2 {
+			g.h2.Add(1)
+		}
 		body := []byte(strings.Repeat(gzipPayload, 20))
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			g.asked.Add(1)
@@ -41,6 +47,7 @@ func newGzipServer(t *testing.T, tls bool) *gzipServer {
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		w.Write(body)
 	}))
+	g.EnableHTTP2 = h2
 	if tls {
 		g.StartTLS()
 	} else {
@@ -97,8 +104,8 @@ load {
 	return p
 }
 
-// TestCompressionParity: the same plan over plain http (fast path), https (fast path over TLS)
-// and through a proxy (net/http's transport) asks for gzip on every request, reports as body
+// TestCompressionParity: the same plan over plain http (fast path), https (fast path over TLS),
+// HTTP/2 (the VU's own h2 client) and through a proxy (net/http's transport) asks for gzip on every request, reports as body
 // bytes exactly what the server wrote (the encoded bytes), and decodes the body for the check
 // on every path; compression = "none" asks for nothing and reports the plain bytes.
 func TestCompressionParity(t *testing.T) {
@@ -108,19 +115,23 @@ func TestCompressionParity(t *testing.T) {
 	var got []result
 	cases := []struct {
 		name, attrs string
-		tls         bool
+		tls, h2     bool
 	}{
-		{"http", "", false}, {"https", "", true}, {"http via net/http", fmt.Sprintf("proxy = %q", proxyURL), false},
-		{"https via net/http", fmt.Sprintf("proxy = %q", proxyURL), true},
+		{"http", "", false, false}, {"https", "", true, false}, {"http via net/http", fmt.Sprintf("proxy = %q", proxyURL), false, false},
+		{"https via net/http", fmt.Sprintf("proxy = %q", proxyURL), true, false}, {"https h2", "", true, true},
+		{"https h2 via net/http", fmt.Sprintf("proxy = %q", proxyURL), true, true},
 	}
 	for _, c := range cases {
-		g := newGzipServer(t, c.tls)
+		g := newGzipServerH2(t, c.tls, c.h2)
 		sink := &bodySink{store: metrics.NewStore()}
 		runSink(t, encodingPlan(t, g.URL, c.attrs, nil), sink)
 		checks := metrics.Combine(sink.store.Snapshot(), metrics.Checks, nil)
 		reqs := metrics.Combine(sink.store.Snapshot(), metrics.HTTPReqs, nil).Sum
 		if g.hits.Load() != 20 || reqs != 20 || g.asked.Load() != 20 {
 			t.Errorf("%s: server received %d (%d asking for gzip), loadplan %v; want 20", c.name, g.hits.Load(), g.asked.Load(), reqs)
+		}
+		if c.h2 != (g.h2.Load() == 20) || (!c.h2 && g.h2.Load() != 0) {
+			t.Errorf("%s: %d of the requests over HTTP/2", c.name, g.h2.Load())
 		}
 		if sink.body.Load() != g.bodyBytes.Load() {
 			t.Errorf("%s: loadplan body bytes %d, server wrote %d", c.name, sink.body.Load(), g.bodyBytes.Load())

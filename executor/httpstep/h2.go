@@ -39,7 +39,7 @@ type h2State struct {
 	stop  func() bool // unregisters the abort hook of the current activation
 	req   h2req
 	resp  h2resp
-	hdr   http.Header // the response header, reused (lean: Set-Cookie and Location only)
+	hdr   http.Header // the response header, reused (lean: Set-Cookie, Location, Content-Encoding)
 }
 
 // bindH2 arms the abort hook for one activation: the hard context's end cuts the request in
@@ -209,7 +209,7 @@ func (c *h2conn) readResponse(id uint32, r *h2req, resp *h2resp) error {
 				resp.status = st
 				for _, hf := range f.RegularFields() {
 					k := http.CanonicalHeaderKey(hf.Name)
-					if r.fullHeader || k == "Set-Cookie" || k == "Location" {
+					if r.fullHeader || k == "Set-Cookie" || k == "Location" || k == "Content-Encoding" {
 						resp.header[k] = append(resp.header[k], hf.Value)
 					}
 				}

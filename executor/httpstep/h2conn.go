@@ -132,8 +132,8 @@ type h2req struct {
 }
 
 // h2resp is what do read: the status, the header (every field when fullHeader, otherwise only
-// Set-Cookie and Location, as the HTTP/1.1 fast path's lean heads) and the body when kept.
-// wrote and firstByte are the clock readings of the trace.
+// Set-Cookie, Location and Content-Encoding, as the HTTP/1.1 fast path's lean heads) and the
+// body when kept. wrote and firstByte are the clock readings of the trace.
 type h2resp struct {
 	status           int
 	header           http.Header

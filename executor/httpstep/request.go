@@ -5,7 +5,10 @@
 // http:// and https:// requests take the HTTP/1.1 fast path (fasthttp.go, internal/h1, TLS under
 // it); a target whose server chooses HTTP/2 through ALPN goes, for that VU, to its own HTTP/2
 // client on the negotiated connection (h2.go, h2conn.go: x/net/http2's frames, one stream at a
-// time, no resend); URLs with user info keep net/http.
+// time, no resend); URLs with user info keep net/http, and so does a target behind a proxy
+// (plan.Target.Proxy, netopts.go): net/http's transport speaks forward and CONNECT and then
+// HTTP/2 through ALPN, and a proxied run measures the proxy more than the client, so the fast
+// client stays without a proxy's code on its path.
 //
 // Accounting: a request that left the machine is one http_reqs sample, answered or not; a
 // request attempted is one http_req_failed sample; a failure is one errors sample with its cause
