@@ -37,7 +37,7 @@ Usage:
                                              print manifests that run the plan as N segments
   loadplan completion bash|zsh|fish          print a shell completion script
   loadplan import openapi|curl|har SOURCE    write a plan from an OpenAPI document, curl commands or a HAR
-  loadplan version
+  loadplan version [-json]                   version, commit and build details
 
 Run 'loadplan COMMAND -h' for a command's flags. Flags are written --name (one dash works too,
 as -var does in Terraform); k6's -u, -d, -i, -e and -q are accepted beside --vus, --duration,
@@ -86,8 +86,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case "import":
 		return runImport(rest, stdout, stderr)
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "loadplan", version)
-		return exitOK
+		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
