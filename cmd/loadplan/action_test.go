@@ -206,3 +206,41 @@ func TestActionFlagsExist(t *testing.T) {
 		t.Log("apply has no -report flag yet; the action passes --report")
 	}
 }
+
+// TestReadmeActionSnippet: the README's workflow snippet gives the action only inputs it
+// declares, and every required one.
+func TestReadmeActionSnippet(t *testing.T) {
+	a, _ := readAction(t)
+	found := 0
+	for _, block := range readmeBlocks(t, "yaml") {
+		var wf struct {
+			Jobs map[string]struct {
+				Steps []actionStep `yaml:"steps"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal([]byte(block), &wf); err != nil || wf.Jobs == nil {
+			continue // another YAML example (pre-commit, compose)
+		}
+		for _, job := range wf.Jobs {
+			for _, s := range job.Steps {
+				if !strings.HasPrefix(s.Uses, "loadplan/loadplan@") {
+					continue
+				}
+				found++
+				for k := range s.With {
+					if _, ok := a.Inputs[k]; !ok {
+						t.Errorf("README snippet passes %q, which action.yml does not declare", k)
+					}
+				}
+				for name, in := range a.Inputs {
+					if _, ok := s.With[name]; in.Required && !ok {
+						t.Errorf("README snippet omits the required input %q", name)
+					}
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("README has no workflow snippet using loadplan/loadplan")
+	}
+}
