@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # input is still written to testdata/fuzz, unminimised, and replays with go test -run).
 FUZZFLAGS ?= -fuzzminimizetime 0
 
-.PHONY: all build test test-deps vet check fuzz bench bench-deps install clean
+.PHONY: all build test test-deps vet check fuzz bench bench-deps install clean release-snapshot
 
 all: build
 
@@ -50,6 +50,15 @@ bench:
 
 bench-deps:
 	./scripts/install-bench-deps.sh
+
+# release-snapshot builds every release archive (linux/darwin/windows × amd64/arm64) and
+# checksums.txt into dist/ from .goreleaser.yaml, as a tagged release would, and publishes
+# nothing. --skip=docker: the image needs a Docker engine with buildx (a release runner has one).
+# goreleaser: go install github.com/goreleaser/goreleaser/v2@v2.17.0 (the version
+# cmd/loadplan/release_test.go names; v2.18 needs Go 1.27).
+GORELEASER ?= goreleaser
+release-snapshot:
+	$(GORELEASER) release --snapshot --clean --skip=docker
 
 clean:
 	rm -rf bin results
