@@ -7,7 +7,13 @@
 # browser). It is idempotent: a second run installs nothing and only prints the versions. The
 # Makefile's test target calls it first.
 #
-# Environment: SUDO (default "sudo" when not root), INFLUXD_VERSION (default v1.8.10).
+# It also installs goreleaser (GORELEASER_VERSION, default v2.17.0, the newest that builds on Go
+# 1.26) for the release-configuration tests (`goreleaser check`, a one-target snapshot build):
+# cold, its `go install` downloads about 1.9 GB of modules and compiles for about 720 CPU-seconds,
+# some 6 minutes of a fresh 2-core machine; later runs find it installed.
+#
+# Environment: SUDO (default "sudo" when not root), INFLUXD_VERSION (default v1.8.10),
+# GORELEASER_VERSION (default v2.17.0).
 set -euo pipefail
 
 INFLUXD_VERSION="${INFLUXD_VERSION:-v1.8.10}"
@@ -64,6 +70,12 @@ if [ "$want_pw" != "$have_pw" ]; then
   (cd "$here/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+GORELEASER_VERSION="${GORELEASER_VERSION:-v2.17.0}"
+if ! command -v goreleaser >/dev/null 2>&1 && [ ! -x "$GOBIN_DIR/goreleaser" ]; then
+  echo "install-test-deps: building goreleaser $GORELEASER_VERSION (about 6 minutes on a cold cache)"
+  (cd / && GOFLAGS=-mod=mod go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION")
+fi
+
 influxd_bin="$(command -v influxd 2>/dev/null || echo "$GOBIN_DIR/influxd")"
 echo "prometheus:             $(prometheus --version 2>&1 | head -1)"
 echo "prometheus-pushgateway: $(prometheus-pushgateway --version 2>&1 | head -1)"
@@ -73,3 +85,4 @@ echo "influxd:                $("$influxd_bin" version 2>&1 | head -1) ($influxd
 echo "chromium:               $(chromium --version 2>/dev/null | head -1)"
 echo "node:                   $(node --version 2>&1)"
 echo "playwright-core:        $(node -p 'require("./scripts/browser/node_modules/playwright-core/package.json").version' 2>/dev/null || echo missing)"
+echo "goreleaser:             $("$(command -v goreleaser 2>/dev/null || echo "$GOBIN_DIR/goreleaser")" --version 2>/dev/null | grep -m1 -i '^GitVersion' || echo missing)"
