@@ -16,7 +16,7 @@ import (
 // counted as dropped.
 func (g *group) runArrival(stop, gStop, gHard context.Context, start time.Time) {
 	s := g.sch
-	preS, maxS := splitWeights(s.PreAllocatedVUs, g.weights), s.ScenarioVUs(0) // max_vus, at least 1 each
+	preS, maxS := s.perPre, s.ScenarioVUs(0) // max_vus, at least 1 each
 	pools := make([]*vuPool, len(g.scenarios))
 	var wg sync.WaitGroup
 	alloc := func(i int) *vu {

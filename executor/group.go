@@ -147,7 +147,7 @@ func (g *group) runIterations(gStop, gHard context.Context) {
 	vus := g.sch.ScenarioVUs(0) // a share of iterations gets at least the one VU that runs it
 	var shares []int
 	if l.Model == plan.SharedIterations {
-		shares = splitWeights(g.sch.Iterations, g.weights)
+		shares = g.sch.perIts
 	}
 	var wg sync.WaitGroup
 	for i, sc := range g.scenarios {
@@ -189,7 +189,7 @@ type slot struct {
 func (g *group) runUsers(gStop, gHard context.Context, start time.Time) {
 	pools := make([][]*slot, len(g.scenarios))
 	adjust := func() {
-		per := splitWeights(g.sch.VUs(time.Since(start)), g.weights)
+		per := g.sch.usersSplit(g.sch.ramp.at(time.Since(start)))
 		for i, sc := range g.scenarios {
 			n := per[i]
 			if sc.exhausted.Load() {

@@ -37,6 +37,13 @@ type LoadSchedule struct {
 	ramp    ramp // users: VUs; arrival_rate: iterations per second of the whole plan
 	pacer   *pacer
 	pattern []int // arrival_rate: the scenario of iteration n is pattern[n%len(pattern)]
+
+	// The segment's share, scenario by scenario (see split).
+	offs   []int    // where each scenario's stripe of VUs and iterations starts
+	slots  []uint64 // arrival_rate: the plan-wide iterations of one cycle this segment runs
+	perVUs []int    // iterations models: VUs; arrival_rate: max VUs (at least 1 each)
+	perPre []int    // arrival_rate: pre-allocated VUs
+	perIts []int    // shared_iterations: iterations
 }
 
 // Stage is one stage as run, as offsets from the start of the run. From and To are this
@@ -54,21 +61,47 @@ func (s *LoadSchedule) staged() bool {
 	return s.Load.Model == plan.Users || s.Load.Model == plan.ArrivalRate
 }
 
-// capVUs applies Config.MaxVUs.
-func (s *LoadSchedule) capVUs(n int) int {
-	if s.maxVUs > 0 && n > s.maxVUs {
-		return s.maxVUs
+// split is how a segment's share of a load is taken: the plan-wide count (VUs, iterations) is
+// divided among the scenarios by weight exactly as a single run divides it (splitWeights), and
+// then the m-th of scenario i's plan-wide VUs (or iterations) runs on segment (offs[i]+m) mod N + 1
+// (stripe). Each plan-wide VU is so assigned once to a scenario and once to a segment: summed over
+// the segments, every scenario's VUs and iterations are the single run's at every instant — a
+// share taken of the load's total before the weight split would round a low-weight scenario
+// away in every segment (3:1 over 4 VUs in 2 segments: 2 + 0 each, never the 1).
+func (s *LoadSchedule) split(per []int) []int {
+	out := make([]int, len(per))
+	for i, v := range per {
+		out[i] = stripe(v, s.offs[i], s.seg.Index, s.seg.Total)
 	}
-	return n
+	return out
 }
 
-// share returns this instance's share of v.
-func (s *LoadSchedule) share(v int) int { return segmentShare(v, s.seg.Index, s.seg.Total) }
+// capSplit applies Config.MaxVUs to a segment's VUs per scenario: over the cap, the cap is
+// divided in proportion to them.
+func (s *LoadSchedule) capSplit(per []int) []int {
+	if s.maxVUs > 0 && sum(per) > s.maxVUs {
+		return splitWeights(s.maxVUs, per)
+	}
+	return per
+}
 
-// usersAt returns the VUs of the users model for a ramp value: floored (a VU more starts when
-// the ramp reaches it), this instance's share, capped.
-func (s *LoadSchedule) usersAt(v float64) int {
-	return s.capVUs(s.share(int(math.Floor(v + 1e-9))))
+// usersSplit returns this instance's VUs of each scenario of the users model for a ramp value:
+// floored (a VU more starts when the ramp reaches it), split by weight, this segment's stripe,
+// capped.
+func (s *LoadSchedule) usersSplit(v float64) []int {
+	return s.capSplit(s.split(splitWeights(int(math.Floor(v+1e-9)), s.Weights)))
+}
+
+// usersAt returns the VUs of the users model for a ramp value, summed over the scenarios.
+func (s *LoadSchedule) usersAt(v float64) int { return sum(s.usersSplit(v)) }
+
+// sum returns the sum of v.
+func sum(v []int) int {
+	t := 0
+	for _, x := range v {
+		t += x
+	}
+	return t
 }
 
 // VUs returns the VUs this instance runs at elapsed: the users ramp; the pre-allocated VUs of
@@ -110,11 +143,14 @@ func (s *LoadSchedule) PeakRate() float64 {
 func (s *LoadSchedule) ExpectedIterations() float64 {
 	switch s.Load.Model {
 	case plan.ArrivalRate:
-		c, k, n := s.pacer.count(), uint64(s.seg.Index-1), uint64(s.seg.Total)
-		if c <= k {
-			return 0
+		c, cycle := s.pacer.count(), uint64(len(s.pattern)*s.seg.Total)
+		n := c / cycle * uint64(len(s.slots))
+		for _, j := range s.slots {
+			if j < c%cycle {
+				n++
+			}
 		}
-		return float64((c - k + n - 1) / n)
+		return float64(n)
 	case plan.PerVUIterations:
 		return float64(s.PeakVUs) * float64(s.Iterations)
 	case plan.SharedIterations:
@@ -123,10 +159,11 @@ func (s *LoadSchedule) ExpectedIterations() float64 {
 	return 0
 }
 
-// iteration returns the plan-wide index of this instance's done-th iteration: segment Index of
-// Total runs iterations Index-1, Index-1+Total, …
+// iteration returns the plan-wide index of this instance's done-th iteration: the slots of
+// every cycle of len(pattern)·Total plan-wide iterations (arrivalSlots).
 func (s *LoadSchedule) iteration(done uint64) uint64 {
-	return uint64(s.seg.Index-1) + done*uint64(s.seg.Total)
+	n := uint64(len(s.slots))
+	return done/n*uint64(len(s.pattern)*s.seg.Total) + s.slots[done%n]
 }
 
 // Pace returns how long after elapsed this instance's done-th iteration (0-based) of the
@@ -148,17 +185,30 @@ func (s *LoadSchedule) finish() {
 	l := s.Load
 	switch l.Model {
 	case plan.ArrivalRate:
+		s.offs = stripeOffsets(splitWeights(max(l.MaxVUs, l.PreAllocatedVUs), s.Weights), s.seg.Total)
 		s.pacer = newPacer(s.ramp)
 		s.pattern = weightPattern(s.Weights)
-		maxVUs := max(l.MaxVUs, l.PreAllocatedVUs)
-		s.PeakVUs = max(s.capVUs(s.share(maxVUs)), 1)
-		s.PreAllocatedVUs = min(s.share(l.PreAllocatedVUs), s.PeakVUs)
+		s.slots = arrivalSlots(s.pattern, s.Weights, s.offs, s.seg.Index, s.seg.Total)
+		maxVUs := s.capSplit(s.split(splitWeights(max(l.MaxVUs, l.PreAllocatedVUs), s.Weights)))
+		s.PeakVUs = max(sum(maxVUs), 1)
+		// Every segment runs every scenario's share of the iterations, so each scenario's pool
+		// holds at least one VU (allocated only when an iteration comes).
+		s.perVUs, s.perPre = make([]int, len(maxVUs)), s.split(splitWeights(l.PreAllocatedVUs, s.Weights))
+		for i, m := range maxVUs {
+			s.perVUs[i] = max(m, 1)
+			s.perPre[i] = min(s.perPre[i], m)
+		}
+		s.PreAllocatedVUs = sum(s.perPre)
 	case plan.Users:
+		s.offs = stripeOffsets(splitWeights(int(math.Floor(s.ramp.peak()+1e-9)), s.Weights), s.seg.Total)
 		s.PeakVUs = s.usersPeak()
 	case plan.PerVUIterations:
-		s.PeakVUs, s.Iterations = s.capVUs(s.share(l.VUs)), l.Iterations
+		s.offs = stripeOffsets(splitWeights(l.VUs, s.Weights), s.seg.Total)
+		s.perVUs = s.capSplit(s.split(splitWeights(l.VUs, s.Weights)))
+		s.PeakVUs, s.Iterations = sum(s.perVUs), l.Iterations
 	case plan.SharedIterations:
-		s.PeakVUs, s.Iterations = s.capVUs(s.share(l.VUs)), s.share(l.Iterations)
+		s.splitShared()
+		s.PeakVUs, s.Iterations = sum(s.perVUs), sum(s.perIts)
 	}
 	if !s.staged() {
 		return
@@ -180,25 +230,57 @@ func (s *LoadSchedule) finish() {
 	}
 }
 
+// splitShared fills perVUs and perIts for shared_iterations. A single run gives a scenario whose
+// weight earns it iterations but no VU one VU to run them; the segments stripe those VUs, and
+// each scenario's iterations go to the segments in proportion to the VUs each holds of it — so
+// no segment holds iterations without a VU, and both sum over the segments to the single run's.
+func (s *LoadSchedule) splitShared() {
+	l := s.Load
+	its, vus := splitWeights(l.Iterations, s.Weights), splitWeights(l.VUs, s.Weights)
+	s.perVUs, s.perIts = make([]int, len(vus)), make([]int, len(vus))
+	for i := range vus {
+		if its[i] > 0 && vus[i] == 0 {
+			vus[i] = 1
+		}
+	}
+	s.offs = stripeOffsets(vus, s.seg.Total)
+	for i := range vus {
+		held := make([]int, s.seg.Total) // every segment's VUs of this scenario
+		for k := range held {
+			held[k] = stripe(vus[i], s.offs[i], k+1, s.seg.Total)
+		}
+		s.perVUs[i], s.perIts[i] = held[s.seg.Index-1], splitWeights(its[i], held)[s.seg.Index-1]
+	}
+	s.perVUs = s.capSplit(s.perVUs)
+	for i, n := range s.perIts {
+		if n > 0 && s.perVUs[i] == 0 {
+			s.perVUs[i] = 1
+		}
+	}
+}
+
 // usersPeak returns the most VUs the users ramp runs: the ramp is continuous, so it passes every
-// whole value between its lowest and highest point; a segment's share of v is ⌊v/n⌋ or ⌈v/n⌉, so
-// the highest share is among the top n values.
+// whole value between its lowest and highest point; a segment's VUs at each are summed stripes of
+// a weight split, not monotonic in the value, so every value is looked at.
 func (s *LoadSchedule) usersPeak() int {
 	hi := int(math.Floor(s.ramp.peak() + 1e-9))
 	lo := int(math.Floor(s.ramp.start + 1e-9))
 	for _, st := range s.ramp.stages {
 		lo = min(lo, int(math.Floor(st.target+1e-9)))
 	}
+	if s.seg.Total == 1 && len(s.Weights) == 1 {
+		lo = hi // the whole of one scenario: the highest value is the peak
+	}
 	peak := 0
-	for v := max(lo, hi-s.seg.Total); v <= hi; v++ {
-		peak = max(peak, s.capVUs(s.share(v)))
+	for v := max(lo, 0); v <= hi; v++ {
+		peak = max(peak, s.usersAt(float64(v)))
 	}
 	return peak
 }
 
 // ScenarioVUs returns the VUs each of the load's scenarios, in Scenarios order, holds at elapsed
 // from the start to the load's end, both included (the graceful_stop tail is not counted), and
-// nil outside: the load's VUs split by weight — the split the groups run (runIterations and
+// nil outside: this segment's share of the load's VUs split by weight (split) — the split the groups run (runIterations and
 // runArrival take it from here; runUsers splits the same ramp at every tick). That is the users ramp;
 // max_vus for arrival_rate, which allocates that many when the target is slow, and at least one
 // per scenario (each scenario's pool holds one); the VUs of the iterations models, plus one for a
@@ -207,25 +289,10 @@ func (s *LoadSchedule) ScenarioVUs(elapsed time.Duration) []int {
 	if elapsed < 0 || elapsed > s.Duration {
 		return nil
 	}
-	switch s.Load.Model {
-	case plan.Users:
-		return splitWeights(s.VUs(elapsed), s.Weights)
-	case plan.ArrivalRate:
-		per := splitWeights(s.PeakVUs, s.Weights)
-		for i := range per {
-			per[i] = max(per[i], 1)
-		}
-		return per
+	if s.Load.Model == plan.Users {
+		return s.usersSplit(s.ramp.at(elapsed))
 	}
-	per := splitWeights(s.PeakVUs, s.Weights)
-	if s.Load.Model == plan.SharedIterations {
-		for i, it := range splitWeights(s.Iterations, s.Weights) {
-			if it > 0 && per[i] == 0 {
-				per[i] = 1
-			}
-		}
-	}
-	return per
+	return append([]int(nil), s.perVUs...)
 }
 
 // Instants returns, ascending and without repeats, the instants at which the loads' VUs — summed,

@@ -74,7 +74,8 @@ func TestScheduleScenarioVUs(t *testing.T) {
 		{"shared iterations: b's share of iterations needs a VU", shared, Config{}, 0, []int{1, 1}},
 		{"shared iterations until max_duration", shared, Config{}, 30 * s, []int{1, 1}},
 		{"shared iterations, --duration cuts max_duration", shared, Config{Duration: 5 * s}, 6 * s, nil},
-		{"per-VU iterations, segment 2/3 of 10", perVU, Config{Segment: Segment{2, 3}}, 0, []int{2, 1}},
+		// 8 + 2 VUs numbered a, a, …, a, b, b: segment 2 runs VUs 1, 4, 7 (of a); b's 8 and 9 run on 3 and 1.
+		{"per-VU iterations, segment 2/3 of 10", perVU, Config{Segment: Segment{2, 3}}, 0, []int{3, 0}},
 		{"per-VU iterations: no share, no VU", &plan.Load{Model: plan.PerVUIterations, VUs: 1, Iterations: 4}, Config{}, 0, []int{1, 0}},
 	}
 	for _, c := range cases {
@@ -135,7 +136,7 @@ func TestSchedulePeakVUsOverTime(t *testing.T) {
 		{"arrival rate to its end", []*plan.Load{
 			{Model: plan.ArrivalRate, MaxVUs: 40, Stages: stagesOf(60, 10)}, rampTo(100)}, Config{}, 140},
 		{"--vus caps each load", []*plan.Load{rampTo(300), rampTo(100)}, Config{MaxVUs: 150}, 250},
-		{"segment 1/2 of each", []*plan.Load{rampTo(301), rampTo(101)}, Config{Segment: Segment{1, 2}}, 150 + 50},
+		{"segment 1/2 of each", []*plan.Load{rampTo(301), rampTo(101)}, Config{Segment: Segment{1, 2}}, 151 + 51},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := compiled(t, ownLoadsOf(c.loads...), c.cfg).PeakVUs(); got != c.want {

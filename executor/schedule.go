@@ -149,13 +149,56 @@ func (p *pacer) at(n uint64) (time.Duration, bool) {
 	return 0, false
 }
 
-// segmentShare returns instance i's (1-based) share of v among n instances:
-// floor(v·i/n) − floor(v·(i−1)/n). The shares of all n instances sum to v exactly.
-func segmentShare(v, i, n int) int {
+// stripe returns segment k's (1-based, of n) count of the first v members of a stripe starting at
+// segment off+1: member m (0-based) runs on segment (off+m) mod n + 1. Every member has one
+// segment, so the n counts sum to v exactly; each is ⌊v/n⌋ or ⌈v/n⌉; and as v grows by one
+// exactly one segment gains one — a ramp never moves a VU from one segment to another. It is
+// k6's execution-segment striping for equal segments.
+func stripe(v, off, k, n int) int {
 	if n <= 1 {
 		return v
 	}
-	return v*i/n - v*(i-1)/n
+	if v <= 0 {
+		return 0
+	}
+	first := ((k-1-off)%n + n) % n // the first member falling to segment k
+	if first >= v {
+		return 0
+	}
+	return (v-1-first)/n + 1
+}
+
+// stripeOffsets returns where each scenario's stripe starts, given the single run's VUs of each
+// at the load's peak: after the VUs of the scenarios before it. So the plan-wide VUs are numbered
+// scenario after scenario and VU j runs on segment j mod n + 1: at the peak (and all along for the
+// iterations models) the segments' totals are balanced too, and the first VUs of small scenarios
+// do not all fall to the first segment.
+func stripeOffsets(per []int, n int) []int {
+	out := make([]int, len(per))
+	sum := 0
+	for i, v := range per {
+		out[i] = sum % max(n, 1)
+		sum += v
+	}
+	return out
+}
+
+// arrivalSlots returns, ascending, the plan-wide iterations of one cycle of len(pattern)·n that
+// segment k runs. Iteration j goes to scenario pattern[j mod len(pattern)], as in a single run;
+// that scenario's m-th iteration goes to segment (offs[i]+m) mod n + 1, so each segment runs every
+// scenario's share and the segments together run every iteration once. A cycle holds each
+// scenario's weight·n iterations, so exactly len(pattern) fall to each segment.
+func arrivalSlots(pattern, weights, offs []int, k, n int) []uint64 {
+	seen := make([]int, len(weights)) // the scenario's iterations so far in the cycle
+	var out []uint64
+	for j := range len(pattern) * max(n, 1) {
+		i := pattern[j%len(pattern)]
+		if (offs[i]+seen[i])%max(n, 1) == k-1 {
+			out = append(out, uint64(j))
+		}
+		seen[i]++
+	}
+	return out
 }
 
 // splitWeights divides total among weights by the largest-remainder method; ties go to the

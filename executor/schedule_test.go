@@ -75,19 +75,24 @@ func TestPacerExactForWholeProducts(t *testing.T) {
 	}
 }
 
+// TestSegmentSharesSumExactly: the stripes of v over n segments, from any offset, are balanced,
+// sum to v, and grow by one in exactly one segment when v does (a ramp moves no VU across).
 func TestSegmentSharesSumExactly(t *testing.T) {
 	for _, v := range []int{0, 1, 2, 3, 7, 10, 99, 100, 1001} {
 		for n := 1; n <= 7; n++ {
-			sum := 0
-			for i := 1; i <= n; i++ {
-				s := segmentShare(v, i, n)
-				if s < v/n || s > v/n+1 {
-					t.Errorf("share(%d,%d,%d) = %d is unbalanced", v, i, n, s)
+			for off := range n {
+				sum, grew := 0, 0
+				for i := 1; i <= n; i++ {
+					s := stripe(v, off, i, n)
+					if s < v/n || s > v/n+1 {
+						t.Errorf("stripe(%d,%d,%d,%d) = %d is unbalanced", v, off, i, n, s)
+					}
+					sum += s
+					grew += stripe(v+1, off, i, n) - s
 				}
-				sum += s
-			}
-			if sum != v {
-				t.Errorf("v=%d n=%d: shares sum to %d", v, n, sum)
+				if sum != v || grew != 1 {
+					t.Errorf("v=%d n=%d off=%d: stripes sum to %d, grew by %d", v, n, off, sum, grew)
+				}
 			}
 		}
 	}
