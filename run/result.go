@@ -106,7 +106,17 @@ func (r *Run) result(res executor.Result, stopErr error) *Result {
 		rep.Notes = append(rep.Notes, fe.Error())
 		rep.Incomplete = append(rep.Incomplete, fe.Error())
 	}
-	code := VerdictCode(interrupted, threshold.Failed(rep.Verdicts) || out.AbortReason != "", res.Saturated)
+	failed := threshold.Failed(rep.Verdicts) || out.AbortReason != ""
+	if r.seg != "" {
+		// A segment holds only its share: a threshold only the fleet can meet (count == 600 over 3
+		// segments of 200) would fail in each while the fleet passes. `merge` judges the thresholds
+		// over the fleet; a segment's exit code is its own run (0, 105 interrupted, 98 saturated,
+		// 1 run error) and 99 only when an abort_on_fail trips — which stops the fleet, as it would
+		// stop a single run (the Job's pod failure policy fails the Job on 99).
+		// The summary says so (Report.Share); it is not a note, which merge would repeat.
+		failed, rep.Share = out.AbortReason != "", true
+	}
+	code := VerdictCode(interrupted, failed, res.Saturated)
 	if res.Err != nil && code == ExitOK {
 		code = ExitRuntime
 	}

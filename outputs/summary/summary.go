@@ -95,6 +95,9 @@ type Report struct {
 	// TrendStats are the latency columns of WriteText (--summary-trend-stats); nil for the
 	// default min, avg, med, p(90), p(95), p(99), max.
 	TrendStats []TrendStat
+	// Share is true for one segment's run: its verdicts are of its share, the fleet's are
+	// merge's, so the summary shows them as judged by merge (merge's own Report leaves it false).
+	Share bool
 }
 
 // Duration is the run's length, at least a millisecond so that rates stay finite. Without a start

@@ -279,6 +279,8 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 		extra := v.Scope()
 		if v.AbortedRun {
 			extra = strings.TrimSpace(extra + " aborted the run")
+		} else if r.Share {
+			extra = strings.TrimSpace(extra + " judged by merge")
 		}
 		if extra != "" {
 			extra = "[" + extra + "]"
@@ -306,7 +308,10 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 			failed++
 		}
 	}
-	if failed == 0 {
+	if r.Share {
+		// A segment's share is not the fleet: only an abort_on_fail that tripped is its verdict.
+		fmt.Fprintf(b, "    on this segment's share %d of %d thresholds would fail; `loadplan merge` judges them over the fleet (a segment exits 99 only when abort_on_fail stops it)\n", failed, len(r.Verdicts))
+	} else if failed == 0 {
 		fmt.Fprintf(b, "    all %d thresholds passed\n", len(r.Verdicts))
 	} else {
 		failedText := fmt.Sprintf("%d of %d thresholds FAILED", failed, len(r.Verdicts))
