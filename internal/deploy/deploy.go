@@ -39,8 +39,9 @@ const (
 )
 
 // FailExitCodes are the exit codes that fail the Job at once, without a retry: a verdict (98
-// saturated generator, 99 a threshold failed, also after abort_on_fail stopped the run) or a
-// mistake no retry fixes (2 usage, 104 invalid plan). Sorted, as the API requires.
+// saturated generator, 99 an abort_on_fail threshold stopped the segment — a segment leaves its
+// other thresholds to merge) or a mistake no retry fixes (2 usage, 104 invalid plan). Sorted, as
+// the API requires.
 var FailExitCodes = []int32{2, 98, 99, 104}
 
 // File is one file shipped with the plan: its path relative to the plan's folder, slash-separated.

@@ -240,7 +240,7 @@ func Kubernetes(f Fleet) ([]byte, error) {
 	}
 	header := comment(
 		fmt.Sprintf("loadplan: %s as %d segments (Indexed Job %s). Apply: kubectl apply -f this.yaml", f.Plans[0], f.Segments, f.Name),
-		fmt.Sprintf("Wait:    kubectl wait --for=condition=complete job/%s (a segment exiting 99, e.g. abort_on_fail, fails the Job)", f.Name),
+		fmt.Sprintf("Wait:    kubectl wait --for=condition=complete job/%s (a segment exits 99 when abort_on_fail stops it: that fails the Job)", f.Name),
 		fmt.Sprintf("Verdict: kubectl logs -l job-name=%s --tail=-1 | loadplan merge --plan PLAN -   (the fleet's thresholds)", f.Name),
 		fmt.Sprintf("Sized per segment: memory request %s (peak VUs x 25 KB + WebSocket sessions x 50 KB + 32 MB), limit twice that.", strconv.FormatInt(mi, 10)+"Mi"),
 	)
