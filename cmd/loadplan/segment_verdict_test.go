@@ -77,6 +77,7 @@ func TestSegmentAbortStillExits99(t *testing.T) {
 		t.Fatalf("abort_on_fail in segment 1/3: exit %d, want 99\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// Planned for this segment: 10/s for 60 s; the abort stops it after a few.
+	t.Logf("abort_on_fail: segment 1/3 exited %d after %d requests", r.code, srv.hits.Load())
 	if got := srv.hits.Load(); got == 0 || got > 300 {
 		t.Errorf("the server received %d requests; the abort should stop far below the planned 600", got)
 	}
