@@ -16,6 +16,22 @@ type Condition struct {
 	P      float64 // percentile for Agg == "p", 0..100
 	Op     string  // <, <=, >, >=, ==, !=
 	Bound  float64
+
+	// Baseline marks a bound relative to a baseline run ("p(95) < baseline * 1.10"): Bound is
+	// then BaseValue*BaseMul + BaseAdd once BaseSet, i.e. once `apply --baseline FILE` gave the
+	// baseline's value of the same metric, selector and aggregation (ResolveBaseline). Without
+	// one the condition is skipped, never passed.
+	Baseline  bool
+	BaseMul   float64
+	BaseAdd   float64 // in the metric's unit (milliseconds for time)
+	BaseValue float64
+	BaseSet   bool
+}
+
+// ResolveBaseline sets a baseline condition's bound from the baseline run's value of it.
+func (c *Condition) ResolveBaseline(base float64) {
+	c.BaseValue, c.BaseSet = base, true
+	c.Bound = base*c.BaseMul + c.BaseAdd
 }
 
 // ConditionError says where in the condition text a problem is.
@@ -50,6 +66,9 @@ func ParseCondition(src string, k Kind, u Unit) (Condition, error) {
 		i++
 	}
 	c.Agg = s[start:i]
+	if c.Agg == "baseline" {
+		return c, &ConditionError{start, `baseline is the bound, on the right of the comparison: "p(95) < baseline * 1.10"`}
+	}
 	if c.Agg == "" {
 		return c, &ConditionError{start, "a condition starts with an aggregation such as p(95), avg, rate or count"}
 	}
@@ -95,6 +114,9 @@ func ParseCondition(src string, k Kind, u Unit) (Condition, error) {
 		return c, &ConditionError{valStart, "expected a value after the comparison"}
 	}
 	timed := u == Time && (c.Agg != "count")
+	if strings.HasPrefix(val, "baseline") {
+		return parseBaseline(c, val, valStart, timed)
+	}
 	if timed {
 		if f, err := strconv.ParseFloat(val, 64); err == nil {
 			c.Bound = f // a bare number is milliseconds, as in k6
@@ -115,6 +137,40 @@ func ParseCondition(src string, k Kind, u Unit) (Condition, error) {
 		f /= 100
 	}
 	c.Bound = f
+	return c, nil
+}
+
+// parseBaseline parses a bound relative to the baseline: "baseline", "baseline * 1.10",
+// "baseline + 0.001", "baseline + 20ms" (a time metric's addend is a duration or milliseconds).
+func parseBaseline(c Condition, val string, at int, timed bool) (Condition, error) {
+	c.Baseline, c.BaseMul = true, 1
+	rest := strings.TrimSpace(strings.TrimPrefix(val, "baseline"))
+	if rest == "" {
+		return c, nil
+	}
+	at += len(val) - len(rest)
+	op, num := rest[0], strings.TrimSpace(rest[1:])
+	if strings.IndexByte("*+-", op) < 0 || num == "" {
+		return c, &ConditionError{at, `a baseline bound is "baseline", "baseline * 1.10" or "baseline + 0.001"`}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil && timed && op != '*' {
+		d, derr := time.ParseDuration(num)
+		if derr == nil {
+			f, err = float64(d)/float64(time.Millisecond), nil
+		}
+	}
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return c, &ConditionError{at + 1, fmt.Sprintf("%q is not a non-negative number%s", num, map[bool]string{true: " or duration", false: ""}[timed && op != '*'])}
+	}
+	switch op {
+	case '*':
+		c.BaseMul = f
+	case '+':
+		c.BaseAdd = f
+	case '-':
+		c.BaseAdd = -f
+	}
 	return c, nil
 }
 

@@ -33,6 +33,39 @@ type Outcome struct {
 	Observed  float64 // in the metric's unit (milliseconds for time)
 	Valid     bool    // Observed means something (false: no samples, no time for a rate)
 	Pass      bool
+	// Skipped: a baseline condition judged without a baseline; Pass is then true so that it fails
+	// nothing, but it is reported as skipped, never as passed.
+	Skipped bool
+}
+
+// SkippedNote is what a skipped baseline condition reports.
+const SkippedNote = "skipped: no baseline (apply --baseline FILE)"
+
+// Skipped reports whether every condition of v was skipped for want of a baseline.
+func (v Verdict) Skipped() bool {
+	for _, r := range v.Outcomes {
+		if !r.Skipped {
+			return false
+		}
+	}
+	return len(v.Outcomes) > 0
+}
+
+// observed renders one outcome: "p(95)=412.3ms", with the baseline's bound when it has one
+// ("p(95)=412.3ms vs baseline 380ms → bound 418ms").
+func (v Verdict) observed(r Outcome) string {
+	s := r.Condition.AggName() + "=n/a"
+	if r.Valid {
+		s = r.Condition.AggName() + "=" + FormatValue(v.Metric, r.Condition.Agg, r.Observed)
+	}
+	c := r.Condition
+	switch {
+	case r.Skipped:
+		s += " (" + SkippedNote + ")"
+	case c.Baseline && c.BaseSet:
+		s += " vs baseline " + FormatValue(v.Metric, c.Agg, c.BaseValue) + ", bound " + FormatValue(v.Metric, c.Agg, c.Bound)
+	}
+	return s
 }
 
 // Summary renders the observed values, e.g. "p(95)=412.3ms, rate=0.20%", or the reason.
@@ -42,11 +75,7 @@ func (v Verdict) Summary() string {
 	}
 	var parts []string
 	for _, r := range v.Outcomes {
-		if !r.Valid {
-			parts = append(parts, r.Condition.AggName()+"=n/a")
-			continue
-		}
-		parts = append(parts, r.Condition.AggName()+"="+FormatValue(v.Metric, r.Condition.Agg, r.Observed))
+		parts = append(parts, v.observed(r))
 	}
 	s := strings.Join(parts, ", ")
 	if v.Reason != "" {
@@ -84,11 +113,7 @@ func (v Verdict) Failure() string {
 		if r.Pass {
 			continue
 		}
-		obs := "n/a"
-		if r.Valid {
-			obs = r.Condition.AggName() + "=" + FormatValue(v.Metric, r.Condition.Agg, r.Observed)
-		}
-		parts = append(parts, r.Condition.Source+": observed "+obs)
+		parts = append(parts, r.Condition.Source+": observed "+v.observed(r))
 	}
 	s := strings.Join(parts, "; ")
 	if sc := v.Scope(); sc != "" {

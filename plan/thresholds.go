@@ -56,6 +56,7 @@ func (l *loader) loadThresholds() {
 				l.checkThresholdStage(a, n)
 			}
 		}
+		l.checkBaselineScope(t, content)
 		if !ok {
 			continue
 		}
@@ -358,5 +359,24 @@ func (l *loader) checkThresholdStage(a *hcl.Attribute, n int) {
 	}
 	if n > len(ld.Stages) {
 		l.errorAt(a.Expr.Range(), "No such stage", "The load has %d stages; stage is from 1 to %d.", len(ld.Stages), len(ld.Stages))
+	}
+}
+
+// checkBaselineScope rejects a baseline bound on a windowed or stage-scoped threshold: a baseline
+// file holds whole-run figures (`apply --baseline`), so only a run-scoped threshold has a baseline
+// value of the same metric, selector and aggregation to compare with.
+func (l *loader) checkBaselineScope(t *Threshold, content *hcl.BodyContent) {
+	for _, c := range t.Conditions {
+		if !c.Baseline {
+			continue
+		}
+		for _, name := range []string{"window", "stage"} {
+			if a := content.Attributes[name]; a != nil {
+				l.errorAt(a.NameRange, "Baseline bound on a scoped threshold",
+					"%q compares with a baseline run's whole-run figure, which has no %s. Move it to a threshold without %s, or write an absolute bound.",
+					c.Source, name, name)
+				return
+			}
+		}
 	}
 }

@@ -187,7 +187,7 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) metrics.Verd
 		v.Pass = true
 		for i, c := range st.th.Conditions {
 			o := st.worst[i]
-			r := metrics.Outcome{Condition: c, Observed: o.v, Valid: o.set, Pass: o.set && !o.failed}
+			r := skipUnresolved(metrics.Outcome{Condition: c, Observed: o.v, Valid: o.set, Pass: o.set && !o.failed})
 			v.Pass = v.Pass && r.Pass
 			v.Outcomes = append(v.Outcomes, r)
 		}
@@ -222,7 +222,7 @@ func (st *state) verdict(run Run, start, end time.Time, final bool) metrics.Verd
 	v.Pass = true
 	for _, c := range st.th.Conditions {
 		obs, ok := c.Observe(st.total, elapsed)
-		r := metrics.Outcome{Condition: c, Observed: obs, Valid: ok, Pass: ok && c.Holds(obs)}
+		r := skipUnresolved(metrics.Outcome{Condition: c, Observed: obs, Valid: ok, Pass: ok && c.Holds(obs)})
 		if !ok && v.Reason == "" {
 			v.Reason = "no run time to compute a rate over"
 		}
@@ -310,11 +310,21 @@ func NoEventsMeansZero(m metrics.Metric) bool {
 func zeroEvents(v metrics.Verdict) metrics.Verdict {
 	v.Pass, v.Reason = true, "no events"
 	for _, c := range v.Conditions {
-		r := metrics.Outcome{Condition: c, Observed: 0, Valid: true, Pass: c.Holds(0)}
+		r := skipUnresolved(metrics.Outcome{Condition: c, Observed: 0, Valid: true, Pass: c.Holds(0)})
 		v.Pass = v.Pass && r.Pass
 		v.Outcomes = append(v.Outcomes, r)
 	}
 	return v
+}
+
+// skipUnresolved marks the outcome of a baseline condition that has no baseline value as
+// skipped: it fails nothing (the run was given no baseline to compare with) and is reported as
+// skipped, never as passed.
+func skipUnresolved(r metrics.Outcome) metrics.Outcome {
+	if r.Condition.Baseline && !r.Condition.BaseSet {
+		r.Skipped, r.Pass = true, true
+	}
+	return r
 }
 
 // Failed reports whether any verdict failed.
