@@ -34,6 +34,8 @@ type applyOptions struct {
 	junit      string
 	segment    executor.Segment
 	segmentSum string
+	baseline   string // --baseline: judge `baseline` threshold conditions against it (compare.go)
+	saveBase   string // --save-baseline: the run's segment summary, kept after a passing run
 	report     string
 	demo       bool
 	quiet      bool
@@ -66,6 +68,8 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	fs.StringVar(&o.junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
 	fs.StringVar(&o.report, "report", "", "write a self-contained HTML report to `FILE` (charts, tables, verdict; opens offline)")
 	fs.StringVar(&o.segmentSum, "segment-summary", "", "write a mergeable segment summary to `FILE` for loadplan merge")
+	fs.StringVar(&o.baseline, "baseline", "", "judge the thresholds' `baseline` bounds against this saved run (FILE from --save-baseline)")
+	fs.StringVar(&o.saveBase, "save-baseline", "", "after a passing run, save its summary to `FILE` as the baseline for --baseline and loadplan compare")
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress line")
@@ -173,6 +177,13 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if note := opts.run.spawnNote(); note != "" {
 		info("%s", note)
 	}
+	if !applyBaseline(p, opts.baseline, stderr, info) { // compare.go
+		return exitRuntime
+	}
+	if opts.saveBase != "" && (opts.segmentSum == "" || opts.segmentSum == "-") {
+		opts.segmentSum = filepath.Join(os.TempDir(), fmt.Sprintf("loadplan-baseline-%d.json", os.Getpid()))
+		defer os.Remove(opts.segmentSum)
+	}
 	// fleetflags.go: the claim (before the resource check, which needs the segment), the barrier.
 	gate, endGate, code := prepareFleet(opts, stderr, info)
 	if code != exitOK {
@@ -223,7 +234,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	}
 	page.finish(res, nil, resultFiles(opts, r))
 	opts.hook.finished(res, resultFiles(opts, r))
-	return res.Code
+	return saveBaseline(opts.segmentSum, opts.saveBase, res.Code, stderr, info)
 }
 
 // handleSignals translates signals into r's Stop and Abort until the returned func is called:

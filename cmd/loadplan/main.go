@@ -33,6 +33,7 @@ Usage:
   loadplan demo [--addr 127.0.0.1:8000]      serve the built-in demo backend
   loadplan merge [flags] SUMMARY...          combine segment summaries and evaluate thresholds
   loadplan report -o FILE.html SUMMARY...    HTML report from a summary export or segment summaries
+  loadplan compare [-json] BASE NEW          judge a run against a baseline, step by step (exit 99: regression)
   loadplan deploy kubernetes|compose PLAN --segments N
                                              print manifests that run the plan as N segments
   loadplan completion bash|zsh|fish          print a shell completion script
@@ -77,6 +78,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runMerge(rest, stdout, stderr)
 	case "report":
 		return runReport(rest, stdout, stderr)
+	case "compare":
+		return runCompare(rest, stdout, stderr)
 	case "deploy":
 		return runDeploy(rest, stdout, stderr)
 	case "completion":

@@ -184,7 +184,13 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// junitSkipped marks a threshold whose baseline bounds were not judged (no --baseline).
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -216,6 +222,8 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			msg := v.Failure()
 			tc.Failure = &junitFailure{Message: msg, Type: "threshold", Text: msg}
 			suite.Failures++
+		} else if v.Skipped() {
+			tc.Skipped = &junitSkipped{Message: metrics.SkippedNote}
 		}
 		suite.Tests++
 		suite.Cases = append(suite.Cases, tc)

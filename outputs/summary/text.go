@@ -272,6 +272,9 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, v := range r.Verdicts {
 		mark := r.mark(v.Pass)
+		if v.Pass && v.Skipped() {
+			mark = "-" // a baseline bound without a baseline: not judged, not passed
+		}
 		var conds []string
 		for _, c := range v.Conditions {
 			conds = append(conds, "'"+c.Source+"'")
@@ -295,6 +298,9 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 					val = metrics.FormatValue(v.Metric, c.Condition.Agg, c.Observed)
 				}
 				m := r.mark(c.Pass)
+				if c.Pass && c.Skipped {
+					m = "skipped"
+				}
 				parts = append(parts, c.Condition.AggName()+"="+val+" "+m)
 			}
 			observed = strings.Join(parts, ", ")
@@ -302,15 +308,19 @@ func (r *Report) writeThresholds(b *strings.Builder) {
 		fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark, metrics.Escape(v.Name), strings.Join(conds, " "), observed, extra)
 	}
 	tw.Flush()
-	failed := 0
+	failed, skipped := 0, 0
 	for _, v := range r.Verdicts {
 		if !v.Pass {
 			failed++
+		} else if v.Skipped() {
+			skipped++
 		}
 	}
 	if r.Share {
 		// A segment's share is not the fleet: only an abort_on_fail that tripped is its verdict.
 		fmt.Fprintf(b, "    on this segment's share %d of %d thresholds would fail; `loadplan merge` judges them over the fleet (a segment exits 99 only when abort_on_fail stops it)\n", failed, len(r.Verdicts))
+	} else if failed == 0 && skipped > 0 {
+		fmt.Fprintf(b, "    %d of %d thresholds passed, %d skipped (baseline bounds without --baseline)\n", len(r.Verdicts)-skipped, len(r.Verdicts), skipped)
 	} else if failed == 0 {
 		fmt.Fprintf(b, "    all %d thresholds passed\n", len(r.Verdicts))
 	} else {
