@@ -177,10 +177,11 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if note := opts.run.spawnNote(); note != "" {
 		info("%s", note)
 	}
-	if !applyBaseline(p, opts.baseline, stderr, info) { // compare.go
+	base, ok := applyBaseline(p, opts.baseline, stderr, info) // compare.go
+	if !ok {
 		return exitRuntime
 	}
-	if opts.saveBase != "" && (opts.segmentSum == "" || opts.segmentSum == "-") {
+	if (opts.saveBase != "" || base != nil && opts.report != "") && (opts.segmentSum == "" || opts.segmentSum == "-") {
 		opts.segmentSum = filepath.Join(os.TempDir(), fmt.Sprintf("loadplan-baseline-%d.json", os.Getpid()))
 		defer os.Remove(opts.segmentSum)
 	}
@@ -234,6 +235,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	}
 	page.finish(res, nil, resultFiles(opts, r))
 	opts.hook.finished(res, resultFiles(opts, r))
+	addComparison(opts.report, base, opts.segmentSum, stderr)
 	return saveBaseline(opts.segmentSum, opts.saveBase, res.Code, stderr, info)
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/loadplan/loadplan/internal/compare"
+	"github.com/loadplan/loadplan/internal/report"
+	"github.com/loadplan/loadplan/internal/webview"
 	"github.com/loadplan/loadplan/plan"
 )
 
@@ -38,6 +42,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	tol := tolerance(0.10)
 	fs.Var(&tol, "tolerance", "the change a metric may show before it counts as a regression, e.g. 10% or 0.05")
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	page := fs.String("report", "", "also write NEW's HTML report with a Comparison section to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: loadplan compare [-json] [--tolerance 10%] BASE NEW")
 		fmt.Fprintln(stderr, "BASE and NEW are summaries written by apply --save-baseline or --segment-summary;")
@@ -77,6 +82,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	} else {
 		err = res.WriteText(stdout)
 	}
+	if err == nil && *page != "" {
+		var v *webview.View
+		if v, err = report.Load(next.Files, report.Options{Version: version}); err == nil {
+			v.Comparison = res.View()
+			err = report.Write(*page, v)
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan compare:", err)
 		return exitRuntime
@@ -90,10 +102,10 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// applyBaseline resolves the plan's baseline conditions against --baseline FILE (it returns
-// false with the error printed when the file cannot be read); without the flag they stay
-// unresolved and are reported as skipped.
-func applyBaseline(p *plan.Plan, file string, stderr io.Writer, info func(string, ...any)) bool {
+// applyBaseline resolves the plan's baseline conditions against --baseline FILE and returns the
+// baseline (ok false, the error printed, when the file cannot be read); without the flag they
+// stay unresolved and are reported as skipped.
+func applyBaseline(p *plan.Plan, file string, stderr io.Writer, info func(string, ...any)) (base *compare.Run, ok bool) {
 	if file == "" {
 		for _, t := range p.Thresholds {
 			for _, c := range t.Conditions {
@@ -102,17 +114,53 @@ func applyBaseline(p *plan.Plan, file string, stderr io.Writer, info func(string
 				}
 			}
 		}
-		return true
+		return nil, true
 	}
 	base, err := compare.Load(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan apply: --baseline:", err)
-		return false
+		return nil, false
 	}
 	for _, n := range compare.Resolve(p, base) {
 		fmt.Fprintln(stderr, "loadplan apply:", n)
 	}
-	return true
+	return base, true
+}
+
+// addComparison adds the "Comparison" section to the HTML report run wrote (apply --baseline
+// --report): the run's own segment summary judged against the baseline, the page's view read
+// back from the file and written again with the section, nothing else changed.
+func addComparison(page string, base *compare.Run, segSum string, stderr io.Writer) {
+	if base == nil || page == "" {
+		return
+	}
+	err := func() error {
+		next, err := compare.Load(segSum)
+		if err != nil {
+			return err
+		}
+		html, err := os.ReadFile(page)
+		if err != nil {
+			return err
+		}
+		const open = `type="application/json">`
+		i := bytes.Index(html, []byte(open))
+		j := bytes.Index(html[max(i, 0):], []byte("</script>"))
+		var v webview.View
+		if i < 0 || j < 0 {
+			return errors.New("no view in the page")
+		}
+		if err := json.Unmarshal(html[i+len(open):i+j], &v); err != nil {
+			return err
+		}
+		res := compare.Compare(base, next, 0.10)
+		res.New = []string{"this run"}
+		v.Comparison = res.View()
+		return report.Write(page, &v)
+	}()
+	if err != nil {
+		fmt.Fprintln(stderr, "loadplan apply: --report: comparison with the baseline:", err)
+	}
 }
 
 // saveBaseline copies the run's segment summary to --save-baseline FILE after a passing run;

@@ -14,6 +14,7 @@ import (
 
 	"github.com/loadplan/loadplan/internal/compare"
 	"github.com/loadplan/loadplan/internal/testkit"
+	"github.com/loadplan/loadplan/internal/webview"
 )
 
 // twoStepServer serves /a and /b, each after its own delay (settable between runs), and counts
@@ -211,6 +212,14 @@ func TestCompareJudgesTheSlowedStepAlone(t *testing.T) {
 		t.Errorf("stderr does not name the regression:\n%s", r.stderr)
 	}
 	t.Logf("slow: a/fast %s, b/slowed %+v", stepOf(t, res, "a/fast").Verdict, st.Rows)
+	// The HTML report of the new run, with the comparison.
+	page := filepath.Join(dir, "compare.html")
+	if r := runCLI(t, "compare", "-report", page, base, slow); r.code != exitThreshold {
+		t.Errorf("compare -report: exit %d\n%s", r.code, r.stderr)
+	}
+	if c := pageComparison(t, page); len(c.Regressions) != len(res.Regressions) || c.Steps[1].Verdict != compare.Regression {
+		t.Errorf("report comparison: %+v, want the regressions %v", c, res.Regressions)
+	}
 	// The terminal table names the step and the verdict.
 	if r := runCLI(t, "compare", base, slow); r.code != exitThreshold || !strings.Contains(r.stdout, "b/slowed") || !strings.Contains(r.stdout, "regression") {
 		t.Errorf("table: exit %d\n%s", r.code, r.stdout)
@@ -281,9 +290,10 @@ threshold "http_req_failed" {
 	if _, err := os.Stat(base); err != nil {
 		t.Fatalf("passing run saved no baseline: %v", err)
 	}
-	// Against its own baseline, the same server: exit 0, the comparison in JUnit.
-	again := filepath.Join(dir, "again.json")
-	r = saveRun(t, srv, plan, again, "--baseline", base, "--junit", junit)
+	// Against its own baseline, the same server: exit 0, the comparison in JUnit and in the
+	// HTML report's Comparison section, with the server's counts.
+	again, page := filepath.Join(dir, "again.json"), filepath.Join(dir, "report.html")
+	r = saveRun(t, srv, plan, again, "--baseline", base, "--junit", junit, "--report", page)
 	if r.code != exitOK {
 		t.Fatalf("same server against the baseline: exit %d, want 0\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -291,6 +301,10 @@ threshold "http_req_failed" {
 		if c.Skipped != nil || c.Failure != nil || !strings.Contains(c.SystemOut, "vs baseline") {
 			t.Errorf("junit %q: %q, want a pass that shows the baseline", c.Name, c.SystemOut)
 		}
+	}
+	if c := pageComparison(t, page); len(c.Steps) != 2 || c.Steps[0].BaseRequests != 120 || c.Steps[0].NewRequests != 120 ||
+		c.Steps[1].Name != "b/slowed" || c.Steps[1].NewRequests != 120 || len(c.Steps[1].Rows) != 6 {
+		t.Errorf("report comparison: %+v", c)
 	}
 	// 6 of 120 /b requests fail (5% of all 240 would be 2.5%): the error-rate bound fails, exit
 	// 99, JUnit shows the observed rate, the baseline and the bound; a failed run does not
@@ -315,6 +329,20 @@ threshold "http_req_failed" {
 		t.Fatalf("slowed /b against the baseline: exit %d, want 99\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	assertOneFailure(t, junit, "http_req_duration{step=slowed}", "vs baseline")
+}
+
+// pageComparison reads the Comparison section's data from an HTML report.
+func pageComparison(t *testing.T, page string) *webview.Comparison {
+	t.Helper()
+	html, err := os.ReadFile(page)
+	const open = `type="application/json">`
+	i := strings.Index(string(html), open)
+	j := strings.Index(string(html), "</script>")
+	var v webview.View
+	if err != nil || i < 0 || j < i || json.Unmarshal(html[i+len(open):j], &v) != nil || v.Comparison == nil {
+		t.Fatalf("report %s has no comparison (%v)", page, err)
+	}
+	return v.Comparison
 }
 
 // assertOneFailure checks that the JUnit file has one failed case, the named threshold's, whose

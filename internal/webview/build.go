@@ -70,7 +70,7 @@ func FromReport(rep *summary.Report, info Info) *View {
 	v.Totals = totals(rep, secs)
 	v.Meta.Pass = true
 	for _, vd := range rep.Verdicts {
-		t := Threshold{Name: vd.Name, Observed: vd.Summary(), Scope: vd.Scope(), Pass: vd.Pass, Aborted: vd.AbortedRun, Conditions: []string{}}
+		t := Threshold{Name: vd.Name, Observed: vd.Summary(), Scope: vd.Scope(), Pass: vd.Pass, Skipped: vd.Pass && vd.Skipped(), Aborted: vd.AbortedRun, Conditions: []string{}}
 		for _, c := range vd.Conditions {
 			t.Conditions = append(t.Conditions, c.Source)
 		}

@@ -32,6 +32,35 @@ type View struct {
 	Stages     []Stage     `json:"stages"`
 	Timeline   *Timeline   `json:"timeline,omitempty"`
 	Notes      []string    `json:"notes,omitempty"` // saturation, interruption, incomplete files, ...
+	// Comparison is the run judged against a baseline run (internal/compare), when one was given.
+	Comparison *Comparison `json:"comparison,omitempty"`
+}
+
+// Comparison is a run judged against its baseline, step by step (internal/compare.Result).
+type Comparison struct {
+	Base        []string      `json:"base"` // the baseline's files
+	Tolerance   float64       `json:"tolerance"`
+	Steps       []CompareStep `json:"steps"`
+	Regressions []string      `json:"regressions"`
+}
+
+// CompareStep is one step's comparison rows; without rows the step is in one run only.
+type CompareStep struct {
+	Name         string       `json:"name"` // scenario/step
+	Verdict      string       `json:"verdict"`
+	BaseRequests uint64       `json:"baseRequests"`
+	NewRequests  uint64       `json:"newRequests"`
+	Rows         []CompareRow `json:"rows"`
+}
+
+// CompareRow is one metric of a step: values in the metric's unit (ms, a fraction, per second).
+type CompareRow struct {
+	Metric  string `json:"metric"`
+	Base    Num    `json:"base"`
+	New     Num    `json:"new"`
+	Change  Num    `json:"change"`
+	P       Num    `json:"p"`
+	Verdict string `json:"verdict"`
 }
 
 // Meta says which run this is and how it ended.
@@ -94,6 +123,7 @@ type Threshold struct {
 	Observed   string   `json:"observed"`   // e.g. "p(95)=412.3ms"
 	Scope      string   `json:"scope,omitempty"`
 	Pass       bool     `json:"pass"`
+	Skipped    bool     `json:"skipped,omitempty"` // a baseline bound judged without a baseline
 	Aborted    bool     `json:"aborted,omitempty"` // its abort_on_fail stopped the run
 }
 

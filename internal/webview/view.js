@@ -116,9 +116,32 @@
   function thresholds(v) {
     if (!v.thresholds.length) return h('p', { cls: 'lp-none', text: 'no thresholds' });
     return table('lp-thresholds', ['', 'threshold', 'conditions', 'observed', 'scope'], v.thresholds.map((t) => ({
-      cls: t.pass ? 'ok' : 'bad',
-      cells: [t.pass ? '✓' : '✗', t.name, t.conditions.join(', '), t.observed, (t.scope || '') + (t.aborted ? ' aborted the run' : '')],
+      cls: t.skipped ? 'skip' : t.pass ? 'ok' : 'bad',
+      cells: [t.skipped ? '–' : t.pass ? '✓' : '✗', t.name, t.conditions.join(', '), t.observed, (t.scope || '') + (t.aborted ? ' aborted the run' : '')],
     })), 5);
+  }
+
+  // comparison renders the run against its baseline (loadplan compare, apply --baseline): per
+  // step and metric the baseline, the new value, the change, the test's p-value and the verdict.
+  function comparison(v) {
+    const c = v.comparison;
+    const val = (m, x) => m === 'requests/s' ? num(x, 1) + '/s' : m === 'error rate' ? num(100 * x, 2) + '%' : ms(x);
+    const rows = [];
+    c.steps.forEach((st) => {
+      if (!st.rows || !st.rows.length) {
+        rows.push({ cls: 'bad', cells: [st.name, '', st.baseRequests + ' req', st.newRequests + ' req', '', '', st.verdict] });
+        return;
+      }
+      st.rows.forEach((r, i) => rows.push({
+        cls: r.verdict === 'regression' ? 'bad' : r.verdict === 'improvement' ? 'ok' : null,
+        cells: [i ? '' : st.name, r.metric, val(r.metric, r.base), val(r.metric, r.new),
+          (r.change >= 0 ? '+' : '') + num(100 * r.change, 1) + '%', num(r.p, 3), r.verdict],
+      }));
+    });
+    const head = h('p', { cls: c.regressions && c.regressions.length ? 'lp-bad' : 'lp-ok',
+      text: (c.regressions && c.regressions.length ? c.regressions.length + ' regression(s) beyond ' : 'no regression beyond ') +
+        num(100 * c.tolerance, 1) + '% against ' + (c.base || []).join(' ') });
+    return h('div', null, [head, table('lp-comparison', ['step', 'metric', 'baseline', 'new', 'change', 'p', 'verdict'], rows, 2)]);
   }
 
   function steps(v) {
@@ -288,6 +311,7 @@
     set('checks', checks(v));
     set('errors', errors(v));
     set('vars', vars(v));
+    if (parts.comparison && v.comparison) set('comparison', comparison(v));
     charts(el, v);
     el.setAttribute('data-final', v.meta.final ? 'true' : 'false');
   }
@@ -304,6 +328,10 @@
       parts[p[0]] = h('div');
       el.appendChild(section(p[1], parts[p[0]], 'lp-' + p[0]));
     });
+    if (v.comparison) {
+      parts.comparison = h('div');
+      el.insertBefore(section('Comparison', parts.comparison, 'lp-comparison'), el.querySelector('#lp-thresholds'));
+    }
     el._lp = { parts: parts, selBox: selBox, chartBox: chartBox };
     fill(el, v);
   }
