@@ -66,15 +66,12 @@ func TestMannWhitneyMatchesReference(t *testing.T) {
 			b = append(b, 20+shift+rng.ExpFloat64()*4)
 		}
 		ha, hb := hist(a), hist(b)
-		lowOf := func(h *metrics.Histogram) func(float64) float64 {
-			return func(x float64) float64 {
-				one := hist([]float64{x})
-				var lo float64
-				one.Ranges(func(l, _ float64, _ uint64) { lo = l })
-				return lo
-			}
+		low := func(x float64) float64 { // the low bound of x's histogram bucket
+			var lo float64
+			hist([]float64{x}).Ranges(func(l, _ float64, _ uint64) { lo = l })
+			return lo
 		}
-		u, ties := referenceU(a, b, lowOf(ha))
+		u, ties := referenceU(a, b, low)
 		n1, n2 := 300.0, 200.0
 		sd := math.Sqrt(n1 * n2 / 12 * ((n1 + n2 + 1) - ties/((n1+n2)*(n1+n2-1))))
 		want := 1 - phi((u-n1*n2/2-0.5)/sd)
