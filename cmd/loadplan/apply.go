@@ -68,7 +68,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	fs.StringVar(&o.junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
 	fs.StringVar(&o.report, "report", "", "write a self-contained HTML report to `FILE` (charts, tables, verdict; opens offline)")
 	fs.StringVar(&o.segmentSum, "segment-summary", "", "write a mergeable segment summary to `FILE` for loadplan merge")
-	fs.StringVar(&o.baseline, "baseline", "", "judge the thresholds' `baseline` bounds against this saved run (FILE from --save-baseline)")
+	fs.StringVar(&o.baseline, "baseline", "", "judge the thresholds' baseline bounds against the saved run in `FILE` (from --save-baseline)")
 	fs.StringVar(&o.saveBase, "save-baseline", "", "after a passing run, save its summary to `FILE` as the baseline for --baseline and loadplan compare")
 	fs.BoolVar(&o.demo, "demo", false, "start the built-in demo backend on a free loopback port and set var.host to it")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line and no informational messages")
@@ -177,14 +177,11 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	if note := opts.run.spawnNote(); note != "" {
 		info("%s", note)
 	}
-	base, ok := applyBaseline(p, opts.baseline, stderr, info) // compare.go
-	if !ok {
-		return exitRuntime
+	base, endBase, code := prepareBaseline(opts, p, stderr, info) // compare.go: --baseline, --save-baseline
+	if code != exitOK {
+		return code
 	}
-	if (opts.saveBase != "" || base != nil && opts.report != "") && (opts.segmentSum == "" || opts.segmentSum == "-") {
-		opts.segmentSum = filepath.Join(os.TempDir(), fmt.Sprintf("loadplan-baseline-%d.json", os.Getpid()))
-		defer os.Remove(opts.segmentSum)
-	}
+	defer endBase()
 	// fleetflags.go: the claim (before the resource check, which needs the segment), the barrier.
 	gate, endGate, code := prepareFleet(opts, stderr, info)
 	if code != exitOK {
@@ -235,8 +232,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	}
 	page.finish(res, nil, resultFiles(opts, r))
 	opts.hook.finished(res, resultFiles(opts, r))
-	addComparison(opts.report, base, opts.segmentSum, stderr)
-	return saveBaseline(opts.segmentSum, opts.saveBase, res.Code, stderr, info)
+	return finishBaseline(opts, base, res.Code, stderr, info)
 }
 
 // handleSignals translates signals into r's Stop and Abort until the returned func is called:

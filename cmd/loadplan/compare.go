@@ -102,6 +102,33 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// prepareBaseline handles apply's --baseline and --save-baseline before the run: it resolves
+// the plan's baseline bounds and, when the run's segment summary is needed (to save it, or to
+// compare it in the report) and none was asked for, has the run write one to a temporary file,
+// removed by the returned func.
+func prepareBaseline(opts *applyOptions, p *plan.Plan, stderr io.Writer, info func(string, ...any)) (*compare.Run, func(), int) {
+	base, ok := applyBaseline(p, opts.baseline, stderr, info)
+	if !ok {
+		return nil, nil, exitRuntime
+	}
+	if opts.saveBase != "" && opts.segmentSum == "-" {
+		fmt.Fprintln(stderr, "loadplan apply: --save-baseline keeps the segment summary: give --segment-summary a FILE, not -")
+		return nil, nil, exitUsage
+	}
+	if (opts.saveBase != "" || base != nil && opts.report != "") && opts.segmentSum == "" {
+		opts.segmentSum = filepath.Join(os.TempDir(), fmt.Sprintf("loadplan-baseline-%d.json", os.Getpid()))
+		tmp := opts.segmentSum
+		return base, func() { os.Remove(tmp) }, exitOK
+	}
+	return base, func() {}, exitOK
+}
+
+// finishBaseline handles them after the run: the report's comparison, the saved baseline.
+func finishBaseline(opts *applyOptions, base *compare.Run, code int, stderr io.Writer, info func(string, ...any)) int {
+	addComparison(opts.report, base, opts.segmentSum, stderr)
+	return saveBaseline(opts.segmentSum, opts.saveBase, code, stderr, info)
+}
+
 // applyBaseline resolves the plan's baseline conditions against --baseline FILE and returns the
 // baseline (ok false, the error printed, when the file cannot be read); without the flag they
 // stay unresolved and are reported as skipped.
