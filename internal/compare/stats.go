@@ -68,7 +68,8 @@ func MannWhitney(base, next *metrics.Histogram) (slower, faster float64) {
 		return 1, 1 // every value in one bin: no evidence either way
 	}
 	sd := math.Sqrt(v)
-	return 1 - phi((u-mean-0.5)/sd), phi((u - mean + 0.5) / sd)
+	// phi(-z), not 1-phi(z): a tiny p-value stays above 0
+	return phi(-(u - mean - 0.5) / sd), phi((u - mean + 0.5) / sd)
 }
 
 // TwoProportions is the pooled two-proportion z-test of failure rates f1/n1 (base) and f2/n2
@@ -85,7 +86,7 @@ func TwoProportions(f1, n1, f2, n2 uint64) (higher, lower float64) {
 		return 1, 1
 	}
 	z := (p2 - p1) / sd
-	return 1 - phi(z), phi(z)
+	return phi(-z), phi(z)
 }
 
 // PoissonRates compares two event rates, c1 events in s1 seconds (base) and c2 in s2 (new), with
@@ -104,5 +105,5 @@ func PoissonRates(c1 float64, s1 float64, c2 float64, s2 float64) (lower, higher
 		return 1, 1
 	}
 	z := (c2 - n*p) / sd
-	return phi(z), 1 - phi(z)
+	return phi(z), phi(-z)
 }
