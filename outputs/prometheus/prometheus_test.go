@@ -67,11 +67,11 @@ func TestValuesFed(t *testing.T) {
 # TYPE loadplan_http_reqs_total counter
 loadplan_http_reqs_total{method="GET",name="/api/stocks/${symbol}",scenario="rest",segment="1/2",status="200",step="quote",target="api",testid="run-1"} 2
 loadplan_http_reqs_total{method="GET",name="/api/stocks/${symbol}",scenario="rest",segment="1/2",status="500",step="quote",target="api",testid="run-1"} 1
-# HELP loadplan_http_req_failed_total share of HTTP requests that failed (error, unexpected status or failed check) (samples with a true value)
+# HELP loadplan_http_req_failed_total share of HTTP requests that failed (error, or a status outside expected_status: 200-399 by default, as in k6); failed checks are in checks (samples with a true value)
 # TYPE loadplan_http_req_failed_total counter
 loadplan_http_req_failed_total{method="GET",name="/api/stocks/${symbol}",scenario="rest",segment="1/2",status="200",step="quote",target="api",testid="run-1"} 0
 loadplan_http_req_failed_total{method="GET",name="/api/stocks/${symbol}",scenario="rest",segment="1/2",status="500",step="quote",target="api",testid="run-1"} 1
-# HELP loadplan_http_req_failed_samples_total share of HTTP requests that failed (error, unexpected status or failed check) (all samples)
+# HELP loadplan_http_req_failed_samples_total share of HTTP requests that failed (error, or a status outside expected_status: 200-399 by default, as in k6); failed checks are in checks (all samples)
 # TYPE loadplan_http_req_failed_samples_total counter
 loadplan_http_req_failed_samples_total{method="GET",name="/api/stocks/${symbol}",scenario="rest",segment="1/2",status="200",step="quote",target="api",testid="run-1"} 2
 loadplan_http_req_failed_samples_total{method="GET",name="/api/stocks/${symbol}",scenario="rest",segment="1/2",status="500",step="quote",target="api",testid="run-1"} 1
