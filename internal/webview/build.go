@@ -3,7 +3,6 @@ package webview
 import (
 	"math"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -203,40 +202,12 @@ func steps(rep *summary.Report, secs float64, tl *Timeline) []StepRow {
 	return out
 }
 
-// errorRows lists errors and ws_errors by place and kind, most frequent first.
+// errorRows lists errors and ws_errors by place and kind, most frequent first (the terminal
+// summary's errors table).
 func errorRows(rep *summary.Report) []ErrorRow {
-	idx := map[[2]string]int{}
 	out := []ErrorRow{}
-	for _, s := range rep.Series {
-		if s.Key.Metric != metrics.Errors && s.Key.Metric != metrics.WSErrors {
-			continue
-		}
-		where := ""
-		if t := s.Key.Tags; t != nil {
-			where = t.Scenario
-			if t.Step != "" {
-				where += "/" + t.Step
-			}
-		}
-		kind := s.Key.Label
-		if kind == "" {
-			kind = "error"
-		}
-		if s.Key.Metric == metrics.WSErrors {
-			kind = "websocket " + kind
-		}
-		if s.Key.Status != 0 {
-			kind += " (" + strconv.Itoa(s.Key.Status) + ")"
-		}
-		k := [2]string{where, kind}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, ErrorRow{Where: where, Kind: kind})
-		}
-		out[i].Count += s.Sum
+	for _, e := range rep.ErrorCounts() {
+		out = append(out, ErrorRow{Where: e.Where, Kind: e.Kind, Count: e.Count})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
 }

@@ -1,6 +1,11 @@
 package summary
 
-import "github.com/loadplan/loadplan/metrics"
+import (
+	"sort"
+	"strconv"
+
+	"github.com/loadplan/loadplan/metrics"
+)
 
 // StepSeries is one step's series merged across status and label: a row of the summary's step
 // tables, for renderings outside this package (the web UI, the HTML report).
@@ -45,4 +50,51 @@ func (r *Report) CheckCounts() []CheckCount {
 		out = append(out, CheckCount{Scenario: c.scenario, Step: c.step, Name: c.name, Passes: c.pass, Total: c.total})
 	}
 	return out
+}
+
+// ErrorCount is one row of the errors table: the errors and ws_errors of one place (scenario or
+// scenario/step) and kind ("timeout", "websocket read", "status (503)").
+type ErrorCount struct {
+	Where, Kind string
+	Count       float64
+}
+
+// ErrorCounts lists what ended iterations or failed connections (errors, ws_errors) by place and
+// kind, most frequent first, like Locust's failures table: the terminal summary and the web view
+// both show it.
+func (r *Report) ErrorCounts() []ErrorCount {
+	idx := map[[2]string]int{}
+	var rows []ErrorCount
+	for _, s := range r.Series {
+		if s.Key.Metric != metrics.Errors && s.Key.Metric != metrics.WSErrors {
+			continue
+		}
+		where := ""
+		if t := s.Key.Tags; t != nil {
+			where = t.Scenario
+			if t.Step != "" {
+				where += "/" + t.Step
+			}
+		}
+		kind := s.Key.Label
+		if kind == "" {
+			kind = "error"
+		}
+		if s.Key.Metric == metrics.WSErrors {
+			kind = "websocket " + kind
+		}
+		if s.Key.Status != 0 {
+			kind += " (" + strconv.Itoa(s.Key.Status) + ")"
+		}
+		k := [2]string{where, kind}
+		i, ok := idx[k]
+		if !ok {
+			i = len(rows)
+			idx[k] = i
+			rows = append(rows, ErrorCount{Where: where, Kind: kind})
+		}
+		rows[i].Count += s.Sum
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Count > rows[j].Count })
+	return rows
 }

@@ -381,46 +381,10 @@ func (r *Report) interrupted(m metrics.Metric) float64 {
 // writeErrors lists what ended iterations or failed connections (errors, ws_errors) by scenario,
 // step and kind, most frequent first, like Locust's failures table.
 func (r *Report) writeErrors(b *strings.Builder) {
-	type errRow struct {
-		where, kind string
-		n           float64
-	}
-	idx := map[[2]string]int{}
-	var rows []errRow
-	for _, s := range r.Series {
-		if s.Key.Metric != metrics.Errors && s.Key.Metric != metrics.WSErrors {
-			continue
-		}
-		where := ""
-		if t := s.Key.Tags; t != nil {
-			where = t.Scenario
-			if t.Step != "" {
-				where += "/" + t.Step
-			}
-		}
-		kind := s.Key.Label
-		if kind == "" {
-			kind = "error"
-		}
-		if s.Key.Metric == metrics.WSErrors {
-			kind = "websocket " + kind
-		}
-		if s.Key.Status != 0 {
-			kind += " (" + strconv.Itoa(s.Key.Status) + ")"
-		}
-		k := [2]string{where, kind}
-		i, ok := idx[k]
-		if !ok {
-			i = len(rows)
-			idx[k] = i
-			rows = append(rows, errRow{where: where, kind: kind})
-		}
-		rows[i].n += s.Sum
-	}
+	rows := r.ErrorCounts()
 	if len(rows) == 0 {
 		return
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].n > rows[j].n })
 	b.WriteString("\n  errors\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	const most = 15
@@ -429,7 +393,7 @@ func (r *Report) writeErrors(b *strings.Builder) {
 			fmt.Fprintf(tw, "    … %d more kinds\t\t\n", len(rows)-most)
 			break
 		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\n", metrics.Escape(e.where), metrics.Escape(e.kind), num(e.n))
+		fmt.Fprintf(tw, "    %s\t%s\t%s\n", metrics.Escape(e.Where), metrics.Escape(e.Kind), num(e.Count))
 	}
 	tw.Flush()
 }
