@@ -104,25 +104,11 @@ func runImportOpenAPI(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Writes a plan with one http step per operation of an OpenAPI 3.0/3.1 document (JSON or YAML).")
 		fs.PrintDefaults()
 	}
-	pos, code, ok := parseInterspersed(fs, args)
+	src, host, data, code, ok := importSource(fs, &f, args, "openapi", stderr)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	host, err := f.host()
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan import openapi:", err)
-		return exitUsage
-	}
-	data, err := readSource(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan import openapi:", err)
-		return exitRuntime
-	}
-	opts := importer.OpenAPIOptions{Source: pos[0], Host: host, SingleScenario: *single || !*perTag}
+	opts := importer.OpenAPIOptions{Source: src, Host: host, SingleScenario: *single || !*perTag}
 	if f.out != "" {
 		opts.Feeder = "data/" + strings.TrimSuffix(filepath.Base(f.out), filepath.Ext(f.out)) + "-params.csv"
 	}
@@ -132,6 +118,30 @@ func runImportOpenAPI(args []string, stdout, stderr io.Writer) int {
 		return exitRuntime
 	}
 	return writeImport(f.out, res, stdout, stderr)
+}
+
+// importSource parses the flags of an import verb that reads one document (openapi, har): its one
+// argument (a file or URL), the -var host, and the document's bytes; ok false with the exit code
+// when any of them fails, the failure said on stderr.
+func importSource(fs *flag.FlagSet, f *importFlags, args []string, verb string, stderr io.Writer) (src, host string, data []byte, code int, ok bool) {
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return "", "", nil, code, false
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", "", nil, exitUsage, false
+	}
+	host, err := f.host()
+	if err != nil {
+		fmt.Fprintf(stderr, "loadplan import %s: %v\n", verb, err)
+		return "", "", nil, exitUsage, false
+	}
+	if data, err = readSource(pos[0]); err != nil {
+		fmt.Fprintf(stderr, "loadplan import %s: %v\n", verb, err)
+		return "", "", nil, exitRuntime, false
+	}
+	return pos[0], host, data, 0, true
 }
 
 // readSource reads a file, or fetches an http(s) URL with one GET — the only request import makes.
@@ -261,25 +271,11 @@ func runImportHAR(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Writes a plan replaying a browser recording (DevTools \"Save all as HAR\", Playwright recordHar).")
 		fs.PrintDefaults()
 	}
-	pos, code, ok := parseInterspersed(fs, args)
+	src, host, data, code, ok := importSource(fs, &f, args, "har", stderr)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	host, err := f.host()
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan import har:", err)
-		return exitUsage
-	}
-	data, err := readSource(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "loadplan import har:", err)
-		return exitRuntime
-	}
-	res, err := importer.HAR(data, importer.HAROptions{Source: filepath.Base(pos[0]), Host: host, KeepStatic: *keep, MinThink: max(*minThink, time.Millisecond)})
+	res, err := importer.HAR(data, importer.HAROptions{Source: filepath.Base(src), Host: host, KeepStatic: *keep, MinThink: max(*minThink, time.Millisecond)})
 	if err != nil {
 		fmt.Fprintln(stderr, "loadplan import har:", err)
 		return exitRuntime
