@@ -112,22 +112,6 @@ func runDeploy(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// parseInterleaved parses flags that may come before, between and after the positional
-// arguments (`deploy kubernetes plan.hcl --segments 8`), which flag.Parse alone stops at.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-}
-
 // fleetOf loads the plan as each instance will (N instances share the VU bounds), gathers the
 // files it reads, splits the variables into clear and sensitive, and sizes one segment's pod.
 func fleetOf(files []string, o *deployOptions, stderr io.Writer) (*deploy.Fleet, int) {

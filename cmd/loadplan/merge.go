@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,20 +36,9 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "or a folder of either. Exit 1 when a segment is missing, incomplete or given twice.")
 		printFlags(stderr, fs)
 	}
-	var segPaths []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitUsage
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		segPaths = append(segPaths, rest[0])
-		args = rest[1:]
+	segPaths, code, ok := parsePositional(fs, args)
+	if !ok {
+		return code
 	}
 	if len(planPaths) == 0 || len(segPaths) == 0 {
 		fs.Usage()
@@ -102,7 +90,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		interrupted = interrupted || s.Interrupted
 		saturated = saturated || s.Saturated
 	}
-	code := run.VerdictCode(interrupted, threshold.Failed(rep.Verdicts), saturated)
+	code = run.VerdictCode(interrupted, threshold.Failed(rep.Verdicts), saturated)
 	info := report.MergedInfo(m, report.Options{Plan: p, PlanFile: strings.Join(planPaths, " "), Version: version}, code)
 	if export != "" {
 		rep.View = webview.FromReport(rep, info) // the export's "loadplan" key, as apply writes it

@@ -196,3 +196,33 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	}
 	return 0, true
 }
+
+// parseInterleaved parses flags that may come before, between and after the positional
+// arguments (`deploy kubernetes plan.hcl --segments 8`, `merge seg1.json --junit x.xml`), which
+// flag.Parse alone stops at, and returns the positional arguments in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// parsePositional is parseInterleaved with parseFlags' exit codes: exitOK for -h, exitUsage for
+// a bad flag (the flag package has said which), ok false in both cases.
+func parsePositional(fs *flag.FlagSet, args []string) ([]string, int, bool) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return nil, exitOK, false
+		}
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
+}

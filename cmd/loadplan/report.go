@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,20 +28,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "  SUMMARY is one run's --summary-export, or the --segment-summary files of a distributed run.")
 		fs.PrintDefaults()
 	}
-	var paths []string
-	for { // flags may follow the files
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitUsage
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		paths = append(paths, rest[0])
-		args = rest[1:]
+	paths, code, ok := parsePositional(fs, args) // flags may follow the files
+	if !ok {
+		return code
 	}
 	if out == "" || len(paths) == 0 {
 		fs.Usage()

@@ -58,20 +58,12 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 // files and checks the overrides. It returns flag.ErrHelp for -h and errNoPlanFile when no file
 // is named.
 func (r *runFlags) parse(fs *flag.FlagSet, args []string) error {
-	var paths []string
 	if err := locustFlagHint(fs, args); err != nil {
 		return err
 	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		paths = append(paths, rest[0])
-		args = rest[1:]
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
 	}
 	if err := r.k6.check(); err != nil {
 		return err
