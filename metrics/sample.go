@@ -56,6 +56,9 @@ type Sample struct {
 	Status    int     // HTTP status, WebSocket close code, 0 when none
 	// Label is the check name for checks, the error kind for errors and ws_errors, "" otherwise.
 	Label string
+	// Span is the trace context of a traced request that was sampled or failed, on its duration
+	// sample only (see TraceSpan); nil otherwise and whenever tracing is off.
+	Span *TraceSpan
 }
 
 // Tag returns the value of a static or dynamic tag of s.

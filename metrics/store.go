@@ -53,6 +53,8 @@ type Series struct {
 	// that got no response (HTTPReqUnanswered samples matching the threshold's selector): they
 	// hold no value, and Condition.Observe ranks them above every answered request.
 	Unanswered uint64
+	// Exemplar is the latest sample with a sampled Span (trends only), for exemplars.
+	Exemplar Exemplar
 }
 
 // Add folds one sample into the series.
@@ -75,6 +77,9 @@ func (s *Series) Add(x *Sample) {
 	}
 	if x.Value > s.Max {
 		s.Max = x.Value
+	}
+	if x.Span != nil && x.Span.Sampled && x.Time >= s.Exemplar.Time {
+		s.Exemplar = Exemplar{Span: x.Span, Value: x.Value, Time: x.Time}
 	}
 	if s.Key.Metric.Kind() == Trend {
 		if s.Hist == nil {
@@ -106,6 +111,9 @@ func (s *Series) Merge(o *Series) {
 	if o.End >= s.End {
 		s.End = o.End
 		s.Last = o.Last
+	}
+	if o.Exemplar.Span != nil && o.Exemplar.Time >= s.Exemplar.Time {
+		s.Exemplar = o.Exemplar
 	}
 	s.Count += o.Count
 	s.Sum += o.Sum

@@ -29,6 +29,26 @@ type Plan struct {
 	Load       *Load // plan-level load, shared by scenarios without their own; may be nil
 	Thresholds []*Threshold
 	Outputs    []*OutputBlock // decoded against the schemas of Options.Outputs
+	// Tracing is the plan's `tracing` block: trace context on every request, client spans over
+	// OTLP; nil when the plan has none (no header is sent).
+	Tracing *Tracing
+}
+
+// Tracing is a `tracing` block, at plan level or as a target's override.
+type Tracing struct {
+	// Propagator is "w3c" (traceparent, tracestate; the default), "b3" (b3 single header) or
+	// "none" (a target's override turning tracing off for that target).
+	Propagator string
+	// Sampling is the share of iterations (traces) whose sampled flag is set, 0..1.
+	Sampling float64
+	// Baggage lists what goes into the W3C baggage header: any of "run", "scenario", "step";
+	// empty sends no baggage header.
+	Baggage []string
+	// OTLPEndpoint is the OTLP/HTTP traces endpoint client spans are exported to ("" for none),
+	// e.g. http://127.0.0.1:4318/v1/traces; OTLPHeaders go with every export (may be secrets).
+	OTLPEndpoint string
+	OTLPHeaders  []KV
+	Pos          Pos
 }
 
 // Variable is a declared input variable and the value it took.
@@ -65,6 +85,8 @@ type Target struct {
 	// ExpectedStatus are the inclusive status ranges that do not fail http_req_failed; nil
 	// means DefaultExpectedStatus (200-399, k6's expected_response).
 	ExpectedStatus [][2]int
+	// Tracing is the target's own `tracing` block, overriding the plan's; nil to inherit it.
+	Tracing *Tracing
 	// Sensitive says BaseURL came from a secret (env()): use it, never show it.
 	Sensitive bool
 	Pos       Pos
