@@ -81,7 +81,9 @@ const (
 	numMetrics
 )
 
-// Info describes a built-in metric.
+// Info describes a built-in metric. Help says what one sample counts or measures — for a rate,
+// what its samples with a true value are (the Prometheus output exposes those as a counter);
+// the share is what the summary computes from them.
 type Info struct {
 	Name string
 	Kind Kind
@@ -92,7 +94,7 @@ type Info struct {
 var catalogue = [numMetrics]Info{
 	HTTPReqs:              {"http_reqs", Counter, None, "HTTP requests made"},
 	HTTPReqDuration:       {"http_req_duration", Trend, Time, "HTTP request latency; in the arrival-rate model measured from the scheduled start"},
-	HTTPReqFailed:         {"http_req_failed", Rate, None, "share of HTTP requests that failed (error, or a status outside expected_status: 200-399 by default, as in k6); failed checks are in checks"},
+	HTTPReqFailed:         {"http_req_failed", Rate, None, "HTTP requests that failed: an error, or a status outside expected_status (200-399 by default, as in k6); failed checks count in checks"},
 	HTTPReqBlocked:        {"http_req_blocked", Trend, Time, "time waiting for a free connection"},
 	HTTPReqConnecting:     {"http_req_connecting", Trend, Time, "time establishing TCP connections"},
 	HTTPReqTLSHandshaking: {"http_req_tls_handshaking", Trend, Time, "time in TLS handshakes"},
@@ -107,7 +109,7 @@ var catalogue = [numMetrics]Info{
 	ScheduleLag:           {"schedule_lag", Trend, Time, "delay between an iteration's scheduled and actual start"},
 	VUs:                   {"vus", Gauge, None, "active virtual users"},
 	VUsMax:                {"vus_max", Gauge, None, "allocated virtual users"},
-	Checks:                {"checks", Rate, None, "share of checks that passed"},
+	Checks:                {"checks", Rate, None, "checks that passed"},
 	DataSent:              {"data_sent", Counter, Bytes, "bytes sent"},
 	DataReceived:          {"data_received", Counter, Bytes, "bytes received"},
 	Errors:                {"errors", Counter, None, "failures by kind: a failed request (its cause) or an iteration ended by an error (missing capture, template, ...); one failure is one sample"},
@@ -118,7 +120,7 @@ var catalogue = [numMetrics]Info{
 	WSMsgsReceived:        {"ws_msgs_received", Counter, None, "WebSocket messages received"},
 	WSMsgsUnmatched:       {"ws_msgs_unmatched", Counter, None, "WebSocket messages skipped because no expectation matched"},
 	WSExpectDuration:      {"ws_expect_duration", Trend, Time, "time from an expect step's start (or the last send) to the matched frame"},
-	WSExpectFailed:        {"ws_expect_failed", Rate, None, "share of expect steps that failed"},
+	WSExpectFailed:        {"ws_expect_failed", Rate, None, "WebSocket expect steps that failed"},
 	WSPing:                {"ws_ping", Trend, Time, "WebSocket ping round trip"},
 	WSErrors:              {"ws_errors", Counter, None, "WebSocket errors by kind"},
 	WSReconnects:          {"ws_reconnects", Counter, None, "WebSocket reconnections"},

@@ -8,22 +8,30 @@
 //   - counters end in _total, bytes in _bytes_total: loadplan_http_reqs_total,
 //     loadplan_data_sent_bytes_total, loadplan_ws_msgs_received_total, …;
 //   - gauges keep their name: loadplan_vus, loadplan_vus_max;
-//   - rates become two counters: loadplan_<name>_total counts the samples whose value is true
-//     (failed requests for http_req_failed, passed checks for checks, failed expects for
-//     ws_expect_failed) and loadplan_<name>_samples_total counts all of them, so that
-//     sum(rate(x_total[1m])) / sum(rate(x_samples_total[1m])) is the rate over any window and
-//     any label selection, which a gauge could not give.
+//   - rates become counters, so that a rate over any window and any label selection is a ratio
+//     of two increases, which a gauge could not give:
+//     http_req_failed is loadplan_http_req_failed_total (failed requests), to divide by
+//     loadplan_http_reqs_total (a series of each per request's labels, so the division matches
+//     series one to one; a second counter of all samples would repeat http_reqs);
+//     checks are loadplan_checks_passed_total (passed) and loadplan_checks_total (all);
+//     ws_expect_failed is loadplan_ws_expect_failed_total (failed) and loadplan_ws_expects_total
+//     (all expect steps).
 //
-// Labels: scenario, step, target, method, name (the URL template or the step's name tag — never
-// an expanded URL), status, and check (checks) or error (errors, ws_errors); testid and segment
-// are constant labels of every series.
+// Labels: scenario, task, step, target, method, name (the URL template's path or the step's name
+// tag — never an expanded URL), status, and check (checks) or error (errors, ws_errors); a series
+// has only the labels whose value is non-empty (vus has none, iterations no method or status).
+// testid and segment are constant labels of every series.
+//
+// The latency histograms (a trend whose deltas carry a sampled trace: http_req_duration,
+// ws_connecting) carry exemplars with the trace_id and span_id of the latest sampled request of
+// each classic bucket, on the classic buckets and the native histogram alike; the OpenMetrics
+// exposition shows them.
 package prometheus
 
 import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,39 +72,49 @@ type Output struct {
 	finalWait [2]time.Duration
 }
 
-// family is the collector vector(s) of one metric.
+// family is the collectors of one metric.
 type family struct {
-	kind    metrics.Kind
-	scale   float64 // multiplies sample values: 1/1000 for milliseconds → seconds
-	label   string  // "check", "error" or "" — the name of the Sample.Label label
-	counter *prometheus.CounterVec
-	samples *prometheus.CounterVec // rates: every sample
-	gauge   *prometheus.GaugeVec
-	hist    *trendVec
+	kind  metrics.Kind
+	label string     // "check", "error" or "" — the name of the Sample.Label label
+	value *scalarVec // counters, gauges, and a rate's samples whose value is true
+	all   *scalarVec // a rate's every sample; nil where another metric counts them
+	hist  *trendVec
 }
 
 func (f *family) collectors() []prometheus.Collector {
-	switch f.kind {
-	case metrics.Counter:
-		return []prometheus.Collector{f.counter}
-	case metrics.Rate:
-		return []prometheus.Collector{f.counter, f.samples}
-	case metrics.Gauge:
-		return []prometheus.Collector{f.gauge}
+	var out []prometheus.Collector
+	for _, c := range []*scalarVec{f.value, f.all} {
+		if c != nil {
+			out = append(out, c)
+		}
 	}
-	return []prometheus.Collector{f.hist}
+	if f.hist != nil {
+		out = append(out, f.hist)
+	}
+	return out
 }
 
 // series is the resolved collectors of one metrics.Key.
 type series struct {
-	kind    metrics.Kind
-	counter prometheus.Counter
-	samples prometheus.Counter
-	gauge   prometheus.Gauge
-	hist    *trendVec
+	kind  metrics.Kind
+	value *scalar
+	all   *scalar
+	hist  *trendSeries
+	vec   *trendVec
 }
 
-var labelNames = []string{"scenario", "step", "target", "method", "name", "status"}
+// rateCounter names the counters of a rate: the samples whose value is true and, where no other
+// metric counts them, all samples ("" for none).
+type rateCounter struct {
+	name, allName, allHelp string
+}
+
+var rateCounters = map[metrics.Metric]rateCounter{
+	// Every request that has an http_req_failed sample has an http_reqs one with the same labels.
+	metrics.HTTPReqFailed:  {name: "loadplan_http_req_failed_total"},
+	metrics.Checks:         {"loadplan_checks_passed_total", "loadplan_checks_total", "checks evaluated, passed or failed"},
+	metrics.WSExpectFailed: {"loadplan_ws_expect_failed_total", "loadplan_ws_expects_total", "WebSocket expect steps run, failed or not"},
+}
 
 // New checks cfg and builds the registry; nothing listens before Start.
 // The testid label defaults to the plan name.
@@ -142,7 +160,8 @@ func New(cfg Config, opts outputs.Options) (*Output, error) {
 	return p, nil
 }
 
-// MetricName returns the Prometheus name of m (for a rate, the name of its "true" counter).
+// MetricName returns the Prometheus name of m (for a rate, the name of its counter of the samples
+// whose value is true: failed requests, passed checks, failed expects).
 func MetricName(m metrics.Metric) string {
 	info := m.Info()
 	base := "loadplan_" + info.Name
@@ -158,6 +177,9 @@ func MetricName(m metrics.Metric) string {
 		}
 		return base + "_total"
 	case metrics.Rate:
+		if rc, ok := rateCounters[m]; ok {
+			return rc.name
+		}
 		return base + "_total"
 	}
 	return base
@@ -165,35 +187,30 @@ func MetricName(m metrics.Metric) string {
 
 func newFamily(m metrics.Metric, constLabels prometheus.Labels) (*family, error) {
 	info := m.Info()
-	f := &family{kind: info.Kind, scale: 1}
-	if info.Unit == metrics.Time {
-		f.scale = 1.0 / 1000
-	}
+	f := &family{kind: info.Kind}
 	switch m {
 	case metrics.Checks:
 		f.label = "check"
 	case metrics.Errors, metrics.WSErrors:
 		f.label = "error"
 	}
-	names := labelNames
-	if f.label != "" {
-		names = append(append([]string(nil), labelNames...), f.label)
-	}
 	name := MetricName(m)
 	switch info.Kind {
 	case metrics.Counter:
-		f.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: info.Help, ConstLabels: constLabels}, names)
+		f.value = newScalarVec(name, info.Help, prometheus.CounterValue, constLabels)
 	case metrics.Rate:
-		f.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: info.Help + " (samples with a true value)", ConstLabels: constLabels}, names)
-		f.samples = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "loadplan_" + info.Name + "_samples_total", Help: info.Help + " (all samples)", ConstLabels: constLabels}, names)
-	case metrics.Gauge:
-		f.gauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: info.Help, ConstLabels: constLabels}, names)
-	case metrics.Trend:
-		help := info.Help
-		if info.Unit == metrics.Time {
-			help += " (seconds)"
+		f.value = newScalarVec(name, info.Help, prometheus.CounterValue, constLabels)
+		if rc := rateCounters[m]; rc.allName != "" {
+			f.all = newScalarVec(rc.allName, rc.allHelp, prometheus.CounterValue, constLabels)
 		}
-		f.hist = newTrendVec(name, help, names, constLabels, f.scale)
+	case metrics.Gauge:
+		f.value = newScalarVec(name, info.Help, prometheus.GaugeValue, constLabels)
+	case metrics.Trend:
+		help, scale := info.Help, 1.0
+		if info.Unit == metrics.Time {
+			help, scale = help+" (seconds)", 1.0/1000
+		}
+		f.hist = newTrendVec(name, help, constLabels, scale)
 	default:
 		return nil, fmt.Errorf("prometheus: metric %s has unknown kind %s", m, info.Kind)
 	}
@@ -241,36 +258,21 @@ func (p *Output) EmitSeries(deltas []*metrics.Series) {
 		switch se.kind {
 		case metrics.Counter:
 			if d.Sum > 0 { // a counter only grows
-				se.counter.Add(d.Sum)
+				se.value.add(d.Sum)
 			}
 		case metrics.Rate:
-			se.samples.Add(float64(d.Count))
-			se.counter.Add(float64(d.Trues))
+			if d.Trues > 0 {
+				se.value.add(float64(d.Trues))
+			}
+			if se.all != nil {
+				se.all.add(float64(d.Count))
+			}
 		case metrics.Gauge:
-			se.gauge.Set(d.Last)
+			se.value.set(d.Last)
 		case metrics.Trend:
-			se.hist.add(d, p.labelValues)
+			se.vec.add(se.hist, d)
 		}
 	}
-}
-
-// labelValues returns the label values of the series of k, in the order of its family's labels.
-func (p *Output) labelValues(k metrics.Key) []string {
-	values := make([]string, 0, len(labelNames)+1)
-	if t := k.Tags; t != nil {
-		values = append(values, t.Scenario, t.Step, t.Target, t.Method, t.URL)
-	} else {
-		values = append(values, "", "", "", "", "")
-	}
-	status := ""
-	if k.Status != 0 {
-		status = strconv.Itoa(k.Status)
-	}
-	values = append(values, status)
-	if f := p.families[k.Metric]; f != nil && f.label != "" {
-		values = append(values, k.Label)
-	}
-	return values
 }
 
 // resolve finds the collectors of a new series; nil for an unknown metric.
@@ -279,18 +281,16 @@ func (p *Output) resolve(k metrics.Key) *series {
 	if f == nil {
 		return nil
 	}
+	names, values := seriesLabels(k, f.label)
 	se := &series{kind: f.kind}
-	switch f.kind {
-	case metrics.Counter:
-		se.counter = f.counter.WithLabelValues(p.labelValues(k)...)
-	case metrics.Rate:
-		values := p.labelValues(k)
-		se.counter = f.counter.WithLabelValues(values...)
-		se.samples = f.samples.WithLabelValues(values...)
-	case metrics.Gauge:
-		se.gauge = f.gauge.WithLabelValues(p.labelValues(k)...)
-	case metrics.Trend:
-		se.hist = f.hist
+	if f.value != nil {
+		se.value = f.value.with(names, values)
+	}
+	if f.all != nil {
+		se.all = f.all.with(names, values)
+	}
+	if f.hist != nil {
+		se.vec, se.hist = f.hist, f.hist.with(names, values)
 	}
 	return se
 }

@@ -34,53 +34,66 @@ const (
 // a value within 1/128 of a classic bound may be counted on the other side of it (each of the
 // histogram's buckets goes whole to the Prometheus bucket its middle falls in).
 //
-// mu guards series: EmitSeries writes on the Manager's goroutine, Collect reads on a scrape's.
+// Each series has only its non-empty labels (see scalarVec), so trendVec is an unchecked
+// collector with a Desc per label-name set. mu guards series and every trendSeries' histogram and
+// exemplars: EmitSeries writes on the Manager's goroutine, Collect reads on a scrape's.
 type trendVec struct {
-	desc  *prometheus.Desc
+	descs *descs
 	scale float64 // sample unit → exposed unit (ms → s)
 
 	mu     sync.Mutex
-	series map[metrics.Key]*trendSeries
+	series map[string]*trendSeries // by identity
+	order  []*trendSeries          // in creation order
 }
 
 // trendSeries is one labelled histogram.
 type trendSeries struct {
+	desc    *prometheus.Desc
 	labels  []string
 	hist    metrics.Histogram
 	created time.Time
+	ex      exemplars
 }
 
-func newTrendVec(name, help string, names []string, constLabels prometheus.Labels, scale float64) *trendVec {
-	return &trendVec{
-		desc:  prometheus.NewDesc(name, help, names, constLabels),
-		scale: scale, series: make(map[metrics.Key]*trendSeries),
+func newTrendVec(name, help string, constLabels prometheus.Labels, scale float64) *trendVec {
+	return &trendVec{descs: newDescs(name, help, constLabels), scale: scale, series: map[string]*trendSeries{}}
+}
+
+// with returns the series with these labels, making it on first use.
+func (tv *trendVec) with(names, values []string) *trendSeries {
+	id := identity(names, values)
+	tv.mu.Lock()
+	defer tv.mu.Unlock()
+	if ts := tv.series[id]; ts != nil {
+		return ts
 	}
+	ts := &trendSeries{desc: tv.descs.desc(names), labels: values, created: time.Now()}
+	tv.series[id] = ts
+	tv.order = append(tv.order, ts)
+	return ts
 }
 
-// add merges d, the delta of one series, into the series of d.Key; labels makes the label values
-// of a new series.
-func (tv *trendVec) add(d *metrics.Series, labels func(metrics.Key) []string) {
+// add merges d, the delta of one series, into ts, and keeps its exemplar.
+func (tv *trendVec) add(ts *trendSeries, d *metrics.Series) {
 	if d.Hist == nil || d.Hist.Count == 0 {
 		return
 	}
 	tv.mu.Lock()
-	ts := tv.series[d.Key]
-	if ts == nil {
-		ts = &trendSeries{labels: labels(d.Key), created: time.Now()}
-		tv.series[d.Key] = ts
-	}
 	ts.hist.Merge(d.Hist)
+	if d.Exemplar.Span != nil {
+		ts.ex.keep(&d.Exemplar, tv.scale)
+	}
 	tv.mu.Unlock()
 }
 
-// Describe implements prometheus.Collector.
-func (tv *trendVec) Describe(ch chan<- *prometheus.Desc) { ch <- tv.desc }
+// Describe implements prometheus.Collector: nothing, as scalarVec's.
+func (tv *trendVec) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector: one histogram per series, built from its buckets.
 func (tv *trendVec) Collect(ch chan<- prometheus.Metric) {
 	tv.mu.Lock()
 	defer tv.mu.Unlock()
-	for _, ts := range tv.series {
+	for _, ts := range tv.order {
 		if m := tv.metric(ts); m != nil {
 			ch <- m
 		}
@@ -112,7 +125,7 @@ func (tv *trendVec) metric(ts *trendSeries) prometheus.Metric {
 		}
 		native, schema = coarser, schema-1
 	}
-	m, err := prometheus.NewConstNativeHistogram(tv.desc, h.Count, h.Sum*tv.scale, native, map[int]int64{},
+	m, err := prometheus.NewConstNativeHistogram(ts.desc, h.Count, h.Sum*tv.scale, native, map[int]int64{},
 		zero, schema, prometheus.DefNativeHistogramZeroThreshold, ts.created, ts.labels...)
 	if err != nil {
 		return nil // counts are consistent by construction; a bad label count is a bug caught by tests
@@ -124,13 +137,14 @@ func (tv *trendVec) metric(ts *trendSeries) prometheus.Metric {
 		c := cum
 		buckets[i] = &dto.Bucket{UpperBound: &up, CumulativeCount: &c}
 	}
-	return &withClassic{Metric: m, buckets: buckets}
+	return &withClassic{Metric: m, buckets: buckets, exemplars: ts.ex.dto()}
 }
 
-// withClassic adds classic buckets to a const native histogram.
+// withClassic adds classic buckets and the exemplars to a const native histogram.
 type withClassic struct {
 	prometheus.Metric
-	buckets []*dto.Bucket
+	buckets   []*dto.Bucket
+	exemplars []*dto.Exemplar // per classic bucket (len(Buckets)+1, the last +Inf), nil where none
 }
 
 // Write implements prometheus.Metric.
@@ -139,5 +153,6 @@ func (w *withClassic) Write(out *dto.Metric) error {
 		return err
 	}
 	out.Histogram.Bucket = w.buckets
+	attachExemplars(out.Histogram, w.exemplars)
 	return nil
 }

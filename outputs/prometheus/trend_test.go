@@ -79,7 +79,7 @@ func values(mf *dto.MetricFamily) string {
 // histOf feeds values (ms) to a trendVec as one delta and to client_golang's histogram with the
 // options the output used before it was fed deltas (the reference), and returns both as gathered.
 func histOf(t testing.TB, values []float64) (ours, ref *dto.Histogram) {
-	tv := newTrendVec("x_seconds", "x", nil, nil, 1.0/1000)
+	tv := newTrendVec("x_seconds", "x", nil, 1.0/1000)
 	d := &metrics.Series{Key: metrics.Key{Metric: metrics.HTTPReqDuration}}
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "x_seconds", Help: "x", Buckets: Buckets,
 		NativeHistogramBucketFactor: 1.1, NativeHistogramMaxBucketNumber: 160, NativeHistogramMinResetDuration: time.Hour})
@@ -87,14 +87,11 @@ func histOf(t testing.TB, values []float64) (ours, ref *dto.Histogram) {
 		d.Add(&metrics.Sample{Metric: metrics.HTTPReqDuration, Value: v})
 		h.Observe(v / 1000)
 	}
-	tv.add(d, func(metrics.Key) []string { return nil })
+	ts := tv.with(nil, nil)
+	tv.add(ts, d)
 	var m dto.Metric
-	if len(tv.series) == 1 {
-		for _, ts := range tv.series {
-			if err := tv.metric(ts).Write(&m); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := tv.metric(ts).Write(&m); err != nil {
+		t.Fatal(err)
 	}
 	var r dto.Metric
 	if err := h.Write(&r); err != nil {
