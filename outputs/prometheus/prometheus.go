@@ -304,7 +304,7 @@ type Config struct {
 }
 
 // Kind is the prometheus output kind for outputs/registry: `output "prometheus" { listen = ... }`
-// and `--out prometheus[=ADDR]`.
+// and `--out prometheus[=ADDR][,linger=DUR,push_gateway=URL,testid=ID]`.
 var Kind = outputs.Kind{
 	Schema: &plan.OutputSchema{
 		Kind: "prometheus",
@@ -316,12 +316,7 @@ var Kind = outputs.Kind{
 		},
 		Check: check,
 	},
-	Flag: func(value string, b *plan.OutputBlock) error {
-		if value != "" { // no value: the CLI may take LOADPLAN_PROMETHEUS_ADDR, else the default
-			b.Set("listen", value)
-		}
-		return nil
-	},
+	Flag:  parseFlag,
 	New:   outputs.Constructor(ConfigOf, New),
 	Files: func(*plan.OutputBlock) int { return 1 + 4 }, // the listener and a few scrapes or pushes at once
 }
