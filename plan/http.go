@@ -103,7 +103,7 @@ func (l *loader) httpStep(c *stepCtx, b *hcl.Block) *HTTPStep {
 			st.ThinkTime = &tt
 		}
 	}
-	st.URLTag = st.URL.Display()
+	st.URLTag = urlTag(st.URL.Display())
 	if a := content.Attributes["name"]; a != nil {
 		if s, sensitive, ok := l.strMarked(a, cs); ok {
 			st.URLTag = shown(s, sensitive)
@@ -203,6 +203,60 @@ func (l *loader) stepURL(c *stepCtx, content *hcl.BodyContent, t *Target, sc *sc
 	}
 	tpl.Source = display + innerSource(pa.Expr, sc.src.src)
 	return tpl
+}
+
+// urlTag is the url/name tag of a step without a name tag: its URL template as displayed (a
+// target's base_url joined with the path, or the absolute url), without scheme, host and port —
+// or a sensitive target's ${target.NAME} placeholder — so that a step keeps its series when the
+// target moves (every `apply --demo` listens on a new port, a CI job's target is a new
+// container), and summary, CSV, InfluxDB and Prometheus show the same tag. The base_url's own
+// path, the path's template parts and a query in the URL stay. A URL whose host is an
+// expression ("${var.base}/x") shows no host already and is left as it is.
+func urlTag(display string) string {
+	rest := display
+	if strings.HasPrefix(rest, "${target.") {
+		rest = rest[strings.IndexByte(rest, '}')+1:]
+	} else {
+		i := strings.Index(rest, "://")
+		if i <= 0 || !isScheme(rest[:i]) {
+			return display
+		}
+		rest = rest[i+len("://"):]
+		rest = rest[authorityEnd(rest):]
+	}
+	if !strings.HasPrefix(rest, "/") {
+		rest = "/" + rest
+	}
+	return rest
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986: a letter, then letters, digits, + - .).
+func isScheme(s string) bool {
+	for i, c := range s {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// authorityEnd returns where the host[:port] at the start of s ends: at the first /, ? or #
+// outside a ${...} template part (a host may be an expression), else at the end.
+func authorityEnd(s string) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '$' && i+1 < len(s) && s[i+1] == '{':
+			depth++
+			i++
+		case s[i] == '}' && depth > 0:
+			depth--
+		case depth == 0 && (s[i] == '/' || s[i] == '?' || s[i] == '#'):
+			return i
+		}
+	}
+	return len(s)
 }
 
 // joinExpr builds the expression base + path without re-parsing: a template whose first part is

@@ -199,7 +199,7 @@ type HTTPStep struct {
 	Name            string
 	Method          string    // upper case; default GET
 	URL             *Template // absolute URL: the target's base_url joined with path, or url
-	URLTag          string    // what the url tag shows: the `name` attribute, else the URL template's display
+	URLTag          string    // what the url tag shows: the `name` attribute, else the URL template's path and query (urlTag)
 	Query           []KV
 	Headers         []KV // step headers; the target's headers come first and are overridden by these
 	Body            *Template

@@ -171,7 +171,7 @@ func TestValidPlanHTTP(t *testing.T) {
 	eq(t, "json check", [4]any{c1.Kind, c1.Path, c1.JSONValue, c1.Name}, [4]any{CheckJSONEquals, "ok", "true", "json ok == true"})
 	eq(t, "login.Captures", *login.Captures[0], Capture{Name: "token", Kind: CaptureJSON, Path: "token", Required: true, Pos: login.Captures[0].Pos})
 	eq(t, "login.Tags", *login.Tags, metrics.Tags{Scenario: "rest", Step: "login", Target: "api", Method: "POST",
-		URL: "http://127.0.0.1:9/api/login", Group: "http"})
+		URL: "/api/login", Group: "http"})
 
 	q := s.Steps[1].HTTP
 	eq(t, "quote.URL", str(t, "quote.URL", q.URL, rt), "http://127.0.0.1:9/api/stocks/tk/2")
@@ -221,7 +221,7 @@ func TestValidPlanWebSocket(t *testing.T) {
 		[5]any{[]string{"v1"}, 3 * time.Second, int64(4096), true, Persistent})
 	eq(t, "ws.Reconnect", *ws.Reconnect, Reconnect{MaxAttempts: 4, Backoff: "constant", Initial: 50 * time.Millisecond, Max: time.Second})
 	eq(t, "ws.Tags", *ws.Tags, metrics.Tags{Scenario: "stream", Step: "scope", Target: "api", Method: "WS",
-		URL: "ws://127.0.0.1:9/api/oscilloscope/ws", Group: "ws"})
+		URL: "/api/oscilloscope/ws", Group: "ws"})
 	eq(t, "len(OnMessage)", len(ws.OnMessage), 1)
 	om := ws.OnMessage[0]
 	mj, _ := om.Match.JSON.JSON(nil)
@@ -319,6 +319,6 @@ scenario "rest" {
 			t.Errorf("a secret is shown: %q", shown)
 		}
 	}
-	eq(t, "b.URLTag", b.URLTag, "${target.api}/b")
+	eq(t, "b.URLTag", b.URLTag, "/b") // the placeholder of the secret base_url goes with the host
 	eq(t, "Target.Sensitive", p.Targets[0].Sensitive, true)
 }

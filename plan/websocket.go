@@ -56,7 +56,7 @@ func (l *loader) wsBlock(c *stepCtx, b *hcl.Block) *WebSocketStep {
 	sc := c.scope("a websocket block")
 	cs := &scope{src: c.src, what: "this setting of a websocket block"}
 	ws.URL = l.stepURL(c, content, ws.Target, sc, b, true)
-	ws.URLTag = ws.URL.Display()
+	ws.URLTag = urlTag(ws.URL.Display())
 	if a := content.Attributes["name"]; a != nil {
 		if s, sensitive, ok := l.strMarked(a, cs); ok {
 			ws.URLTag = shown(s, sensitive)

@@ -64,12 +64,12 @@ func TestPlanShowsTheTaskMix(t *testing.T) {
 	}
 	for _, want := range []string{
 		"rest → target api, own load (model users), pacing 2s per VU",
-		"    setup, once per VU:\n      1. http login: GET http://127.0.0.1:9/login, captures token\n",
-		"    task browse: weight 3, 60.0% of iterations\n      1. http items: GET http://127.0.0.1:9/items/${vu.token}\n",
+		"    setup, once per VU:\n      1. http login: GET /login, captures token\n",
+		"    task browse: weight 3, 60.0% of iterations\n      1. http items: GET /items/${vu.token}\n",
 		"    task order: weight 1.50, 30.0% of iterations (when vu.id % 2 == 0)\n      1. repeat 3×\n" +
-			"           http buy: GET http://127.0.0.1:9/buy (when iter > 0)\n",
+			"           http buy: GET /buy (when iter > 0)\n",
 		"    task rare: weight 0.50, 10.0% of iterations\n",
-		"    teardown, once per VU:\n      1. http logout: GET http://127.0.0.1:9/logout\n",
+		"    teardown, once per VU:\n      1. http logout: GET /logout\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, r.stdout)

@@ -295,7 +295,7 @@ func testLocustFiles(t *testing.T) {
 	// One row per (method, name, error): the 48 500s (three failed checks each) and the 5 odd
 	// bodies (a failed check each), with the server's counts.
 	fails := files["_failures.csv"]
-	want500 := []string{"GET", "/fail", "HTTPError('500 Server Error: Internal Server Error for url: " + srv.URL + "/fail')", "48"}
+	want500 := []string{"GET", "/fail", "HTTPError('500 Server Error: Internal Server Error for url: /fail')", "48"}
 	if len(fails) != 3 || !slices.Equal(fails[1], want500) {
 		t.Fatalf("failures %q\nwant 2 rows, the first %q", fails, want500)
 	}
