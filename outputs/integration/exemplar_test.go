@@ -174,3 +174,38 @@ func TestExemplarsNativeHistograms(t *testing.T) {
 		t.Logf("this Prometheus keeps %d of %d exemplars of a native histogram: %q (the first classic bucket's)", len(got), len(want), got)
 	}
 }
+
+// TestExemplarsPushed: the final push to the real Pushgateway carries the exemplars too, and the
+// gateway takes it (a push it refused would lose a CI run's figures): its exposition has the
+// five requests.
+func TestExemplarsPushed(t *testing.T) {
+	need(t, env.pushgw)
+	target, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testID := fmt.Sprintf("pushed-exemplars-%d", time.Now().UnixNano())
+	out, err := prometheus.New(prometheus.Config{Listen: target, TestID: testID, PushGateway: env.pushgw.url()}, outputs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tags := &metrics.Tags{Scenario: "s", Step: "get", Target: "api", Method: "GET", URL: "/x", Group: "http"}
+	for i := range 5 {
+		sp := &metrics.TraceSpan{Sampled: true}
+		sp.TraceID[15] = byte(i + 1)
+		now := time.Now().UnixNano()
+		out.Emit([]metrics.Sample{
+			{Metric: metrics.HTTPReqDuration, Time: now, Value: float64(3 * (i + 1) * (i + 1) * (i + 1)), Tags: tags, Status: 200, Span: sp},
+			{Metric: metrics.HTTPReqs, Time: now, Value: 1, Tags: tags, Status: 200},
+		})
+	}
+	if err := out.Stop(context.Background()); err != nil {
+		t.Fatalf("push with exemplars: %v", err)
+	}
+	if got, err := pushgatewaySum(testID); err != nil || got != 5 {
+		t.Errorf("pushgateway has %v requests (%v), want 5", got, err)
+	}
+}

@@ -12,7 +12,9 @@
 //     of two increases, which a gauge could not give:
 //     http_req_failed is loadplan_http_req_failed_total (failed requests), to divide by
 //     loadplan_http_reqs_total (a series of each per request's labels, so the division matches
-//     series one to one; a second counter of all samples would repeat http_reqs);
+//     series one to one; a second counter of all samples would repeat http_reqs). One exception:
+//     an attempt that never left the machine (connection refused) is a failed sample without an
+//     http_reqs one, so its failed series (no status) has no partner, as k6 counts it;
 //     checks are loadplan_checks_passed_total (passed) and loadplan_checks_total (all);
 //     ws_expect_failed is loadplan_ws_expect_failed_total (failed) and loadplan_ws_expects_total
 //     (all expect steps).
