@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -62,7 +63,13 @@ func BenchmarkPerSampleObserve(b *testing.B) {
 // BenchmarkEmitSeries is what it costs now: one interval's deltas (here 4,000 requests, a
 // quarter second at 16,000 requests/s) handed to EmitSeries, per request (ns/op). The samples
 // were folded once, for the summary; Prometheus adds only this.
-func BenchmarkEmitSeries(b *testing.B) {
+func BenchmarkEmitSeries(b *testing.B) { benchEmitSeries(b, false) }
+
+// BenchmarkEmitSeriesTraced is BenchmarkEmitSeries with tracing on (sampling 0.1): a tenth of the
+// requests' durations carry a sampled span, so each interval's duration delta has an exemplar.
+func BenchmarkEmitSeriesTraced(b *testing.B) { benchEmitSeries(b, true) }
+
+func benchEmitSeries(b *testing.B, traced bool) {
 	p, err := New(Config{Listen: "127.0.0.1:0"}, outputsOptions())
 	if err != nil {
 		b.Fatal(err)
@@ -72,7 +79,14 @@ func BenchmarkEmitSeries(b *testing.B) {
 	f := agg.Folder()
 	var deltas []*metrics.Series
 	for i := range perInterval {
-		f.Add(benchRequest(i))
+		r := benchRequest(i)
+		if traced && i%10 == 0 {
+			sp := &metrics.TraceSpan{Sampled: true}
+			sp.TraceID[0], sp.TraceID[1] = byte(i), byte(i>>8)
+			r[1].Span = sp // http_req_duration
+			r[1].Time = int64(i)
+		}
+		f.Add(r)
 	}
 	agg.Drain(func(d []*metrics.Series) {
 		for _, s := range d {
@@ -91,3 +105,30 @@ func BenchmarkEmitSeries(b *testing.B) {
 }
 
 func outputsOptions() outputs.Options { return outputs.Options{PlanName: "bench"} }
+
+// BenchmarkGather is one scrape's Gather with 100 steps' series (13 metrics each, plus a check):
+// the cost on the scraper's goroutine, which builds every histogram's buckets.
+func BenchmarkGather(b *testing.B) {
+	p, err := New(Config{Listen: "127.0.0.1:0"}, outputsOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batch []metrics.Sample
+	for s := range 100 {
+		tags := &metrics.Tags{Scenario: "rest", Step: fmt.Sprint("step", s), Target: "api", Method: "GET", URL: fmt.Sprint("/api/", s), Group: "http"}
+		for i := range 20 {
+			for _, x := range benchRequest(i) {
+				x.Tags = tags
+				batch = append(batch, x)
+			}
+			batch = append(batch, metrics.Sample{Metric: metrics.Checks, Value: float64(i % 2), Tags: tags, Label: "status 200"})
+		}
+	}
+	p.Emit(batch)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Gatherer().Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
