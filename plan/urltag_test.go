@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -72,4 +73,27 @@ scenario "s" {
 		"http://users.example/{id} http://users.example/{id}", "/v1/ws /v1/ws /v1/ws"}
 	eq(t, "tags on port 40001", a, want)
 	eq(t, "tags on port 40002", b, want)
+}
+
+// TestURLSelectorHint: a threshold selecting a step by its whole URL (as the url tag was before it
+// dropped the host) is an error that lists the path to write; the path selects the step.
+func TestURLSelectorHint(t *testing.T) {
+	const src = `
+target "api" { base_url = "http://127.0.0.1:9" }
+scenario "s" {
+  target = target.api
+  http "a" { path = "/items" }
+}
+threshold "http_req_duration{url=%s}" { condition = "p(95) < 500" }
+`
+	_, diags := LoadSource("t.hcl", []byte(fmt.Sprintf(src, "http://127.0.0.1:9/items")), Options{})
+	got := renderDiags(diags)
+	want := `t.hcl:7:30: error: Unknown url in selector
+    No url of this plan is "http://127.0.0.1:9/items". Valid values: "/items".`
+	if !diags.HasErrors() || !strings.Contains(got, want) {
+		t.Errorf("diagnostics %s\nlack %q", got, want)
+	}
+	if _, diags := LoadSource("t.hcl", []byte(fmt.Sprintf(src, "/items")), Options{}); diags.HasErrors() {
+		t.Errorf("url=/items: %s", renderDiags(diags))
+	}
 }
