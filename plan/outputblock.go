@@ -17,8 +17,8 @@ type OutputBlock struct {
 }
 
 // Attr is one attribute of an output block, decoded. Its Value has the Go type its AttrSpec
-// declares: string, bool, int or time.Duration. Without a schema (Options.Outputs nil) a value
-// keeps its natural type: string, bool, int, float64, []any or map[string]any.
+// declares: string, bool, int, time.Duration or map[string]string. Without a schema
+// (Options.Outputs nil) a value keeps its natural type: string, bool, int, float64, []any or map[string]any.
 type Attr struct {
 	Name   string
 	Value  any
@@ -76,6 +76,12 @@ func (b *OutputBlock) Int(name string) int {
 	return v
 }
 
+// StringMap returns the map attribute name (TypeStringMap), nil when absent.
+func (b *OutputBlock) StringMap(name string) map[string]string {
+	v, _ := b.value(name).(map[string]string)
+	return v
+}
+
 // Duration returns the duration attribute name, 0 when absent.
 func (b *OutputBlock) Duration(name string) time.Duration {
 	v, _ := b.value(name).(time.Duration)
@@ -95,10 +101,11 @@ type AttrType int
 
 // The attribute types an output schema may declare.
 const (
-	TypeString   AttrType = iota // a string, e.g. a path or a URL
-	TypeBool                     // true or false
-	TypeInt                      // a whole number no smaller than AttrSpec.Min
-	TypeDuration                 // a duration string such as "30s", decoded to time.Duration
+	TypeString    AttrType = iota // a string, e.g. a path or a URL
+	TypeBool                      // true or false
+	TypeInt                       // a whole number no smaller than AttrSpec.Min
+	TypeDuration                  // a duration string such as "30s", decoded to time.Duration
+	TypeStringMap                 // an object of strings such as { Authorization = "..." }; secret when any value is
 )
 
 // AttrSpec declares one attribute of an output kind.

@@ -65,6 +65,12 @@ func decodeOutput(l *loader, b *hcl.Block, o *OutputBlock, schema *OutputSchema,
 			attr.Value, ok = l.integer(a, sc, spec.Min)
 		case TypeDuration:
 			attr.Value, attr.Secret, ok = l.durationMarked(a, sc)
+		case TypeStringMap:
+			var secrets map[string]bool
+			attr.Value, secrets, ok = l.strMapMarked(a, sc)
+			for _, s := range secrets {
+				attr.Secret = attr.Secret || s
+			}
 		}
 		if ok {
 			o.Attrs = append(o.Attrs, attr)

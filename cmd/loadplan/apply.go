@@ -63,7 +63,7 @@ func parseApplyFlags(args []string, stderr io.Writer) (*applyOptions, error) {
 	rf.fleet.register(fs) // fleetflags.go
 	rf.k6.registerApply(fs, &o.quiet)
 	var outs multiFlag
-	fs.Var(&outs, "out", "add an output `KIND[=VALUE]`: csv[=FILE|FOLDER/], json=FILE, prometheus[=ADDR], influxdb=URL (repeatable)")
+	fs.Var(&outs, "out", "add an output `KIND[=VALUE]`: csv[=FILE|FOLDER/], json=FILE, prometheus[=ADDR], influxdb=URL, prometheus_remote_write=URL (repeatable)")
 	fs.StringVar(&o.export, "summary-export", "", "write the summary to `FILE` as JSON in k6's summary-export layout")
 	fs.StringVar(&o.junit, "junit", "", "write JUnit XML to `FILE`, one test case per threshold")
 	fs.StringVar(&o.report, "report", "", "write a self-contained HTML report to `FILE` (charts, tables, verdict; opens offline)")

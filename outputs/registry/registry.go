@@ -28,6 +28,7 @@ var Default = Registry{
 	jsonl.Kind,
 	prometheus.Kind,
 	influxdb.Kind,
+	prometheus.RemoteWriteKind,
 }
 
 // Schemas returns the kinds' schemas, for plan.Options.Outputs.

@@ -96,7 +96,7 @@ func TestFlag(t *testing.T) {
 		{spec: "json", err: "--out json needs a file: --out json=results/run.jsonl"},
 		{spec: "jsonl", err: "--out jsonl needs a file: --out json=results/run.jsonl"},
 		{spec: "influxdb", err: "--out influxdb needs a URL: --out influxdb=http://127.0.0.1:8086/DATABASE"},
-		{spec: "carrier-pigeon", err: `--out "carrier-pigeon": unknown output kind "carrier-pigeon"; use csv, json, prometheus or influxdb`},
+		{spec: "carrier-pigeon", err: `--out "carrier-pigeon": unknown output kind "carrier-pigeon"; use csv, json, prometheus, influxdb or prometheus_remote_write`},
 	} {
 		b, err := registry.Default.Flag(c.spec)
 		if c.err != "" {
@@ -143,7 +143,7 @@ func TestBuild(t *testing.T) {
 	}
 	csvBlock := &plan.OutputBlock{Kind: "csv"}
 	eq(t, "csv without aggregated files", registry.Default.Files(csvBlock), 1)
-	want := []string{"csv", "json", "prometheus", "influxdb"}
+	want := []string{"csv", "json", "prometheus", "influxdb", "prometheus_remote_write"}
 	eq(t, "Names", registry.Default.Names(), want)
 	for i, s := range registry.Default.Schemas() {
 		eq(t, "Schemas kind", s.Kind, want[i])
@@ -213,7 +213,7 @@ func TestNewKindIsOneLine(t *testing.T) {
 	}
 	// The shipped registry does not know it.
 	_, diags := plan.LoadSource("t.hcl", fmt.Appendf(nil, countPlan, `name = "a"`), plan.Options{Outputs: registry.Default.Schemas()})
-	eq(t, "default registry", render(diags), "t.hcl:7:8: Unknown output kind\n    There is no output \"count\". Valid values: \"csv\", \"json\", \"prometheus\" or \"influxdb\".\n")
+	eq(t, "default registry", render(diags), "t.hcl:7:8: Unknown output kind\n    There is no output \"count\". Valid values: \"csv\", \"json\", \"prometheus\", \"influxdb\" or \"prometheus_remote_write\".\n")
 
 	p, diags := plan.LoadSource("t.hcl", fmt.Appendf(nil, countPlan, `name = "a"`), plan.Options{Outputs: reg.Schemas()})
 	if diags.HasErrors() {
