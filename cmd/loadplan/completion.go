@@ -21,7 +21,7 @@ import (
 // of the plan on the command line stay exactly what this binary knows.
 
 // verbs are the verbs completed first (the aliases run, help are left out).
-var verbs = []string{"validate", "fmt", "plan", "apply", "ui", "demo", "merge", "compare", "report", "deploy", "import", "completion", "version"}
+var verbs = []string{"validate", "fmt", "plan", "apply", "ui", "demo", "merge", "compare", "report", "deploy", "import", "completion", "probe", "version"}
 
 const bashCompletion = `# bash completion for loadplan: source it, or save it as
 # /etc/bash_completion.d/loadplan (loadplan completion bash > ...).

@@ -1,5 +1,5 @@
 // Command loadplan runs HCL load-test plans: validate, fmt, plan, apply, ui, demo, merge, report, deploy,
-// completion.
+// completion, probe.
 package main
 
 import (
@@ -38,6 +38,7 @@ Usage:
                                              print manifests that run the plan as N segments
   loadplan completion bash|zsh|fish          print a shell completion script
   loadplan import openapi|curl|har SOURCE    write a plan from an OpenAPI document, curl commands or a HAR
+  loadplan probe [--wait DUR] URL            GET URL: exit 0 on 2xx/3xx (healthchecks, CI waits)
   loadplan version [-json]                   version, commit and build details
 
 Run 'loadplan COMMAND -h' for a command's flags. Flags are written --name (one dash works too,
@@ -88,6 +89,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return runComplete(rest, stdout)
 	case "import":
 		return runImport(rest, stdout, stderr)
+	case "probe":
+		return runProbe(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
