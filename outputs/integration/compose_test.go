@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 var repoRoot = filepath.Join("..", "..")
@@ -21,7 +23,8 @@ var repoRoot = filepath.Join("..", "..")
 // mounts or runs exists in the repository.
 func TestComposeFileLoads(t *testing.T) {
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(repoRoot, "docker-compose.yml")},
-		cli.WithWorkingDirectory(repoRoot), cli.WithEnv([]string{}), cli.WithResolvedPaths(true))
+		cli.WithWorkingDirectory(repoRoot), cli.WithEnv([]string{}), cli.WithResolvedPaths(true),
+		cli.WithProfiles([]string{"tracing"})) // the optional Tempo too
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +32,7 @@ func TestComposeFileLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
-	for _, name := range []string{"demo", "loadplan", "prometheus", "influxdb", "grafana"} {
+	for _, name := range []string{"demo", "loadplan", "prometheus", "influxdb", "grafana", "tempo"} {
 		if _, err := p.GetService(name); err != nil {
 			t.Errorf("service %s: %v", name, err)
 		}
@@ -41,7 +44,7 @@ func TestComposeFileLoads(t *testing.T) {
 	cmd := strings.Join(lp.Command, " ")
 	// Flags before the plan file; the replicas split the plan (internal/deploy's tests hold the
 	// segment flags and the scale to SEGMENTS).
-	for _, want := range []string{"apply --segment auto/1 ", " /plans/load.hcl", "host=http://demo:8000", "--out prometheus=0.0.0.0:9646", "--out influxdb=http://influxdb:8086/loadplan"} {
+	for _, want := range []string{"apply --segment auto/1 ", " /plans/load.hcl", "host=http://demo:8000", "--out prometheus=0.0.0.0:9646,linger=", "--out influxdb=http://influxdb:8086/loadplan"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("loadplan command %q lacks %q", cmd, want)
 		}
@@ -54,6 +57,7 @@ func TestComposeFileLoads(t *testing.T) {
 	if !slices.Contains(demo.Command, "0.0.0.0:8000") {
 		t.Errorf("demo command %v does not listen on 0.0.0.0:8000", demo.Command)
 	}
+	checkComposeWaits(t, p.Services)
 	for _, s := range p.Services {
 		for _, v := range s.Volumes {
 			if v.Type != "bind" || strings.HasSuffix(v.Source, "results") {
@@ -79,6 +83,61 @@ func TestComposeFileLoads(t *testing.T) {
 		}
 	} else if os.Getenv("CI") != "" {
 		t.Error("promtool (Debian package prometheus) is missing")
+	}
+}
+
+// checkComposeWaits holds the stack to its start and end order: the demo backend has a
+// healthcheck that runs the image's own binary (FROM scratch: no shell, no curl) with the probe
+// verb against the health route the demo serves, and loadplan starts only once it is healthy;
+// the Prometheus output lingers longer than the scrape interval plus the DNS discovery refresh,
+// so that the last scrape is not lost; Prometheus keeps native histograms and exemplars.
+func checkComposeWaits(t *testing.T, services types.Services) {
+	t.Helper()
+	demo, lp, prom := services["demo"], services["loadplan"], services["prometheus"]
+	hc := demo.HealthCheck
+	if hc == nil || hc.Disable {
+		t.Fatal("demo has no healthcheck")
+	}
+	want := []string{"CMD", "/usr/local/bin/loadplan", "probe"}
+	if len(hc.Test) < 4 || !slices.Equal(hc.Test[:3], want) || hc.Test[len(hc.Test)-1] != "http://127.0.0.1:8000/api/health" {
+		t.Errorf("demo healthcheck %q, want %q … http://127.0.0.1:8000/api/health", hc.Test, want)
+	}
+	// The probe's URL is the demo's health route, and the binary is where the Dockerfile puts it.
+	if b, err := os.ReadFile(filepath.Join(repoRoot, "internal", "demo", "server.go")); err != nil || !strings.Contains(string(b), `"GET /api/health"`) {
+		t.Errorf("internal/demo serves no GET /api/health (%v)", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile")); err != nil || !strings.Contains(string(b), "/out/loadplan /usr/local/bin/loadplan") {
+		t.Errorf("the Dockerfile does not install /usr/local/bin/loadplan (%v)", err)
+	}
+	if hc.Interval == nil || hc.Retries == nil || time.Duration(*hc.Interval)*time.Duration(*hc.Retries) < 20*time.Second {
+		t.Errorf("demo healthcheck interval %v × retries %v: give the backend at least 20 s", hc.Interval, hc.Retries)
+	}
+	if dep, ok := lp.DependsOn["demo"]; !ok || dep.Condition != types.ServiceConditionHealthy {
+		t.Errorf("loadplan depends_on demo %+v, want condition service_healthy", lp.DependsOn["demo"])
+	}
+
+	var linger time.Duration
+	for _, a := range lp.Command {
+		if v, ok := strings.CutPrefix(a, "prometheus=0.0.0.0:9646,linger="); ok {
+			linger, _ = time.ParseDuration(v)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(repoRoot, "dashboards", "prometheus", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scrape, refresh time.Duration
+	if m := regexp.MustCompile(`(?m)^\s+scrape_interval: (\S+)$`).FindSubmatch(cfg); m != nil {
+		scrape, _ = time.ParseDuration(string(m[1]))
+	}
+	if m := regexp.MustCompile(`(?m)^\s+refresh_interval: (\S+)$`).FindSubmatch(cfg); m != nil {
+		refresh, _ = time.ParseDuration(string(m[1]))
+	}
+	if scrape == 0 || refresh == 0 || linger <= scrape+refresh {
+		t.Errorf("--out prometheus linger %v, want more than the scrape interval %v plus the DNS refresh %v", linger, scrape, refresh)
+	}
+	if !slices.Contains(prom.Command, "--enable-feature=native-histograms,exemplar-storage") {
+		t.Errorf("prometheus command %q lacks --enable-feature=native-histograms,exemplar-storage", prom.Command)
 	}
 }
 
