@@ -102,19 +102,19 @@ type GridPos struct {
 
 // Panel is a dashboard panel; rows are panels of type "row".
 type Panel struct {
-	ID              int               `json:"id"`
-	Type            string            `json:"type"`
-	Title           string            `json:"title"`
-	Description     string            `json:"description,omitempty"`
-	Datasource      *DataSourceRef    `json:"datasource,omitempty"`
-	GridPos         GridPos           `json:"gridPos"`
-	Targets         []Target          `json:"targets,omitempty"`
-	FieldConfig     *FieldConfig      `json:"fieldConfig,omitempty"`
-	Options         json.RawMessage   `json:"options,omitempty"`
-	Transformations []Transformation  `json:"transformations,omitempty"`
-	Collapsed       bool              `json:"collapsed,omitempty"`
-	Panels          []json.RawMessage `json:"panels,omitempty"`
-	Interval        string            `json:"interval,omitempty"` // the panel's minimum $__interval
+	ID              int              `json:"id"`
+	Type            string           `json:"type"`
+	Title           string           `json:"title"`
+	Description     string           `json:"description,omitempty"`
+	Datasource      *DataSourceRef   `json:"datasource,omitempty"`
+	GridPos         GridPos          `json:"gridPos"`
+	Targets         []Target         `json:"targets,omitempty"`
+	FieldConfig     *FieldConfig     `json:"fieldConfig,omitempty"`
+	Options         json.RawMessage  `json:"options,omitempty"`
+	Transformations []Transformation `json:"transformations,omitempty"`
+	Collapsed       bool             `json:"collapsed,omitempty"`
+	Panels          []Panel          `json:"panels,omitempty"`   // a collapsed row's
+	Interval        string           `json:"interval,omitempty"` // the panel's minimum $__interval
 }
 
 // FieldConfig holds a panel's field defaults and overrides.
@@ -142,6 +142,7 @@ type Target struct {
 	RawQuery     bool           `json:"rawQuery,omitempty"`
 	ResultFormat string         `json:"resultFormat,omitempty"`
 	Alias        string         `json:"alias,omitempty"`
+	Exemplar     *bool          `json:"exemplar,omitempty"` // Prometheus: show exemplars
 }
 
 // dashboardsDir is the repository's dashboards folder.
@@ -197,14 +198,21 @@ func TestDashboardsAreValidGrafanaJSON(t *testing.T) {
 				}
 			}
 		}
-		for _, want := range []string{"datasource", "testid"} {
+		for _, want := range []string{"datasource", "testid", "scenario", "tempo", "app_datasource", "job"} {
 			if !vars[want] {
 				t.Errorf("%s: no %s variable", file, want)
 			}
 		}
 		ids := map[int]bool{}
 		cells := map[[2]int]int{}
+		// A collapsed row's panels lie below it when it is expanded: they must not overlap each
+		// other, nor what follows the row once it is open (the Application row is last).
+		var all []Panel
 		for _, p := range d.Panels {
+			all = append(all, p)
+			all = append(all, p.Panels...)
+		}
+		for _, p := range all {
 			if ids[p.ID] {
 				t.Errorf("%s: duplicate panel id %d", file, p.ID)
 			}
@@ -224,20 +232,24 @@ func TestDashboardsAreValidGrafanaJSON(t *testing.T) {
 			if p.Type == "row" {
 				continue
 			}
-			if p.Datasource == nil || p.Datasource.Type != kind || len(p.Targets) == 0 {
-				t.Errorf("%s: panel %q: datasource %+v, %d targets", file, p.Title, p.Datasource, len(p.Targets))
+			want := DataSourceRef{Type: kind, UID: "${datasource}"}
+			if strings.HasPrefix(p.Title, "Application") {
+				want = DataSourceRef{Type: "prometheus", UID: "${app_datasource}"}
+			}
+			if p.Datasource == nil || *p.Datasource != want || len(p.Targets) == 0 {
+				t.Errorf("%s: panel %q: datasource %+v (want %+v), %d targets", file, p.Title, p.Datasource, want, len(p.Targets))
 			}
 			refs := map[string]bool{}
 			for _, tg := range p.Targets {
 				q := tg.Expr
-				if kind == "influxdb" {
+				if want.Type == "influxdb" {
 					q = tg.Query
 					if !tg.RawQuery {
 						t.Errorf("%s: panel %q target %s is not a raw InfluxQL query", file, p.Title, tg.RefID)
 					}
 				}
-				if q == "" || tg.RefID == "" || refs[tg.RefID] {
-					t.Errorf("%s: panel %q: empty query or missing/duplicate refId %q", file, p.Title, tg.RefID)
+				if q == "" || tg.RefID == "" || refs[tg.RefID] || tg.Datasource == nil || *tg.Datasource != want {
+					t.Errorf("%s: panel %q: empty query, missing/duplicate refId %q or datasource %+v", file, p.Title, tg.RefID, tg.Datasource)
 				}
 				refs[tg.RefID] = true
 				for _, m := range varRef.FindAllStringSubmatch(q, -1) {

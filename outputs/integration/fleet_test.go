@@ -171,8 +171,8 @@ func TestDashboardsSumTheFleet(t *testing.T) {
 				if msg := sameSums(total, parts); msg != "" {
 					t.Errorf("panel %q %s: fleet vs sum of segments: %s", p.Title, tg.RefID, msg)
 				}
-				if p.Title == "Requests" && first(total) != want {
-					t.Errorf("Requests panel = %v, want %v", first(total), want)
+				if p.Title == "HTTP requests" && first(total) != want {
+					t.Errorf("HTTP requests panel = %v, want %v", first(total), want)
 				}
 				checked++
 			}

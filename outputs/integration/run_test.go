@@ -120,6 +120,7 @@ type runOptions struct {
 	segment  executor.Segment // this run's share of the plan; the zero value runs all of it
 	listen   string           // the Prometheus output's address; "" is env.promTarget
 	vus      int              // the plan's VUs; 0 keeps testPlan's 4
+	plan     string           // the plan's source, %s for the duration; "" is testPlan
 }
 
 // loadRun runs testPlan through package run (the real executor, summary and thresholds) against
@@ -130,7 +131,11 @@ func loadRun(o runOptions) (*run, error) {
 		return nil, err
 	}
 	defer srv.Close()
-	src := fmt.Sprintf(testPlan, o.duration)
+	src := testPlan
+	if o.plan != "" {
+		src = o.plan
+	}
+	src = fmt.Sprintf(src, o.duration)
 	if o.vus > 0 {
 		src = strings.Replace(src, "vus      = 4", fmt.Sprintf("vus      = %d", o.vus), 1)
 	}

@@ -28,6 +28,12 @@ var env struct {
 	influx     *server // InfluxDB 1.8 with the database influxDB created
 	pushgw     *server // Pushgateway
 	promTarget string  // where the loadplan Prometheus output must listen to be scraped
+	// appTarget is scraped as job "app": where a test serves an application's own metrics, for
+	// the dashboards' Application row.
+	appTarget string
+	// kindTargets are scraped too: the dashboard test's HTTP-only and WebSocket-only runs, at the
+	// same time, and its exemplar feed.
+	kindTargets [3]string
 	// fleetTargets are two more scraped addresses, for the two segments of the fleet test.
 	fleetTargets [2]string
 	missing      []string
@@ -150,8 +156,16 @@ func startAll(root string) error {
 	if env.promTarget, err = freeAddr(); err != nil {
 		return err
 	}
+	if env.appTarget, err = freeAddr(); err != nil {
+		return err
+	}
 	for i := range env.fleetTargets {
 		if env.fleetTargets[i], err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	for i := range env.kindTargets {
+		if env.kindTargets[i], err = freeAddr(); err != nil {
 			return err
 		}
 	}
@@ -162,7 +176,12 @@ func startAll(root string) error {
 	}
 	if bin := findBinary("prometheus"); bin == "" {
 		env.missing = append(env.missing, "prometheus")
-	} else if env.prom, err = startPrometheus(bin, root, append([]string{env.promTarget}, env.fleetTargets[:]...)); err != nil {
+	} else if env.prom, err = startPrometheusJobs(bin, root, map[string][]string{
+		"loadplan": append(append([]string{env.promTarget}, env.fleetTargets[:]...), env.kindTargets[:]...), "app": {env.appTarget}},
+		// As the compose stack's Prometheus: native histograms (the dashboards query them; this
+		// Prometheus 2.42 then keeps no classic _bucket/_sum/_count series of a histogram that
+		// has native buckets) and exemplars.
+		"--enable-feature=native-histograms,exemplar-storage"); err != nil {
 		return err
 	}
 	if bin := findBinary("influxd"); bin == "" {
@@ -226,34 +245,6 @@ func tail(b []byte) string {
 		b = b[len(b)-2000:]
 	}
 	return string(b)
-}
-
-func startPrometheus(bin, root string, targets []string, flags ...string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(root, "prometheus")
-	os.MkdirAll(dir, 0o755)
-	cfg := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: loadplan
-    scrape_interval: 1s
-    scrape_timeout: 900ms
-    static_configs:
-      - targets: [%s]
-`, quoteAll(targets))
-	// The Pushgateway is checked directly, not scraped: its copy of the final values would add
-	// up with the scraped ones in sums over testid.
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		return nil, err
-	}
-	return start("prometheus", bin, dir, addr, "/-/ready", append([]string{
-		"--config.file=" + filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr, "--log.level=warn"}, flags...)...)
 }
 
 func startPushgateway(bin, root string) (*server, error) {
@@ -342,53 +333,6 @@ func influxQuery(s *server, q string) (*influxResult, error) {
 		if res.Error != "" {
 			return nil, fmt.Errorf("influx %q: %s", q, res.Error)
 		}
-	}
-	return &r, nil
-}
-
-// promResult is the JSON answer of the Prometheus query API.
-type promResult struct {
-	Status    string `json:"status"`
-	Error     string `json:"error"`
-	ErrorType string `json:"errorType"`
-	Data      struct {
-		ResultType string `json:"resultType"`
-		Result     []struct {
-			Metric map[string]string `json:"metric"`
-			Value  []any             `json:"value"`  // instant: [ts, "v"]
-			Values [][]any           `json:"values"` // range
-		} `json:"result"`
-	} `json:"data"`
-}
-
-// promQuery runs an instant query at t (zero: now) or, when end is after start, a range query.
-func promQuery(q string, start, end time.Time, step time.Duration) (*promResult, error) {
-	return promQueryAt(env.prom, q, start, end, step)
-}
-
-// promQueryAt is promQuery against the Prometheus server s.
-func promQueryAt(s *server, q string, start, end time.Time, step time.Duration) (*promResult, error) {
-	v := url.Values{"query": {q}}
-	path := "/api/v1/query"
-	if end.After(start) {
-		path = "/api/v1/query_range"
-		v.Set("start", fmt.Sprintf("%.3f", float64(start.UnixNano())/1e9))
-		v.Set("end", fmt.Sprintf("%.3f", float64(end.UnixNano())/1e9))
-		v.Set("step", fmt.Sprintf("%gs", step.Seconds()))
-	} else if !start.IsZero() {
-		v.Set("time", fmt.Sprintf("%.3f", float64(start.UnixNano())/1e9))
-	}
-	resp, err := http.PostForm(s.url()+path, v)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var r promResult
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, fmt.Errorf("prometheus %q: %w", q, err)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("prometheus %q: %s: %s", q, r.ErrorType, r.Error)
 	}
 	return &r, nil
 }
