@@ -188,8 +188,17 @@ func queryExemplars(q string, from, to time.Time) ([]string, error) {
 // the test Prometheus (native histograms and exemplar storage on, as in compose) scrape it, and
 // asks for the exemplars of each exemplar-showing panel's query, as Grafana does: each panel
 // gets exemplars, and every trace id is one that was fed.
+//
+// A second Prometheus, without native histograms, scrapes the same feed: there every quantile
+// panel answers from the classic buckets (the fallback branch), while the test Prometheus, as
+// Prometheus 2.42 does with the feature on, holds no _bucket series at all.
 func TestLatencyPanelsShowExemplars(t *testing.T) {
 	need(t, env.prom)
+	classic, err := startPrometheus(findBinary("prometheus"), t.TempDir(), []string{env.kindTargets[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer classic.stop()
 	testID := fmt.Sprintf("exemplars-%d", time.Now().UnixNano())
 	out, err := prometheus.New(prometheus.Config{Listen: env.kindTargets[2], TestID: testID, Linger: 3 * time.Second}, outputs.Options{})
 	if err != nil {
@@ -216,7 +225,9 @@ func TestLatencyPanelsShowExemplars(t *testing.T) {
 			batch = append(batch,
 				metrics.Sample{Metric: metrics.HTTPReqs, Time: now, Value: 1, Tags: httpTags, Status: 200},
 				metrics.Sample{Metric: metrics.HTTPReqDuration, Time: now, Value: 5 + float64(j), Tags: httpTags, Status: 200, Span: span},
-				metrics.Sample{Metric: metrics.WSConnecting, Time: now, Value: 2 + float64(j%5), Tags: wsTags, Span: span})
+				metrics.Sample{Metric: metrics.WSConnecting, Time: now, Value: 2 + float64(j%5), Tags: wsTags, Span: span},
+				metrics.Sample{Metric: metrics.WSExpectDuration, Time: now, Value: 20 + float64(j%5), Tags: wsTags},
+				metrics.Sample{Metric: metrics.IterationDuration, Time: now, Value: 100 + float64(j), Tags: &metrics.Tags{Scenario: "rest"}})
 		}
 		out.Emit(batch)
 		time.Sleep(500 * time.Millisecond)
@@ -226,6 +237,7 @@ func TestLatencyPanelsShowExemplars(t *testing.T) {
 	}
 	to := time.Now()
 	sub := promSub(testID, from, to)
+	checkQuantileFallback(t, testID, from, to, classic)
 	for title, expr := range exemplarTargets(t) {
 		if strings.HasPrefix(title, "Application") {
 			continue // TestApplicationRowShowsTheApp
@@ -247,6 +259,47 @@ func TestLatencyPanelsShowExemplars(t *testing.T) {
 			t.Logf("panel %q: %d exemplars, every trace id one of the %d sampled traces", title, len(ids), len(fed))
 		}
 	}
+}
+
+// checkQuantileFallback runs every loadplan quantile panel of the Prometheus dashboard against
+// the test Prometheus (native histograms) and a classic one: both answer, and the test
+// Prometheus has no classic bucket series to answer from.
+func checkQuantileFallback(t *testing.T, testID string, from, to time.Time, classic *server) {
+	t.Helper()
+	d, err := loadDashboard(filepath.Join(dashboardsDir, "loadplan-prometheus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := promSub(testID, from, to)
+	n := 0
+	for _, p := range allPanels(d) {
+		for _, tg := range p.Targets {
+			if !strings.Contains(tg.Expr, "histogram_quantile") || strings.HasPrefix(p.Title, "Application") {
+				continue
+			}
+			native, fallback, _ := strings.Cut(sub.Replace(tg.Expr), ") or histogram_quantile(")
+			native, fallback = native+")", "histogram_quantile("+fallback
+			for _, c := range []struct {
+				srv       *server
+				q         string
+				want      bool
+				storeKind string
+			}{{env.prom, tg.Expr, true, "native"}, {env.prom, fallback, false, "native"}, {classic, tg.Expr, true, "classic"}, {classic, native, false, "classic"}} {
+				q := sub.Replace(c.q)
+				res, err := promQueryAt(c.srv, q, from, to, time.Second)
+				if err != nil {
+					t.Errorf("panel %q %s on the %s Prometheus: %v", p.Title, tg.RefID, c.storeKind, err)
+				} else if promHasValue(res) != c.want {
+					t.Errorf("panel %q %s on the %s Prometheus: data %v, want %v: %s", p.Title, tg.RefID, c.storeKind, !c.want, c.want, q)
+				}
+			}
+			n++
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d quantile queries", n)
+	}
+	t.Logf("%d quantile queries answer from native histograms on Prometheus 2.42 with the feature (which keeps no _bucket series) and from the classic buckets on one without", n)
 }
 
 // TestApplicationRowShowsTheApp serves an application's metrics as the FastAPI instrumentator
