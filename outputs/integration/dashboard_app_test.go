@@ -152,8 +152,8 @@ func exemplarTargets(t *testing.T) map[string]string {
 	return out
 }
 
-// queryExemplars returns the trace_id labels of the exemplars Prometheus has for q over [from, to].
-func queryExemplars(q string, from, to time.Time) ([]string, error) {
+// panelExemplars returns the trace_id labels of the exemplars Prometheus has for q over [from, to].
+func panelExemplars(q string, from, to time.Time) ([]string, error) {
 	v := url.Values{"query": {q}, "start": {fmt.Sprint(from.Unix())}, "end": {fmt.Sprint(to.Unix() + 1)}}
 	resp, err := http.PostForm(env.prom.url()+"/api/v1/query_exemplars", v)
 	if err != nil {
@@ -242,7 +242,7 @@ func TestLatencyPanelsShowExemplars(t *testing.T) {
 		if strings.HasPrefix(title, "Application") {
 			continue // TestApplicationRowShowsTheApp
 		}
-		ids, err := queryExemplars(sub.Replace(expr), from.Add(-time.Second), to)
+		ids, err := panelExemplars(sub.Replace(expr), from.Add(-time.Second), to)
 		if err != nil {
 			t.Errorf("panel %q: %v", title, err)
 			continue
@@ -373,7 +373,7 @@ func TestApplicationRowShowsTheApp(t *testing.T) {
 			if last <= 0.01 || last > 0.025 {
 				t.Errorf("p95 %v, want within the (0.01, 0.025] bucket", last)
 			}
-			ids, err := queryExemplars(q, from, to)
+			ids, err := panelExemplars(q, from, to)
 			if err != nil || len(ids) == 0 {
 				t.Errorf("no exemplars of the app's histogram (%v)", err)
 			}
