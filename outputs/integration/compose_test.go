@@ -13,6 +13,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/loadplan/loadplan/outputs"
+	"github.com/loadplan/loadplan/outputs/registry"
 )
 
 var repoRoot = filepath.Join("..", "..")
@@ -116,10 +119,24 @@ func checkComposeWaits(t *testing.T, services types.Services) {
 		t.Errorf("loadplan depends_on demo %+v, want condition service_healthy", lp.DependsOn["demo"])
 	}
 
+	// Every --out of the command is one apply accepts, and the Prometheus output built from it
+	// lingers (it is not started: no port is opened).
 	var linger time.Duration
-	for _, a := range lp.Command {
-		if v, ok := strings.CutPrefix(a, "prometheus=0.0.0.0:9646,linger="); ok {
-			linger, _ = time.ParseDuration(v)
+	for i, a := range lp.Command {
+		if a != "--out" || i+1 == len(lp.Command) {
+			continue
+		}
+		b, err := registry.Default.Flag(lp.Command[i+1])
+		if err != nil {
+			t.Errorf("loadplan --out %s: %v", lp.Command[i+1], err)
+			continue
+		}
+		if b.Kind == "prometheus" {
+			out, err := registry.Default.Build(b, outputs.Options{})
+			if err != nil {
+				t.Fatalf("--out %s: %v", lp.Command[i+1], err)
+			}
+			linger = out.(interface{ Linger() time.Duration }).Linger()
 		}
 	}
 	cfg, err := os.ReadFile(filepath.Join(repoRoot, "dashboards", "prometheus", "prometheus.yml"))
