@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadplan/loadplan/internal/demo"
 	"github.com/loadplan/loadplan/internal/testkit"
 )
 
@@ -164,5 +165,22 @@ func TestProbeUsage(t *testing.T) {
 	}
 	if n := srv.Hits.Load(); n != 1 {
 		t.Errorf("server received %d requests, want 1", n)
+	}
+}
+
+// TestProbeDemoHealth is the compose stack's healthcheck: the probe of the demo backend's
+// /api/health succeeds, and the demo counted exactly that one request.
+func TestProbeDemoHealth(t *testing.T) {
+	srv, err := demo.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	code, out, errb := probeCmd(t, "--timeout", "2s", srv.URL()+"/api/health")
+	if code != exitOK || !strings.Contains(out, "HTTP 200 OK") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	if c := srv.Counts(); c.Requests["GET /api/health"] != 1 || len(c.Requests) != 1 {
+		t.Errorf("demo counted %v, want exactly one GET /api/health", c.Requests)
 	}
 }
