@@ -110,7 +110,7 @@ var flagLine = regexp.MustCompile(`(?m)^  (?:-(\w), )?(--[\w-]+)`)
 // verbFlags returns a verb's flags as its help lists them (printFlags' style), short ones too.
 func verbFlags(verb string) []string {
 	switch verb {
-	case "validate", "fmt", "plan", "apply", "run", "demo", "merge":
+	case "validate", "fmt", "plan", "apply", "run", "demo", "merge", "probe":
 	default:
 		return nil
 	}
