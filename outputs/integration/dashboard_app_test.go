@@ -34,6 +34,7 @@ var histogramRE = regexp.MustCompile(`([a-z_]+_seconds)(_bucket)?\{`)
 // Application row is collapsed, reads app_datasource and selects the job variable, which is
 // empty by default; no query uses a series the exposition no longer has.
 func TestDashboardsLinkExemplarsAndApplication(t *testing.T) {
+	appRows := map[string]string{} // by file: the Application row's queries, the same in both
 	for _, file := range []string{"loadplan-prometheus.json", "loadplan-influxdb.json"} {
 		d, err := loadDashboard(filepath.Join(dashboardsDir, file))
 		if err != nil {
@@ -61,6 +62,11 @@ func TestDashboardsLinkExemplarsAndApplication(t *testing.T) {
 		}
 		if app == nil || !app.Collapsed || len(app.Panels) != 3 {
 			t.Fatalf("%s: no collapsed Application row with its 3 panels", file)
+		}
+		for _, p := range app.Panels {
+			for _, tg := range p.Targets {
+				appRows[file] += p.Title + ": " + tg.Expr + "\n"
+			}
 		}
 		exemplarPanels := map[string]bool{}
 		for _, p := range allPanels(d) {
@@ -94,6 +100,9 @@ func TestDashboardsLinkExemplarsAndApplication(t *testing.T) {
 					}
 				}
 			}
+		}
+		if file == "loadplan-influxdb.json" && appRows[file] != appRows["loadplan-prometheus.json"] {
+			t.Errorf("the Application rows differ:\n%s\n%s", appRows[file], appRows["loadplan-prometheus.json"])
 		}
 		want := []string{"Application p95 latency"}
 		if file == "loadplan-prometheus.json" {
