@@ -26,6 +26,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "load"},
 		{Type: "threshold", LabelNames: []string{"metric"}},
 		{Type: "output", LabelNames: []string{"kind"}},
+		{Type: "tracing"},
 	},
 }
 
@@ -213,6 +214,7 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 		l.loadVariables()
 		l.loadLocals()
 		l.buildContexts()
+		l.loadTracing() // before the targets: their tracing blocks start from the plan's
 		l.loadTargets()
 		l.loadFeeders()
 		l.loadScenarios()

@@ -15,6 +15,7 @@ var targetSchema = &hcl.BodySchema{
 		{Name: "insecure_skip_verify"}, {Name: "ca_file"}, {Name: "cert_file"}, {Name: "key_file"},
 		{Name: "proxy"}, {Name: "compression"}, {Name: "expected_status"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "tracing"}},
 }
 
 // DefaultTimeout is the request timeout of a target that sets none.
@@ -85,6 +86,7 @@ func (l *loader) loadTargets() {
 			}
 		}
 		l.targetNet(t, content, sc, b.DefRange)
+		l.targetTracing(t, content.Blocks, sc)
 		if (t.CertFile == "") != (t.KeyFile == "") {
 			l.errorAt(b.DefRange, "Incomplete client certificate", "Set both cert_file and key_file for a client certificate, or neither.")
 		}

@@ -48,7 +48,9 @@ type Tracing struct {
 	// e.g. http://127.0.0.1:4318/v1/traces; OTLPHeaders go with every export (may be secrets).
 	OTLPEndpoint string
 	OTLPHeaders  []KV
-	Pos          Pos
+	// OTLPSensitive says OTLPEndpoint came from a secret (env()): use it, never show it.
+	OTLPSensitive bool
+	Pos           Pos
 }
 
 // Variable is a declared input variable and the value it took.
