@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -194,7 +195,8 @@ func (e *Executor) compileScenario(ps *plan.Scenario) (*scenario, error) {
 	if ps.ThinkTime.Max > 0 || ps.ThinkTime.Min > 0 {
 		think = &ps.ThinkTime
 	}
-	env := &step.Env{Scenario: ps.Name, Tags: sc.tags, Targets: compileEnv{e}, Debug: e.cfg.HTTPDebug}
+	env := &step.Env{Scenario: ps.Name, Tags: sc.tags, Targets: compileEnv{e}, Debug: e.cfg.HTTPDebug,
+		Tracing: e.cfg.Plan.Tracing, Run: e.runName()}
 	slots := map[plan.StepKind]int{}
 	var err error
 	if sc.setup, err = sc.compileList(ps.Setup, env, slots, nil, "setup: "); err != nil {
@@ -283,4 +285,17 @@ func (e *Executor) addHost(raw string) {
 		}
 	}
 	e.hosts = append(e.hosts, h)
+}
+
+// runName is the run's name for the baggage header: Config.RunName, else the plan's first file's
+// name without folder and extension (what apply names result files after).
+func (e *Executor) runName() string {
+	if e.cfg.RunName != "" {
+		return e.cfg.RunName
+	}
+	if fs := e.cfg.Plan.Files; len(fs) > 0 {
+		b := filepath.Base(fs[0])
+		return strings.TrimSuffix(b, filepath.Ext(b))
+	}
+	return ""
 }

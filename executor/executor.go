@@ -41,6 +41,9 @@ type Config struct {
 	Seed uint64
 	// HTTPDebug, when set, sees every HTTP request and response (apply --http-debug).
 	HTTPDebug step.HTTPDebugger
+	// RunName is the run's name in the baggage header of traced requests (loadplan.run); ""
+	// means the plan's: its first file's name without folder and extension.
+	RunName string
 }
 
 // DefaultUnreachableAfter is the default of Config.UnreachableAfter: long enough that a restart

@@ -255,6 +255,9 @@ func (v *vu) lifecycle(phase string, list []*scenarioStep) outcome {
 	iterCaps := v.rt.Captures
 	v.rt.Captures, v.phase, v.rt.Iter = v.rt.VUCaptures, phase, 0
 	defer func() { v.rt.Captures, v.phase, v.bo.owed = iterCaps, "", 0 }()
+	if v.trace != nil {
+		v.trace.Begin() // setup and teardown are traces of their own, as iterations are
+	}
 	for _, fs := range v.sc.feeders {
 		if row, ok := fs.next(v.rng); ok {
 			v.rt.Rows[fs.f.Name] = row

@@ -48,6 +48,9 @@ type vu struct {
 	itags        *metrics.Tags // the iteration's samples': its task's, or the scenario's
 	setupOK      bool          // this activation's setup succeeded (or the scenario has none)
 	jobs         chan int64    // open model: scheduled start (Unix ns) of the next iteration
+	// trace is the VU's trace context, a fresh trace per iteration (and for setup and
+	// teardown); nil when no request of the plan is traced: tracing off costs this nil check.
+	trace *step.Trace
 }
 
 func newVU(e *Executor, sc *scenario) *vu {
@@ -67,6 +70,9 @@ func newVU(e *Executor, sc *scenario) *vu {
 	if len(sc.tasks) > 0 {
 		v.taskRng = rand.New(rand.NewPCG(e.seed, uint64(id)))
 		v.eligible = make([]bool, len(sc.tasks))
+	}
+	if e.cfg.Plan.Traced() {
+		v.trace = step.NewTrace() // before the states: a step kind's state may keep it
 	}
 	v.timer = time.NewTimer(time.Hour)
 	v.timer.Stop()
@@ -207,6 +213,9 @@ func (v *vu) iterate(due int64) {
 		}
 	}
 	v.ran, v.owedSet = false, false
+	if v.trace != nil {
+		v.trace.Begin() // a fresh trace per iteration
+	}
 	if v.runList(v.hard, list, true) == cut {
 		if v.ran {
 			v.interrupted()
@@ -358,6 +367,9 @@ func (v *vu) Emit(s metrics.Sample) {
 	v.b.stepAt = s.Time
 	v.b.add(s)
 }
+
+// Trace returns the VU's trace context, nil when the plan traces no request (step.VU).
+func (v *vu) Trace() *step.Trace { return v.trace }
 
 // TakeLag returns the iteration's schedule lag once, for its first request (step.VU).
 func (v *vu) TakeLag() time.Duration {

@@ -118,6 +118,7 @@ type httpState struct {
 	resendMu sync.Mutex // guards resends: written by the trace hook, drained by send
 	resends  []string   // error kinds of the attempts net/http resent during the request in flight
 
+	tr     *step.Trace // the VU's trace context (vu.Trace()); nil when the run traces nothing
 	hdr    http.Header // request headers, refilled per request
 	urlBuf []byte
 	body   []byte // response body when a check or capture needs it
@@ -128,7 +129,7 @@ type httpState struct {
 
 // newState makes a VU's HTTP state when the VU is created (Kind.NewState).
 func newState(vu step.VU, targets []*step.Target) step.State {
-	h := &httpState{vu: vu, rt: vu.Runtime(), targets: targets}
+	h := &httpState{vu: vu, rt: vu.Runtime(), targets: targets, tr: vu.Trace()}
 	h.jar = newTrackedJar()
 	h.clients = make([]*http.Client, len(targets))
 	h.hdr = make(http.Header, 8)

@@ -30,6 +30,9 @@ type response struct {
 	sent bool
 	// interrupted: the hard context (end of graceful_stop, abort, second Ctrl-C) cut it.
 	interrupted bool
+	// span is the trace span of a traced request that got no response, for its errors sample
+	// (a response's is on its http_req_duration sample); nil otherwise.
+	span *metrics.TraceSpan
 }
 
 // errInterrupted ends an iteration whose request the hard context cut.
@@ -76,7 +79,7 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 			if res.sent { // cut on the wire: a request that failed, without a latency
 				now := res.end
 				h.emitAt(now, metrics.HTTPReqFailed, 1, hs.tags, res.status, "")
-				h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, "interrupted")
+				h.emitSpan(now, metrics.Errors, hs.tags, res.status, "interrupted", res.span)
 			}
 			return errInterrupted
 		}
@@ -107,7 +110,7 @@ func (h *httpState) do(ctx context.Context, hs *httpStep) error {
 	now := res.end // checks are judged on the response that just ended: the same reading
 	failed := res.err != nil
 	if failed {
-		h.emitAt(now, metrics.Errors, 1, hs.tags, res.status, res.kind)
+		h.emitSpan(now, metrics.Errors, hs.tags, res.status, res.kind, res.span)
 	}
 	// k6's expected_response: the status decides http_req_failed, a failed check counts in
 	// checks only (unless fail_on_check)
@@ -176,6 +179,10 @@ func isRedirect(status int) bool {
 // HTTP/1.1 fast path (fasthttp.go); HTTP/2 targets and the rest go through net/http.
 func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *url.URL, body []byte) response {
 	inBefore, outBefore := h.in.Load(), h.out.Load()
+	var rtr reqTrace
+	if hs.trace != nil { // tracing off costs this check
+		rtr = h.startTrace(hs.trace)
+	}
 	var (
 		res        response
 		err, cause error
@@ -230,27 +237,30 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 		// cut was cut by us, not left unanswered by the server.
 		h.emitAt(now, metrics.HTTPReqUnanswered, 1, tags, st, "")
 	}
+	var ph [6]float64
+	if err == nil || rtr.on {
+		ph = h.phases(end)
+	}
+	var ts *metrics.TraceSpan // the request's span when it is traced and sampled or failed
+	if rtr.on && (rtr.sampled || err != nil || !plan.StatusExpected(hs.expected, st)) {
+		var p32 [6]float32
+		for i, v := range ph {
+			p32[i] = float32(v)
+		}
+		ts = h.tr.Span(rtr.id, rtr.sampled, monoBaseWall+start, res.kind, p32)
+	}
 	if err == nil {
-		span := func(a, b int64) float64 {
-			if a == 0 || b < a {
-				return 0
-			}
-			return step.Millis(time.Duration(b - a))
-		}
-		getConn, gotConn, first := t.getConn.Load(), t.gotConn.Load(), t.firstByte.Load()
-		blockedEnd := t.connectStart.Load()
-		if blockedEnd == 0 {
-			blockedEnd = gotConn
-		}
-		wrote := t.wrote.Load()
-		h.emitAt(now, metrics.HTTPReqDuration, step.Millis(dur), tags, st, "")
+		h.vu.Emit(metrics.Sample{Metric: metrics.HTTPReqDuration, Time: monoBaseWall + now, Value: step.Millis(dur), Tags: tags,
+			Status: st, Span: ts})
 		h.emitAt(now, metrics.HTTPReqServiceTime, step.Millis(res.service), tags, st, "")
-		h.emitAt(now, metrics.HTTPReqBlocked, span(getConn, blockedEnd), tags, st, "")
-		h.emitAt(now, metrics.HTTPReqConnecting, span(t.connectStart.Load(), t.connectDone.Load()), tags, st, "")
-		h.emitAt(now, metrics.HTTPReqTLSHandshaking, span(t.tlsStart.Load(), t.tlsDone.Load()), tags, st, "")
-		h.emitAt(now, metrics.HTTPReqSending, span(gotConn, wrote), tags, st, "")
-		h.emitAt(now, metrics.HTTPReqWaiting, span(wrote, first), tags, st, "")
-		h.emitAt(now, metrics.HTTPReqReceiving, span(first, end), tags, st, "")
+		h.emitAt(now, metrics.HTTPReqBlocked, ph[0], tags, st, "")
+		h.emitAt(now, metrics.HTTPReqConnecting, ph[1], tags, st, "")
+		h.emitAt(now, metrics.HTTPReqTLSHandshaking, ph[2], tags, st, "")
+		h.emitAt(now, metrics.HTTPReqSending, ph[3], tags, st, "")
+		h.emitAt(now, metrics.HTTPReqWaiting, ph[4], tags, st, "")
+		h.emitAt(now, metrics.HTTPReqReceiving, ph[5], tags, st, "")
+	} else {
+		res.span = ts // no response: do hangs it on the request's errors sample
 	}
 	sent, recv := h.out.Load()-outBefore, h.in.Load()-inBefore
 	if res.sent || sent > 0 || recv > 0 {

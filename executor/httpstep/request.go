@@ -65,6 +65,9 @@ type httpStep struct {
 	proxied  bool
 	gzip     bool
 	expected [][2]int
+
+	// trace is the step's tracing (trace.go); nil when its requests carry no trace context.
+	trace *step.TraceConf
 }
 
 // Kind is the http step kind: one request, its redirects, checks and captures.
@@ -150,6 +153,7 @@ func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 		final[k] = len(order)
 		order = append(order, plan.KV{Name: k, Value: kv.Value})
 	}
+	hs.trace = step.CompileTrace(plan.EffectiveTracing(env.Tracing, ps.Target), env.Run, env.Scenario, ps.Name, all)
 	hs.constHdr = http.Header{}
 	for _, kv := range order {
 		if kv.Value.IsConstant() {

@@ -94,6 +94,9 @@ type VU interface {
 	// (even with a refusal), cause (one of ConnCauses, or another short text) that the attempt
 	// failed and the VU backs off; a success has reached set and no cause.
 	ConnResult(t int, reached bool, cause string)
+	// Trace is the VU's trace context (trace.go): the current iteration's trace, for the trace
+	// headers of steps with a TraceConf; nil when no request of the run is traced.
+	Trace() *Trace
 }
 
 // Env is what a step compiles with: its scenario and the run's targets.
@@ -102,6 +105,10 @@ type Env struct {
 	Tags     *metrics.Tags // the scenario's tags, for samples not tied to one request
 	Targets  Targets
 	Debug    HTTPDebugger // --http-debug: sees every HTTP exchange; nil for none (debug.go)
+	// Tracing is the plan's tracing block (nil: none); a step's target may override it
+	// (plan.EffectiveTracing, CompileTrace). Run is the run's name for the baggage header.
+	Tracing *plan.Tracing
+	Run     string
 }
 
 // Targets is the run's compiled targets, shared by every step; used while compiling only.

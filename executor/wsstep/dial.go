@@ -286,8 +286,10 @@ func (e *wsDialError) Unwrap() error { return e.Err }
 // ws_errors{interrupted}. The connection lives until closed or until s.ctx is cancelled.
 func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	st := s.block
+	var tr wsTrace // the handshake's trace context, once its headers are made
 	fail := func(kind string, err error) (*wsConn, error) {
-		w.add(metrics.WSErrors, st.Tags, 1, 0, kind)
+		w.emit(metrics.Sample{Metric: metrics.WSErrors, Time: time.Now().UnixNano(), Value: 1, Tags: st.Tags, Label: kind,
+			Span: w.span(&tr, kind)})
 		return nil, &wsDialError{Kind: kind, Err: fmt.Errorf("websocket %q: %w", st.Name, err)}
 	}
 	u, err := wsURL(st, w.rt)
@@ -297,6 +299,9 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	h, err := wsHeaders(st, w.rt)
 	if err != nil {
 		return fail("template", err)
+	}
+	if w.traceConf != nil {
+		tr = w.startTrace(h)
 	}
 	client, err := w.shared.client(st.Target)
 	if err != nil {
@@ -314,6 +319,7 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	bytes := &dl.bytes
 	dctx, cancel := context.WithTimeout(context.WithValue(ctx, wsDialKey{}, dl), timeout)
 	start := time.Now()
+	tr.start = start.UnixNano()
 	var sock wsSock
 	var resp *http.Response
 	if st.Compression {
@@ -349,7 +355,8 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 			// ws_errors{interrupted}, so that ws_sessions + ws_errors equals the upgrade
 			// requests the server received. Cut before its request, it reached no server: nothing.
 			if dl.requestSent(out) {
-				w.add(metrics.WSErrors, st.Tags, 1, 0, "interrupted")
+				w.emit(metrics.Sample{Metric: metrics.WSErrors, Time: time.Now().UnixNano(), Value: 1, Tags: st.Tags,
+					Label: "interrupted", Span: w.span(&tr, "interrupted")})
 			}
 			return nil, ctx.Err()
 		}
@@ -371,7 +378,8 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		return fail("dial", err)
 	}
 	w.noteDial(st.Target, resp, nil)
-	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
+	w.emit(metrics.Sample{Metric: metrics.WSConnecting, Time: time.Now().UnixNano(), Value: wsMillis(time.Since(start)), Tags: st.Tags,
+		Span: w.span(&tr, "")})
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
 	c := newWSConn(s.ctx, sock, dl.wire, s.rules)
 	c.bytes = bytes

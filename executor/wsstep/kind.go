@@ -20,6 +20,8 @@ type block struct {
 	// shared holds the handshake clients of every VU that runs the block first: one transport
 	// per target for the run rather than one per VU (about 1 KB a session).
 	shared *wsShared
+	// trace is the block's tracing: its handshakes' trace headers; nil when off.
+	trace *step.TraceConf
 }
 
 func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
@@ -27,7 +29,12 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 	if ps == nil {
 		return step.Compiled{}, fmt.Errorf("websocket step without its block")
 	}
-	b := &block{ps: ps, shared: newWSShared()}
+	var hdrs []plan.KV
+	if ps.Target != nil {
+		hdrs = append(hdrs, ps.Target.Headers...)
+	}
+	b := &block{ps: ps, shared: newWSShared(),
+		trace: step.CompileTrace(plan.EffectiveTracing(env.Tracing, ps.Target), env.Run, env.Scenario, ps.Name, append(hdrs, ps.Headers...))}
 	env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
 	if ps.URL != nil && ps.URL.IsConstant() {
 		env.Targets.AddHost(ps.URL.Display())
@@ -88,6 +95,7 @@ func (b *block) Run(ctx context.Context, vu step.VU, state step.State) error {
 			s.w.stopCtx = sc.StopContext()
 		}
 	}
+	s.w.trace, s.w.traceConf = vu.Trace(), b.trace // the block's handshakes carry its trace headers
 	err := s.w.run(ctx, b.ps)
 	if err == nil || ctx.Err() != nil {
 		return err

@@ -62,6 +62,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
 )
@@ -92,6 +93,10 @@ type wsVU struct {
 	// connected, when set, learns the outcome of every handshake for the VU's backoff and the
 	// target's reachability: reached (the server answered), cause (not empty: it failed).
 	connected func(t *plan.Target, reached bool, cause string)
+	// trace is the VU's trace context and traceConf the running block's tracing (trace.go):
+	// every handshake of the block carries its trace headers. nil: off.
+	trace     *step.Trace
+	traceConf *step.TraceConf
 }
 
 // wsSession is one websocket block's logical session: one connection at a time, replaced on a

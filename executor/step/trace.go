@@ -1,0 +1,193 @@
+package step
+
+import (
+	crand "crypto/rand"
+	"encoding/hex"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"unsafe"
+
+	"github.com/loadplan/loadplan/metrics"
+	"github.com/loadplan/loadplan/plan"
+)
+
+// The header names a traced request carries, in http.Header's canonical form.
+const (
+	HeaderTraceparent = "Traceparent" // W3C Trace Context
+	HeaderB3          = "B3"          // Zipkin's single header
+	HeaderBaggage     = "Baggage"     // W3C Baggage
+)
+
+// TraceConf is a step's tracing, compiled once from the tracing block that applies to its target
+// (plan.Plan.TracingFor); a step whose requests carry no trace context has a nil one.
+type TraceConf struct {
+	Header   string  // HeaderTraceparent or HeaderB3; "" when the step sets that header itself
+	Sampling float64 // a request is sampled when its iteration's draw is below it
+	// Baggage is the baggage header's value, constant for the step ("" for none, or when the
+	// step sets a baggage header itself).
+	Baggage string
+}
+
+// CompileTrace returns the tracing of a step named stepName of scenario, sent with headers (the
+// target's and the step's), under the tracing block tr (nil: off). A header the plan sets itself
+// wins: the propagator's header (or baggage) is then not added, and the step's requests carry no
+// span of loadplan's, since their trace is not loadplan's.
+func CompileTrace(tr *plan.Tracing, run, scenario, stepName string, headers []plan.KV) *TraceConf {
+	if !tr.On() {
+		return nil
+	}
+	c := &TraceConf{Header: HeaderTraceparent, Sampling: tr.Sampling}
+	if tr.Propagator == plan.PropagatorB3 {
+		c.Header = HeaderB3
+	}
+	userBaggage := false
+	for _, kv := range headers {
+		switch http.CanonicalHeaderKey(kv.Name) {
+		case c.Header:
+			c.Header = ""
+		case HeaderBaggage:
+			userBaggage = true
+		}
+	}
+	if !userBaggage {
+		var items []string
+		for _, b := range tr.Baggage {
+			v := map[string]string{"run": run, "scenario": scenario, "step": stepName}[b]
+			// W3C baggage values are percent-encoded; PathEscape leaves none of , ; " \ or space
+			items = append(items, "loadplan."+b+"="+url.PathEscape(v))
+		}
+		c.Baggage = strings.Join(items, ",")
+	}
+	if c.Header == "" && c.Baggage == "" {
+		return nil
+	}
+	return c
+}
+
+// Trace is a VU's trace context: the current iteration's trace id, root span id and sampling
+// draw (Begin makes them, once per iteration and for setup and teardown), and the per-VU random
+// source and buffers its requests' headers are formatted into. Owned by the VU goroutine.
+type Trace struct {
+	TraceID [16]byte
+	Root    [8]byte // the iteration's root span id: the parent of its requests' spans
+	draw    float64 // uniform in [0,1): the iteration is sampled at sampling s when draw < s
+	rng     *rand.Rand
+	// buf holds the header value of the request in flight; val is the one-element value slice
+	// the request's header map gets, reused so that a request costs no allocation (Inject).
+	buf [68]byte
+	val []string
+	bag []string
+}
+
+// NewTrace makes a VU's trace context with its own random source, a ChaCha8 seeded from the
+// system's: fast enough to draw per request, and trace ids unique across VUs, processes and the
+// segments of a fleet.
+func NewTrace() *Trace {
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // crypto/rand.Read does not fail
+	t := &Trace{rng: rand.New(rand.NewChaCha8(seed)), val: make([]string, 1), bag: make([]string, 1)}
+	t.Begin()
+	return t
+}
+
+// Begin starts a new trace: a fresh trace id (never all zero, which W3C forbids), a root span id
+// and the sampling draw.
+func (t *Trace) Begin() {
+	for {
+		hi, lo := t.rng.Uint64(), t.rng.Uint64()
+		if hi|lo != 0 {
+			putUint64(t.TraceID[:8], hi)
+			putUint64(t.TraceID[8:], lo)
+			break
+		}
+	}
+	putUint64(t.Root[:], t.spanID())
+	t.draw = t.rng.Float64()
+}
+
+// Sampled reports whether the current trace is sampled under c.
+func (t *Trace) Sampled(c *TraceConf) bool { return t.draw < c.Sampling }
+
+// spanID draws a span id, never zero.
+func (t *Trace) spanID() uint64 {
+	for {
+		if id := t.rng.Uint64(); id != 0 {
+			return id
+		}
+	}
+}
+
+// NewSpan draws the span id of one request of the current trace (each request, each redirect hop
+// and each retry has its own) and says whether it is sampled under c.
+func (t *Trace) NewSpan(c *TraceConf) (id [8]byte, sampled bool) {
+	putUint64(id[:], t.spanID())
+	return id, t.Sampled(c)
+}
+
+// Inject sets the trace headers of the request whose span is id into hdr. The traceparent (or
+// b3) value aliases the VU's buffer: it is valid until the VU's next Inject, and hdr is the VU's
+// own header map, refilled per request, so nothing keeps it longer. Costs no allocation.
+func (t *Trace) Inject(hdr http.Header, c *TraceConf, id [8]byte, sampled bool) {
+	if c.Header != "" {
+		n := t.format(c, id, sampled)
+		t.val[0] = unsafe.String(&t.buf[0], n)
+		hdr[c.Header] = t.val
+	}
+	if c.Baggage != "" {
+		t.bag[0] = c.Baggage
+		hdr[HeaderBaggage] = t.bag
+	}
+}
+
+// HeaderValue returns the trace header's value as a string of its own (a WebSocket handshake,
+// whose header map the handshake keeps).
+func (t *Trace) HeaderValue(c *TraceConf, id [8]byte, sampled bool) string {
+	n := t.format(c, id, sampled)
+	return string(t.buf[:n])
+}
+
+// format writes the header value into t.buf and returns its length: W3C
+// "00-TRACEID-SPANID-01" (flags 01 sampled, 00 not), or b3's "TRACEID-SPANID-1-PARENT".
+func (t *Trace) format(c *TraceConf, id [8]byte, sampled bool) int {
+	b := t.buf[:0]
+	if c.Header == HeaderB3 {
+		b = hex.AppendEncode(b, t.TraceID[:])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, id[:])
+		if sampled {
+			b = append(b, "-1-"...)
+		} else {
+			b = append(b, "-0-"...)
+		}
+		b = hex.AppendEncode(b, t.Root[:])
+		return len(b)
+	}
+	b = append(b, "00-"...)
+	b = hex.AppendEncode(b, t.TraceID[:])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[:])
+	if sampled {
+		b = append(b, "-01"...)
+	} else {
+		b = append(b, "-00"...)
+	}
+	return len(b)
+}
+
+// Span returns the TraceSpan of a request of the current trace (allocated: only for a request
+// that is sampled or failed). start is Unix ns; errKind the errors sample's label, "" for a
+// response; phases in ms as the request's timing samples.
+func (t *Trace) Span(id [8]byte, sampled bool, start int64, errKind string, phases [6]float32) *metrics.TraceSpan {
+	return &metrics.TraceSpan{TraceID: t.TraceID, SpanID: id, Parent: t.Root, Sampled: sampled, Start: start,
+		Error: errKind, Phases: phases}
+}
+
+func putUint64(b []byte, v uint64) {
+	_ = b[7]
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
+}
