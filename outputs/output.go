@@ -258,6 +258,8 @@ type Options struct {
 	Now         func() time.Time                 // clock for timestamped file names; time.Now when nil
 	Logf        func(format string, args ...any) // warnings (dropped points, ...); never given secrets
 	SegmentName string                           // "2/4" when running a segment, "" otherwise; a tag on network outputs
+	// Traced says the plan sends trace context (plan.Plan.Traced): the CSV gets its trace_id column.
+	Traced bool
 }
 
 // Dropper is implemented by outputs that may drop data under pressure (InfluxDB). The summary

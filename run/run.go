@@ -162,7 +162,7 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 		},
 	})
 	r.outs = []outputs.Output{r.sum, r.thr.Ingester()}
-	oopts := outputs.Options{PlanName: cfg.Name, Now: cfg.Now, Logf: cfg.Logf, SegmentName: r.seg}
+	oopts := outputs.Options{PlanName: cfg.Name, Now: cfg.Now, Logf: cfg.Logf, SegmentName: r.seg, Traced: p.Traced()}
 	for _, o := range append(append([]*plan.OutputBlock(nil), p.Outputs...), cfg.Outputs...) {
 		if addr := cfg.Env["LOADPLAN_PROMETHEUS_ADDR"]; o.Kind == "prometheus" && o.Attr("listen") == nil && addr != "" {
 			o.Set("listen", addr)

@@ -76,7 +76,7 @@ func (e *encoder) appendRequest(b []byte, r *reqRow) []byte {
 	if len(r.failedChecks) > 0 {
 		b = appendField(b, string(r.failedChecks))
 	}
-	return append(b, '\n')
+	return e.endRow(b, r.span)
 }
 
 // emptyMiddle is the columns from duration_ms to checks_failed of a row that is not a request's.
@@ -100,5 +100,5 @@ func (e *encoder) appendOther(b []byte, s *metrics.Sample) []byte {
 	if s.Label != "" && s.Metric == metrics.Checks {
 		b = appendField(b, s.Label)
 	}
-	return append(b, '\n')
+	return e.endRow(b, s.Span)
 }

@@ -148,11 +148,14 @@ func (c *Output) Start(ctx context.Context) error {
 		file = c.wrap(f)
 	}
 	c.w = outputs.NewRecordWriter(file, c.path, 256<<10) // set only now: Stop waits for the writer only when Start succeeded
+	header := compactHeader
 	if c.long {
-		c.w.Write([]byte(longHeader))
-	} else {
-		c.w.Write([]byte(compactHeader))
+		header = longHeader
 	}
+	if c.opts.Traced {
+		header = strings.TrimSuffix(header, "\n") + "," + TraceColumn + "\n"
+	}
+	c.w.Write([]byte(header))
 	go c.writer()
 	return nil
 }
@@ -192,7 +195,7 @@ func (c *Output) writer() {
 	var (
 		chunks    [][]metrics.Sample
 		buf       = make([]byte, 0, 512)
-		enc       = newEncoder()
+		enc       = c.newEncoder()
 		lastFlush = time.Now()
 		tick      = time.NewTicker(spool.TakeEvery)
 	)
@@ -296,6 +299,13 @@ func (c *Output) finish() {
 		errs = append(errs, c.stats.finish())
 	}
 	c.err = errors.Join(errs...)
+}
+
+// newEncoder makes the writer's encoder, with the trace_id column when the plan has tracing.
+func (c *Output) newEncoder() *encoder {
+	e := newEncoder()
+	e.trace = c.opts.Traced
+	return e
 }
 
 // Config is the configuration of a CSV output: the fields of `output "csv" { ... }`.

@@ -1,6 +1,7 @@
 package csv
 
 import (
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -21,6 +22,13 @@ var LongColumns = []string{
 
 var longHeader = strings.Join(LongColumns, ",") + "\n"
 
+// TraceColumn is the last column of either layout when the plan has tracing (outputs.Options.Traced):
+// the W3C trace id (32 hex digits) of a traced request that was sampled or failed, on its
+// request row (compact) or the sample that carries its span (long: http_req_duration, or errors
+// for a request that got no response; ws_connecting or ws_errors for a WebSocket handshake);
+// empty on every other row. Plans without tracing keep the columns as they were.
+const TraceColumn = "trace_id"
+
 // encoder turns samples into rows. It caches the encoded static columns of each tag set, so a
 // row costs a few appends and no allocation once a step has been seen.
 type encoder struct {
@@ -30,6 +38,7 @@ type encoder struct {
 	timeText []byte
 	lastSec  int64  // the whole seconds of secText, which rows share for a second
 	secText  []byte // "1796144681."
+	trace    bool   // rows end with the trace_id column
 }
 
 func newEncoder() *encoder {
@@ -62,6 +71,17 @@ func (e *encoder) appendRow(b []byte, s *metrics.Sample) []byte {
 		}
 	} else {
 		b = append(b, ',')
+	}
+	return e.endRow(b, s.Span)
+}
+
+// endRow ends a row: the trace_id column when the file has it, and the newline.
+func (e *encoder) endRow(b []byte, span *metrics.TraceSpan) []byte {
+	if e.trace {
+		b = append(b, ',')
+		if span != nil {
+			b = hex.AppendEncode(b, span.TraceID[:])
+		}
 	}
 	return append(b, '\n')
 }

@@ -116,6 +116,9 @@ type reqRow struct {
 
 	checksPassed, checksFailed int
 	failedChecks               []byte // names of the failed checks, " | " between them
+	// span is the request's trace span (its http_req_duration's, or its errors sample's when
+	// no response came), for the trace_id column; nil when none.
+	span *metrics.TraceSpan
 }
 
 func (r *reqRow) has(f field) bool { return r.have&(1<<f) != 0 }
@@ -150,6 +153,9 @@ func (r *reqRow) sendDone() bool { return r.has(fRecv) || !r.has(fReqs) }
 // add puts s (field f) into r.
 func (r *reqRow) add(s *metrics.Sample, f field) {
 	r.have |= 1 << f
+	if s.Span != nil {
+		r.span = s.Span
+	}
 	switch {
 	case f == fReqs || f == fUnanswered:
 	case f.sendPart():
