@@ -36,7 +36,14 @@ func printPlan(w io.Writer, p *plan.Plan, s planSummary) {
 				// user info masked: a proxy's credentials are secrets
 				fmt.Fprintf(w, "  %-16s via proxy %s (net/http; the fast HTTP/1.1 path is off for this target)\n", "", px)
 			}
+			if t.Tracing != nil {
+				fmt.Fprintf(w, "  %-16s tracing %s\n", "", t.Tracing.Describe())
+			}
 		}
+	}
+	if p.Tracing != nil {
+		// header names only: otlp_headers values may be secrets
+		fmt.Fprintf(w, "\nTracing: %s.\n", p.Tracing.Describe())
 	}
 	if len(p.Data) > 0 {
 		fmt.Fprintln(w, "\nData:")

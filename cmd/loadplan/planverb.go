@@ -58,6 +58,9 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	s := summarize(p, e.Schedule())
 	s.Segment = rf.segment.String()
 	s.Spawn = rf.spawnNote()
+	if p.Tracing != nil {
+		s.Tracing = p.Tracing.Describe()
+	}
 	if *jsonOut {
 		writeJSON(stdout, s)
 		return exitOK
@@ -83,6 +86,7 @@ type planSummary struct {
 	ExpectedIters   float64          `json:"expected_iterations,omitempty"`
 	Segment         string           `json:"segment,omitempty"` // "2/4": every figure is this segment's share
 	Spawn           string           `json:"spawn,omitempty"`   // what --vus N --spawn-rate R does, in words
+	Tracing         string           `json:"tracing,omitempty"` // the plan's tracing block in words (Tracing.Describe)
 	// OpenFilesAtPeak and MemoryAtPeak are apply's estimate, which it checks against the open-file
 	// limit and the available memory before it starts (limits.go).
 	OpenFilesAtPeak int                    `json:"open_files_at_peak"`
