@@ -24,6 +24,8 @@ import (
 //   - checks_passed, checks_failed: how many of the step's checks passed and failed on this
 //     response; check: the names of the failed ones, " | " between them (on a WebSocket checks
 //     row, the check's name). The long layout keeps one row per check.
+//   - trace_id (TraceColumn), last, only when the plan has tracing: the request's trace id when
+//     it was sampled or failed.
 var Columns = []string{
 	"metric_name", "timestamp", "metric_value",
 	"scenario", "step", "group", "method", "url", "target",
