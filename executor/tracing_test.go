@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 
@@ -376,15 +375,4 @@ load {
 	if len(sink.spans) != 0 {
 		t.Errorf("%d samples carry a span", len(sink.spans))
 	}
-}
-
-// traceIDOf returns the trace id of a traceparent or b3 header.
-func traceIDOf(h string) string {
-	if m := traceparentRE.FindStringSubmatch(h); m != nil {
-		return m[1]
-	}
-	if m := b3RE.FindStringSubmatch(h); m != nil {
-		return m[1]
-	}
-	return strings.Repeat("?", 32)
 }
