@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/plan"
@@ -55,6 +56,59 @@ func BenchmarkTracing(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkTracingPaired runs tracing off and on (w3c, sampling 0.1, with and without baggage;
+// and off against off, the noise floor) in alternating
+// chunks of 256 iterations within one run (which goes first alternating too), two VUs on the same loopback server, so that both see
+// the same load of a shared machine; it reports the ratios of their process CPU and wall time per
+// request (on/off) and each one's CPU per request. One op is one request of each.
+//
+//	go test -run '^$' -bench TracingPaired -count 5 ./executor/
+func BenchmarkTracingPaired(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		tr   *plan.Tracing // the "on" side; nil is an A/A run, the noise floor of the ratios
+	}{
+		{"w3c+baggage", &plan.Tracing{Propagator: plan.PropagatorW3C, Sampling: 0.1, Baggage: plan.BaggageItems}},
+		{"w3c", &plan.Tracing{Propagator: plan.PropagatorW3C, Sampling: 0.1}},
+		{"off-vs-off", nil},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchPaired(b, c.tr) })
+	}
+}
+
+func benchPaired(b *testing.B, tr *plan.Tracing) {
+	off, _ := tracedVU(b, nil)
+	on, _ := tracedVU(b, tr)
+	const chunk = 256
+	var cpu, wall [2]int64
+	vus := [2]*vu{off, on}
+	n := 0
+	for b.Loop() {
+		n++
+		if n%chunk != 0 {
+			continue
+		}
+		for j := range vus {
+			i := (j + n/chunk) % 2 // which runs first alternates too: no order bias
+			v := vus[i]
+			c0, w0 := processCPU(), time.Now()
+			for range chunk {
+				v.iterate(0)
+			}
+			cpu[i] += processCPU() - c0
+			wall[i] += int64(time.Since(w0))
+		}
+	}
+	if cpu[0] == 0 || wall[0] == 0 {
+		return // too few ops for one chunk
+	}
+	reqs := float64(n / chunk * chunk)
+	b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-on/off")
+	b.ReportMetric(float64(wall[1])/float64(wall[0]), "wall-on/off")
+	b.ReportMetric(float64(cpu[0])/reqs, "cpu-ns/req-off")
+	b.ReportMetric(float64(cpu[1])/reqs, "cpu-ns/req-on")
 }
 
 // TestTracingAllocations: tracing costs no allocation for an unsampled request (sampling 0) on
