@@ -70,6 +70,15 @@ func CompileTrace(tr *plan.Tracing, run, scenario, stepName string, headers []pl
 // Trace is a VU's trace context: the current iteration's trace id, root span id and sampling
 // draw (Begin makes them, once per iteration and for setup and teardown), and the per-VU random
 // source and buffers its requests' headers are formatted into. Owned by the VU goroutine.
+//
+// What it costs, measured on the shared 2-core machine: BenchmarkTraceRequest (a new trace, a
+// span, traceparent and baggage into a header map) 180–310 ns and no allocation; a request of
+// the HTTP/1.1 fast path against an in-process loopback server (executor's
+// BenchmarkTracingPaired, off and on in alternating chunks, 6 runs, the server's CPU included)
+// costs 1.012× the process CPU with w3c at sampling 0.1 (1.001–1.035), 1.038× (1.007–1.051) with
+// baggage's ~60 more bytes per request, against 0.997× (0.985–1.009) off against off; no
+// allocation per unsampled request, one TraceSpan per sampled or failed one
+// (TestTracingAllocations).
 type Trace struct {
 	TraceID [16]byte
 	Root    [8]byte // the iteration's root span id: the parent of its requests' spans
