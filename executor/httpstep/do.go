@@ -191,11 +191,17 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 	)
 	if f := &h.fast; !hs.proxied && f.useFast(u, hs.target) {
 		start = mono()
+		if rtr.on && hs.debug != nil {
+			h.tr.Own(h.hdr, hs.trace) // a debugger may keep the header
+		}
 		res, err = h.roundTripFast(hs, method, u, body, start)
 		end = res.end
 		if h2, ok := err.(*h1.H2Error); ok {
 			// The server chose HTTP/2: nothing was sent; net/http sends the request on the
 			// connection just negotiated, and serves this target for this VU from now on.
+			if rtr.on {
+				h.tr.Own(h.hdr, hs.trace) // HPACK keeps header strings
+			}
 			ft := f.trace
 			h.handOver(hs.target, f.addr, h2.Conn)
 			res, cause, _, end, err = h.roundTripStd(hs, method, u, body)
@@ -203,6 +209,9 @@ func (h *httpState) send(ctx context.Context, hs *httpStep, method string, u *ur
 			h.keepDialPhases(&ft)
 		}
 	} else {
+		if rtr.on {
+			h.tr.Own(h.hdr, hs.trace) // net/http and HTTP/2 may keep header strings (HPACK)
+		}
 		res, cause, start, end, err = h.roundTripStd(hs, method, u, body)
 		resends = h.takeResends()
 	}

@@ -140,7 +140,8 @@ func (t *Trace) NewSpan(c *TraceConf) (id [8]byte, sampled bool) {
 
 // Inject sets the trace headers of the request whose span is id into hdr. The traceparent (or
 // b3) value aliases the VU's buffer: it is valid until the VU's next Inject, and hdr is the VU's
-// own header map, refilled per request, so nothing keeps it longer. Costs no allocation.
+// own header map, refilled per request. Costs no allocation. A client that may keep the value
+// beyond the request (HTTP/2's HPACK table) gets a copy: Own.
 func (t *Trace) Inject(hdr http.Header, c *TraceConf, id [8]byte, sampled bool) {
 	if c.Header != "" {
 		n := t.format(c, id, sampled)
@@ -150,6 +151,17 @@ func (t *Trace) Inject(hdr http.Header, c *TraceConf, id [8]byte, sampled bool) 
 	if c.Baggage != "" {
 		t.bag[0] = c.Baggage
 		hdr[HeaderBaggage] = t.bag
+	}
+}
+
+// Own replaces the trace header value Inject set into hdr by a copy of its own, for a request
+// whose client may keep header strings beyond the request: HTTP/2's HPACK encoder keeps them in
+// its dynamic table and would send a later request's value by index for an earlier one (net/http
+// and the VU's HTTP/2 client; the HTTP/1.1 fast path writes the header and keeps nothing). One
+// allocation, on paths that allocate per request anyway.
+func (t *Trace) Own(hdr http.Header, c *TraceConf) {
+	if c.Header != "" && len(hdr[c.Header]) == 1 {
+		hdr[c.Header] = []string{strings.Clone(hdr[c.Header][0])}
 	}
 }
 
