@@ -66,7 +66,7 @@ type httpStep struct {
 	gzip     bool
 	expected [][2]int
 
-	// trace is the step's tracing (trace.go); nil when its requests carry no trace context.
+	// trace is the step's tracing (step.TraceConf, startTrace in do.go); nil when its requests carry no trace context.
 	trace *step.TraceConf
 }
 

@@ -93,7 +93,7 @@ type wsVU struct {
 	// connected, when set, learns the outcome of every handshake for the VU's backoff and the
 	// target's reachability: reached (the server answered), cause (not empty: it failed).
 	connected func(t *plan.Target, reached bool, cause string)
-	// trace is the VU's trace context and traceConf the running block's tracing (trace.go):
+	// trace is the VU's trace context and traceConf the running block's tracing (handshake.go):
 	// every handshake of the block carries its trace headers. nil: off.
 	trace     *step.Trace
 	traceConf *step.TraceConf
