@@ -38,8 +38,11 @@ func (t *Tracing) On() bool { return t != nil && t.Propagator != PropagatorNone 
 // TracingFor returns the tracing block that applies to requests to target t (nil for a step
 // with its own URL): the target's override when it has one, else the plan's; nil when tracing is
 // off for those requests (no block, or propagator "none").
-func (p *Plan) TracingFor(t *Target) *Tracing {
-	tr := p.Tracing
+func (p *Plan) TracingFor(t *Target) *Tracing { return EffectiveTracing(p.Tracing, t) }
+
+// EffectiveTracing is Plan.TracingFor for a plan whose block is planBlock.
+func EffectiveTracing(planBlock *Tracing, t *Target) *Tracing {
+	tr := planBlock
 	if t != nil && t.Tracing != nil {
 		tr = t.Tracing
 	}
