@@ -294,7 +294,7 @@ func TestDeployCommandLinesParseAsApply(t *testing.T) {
 			o.vars["host"] != "http://api:8000" || o.vars["token"] != "" {
 			t.Errorf("%s: apply reads paths %v segment summary %q vars %v", name, o.paths, o.segmentSum, o.vars)
 		}
-		if got := strings.Join(rest, " "); !strings.Contains(got, "--out prometheus=0.0.0.0:9646 --out influxdb=http://influx:8086/db") {
+		if got := strings.Join(rest, " "); !strings.Contains(got, "--out prometheus=0.0.0.0:9646,linger=15s --out influxdb=http://influx:8086/db") {
 			t.Errorf("%s: outputs in %s", name, got)
 		}
 	}

@@ -58,7 +58,7 @@ func TestComposeOverrideLoadsOverTheStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCmd := "apply --segment auto/4 --segment-claim /claims --start-margin 5s --segment-summary - --no-progress " +
-		"--out prometheus=0.0.0.0:9646 --out influxdb=http://influxdb:8086/loadplan -var host=http://api:8000 /plan/load.hcl"
+		"--out prometheus=0.0.0.0:9646,linger=15s --out influxdb=http://influxdb:8086/loadplan -var host=http://api:8000 /plan/load.hcl"
 	if got := strings.Join(lp.Command, " "); got != wantCmd {
 		t.Errorf("command\n got %s\nwant %s", got, wantCmd)
 	}

@@ -28,6 +28,10 @@ import (
 const (
 	// MetricsPort is the Prometheus output's default port (outputs/prometheus.DefaultListen).
 	MetricsPort = 9646
+	// MetricsLinger is how long an instance keeps serving its final values after the run, as in
+	// docker-compose.yml: the output already waits for the next scrape when something scraped it,
+	// and the linger also covers a scraper that found the instance late (DNS or pod discovery).
+	MetricsLinger = 15 * time.Second
 	// RendezvousPort is where segment 1 waits for the others before the synchronised start.
 	RendezvousPort = 9647
 	// PlanDir is where the plan and its data files are mounted in a container.
@@ -118,7 +122,7 @@ func (f *Fleet) applyArgs(extra ...string) []string {
 		args = append(args, "--start-margin", f.StartMargin.String())
 	}
 	args = append(args, "--segment-summary", "-", "--no-progress",
-		"--out", "prometheus=0.0.0.0:"+strconv.Itoa(f.metricsPort()))
+		"--out", "prometheus=0.0.0.0:"+strconv.Itoa(f.metricsPort())+",linger="+MetricsLinger.String())
 	for _, o := range f.Outs {
 		args = append(args, "--out", o)
 	}

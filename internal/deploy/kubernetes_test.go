@@ -130,7 +130,7 @@ func TestKubernetesManifestsDecodeStrictlyWithEveryField(t *testing.T) {
 	}
 	c := pod.Spec.Containers[0]
 	wantArgs := "apply --segment auto/8 --rendezvous loadplan-stress-0.loadplan-stress:9647 --start-margin 5s " +
-		"--segment-summary - --no-progress --out prometheus=0.0.0.0:9646 --out influxdb=http://influxdb:8086/loadplan " +
+		"--segment-summary - --no-progress --out prometheus=0.0.0.0:9646,linger=15s --out influxdb=http://influxdb:8086/loadplan " +
 		"-var host=http://api:8000 /plan/stress.hcl"
 	if got := strings.Join(c.Args, " "); got != wantArgs {
 		t.Errorf("args\n got %s\nwant %s", got, wantArgs)
