@@ -63,6 +63,9 @@ scrape_configs:
 	for _, targets := range jobs {
 		n += len(targets)
 	}
+	if n == 0 { // a receiver only (remote write): nothing to wait for
+		return s, nil
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r, err := promQueryAt(s, "count(up)", time.Time{}, time.Time{}, 0)
