@@ -20,7 +20,12 @@ type Pos struct {
 // pointers. Constant expressions are already folded; what depends on the iteration is a *Template.
 type Plan struct {
 	// ProxyEnv is the run's proxy environment, for steps whose URL names no target.
-	ProxyEnv   ProxyEnv
+	ProxyEnv ProxyEnv
+	// Secrets is the text of every secret the plan reads — the values of its sensitive variables
+	// from any source (default, LOADPLAN_VAR_name, -var-file, -var) and of the environment
+	// variables it reads with env("NAME") — longest first, for masking them where traffic is
+	// shown (--http-debug). Never print it.
+	Secrets    []string
 	Files      []string
 	Variables  []*Variable
 	Targets    []*Target

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -41,10 +43,11 @@ var secretHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization"
 	"X-Api-Key": true, "X-Auth-Token": true}
 
 // httpDebugger prints exchanges for --http-debug to w, masking secrets: the values of the
-// secretHeaders, and anywhere in the URL, headers and bodies every value that came from a secret
-// — the environment variables the plan reads with env("NAME") (a literal name), and the values of
-// variables declared sensitive (their literal default, -var, -e or LOADPLAN_VAR_name; not a
-// -var-file's value). One mutex serialises the VUs' writes.
+// secretHeaders, and anywhere in the URL, headers and bodies every secret the plan reads
+// (plan.Plan.Secrets: the values of its sensitive variables however they were given — default,
+// LOADPLAN_VAR_name, -var-file, -var or -e — and of the environment variables it reads with
+// env("NAME")), also in their URL- and JSON-escaped spellings. One mutex serialises the VUs'
+// writes.
 type httpDebugger struct {
 	mu      sync.Mutex // guards w: the VUs call Exchange concurrently
 	w       io.Writer
@@ -52,33 +55,36 @@ type httpDebugger struct {
 	secrets []string // longest first, so that a secret containing another is masked whole
 }
 
-// newHTTPDebugger returns the debugger of mode for plan p loaded from files with vars and env;
-// nil when mode is off.
-func newHTTPDebugger(mode debugMode, w io.Writer, p *plan.Plan, files []string, vars, env map[string]string) step.HTTPDebugger {
+// newHTTPDebugger returns the debugger of mode for plan p; nil when mode is off.
+func newHTTPDebugger(mode debugMode, w io.Writer, p *plan.Plan) step.HTTPDebugger {
 	if mode == "" {
 		return nil
 	}
 	d := &httpDebugger{w: w, full: mode == "full"}
 	seen := map[string]bool{}
-	add := func(v string) {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			d.secrets = append(d.secrets, v)
+	for _, s := range p.Secrets {
+		// as written, in a query, in a path segment or a whole path (url.URL.String's), in JSON
+		spellings := []string{s, url.QueryEscape(s), url.PathEscape(s), (&url.URL{Path: s}).EscapedPath(), jsonEscaped(s)}
+		for _, v := range spellings {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				d.secrets = append(d.secrets, v)
+			}
 		}
 	}
-	for _, name := range plan.EnvNames(files) {
-		add(env[name])
-	}
-	defaults := plan.SensitiveDefaults(files)
-	for _, v := range p.Variables {
-		if v.Sensitive {
-			add(defaults[v.Name])
-			add(vars[v.Name])
-			add(env[plan.EnvVarPrefix+v.Name])
-		}
-	}
-	sort.Slice(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
+	sort.SliceStable(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
 	return d
+}
+
+// jsonEscaped is s as it appears inside a JSON string (a json body holding the secret).
+func jsonEscaped(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) != nil {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(b.String(), "\n"), `"`), `"`)
 }
 
 // Bodies implements step.HTTPDebugger: bodies only for --http-debug=full.
