@@ -28,9 +28,39 @@ import (
 type wsShared struct {
 	mu      sync.Mutex // guards clients
 	clients map[*plan.Target]*http.Client
+	// proxyEnv is the run's proxy environment, for a block with its own URL (no target): it
+	// decides per handshake address, as net/http's ProxyFromEnvironment does for HTTP steps.
+	proxyEnv plan.ProxyEnv
 }
 
 func newWSShared() *wsShared { return &wsShared{clients: make(map[*plan.Target]*http.Client)} }
+
+// errWSProxyEnv is a proxy variable that is no URL; it is not quoted, as it may hold credentials.
+var errWSProxyEnv = errors.New("HTTP_PROXY or HTTPS_PROXY is not a proxy URL")
+
+// proxyFor returns the proxy a handshake to addr (host:port) of target t goes through, nil for
+// a direct connection: the target's (resolved at load from its proxy attribute or the
+// environment), else, for a block with its own URL, the environment's for ws (HTTP_PROXY) or
+// wss (HTTPS_PROXY), NO_PROXY and loopback excepted.
+func (sh *wsShared) proxyFor(t *plan.Target, addr string, secure bool) (*url.URL, error) {
+	if t != nil {
+		return t.Proxy, nil
+	}
+	if !sh.proxyEnv.Set() {
+		return nil, nil
+	}
+	scheme := "ws"
+	if secure {
+		scheme = "wss"
+	}
+	p, err := sh.proxyEnv.For(&url.URL{Scheme: scheme, Host: addr})
+	// httpproxy retries an unparsable value as "http://" + value, which parses into a nonsense
+	// host and a path (plan checks targets' the same way)
+	if err != nil || (p != nil && (p.Hostname() == "" || (p.Path != "" && p.Path != "/"))) {
+		return nil, errWSProxyEnv
+	}
+	return p, nil
+}
 
 // client returns the handshake client for t (nil for steps without a target).
 func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
@@ -49,15 +79,14 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 	}
 	// dialWire dials addr for one handshake: the bytes are counted on the wire (TLS included),
 	// and the WebSocket reads through a wsWire above TLS, which the dial context hands back to
-	// dial (see wsDialKey).
-	var proxy *url.URL // the target's (resolved at load from its proxy attribute or the environment)
-	if t != nil {
-		proxy = t.Proxy
-	}
+	// dial (see wsDialKey). Through a proxy, the connection is a CONNECT tunnel to addr.
 	dialWire := func(ctx context.Context, network, addr string, secure bool) (net.Conn, error) {
+		proxy, err := sh.proxyFor(t, addr, secure)
+		if err != nil {
+			return nil, err
+		}
 		to := addr
 		if proxy != nil {
-			var err error
 			if to, err = proxyAddr(proxy); err != nil {
 				return nil, err
 			}
@@ -92,8 +121,8 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 		return c, nil
 	}
 	tr := &http.Transport{
-		// The target's proxy, if any, is a CONNECT tunnel made by dialWire, under TLS and the
-		// wsWire; the transport itself never proxies.
+		// A proxy, if any, is a CONNECT tunnel made by dialWire, under TLS and the wsWire; the
+		// transport itself never proxies.
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialWire(ctx, network, addr, false)

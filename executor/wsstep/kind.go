@@ -28,11 +28,14 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 		return step.Compiled{}, fmt.Errorf("websocket step without its block")
 	}
 	b := &block{ps: ps, shared: newWSShared()}
-	env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
+	i := env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
+	if tc := env.Targets.Target(i); tc != nil && ps.Target == nil {
+		b.shared.proxyEnv = tc.ProxyEnv // the run's, for a block with its own URL
+	}
 	if ps.URL != nil && ps.URL.IsConstant() {
-		env.Targets.AddHost(ps.URL.Display())
+		env.Targets.AddHost(b.shared.preflightURL(ps.Target, ps.URL.Display()))
 	} else if ps.Target != nil {
-		env.Targets.AddHost(ps.Target.BaseURL)
+		env.Targets.AddHost(b.shared.preflightURL(ps.Target, ps.Target.BaseURL))
 	}
 	return step.Compiled{Step: b, Tags: ps.Tags}, nil
 }

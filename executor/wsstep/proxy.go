@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/loadplan/loadplan/plan"
 )
 
 // connectProxy opens a tunnel to addr through the HTTP proxy p on c, a connection to p: a
@@ -51,6 +53,24 @@ func proxyAddr(p *url.URL) (string, error) {
 		return net.JoinHostPort(p.Hostname(), "80"), nil
 	}
 	return p.Host, nil
+}
+
+// preflightURL is what the executor's preflight dials for a block reaching raw: the proxy its
+// handshakes go through when one applies (the origin may not even resolve from here), else raw.
+func (sh *wsShared) preflightURL(t *plan.Target, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	secure := u.Scheme == "wss" || u.Scheme == "https"
+	port := u.Port()
+	if port == "" {
+		port = map[bool]string{false: "80", true: "443"}[secure]
+	}
+	if p, err := sh.proxyFor(t, net.JoinHostPort(u.Hostname(), port), secure); err == nil && p != nil {
+		return p.String()
+	}
+	return raw
 }
 
 // oneByte reads at most one byte per call, so that a buffered reader above it never reads past
