@@ -20,12 +20,7 @@ type Pos struct {
 // pointers. Constant expressions are already folded; what depends on the iteration is a *Template.
 type Plan struct {
 	// ProxyEnv is the run's proxy environment, for steps whose URL names no target.
-	ProxyEnv ProxyEnv
-	// Secrets is the text of every secret the plan reads — the values of its sensitive variables
-	// from any source (default, LOADPLAN_VAR_name, -var-file, -var) and of the environment
-	// variables it reads with env("NAME") — longest first, for masking them where traffic is
-	// shown (--http-debug). Never print it.
-	Secrets    []string
+	ProxyEnv   ProxyEnv
 	Files      []string
 	Variables  []*Variable
 	Targets    []*Target
@@ -34,6 +29,11 @@ type Plan struct {
 	Load       *Load // plan-level load, shared by scenarios without their own; may be nil
 	Thresholds []*Threshold
 	Outputs    []*OutputBlock // decoded against the schemas of Options.Outputs
+	// Secrets is the text of every secret the plan reads — the values of its sensitive variables
+	// from any source (default, LOADPLAN_VAR_name, -var-file, -var) and of the environment
+	// variables it reads with env("NAME") — longest first, for masking them where traffic is
+	// shown (--http-debug). Never print it.
+	Secrets []string
 	// Tracing is the plan's `tracing` block: trace context on every request, client spans over
 	// OTLP; nil when the plan has none (no header is sent).
 	Tracing *Tracing

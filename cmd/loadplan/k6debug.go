@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/plan"
@@ -96,7 +98,7 @@ func (d *httpDebugger) Exchange(x *step.HTTPExchange) {
 	fmt.Fprintf(&b, "loadplan http-debug %s/%s\n> %s %s\n", x.Scenario, x.Step, x.Method, d.mask(x.URL.String()))
 	d.headers(&b, "> ", x.Header)
 	if d.full && len(x.Body) > 0 {
-		fmt.Fprintf(&b, ">\n%s\n", d.mask(string(x.Body)))
+		fmt.Fprintf(&b, ">\n%s\n", d.body(x.Body))
 	}
 	if x.Err != nil {
 		fmt.Fprintf(&b, "< no response: %s\n\n", d.mask(x.Err.Error()))
@@ -104,13 +106,56 @@ func (d *httpDebugger) Exchange(x *step.HTTPExchange) {
 		fmt.Fprintf(&b, "< %d %s\n", x.Status, http.StatusText(x.Status))
 		d.headers(&b, "< ", x.RespHeader)
 		if d.full && len(x.RespBody) > 0 {
-			fmt.Fprintf(&b, "<\n%s\n", d.mask(string(bytes.TrimRight(x.RespBody, "\n"))))
+			fmt.Fprintf(&b, "<\n%s\n", d.body(bytes.TrimRight(x.RespBody, "\n")))
 		}
 		b.WriteString("\n")
 	}
+	d.write(b.String())
+}
+
+// WSMessage implements step.WSDebugger (--http-debug=full): one WebSocket message, > sent or
+// < received, text as is and binary Go-quoted, bounded as the HTTP bodies are.
+func (d *httpDebugger) WSMessage(m *step.WSMessage) {
+	dir := "<"
+	if m.Sent {
+		dir = ">"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "loadplan ws-debug %s/%s\n", m.Scenario, m.Step)
+	switch {
+	case m.Sent && m.Close != 0:
+		fmt.Fprintf(&b, "%s close %d\n\n", dir, m.Close)
+	case m.Binary:
+		fmt.Fprintf(&b, "%s binary, %d bytes\n%s\n\n", dir, len(m.Data), strconv.Quote(d.body(m.Data)))
+	default:
+		fmt.Fprintf(&b, "%s text, %d bytes\n%s\n\n", dir, len(m.Data), d.body(m.Data))
+	}
+	d.write(b.String())
+}
+
+// write writes one exchange or message whole: the VUs call the debugger concurrently.
+func (d *httpDebugger) write(s string) {
 	d.mu.Lock()
-	_, _ = io.WriteString(d.w, b.String())
+	_, _ = io.WriteString(d.w, s)
 	d.mu.Unlock()
+}
+
+// debugShown bounds a body or message as --http-debug=full prints it: enough to read an API's
+// answer, not a download's megabytes in the terminal.
+const debugShown = 16 << 10
+
+// body is b masked, then cut at debugShown bytes (masking first, so that the cut cannot leave
+// the start of a secret unmasked) on a UTF-8 boundary, saying how long it was.
+func (d *httpDebugger) body(b []byte) string {
+	s := d.mask(string(b))
+	if len(s) <= debugShown {
+		return s
+	}
+	cut := debugShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s\n… (cut: %d bytes in all)", s[:cut], len(b))
 }
 
 func (d *httpDebugger) headers(b *strings.Builder, prefix string, h http.Header) {

@@ -31,36 +31,10 @@ type wsShared struct {
 	// proxyEnv is the run's proxy environment, for a block with its own URL (no target): it
 	// decides per handshake address, as net/http's ProxyFromEnvironment does for HTTP steps.
 	proxyEnv plan.ProxyEnv
+	debug    step.HTTPDebugger // --http-debug: sees handshakes (and messages, debug.go); nil for none
 }
 
 func newWSShared() *wsShared { return &wsShared{clients: make(map[*plan.Target]*http.Client)} }
-
-// errWSProxyEnv is a proxy variable that is no URL; it is not quoted, as it may hold credentials.
-var errWSProxyEnv = errors.New("HTTP_PROXY or HTTPS_PROXY is not a proxy URL")
-
-// proxyFor returns the proxy a handshake to addr (host:port) of target t goes through, nil for
-// a direct connection: the target's (resolved at load from its proxy attribute or the
-// environment), else, for a block with its own URL, the environment's for ws (HTTP_PROXY) or
-// wss (HTTPS_PROXY), NO_PROXY and loopback excepted.
-func (sh *wsShared) proxyFor(t *plan.Target, addr string, secure bool) (*url.URL, error) {
-	if t != nil {
-		return t.Proxy, nil
-	}
-	if !sh.proxyEnv.Set() {
-		return nil, nil
-	}
-	scheme := "ws"
-	if secure {
-		scheme = "wss"
-	}
-	p, err := sh.proxyEnv.For(&url.URL{Scheme: scheme, Host: addr})
-	// httpproxy retries an unparsable value as "http://" + value, which parses into a nonsense
-	// host and a path (plan checks targets' the same way)
-	if err != nil || (p != nil && (p.Hostname() == "" || (p.Path != "" && p.Path != "/"))) {
-		return nil, errWSProxyEnv
-	}
-	return p, nil
-}
 
 // client returns the handshake client for t (nil for steps without a target).
 func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
@@ -363,6 +337,9 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		}
 	}
 	cancel()
+	if w.shared.debug != nil {
+		w.shared.debug.Exchange(handshakeExchange(st, u, h, resp, err))
+	}
 	out := bytes.out.Swap(0)
 	if out > 0 {
 		w.add(metrics.DataSent, st.Tags, float64(out), 0, "")
@@ -400,6 +377,7 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		return fail("dial", err)
 	}
 	w.noteDial(st.Target, resp, nil)
+	sock = debugMessages(w.shared.debug, st, sock)
 	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
 	c := newWSConn(s.ctx, sock, dl.wire, s.rules)

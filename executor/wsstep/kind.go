@@ -28,10 +28,12 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 		return step.Compiled{}, fmt.Errorf("websocket step without its block")
 	}
 	b := &block{ps: ps, shared: newWSShared()}
-	i := env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
-	if tc := env.Targets.Target(i); tc != nil && ps.Target == nil {
-		b.shared.proxyEnv = tc.ProxyEnv // the run's, for a block with its own URL
+	env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
+	// Run-wide, whatever the block: a VU's blocks share the wsShared of the first it runs.
+	if tc := env.Targets.Target(0); tc != nil {
+		b.shared.proxyEnv = tc.ProxyEnv // the run's, for blocks with their own URL
 	}
+	b.shared.debug = env.Debug
 	if ps.URL != nil && ps.URL.IsConstant() {
 		env.Targets.AddHost(b.shared.preflightURL(ps.Target, ps.URL.Display()))
 	} else if ps.Target != nil {
