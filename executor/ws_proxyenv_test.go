@@ -122,3 +122,76 @@ func TestWSOwnURLProxyEnv(t *testing.T) {
 		t.Errorf("the proxy refused %d tunnels without the credentials", px.badAuth.Load())
 	}
 }
+
+// TestWSOwnURLProxyEnvAfterTargetBlock: a VU's websocket blocks share the handshake clients of
+// the first block it runs, so a block with its own URL that runs after a block with a target
+// still takes the environment's proxy: the proxy's tunnels equal the second block's sessions
+// and the server's upgrades through it, while the first block (a loopback target, never
+// proxied by the environment) connects directly.
+func TestWSOwnURLProxyEnvAfterTargetBlock(t *testing.T) {
+	px := newTestProxy(t)
+	proxyURL := strings.Replace(px.URL, "http://", "http://user:secret@", 1)
+	var upgrades atomic.Int64
+	o := &originServer{}
+	o.Server = newWSEcho(t, false, &upgrades, o)
+	_, port, _ := net.SplitHostPort(o.Listener.Addr().String())
+	src := fmt.Sprintf(`
+target "local" {
+  base_url = "ws://127.0.0.1:%[1]s"
+}
+# A second target, so that local is not every step's default (a plan's only target is).
+target "unused" {
+  base_url = "ws://127.0.0.1:1"
+}
+scenario "s" {
+  websocket "first" {
+    target = target.local
+    path   = "/ws"
+    send "hi" {
+      text = "a"
+    }
+    expect "echo" {
+      equals = "a"
+      within = "5s"
+    }
+  }
+  websocket "second" {
+    url = "ws://far.test:%[1]s/ws"
+    send "hi" {
+      text = "b"
+    }
+    expect "echo" {
+      equals = "b"
+      within = "5s"
+    }
+  }
+}
+load {
+  model      = "per_vu_iterations"
+  vus        = 2
+  iterations = 3
+}
+`, port)
+	p, diags := plan.LoadSource("ws.hcl", []byte(src), plan.Options{Env: map[string]string{"HTTP_PROXY": proxyURL}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	store := runStore(t, p)
+	perBlock := map[string]float64{}
+	for _, sr := range store.Snapshot() {
+		if sr.Key.Metric == metrics.WSSessions {
+			name, _ := sr.Key.Tag("step")
+			perBlock[name] += sr.Sum
+		}
+	}
+	fromProxy := 0
+	for _, a := range o.conns() {
+		if px.viaProxy([]string{a}) {
+			fromProxy++
+		}
+	}
+	if perBlock["first"] != 6 || perBlock["second"] != 6 || upgrades.Load() != 12 || px.tunnels.Load() != 6 || fromProxy != 6 {
+		t.Errorf("ws_sessions first %v, second %v; server upgrades %d, %d through the proxy; proxy tunnels %d; want 6, 6, 12, 6, 6",
+			perBlock["first"], perBlock["second"], upgrades.Load(), fromProxy, px.tunnels.Load())
+	}
+}
