@@ -377,9 +377,9 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		return fail("dial", err)
 	}
 	w.noteDial(st.Target, resp, nil)
-	sock = debugMessages(w.shared.debug, st, sock)
 	w.add(metrics.WSConnecting, st.Tags, wsMillis(time.Since(start)), 0, "")
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
+	sock = debugMessages(w.shared.debug, st, sock) // --http-debug=full: every message shown
 	c := newWSConn(s.ctx, sock, dl.wire, s.rules)
 	c.bytes = bytes
 	return c, nil
