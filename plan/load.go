@@ -234,6 +234,7 @@ func (l *loader) finish() (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 	}
 	l.hintLocustWords()
 	l.scrubDiagnostics()
+	l.plan.Secrets = l.secretValues(1)
 	l.sortDiags()
 	if l.diags.HasErrors() {
 		return nil, l.files, l.diags

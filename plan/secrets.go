@@ -130,7 +130,7 @@ const minScrubbed = 4
 // "with var.x as ..." context HCL prints under it and, when a function failed, the function's
 // own message, which may quote a piece of the argument.
 func (l *loader) scrubDiagnostics() {
-	secrets := l.secretValues()
+	secrets := l.secretValues(minScrubbed)
 	r := make([]string, 0, 2*len(secrets))
 	for _, s := range secrets {
 		r = append(r, s, Hidden)
@@ -182,15 +182,15 @@ func refsSecret(expr hcl.Expression, ctx *hcl.EvalContext) bool {
 	return false
 }
 
-// secretValues lists the text of every secret the plan can read, longest first so that a secret
-// containing another is replaced whole: the values of sensitive variables and of the environment
-// variables named by env("NAME") calls (or their defaults).
-func (l *loader) secretValues() []string {
+// secretValues lists the text of every secret the plan can read of at least minLen bytes, longest
+// first so that a secret containing another is replaced whole: the values of sensitive variables
+// and of the environment variables named by env("NAME") calls (or their defaults).
+func (l *loader) secretValues(minLen int) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(v cty.Value) {
 		forEachText(v, func(s string) {
-			if len(s) >= minScrubbed && !seen[s] {
+			if len(s) >= minLen && !seen[s] {
 				seen[s] = true
 				out = append(out, s)
 			}

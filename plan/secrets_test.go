@@ -134,8 +134,9 @@ func TestNamesHideSecrets(t *testing.T) {
 	}
 }
 
-// usedFields hold a secret to use it (send it, compare with it); nothing prints them.
-var usedFields = map[string]bool{"Value": true, "JSONValue": true, "BaseURL": true}
+// usedFields hold a secret to use it (send it, compare with it, mask it: Plan.Secrets); nothing
+// prints them.
+var usedFields = map[string]bool{"Value": true, "JSONValue": true, "BaseURL": true, "Secrets": true}
 
 // findStrings walks the exported fields of v and returns the paths of strings holding a secret,
 // except usedFields.

@@ -29,6 +29,11 @@ type Plan struct {
 	Load       *Load // plan-level load, shared by scenarios without their own; may be nil
 	Thresholds []*Threshold
 	Outputs    []*OutputBlock // decoded against the schemas of Options.Outputs
+	// Secrets is the text of every secret the plan reads — the values of its sensitive variables
+	// from any source (default, LOADPLAN_VAR_name, -var-file, -var) and of the environment
+	// variables it reads with env("NAME") — longest first, for masking them where traffic is
+	// shown (--http-debug). Never print it.
+	Secrets []string
 	// Tracing is the plan's `tracing` block: trace context on every request, client spans over
 	// OTLP; nil when the plan has none (no header is sent).
 	Tracing *Tracing

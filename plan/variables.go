@@ -181,6 +181,7 @@ func (l *loader) assignVarFile(path string) {
 	}
 	attrs, diags := f.Body.JustAttributes()
 	l.add(diags)
+	hideVarFileValues(f, attrs, l.varDecls)
 	for _, a := range sortedAttrs(attrs) {
 		d := l.varDecls[a.Name]
 		if d == nil {
@@ -199,6 +200,32 @@ func (l *loader) assignVarFile(path string) {
 			continue
 		}
 		d.value, d.source = cv, path
+	}
+}
+
+// hideVarFileValues overwrites, in the copy of a -var-file's source that diagnostics quote in
+// their snippets, the values of sensitive variables and of names the plan does not declare (a
+// misspelt sensitive one, warned about) with '*': a warning or an error on that line must not
+// print the secret. Newlines stay, so every line:col is unchanged; the parsed body keeps the
+// real values.
+func hideVarFileValues(f *hcl.File, attrs hcl.Attributes, decls map[string]*varDecl) {
+	var src []byte
+	for _, a := range attrs {
+		if d := decls[a.Name]; d != nil && !d.v.Sensitive {
+			continue
+		}
+		if src == nil {
+			src = append([]byte(nil), f.Bytes...)
+		}
+		r := a.Expr.Range()
+		for i := r.Start.Byte; i < r.End.Byte && i < len(src); i++ {
+			if src[i] != '\n' && src[i] != '\r' {
+				src[i] = '*'
+			}
+		}
+	}
+	if src != nil {
+		f.Bytes = src
 	}
 }
 

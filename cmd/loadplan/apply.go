@@ -197,7 +197,7 @@ func applyPlan(opts *applyOptions, env map[string]string, stdout, stderr io.Writ
 	seed := taskSeed(p, opts.run.seed, info)
 	r, err := run.New(p, run.Config{Scenarios: opts.scenarios, Duration: opts.run.duration, MaxVUs: opts.vus, Seed: seed,
 		SummaryColor: opts.run.k6.color(stdout), TrendStats: opts.run.k6.trendStats, // k6flags.go
-		HTTPDebug: newHTTPDebugger(opts.run.k6.httpDebug, stderr, p, opts.paths, opts.vars, env),
+		HTTPDebug: newHTTPDebugger(opts.run.k6.httpDebug, stderr, p),
 		Segment:   opts.segment, Outputs: opts.outs, Env: env, Name: planName(opts.paths[0]),
 		Title: strings.Join(opts.paths, " "), Export: opts.export, JUnit: opts.junit,
 		SegmentSummary: opts.segmentSum, Gate: gate, Report: opts.report, Version: version, Stdout: stdout, Logf: logf, Infof: info,

@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/loadplan/loadplan/executor/step"
 	"github.com/loadplan/loadplan/plan"
@@ -41,10 +45,11 @@ var secretHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization"
 	"X-Api-Key": true, "X-Auth-Token": true}
 
 // httpDebugger prints exchanges for --http-debug to w, masking secrets: the values of the
-// secretHeaders, and anywhere in the URL, headers and bodies every value that came from a secret
-// — the environment variables the plan reads with env("NAME") (a literal name), and the values of
-// variables declared sensitive (their literal default, -var, -e or LOADPLAN_VAR_name; not a
-// -var-file's value). One mutex serialises the VUs' writes.
+// secretHeaders, and anywhere in the URL, headers and bodies every secret the plan reads
+// (plan.Plan.Secrets: the values of its sensitive variables however they were given — default,
+// LOADPLAN_VAR_name, -var-file, -var or -e — and of the environment variables it reads with
+// env("NAME")), also in their URL- and JSON-escaped spellings. One mutex serialises the VUs'
+// writes.
 type httpDebugger struct {
 	mu      sync.Mutex // guards w: the VUs call Exchange concurrently
 	w       io.Writer
@@ -52,33 +57,36 @@ type httpDebugger struct {
 	secrets []string // longest first, so that a secret containing another is masked whole
 }
 
-// newHTTPDebugger returns the debugger of mode for plan p loaded from files with vars and env;
-// nil when mode is off.
-func newHTTPDebugger(mode debugMode, w io.Writer, p *plan.Plan, files []string, vars, env map[string]string) step.HTTPDebugger {
+// newHTTPDebugger returns the debugger of mode for plan p; nil when mode is off.
+func newHTTPDebugger(mode debugMode, w io.Writer, p *plan.Plan) step.HTTPDebugger {
 	if mode == "" {
 		return nil
 	}
 	d := &httpDebugger{w: w, full: mode == "full"}
 	seen := map[string]bool{}
-	add := func(v string) {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			d.secrets = append(d.secrets, v)
+	for _, s := range p.Secrets {
+		// as written, in a query, in a path segment or a whole path (url.URL.String's), in JSON
+		spellings := []string{s, url.QueryEscape(s), url.PathEscape(s), (&url.URL{Path: s}).EscapedPath(), jsonEscaped(s)}
+		for _, v := range spellings {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				d.secrets = append(d.secrets, v)
+			}
 		}
 	}
-	for _, name := range plan.EnvNames(files) {
-		add(env[name])
-	}
-	defaults := plan.SensitiveDefaults(files)
-	for _, v := range p.Variables {
-		if v.Sensitive {
-			add(defaults[v.Name])
-			add(vars[v.Name])
-			add(env[plan.EnvVarPrefix+v.Name])
-		}
-	}
-	sort.Slice(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
+	sort.SliceStable(d.secrets, func(i, j int) bool { return len(d.secrets[i]) > len(d.secrets[j]) })
 	return d
+}
+
+// jsonEscaped is s as it appears inside a JSON string (a json body holding the secret).
+func jsonEscaped(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) != nil {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(b.String(), "\n"), `"`), `"`)
 }
 
 // Bodies implements step.HTTPDebugger: bodies only for --http-debug=full.
@@ -90,7 +98,7 @@ func (d *httpDebugger) Exchange(x *step.HTTPExchange) {
 	fmt.Fprintf(&b, "loadplan http-debug %s/%s\n> %s %s\n", x.Scenario, x.Step, x.Method, d.mask(x.URL.String()))
 	d.headers(&b, "> ", x.Header)
 	if d.full && len(x.Body) > 0 {
-		fmt.Fprintf(&b, ">\n%s\n", d.mask(string(x.Body)))
+		fmt.Fprintf(&b, ">\n%s\n", d.body(x.Body))
 	}
 	if x.Err != nil {
 		fmt.Fprintf(&b, "< no response: %s\n\n", d.mask(x.Err.Error()))
@@ -98,13 +106,56 @@ func (d *httpDebugger) Exchange(x *step.HTTPExchange) {
 		fmt.Fprintf(&b, "< %d %s\n", x.Status, http.StatusText(x.Status))
 		d.headers(&b, "< ", x.RespHeader)
 		if d.full && len(x.RespBody) > 0 {
-			fmt.Fprintf(&b, "<\n%s\n", d.mask(string(bytes.TrimRight(x.RespBody, "\n"))))
+			fmt.Fprintf(&b, "<\n%s\n", d.body(bytes.TrimRight(x.RespBody, "\n")))
 		}
 		b.WriteString("\n")
 	}
+	d.write(b.String())
+}
+
+// WSMessage implements step.WSDebugger (--http-debug=full): one WebSocket message, > sent or
+// < received, text as is and binary Go-quoted, bounded as the HTTP bodies are.
+func (d *httpDebugger) WSMessage(m *step.WSMessage) {
+	dir := "<"
+	if m.Sent {
+		dir = ">"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "loadplan ws-debug %s/%s\n", m.Scenario, m.Step)
+	switch {
+	case m.Sent && m.Close != 0:
+		fmt.Fprintf(&b, "%s close %d\n\n", dir, m.Close)
+	case m.Binary:
+		fmt.Fprintf(&b, "%s binary, %d bytes\n%s\n\n", dir, len(m.Data), strconv.Quote(d.body(m.Data)))
+	default:
+		fmt.Fprintf(&b, "%s text, %d bytes\n%s\n\n", dir, len(m.Data), d.body(m.Data))
+	}
+	d.write(b.String())
+}
+
+// write writes one exchange or message whole: the VUs call the debugger concurrently.
+func (d *httpDebugger) write(s string) {
 	d.mu.Lock()
-	_, _ = io.WriteString(d.w, b.String())
+	_, _ = io.WriteString(d.w, s)
 	d.mu.Unlock()
+}
+
+// debugShown bounds a body or message as --http-debug=full prints it: enough to read an API's
+// answer, not a download's megabytes in the terminal.
+const debugShown = 16 << 10
+
+// body is b masked, then cut at debugShown bytes (masking first, so that the cut cannot leave
+// the start of a secret unmasked) on a UTF-8 boundary, saying how long it was.
+func (d *httpDebugger) body(b []byte) string {
+	s := d.mask(string(b))
+	if len(s) <= debugShown {
+		return s
+	}
+	cut := debugShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s\n… (cut: %d bytes in all)", s[:cut], len(b))
 }
 
 func (d *httpDebugger) headers(b *strings.Builder, prefix string, h http.Header) {

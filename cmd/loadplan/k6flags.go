@@ -47,7 +47,7 @@ func (k *k6Flags) register(fs *flag.FlagSet) {
 func (k *k6Flags) registerApply(fs *flag.FlagSet, quiet *bool) {
 	fs.BoolVar(quiet, "q", false, "short for --quiet")
 	fs.StringVar(&k.trendSpec, "summary-trend-stats", "", "the latency columns of the summary, k6's `LIST`: avg,min,med,max,count,p(N), e.g. avg,med,p(95),p(99.9)")
-	fs.Var(&k.httpDebug, "http-debug", "print every request and response head to stderr, secrets masked; --http-debug=full adds the bodies")
+	fs.Var(&k.httpDebug, "http-debug", "print every request and response head (WebSocket handshakes too) to stderr, secrets masked; --http-debug=full adds the bodies and WebSocket messages")
 }
 
 // check validates the flags' values once parsed.

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,6 +72,29 @@ func proxyFunc(tc *step.Target) func(*http.Request) (*url.URL, error) {
 	}
 	env := tc.ProxyEnv
 	return func(r *http.Request) (*url.URL, error) { return env.For(r.URL) }
+}
+
+// preflightURL is what the executor's preflight dials for a step reaching raw: the proxy its
+// requests go through when one applies (behind a proxy the origin may not even resolve), else
+// raw. A socks5 proxy without a port gets net/http's 1080.
+func preflightURL(raw string, tc *step.Target) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || tc == nil {
+		return raw
+	}
+	var p *url.URL
+	if pt := tc.Plan; pt != nil {
+		p = pt.Proxy
+	} else if p, err = tc.ProxyEnv.For(u); err != nil {
+		return raw
+	}
+	if p == nil || p.Host == "" {
+		return raw
+	}
+	if p.Scheme == "socks5" && p.Port() == "" {
+		return "socks5://" + net.JoinHostPort(p.Hostname(), "1080")
+	}
+	return p.String()
 }
 
 // decode replaces res.body by its gzip decoding when the step asked for gzip and the response

@@ -121,7 +121,7 @@ func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 		if err != nil {
 			return nil, err
 		}
-		env.Targets.AddHost(raw)
+		env.Targets.AddHost(preflightURL(raw, env.Targets.Target(hs.target)))
 		if constQuery {
 			raw = string(appendQuery([]byte(raw), ps.Query, nil))
 			u, err := url.Parse(raw)
@@ -134,7 +134,7 @@ func compileHTTP(ps *plan.HTTPStep, env *step.Env) (*httpStep, error) {
 			hs.urlConst, hs.query = u, nil
 		}
 	} else if ps.Target != nil {
-		env.Targets.AddHost(ps.Target.BaseURL)
+		env.Targets.AddHost(preflightURL(ps.Target.BaseURL, env.Targets.Target(hs.target)))
 	}
 	// Headers: the target's first, the step's override them by canonical name.
 	var all []plan.KV

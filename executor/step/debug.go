@@ -31,3 +31,24 @@ type HTTPExchange struct {
 	RespBody       []byte      // the response body when Bodies() (or a check) asked for it
 	Err            error
 }
+
+// WSDebugger is an HTTPDebugger that also sees WebSocket messages. A WebSocket handshake goes to
+// Exchange like any request (Method GET, the ws or wss URL, Status 101 when upgraded, Err when
+// no response came); when Bodies(), every data message sent and received, and the close frame
+// loadplan sends, goes to WSMessage. WSMessage is called from the VU goroutine, and from a
+// connection's reader goroutine for the auto-replies it sends: concurrently. It must not keep
+// m.Data.
+type WSDebugger interface {
+	HTTPDebugger
+	WSMessage(m *WSMessage)
+}
+
+// WSMessage is one WebSocket message for a WSDebugger. Data is as sent or received, secrets
+// included: masking is the debugger's job.
+type WSMessage struct {
+	Scenario, Step string
+	Sent           bool   // loadplan sent it (else received)
+	Binary         bool   // a binary message (else text)
+	Close          int    // the close code of the close frame loadplan sent; 0 for data
+	Data           []byte // the payload
+}

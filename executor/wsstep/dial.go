@@ -28,6 +28,10 @@ import (
 type wsShared struct {
 	mu      sync.Mutex // guards clients
 	clients map[*plan.Target]*http.Client
+	// proxyEnv is the run's proxy environment, for a block with its own URL (no target): it
+	// decides per handshake address, as net/http's ProxyFromEnvironment does for HTTP steps.
+	proxyEnv plan.ProxyEnv
+	debug    step.HTTPDebugger // --http-debug: sees handshakes (and messages, debug.go); nil for none
 }
 
 func newWSShared() *wsShared { return &wsShared{clients: make(map[*plan.Target]*http.Client)} }
@@ -49,15 +53,14 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 	}
 	// dialWire dials addr for one handshake: the bytes are counted on the wire (TLS included),
 	// and the WebSocket reads through a wsWire above TLS, which the dial context hands back to
-	// dial (see wsDialKey).
-	var proxy *url.URL // the target's (resolved at load from its proxy attribute or the environment)
-	if t != nil {
-		proxy = t.Proxy
-	}
+	// dial (see wsDialKey). Through a proxy, the connection is a CONNECT tunnel to addr.
 	dialWire := func(ctx context.Context, network, addr string, secure bool) (net.Conn, error) {
+		proxy, err := sh.proxyFor(t, addr, secure)
+		if err != nil {
+			return nil, err
+		}
 		to := addr
 		if proxy != nil {
-			var err error
 			if to, err = proxyAddr(proxy); err != nil {
 				return nil, err
 			}
@@ -92,8 +95,8 @@ func (sh *wsShared) client(t *plan.Target) (*http.Client, error) {
 		return c, nil
 	}
 	tr := &http.Transport{
-		// The target's proxy, if any, is a CONNECT tunnel made by dialWire, under TLS and the
-		// wsWire; the transport itself never proxies.
+		// A proxy, if any, is a CONNECT tunnel made by dialWire, under TLS and the wsWire; the
+		// transport itself never proxies.
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialWire(ctx, network, addr, false)
@@ -340,6 +343,9 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 		}
 	}
 	cancel()
+	if w.shared.debug != nil {
+		w.shared.debug.Exchange(handshakeExchange(st, u, h, resp, err))
+	}
 	out := bytes.out.Swap(0)
 	if out > 0 {
 		w.add(metrics.DataSent, st.Tags, float64(out), 0, "")
@@ -381,6 +387,7 @@ func (w *wsVU) dial(ctx context.Context, s *wsSession) (*wsConn, error) {
 	w.emit(metrics.Sample{Metric: metrics.WSConnecting, Time: time.Now().UnixNano(), Value: wsMillis(time.Since(start)), Tags: st.Tags,
 		Span: w.span(&tr, "")})
 	w.add(metrics.WSSessions, st.Tags, 1, 0, "")
+	sock = debugMessages(w.shared.debug, st, sock) // --http-debug=full: every message shown
 	c := newWSConn(s.ctx, sock, dl.wire, s.rules)
 	c.bytes = bytes
 	return c, nil

@@ -36,10 +36,15 @@ func compile(s *plan.Step, env *step.Env) (step.Compiled, error) {
 	b := &block{ps: ps, shared: newWSShared(),
 		trace: step.CompileTrace(plan.EffectiveTracing(env.Tracing, ps.Target), env.Run, env.Scenario, ps.Name, append(hdrs, ps.Headers...))}
 	env.Targets.Index(ps.Target) // registers the target: its TLS files, its reachability
+	// Run-wide, whatever the block: a VU's blocks share the wsShared of the first it runs.
+	if tc := env.Targets.Target(0); tc != nil {
+		b.shared.proxyEnv = tc.ProxyEnv // the run's, for blocks with their own URL
+	}
+	b.shared.debug = env.Debug
 	if ps.URL != nil && ps.URL.IsConstant() {
-		env.Targets.AddHost(ps.URL.Display())
+		env.Targets.AddHost(b.shared.preflightURL(ps.Target, ps.URL.Display()))
 	} else if ps.Target != nil {
-		env.Targets.AddHost(ps.Target.BaseURL)
+		env.Targets.AddHost(b.shared.preflightURL(ps.Target, ps.Target.BaseURL))
 	}
 	return step.Compiled{Step: b, Tags: ps.Tags}, nil
 }

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/loadplan/loadplan/plan"
 )
 
 // connectProxy opens a tunnel to addr through the HTTP proxy p on c, a connection to p: a
@@ -51,6 +54,51 @@ func proxyAddr(p *url.URL) (string, error) {
 		return net.JoinHostPort(p.Hostname(), "80"), nil
 	}
 	return p.Host, nil
+}
+
+// errWSProxyEnv is a proxy variable that is no URL; it is not quoted, as it may hold credentials.
+var errWSProxyEnv = errors.New("HTTP_PROXY or HTTPS_PROXY is not a proxy URL")
+
+// proxyFor returns the proxy a handshake to addr (host:port) of target t goes through, nil for
+// a direct connection: the target's (resolved at load from its proxy attribute or the
+// environment), else, for a block with its own URL, the environment's for ws (HTTP_PROXY) or
+// wss (HTTPS_PROXY), NO_PROXY and loopback excepted.
+func (sh *wsShared) proxyFor(t *plan.Target, addr string, secure bool) (*url.URL, error) {
+	if t != nil {
+		return t.Proxy, nil
+	}
+	if !sh.proxyEnv.Set() {
+		return nil, nil
+	}
+	scheme := "ws"
+	if secure {
+		scheme = "wss"
+	}
+	p, err := sh.proxyEnv.For(&url.URL{Scheme: scheme, Host: addr})
+	// httpproxy retries an unparsable value as "http://" + value, which parses into a nonsense
+	// host and a path (plan checks targets' the same way)
+	if err != nil || (p != nil && (p.Hostname() == "" || (p.Path != "" && p.Path != "/"))) {
+		return nil, errWSProxyEnv
+	}
+	return p, nil
+}
+
+// preflightURL is what the executor's preflight dials for a block reaching raw: the proxy its
+// handshakes go through when one applies (the origin may not even resolve from here), else raw.
+func (sh *wsShared) preflightURL(t *plan.Target, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	secure := u.Scheme == "wss" || u.Scheme == "https"
+	port := u.Port()
+	if port == "" {
+		port = map[bool]string{false: "80", true: "443"}[secure]
+	}
+	if p, err := sh.proxyFor(t, net.JoinHostPort(u.Hostname(), port), secure); err == nil && p != nil {
+		return p.String()
+	}
+	return raw
 }
 
 // oneByte reads at most one byte per call, so that a buffered reader above it never reads past
