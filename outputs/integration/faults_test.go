@@ -64,7 +64,11 @@ func writePlan(t *testing.T) string {
 func runCmd(cmd *exec.Cmd) (int, string) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	return exitOf(cmd.Run(), &out)
+}
+
+// exitOf returns the exit code of a command that ended with err, and its output.
+func exitOf(err error, out *bytes.Buffer) (int, string) {
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -229,7 +233,12 @@ func TestInterruptedRunLosesNoCSVRow(t *testing.T) {
 	done := make(chan struct{})
 	var code int
 	var out string
-	go func() { defer close(done); code, out = runCmd(cmd) }()
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil { // here, not in the goroutine: cmd.Process is read below
+		t.Fatal(err)
+	}
+	go func() { defer close(done); code, out = exitOf(cmd.Wait(), &buf) }()
 	for hits.Load() < 300 {
 		select {
 		case <-done:
