@@ -20,9 +20,15 @@ type TraceSpan struct {
 }
 
 // Exemplar is one sampled, traced measurement of a series, for outputs that attach exemplars
-// (Prometheus): the latest one a series saw.
+// (Prometheus): the slowest one a series saw (Series.Exemplar).
 type Exemplar struct {
 	Span  *TraceSpan // nil when the series saw no sampled traced sample
 	Value float64    // the sample's value, in its unit
 	Time  int64      // Unix ns of the sample
+}
+
+// below reports whether a sampled measurement of value v at time t replaces e: e holds none, or
+// a faster one, or an as fast but earlier one.
+func (e *Exemplar) below(v float64, t int64) bool {
+	return e.Span == nil || v > e.Value || (v == e.Value && t >= e.Time)
 }

@@ -53,7 +53,9 @@ type Series struct {
 	// that got no response (HTTPReqUnanswered samples matching the threshold's selector): they
 	// hold no value, and Condition.Observe ranks them above every answered request.
 	Unanswered uint64
-	// Exemplar is the latest sample with a sampled Span (trends only), for exemplars.
+	// Exemplar is the slowest sample with a sampled Span (the later one on a tie; trends only),
+	// for exemplars: the tail is what a latency panel's exemplars must lead to, and a
+	// latest-wins rule lost a slow request's trace to any faster one of the same delta.
 	Exemplar Exemplar
 }
 
@@ -78,7 +80,7 @@ func (s *Series) Add(x *Sample) {
 	if x.Value > s.Max {
 		s.Max = x.Value
 	}
-	if x.Span != nil && x.Span.Sampled && x.Time >= s.Exemplar.Time {
+	if x.Span != nil && x.Span.Sampled && s.Exemplar.below(x.Value, x.Time) {
 		s.Exemplar = Exemplar{Span: x.Span, Value: x.Value, Time: x.Time}
 	}
 	if s.Key.Metric.Kind() == Trend {
@@ -112,7 +114,7 @@ func (s *Series) Merge(o *Series) {
 		s.End = o.End
 		s.Last = o.Last
 	}
-	if o.Exemplar.Span != nil && o.Exemplar.Time >= s.Exemplar.Time {
+	if o.Exemplar.Span != nil && s.Exemplar.below(o.Exemplar.Value, o.Exemplar.Time) {
 		s.Exemplar = o.Exemplar
 	}
 	s.Count += o.Count

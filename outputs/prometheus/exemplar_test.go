@@ -75,7 +75,7 @@ func TestExemplarsExposed(t *testing.T) {
 	} {
 		p.Emit([]metrics.Sample{x})
 	}
-	// Within one delta only the latest sampled span counts (metrics.Series.Exemplar).
+	// Within one delta only the slowest sampled span counts (metrics.Series.Exemplar).
 	p.Emit([]metrics.Sample{
 		{Metric: metrics.HTTPReqDuration, Time: t0 + 6e9, Value: 40, Tags: quote, Status: 200, Span: span(10, true)},
 		{Metric: metrics.HTTPReqDuration, Time: t0 + 7e9, Value: 45, Tags: quote, Status: 200, Span: span(11, true)},
@@ -136,4 +136,22 @@ func exemplarText(e *dto.Exemplar) string {
 		}
 	}
 	return "?"
+}
+
+// TestExemplarOfADeltaIsItsSlowest: of the sampled requests of one delta (the aggregator's 250
+// ms), the slowest is the one exposed, even when a faster one came after it: a tail request's
+// trace is what a latency spike's exemplar must lead to.
+func TestExemplarOfADeltaIsItsSlowest(t *testing.T) {
+	p := newOutput(t, Config{TestID: "ex"})
+	t0 := time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC).UnixNano()
+	slow, fast := span(1, true), span(2, true)
+	p.Emit([]metrics.Sample{
+		{Metric: metrics.HTTPReqDuration, Time: t0, Value: 180, Tags: quote, Status: 200, Span: slow},
+		{Metric: metrics.HTTPReqDuration, Time: t0 + 1e6, Value: 4, Tags: quote, Status: 200, Span: fast},
+	})
+	text := openMetrics(t, p)
+	if !strings.Contains(text, `le="0.25"} 2 # {trace_id="`+traceID(slow)+`"`) || strings.Contains(text, traceID(fast)) {
+		t.Errorf("the delta's exemplar is not its slowest request's (%s), or the faster one's (%s) is exposed:\n%s",
+			traceID(slow), traceID(fast), text)
+	}
 }
