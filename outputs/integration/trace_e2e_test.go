@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -16,7 +18,8 @@ import (
 )
 
 // traceE2EPlan: 25 iterations/s for 6 s, each two requests to the app, one trace per iteration
-// of which a fifth are sampled. The app answers 300 ms late for two seconds from its second one.
+// of which a fifth are sampled. The app answers 0.3 to about 1.3 s late for one second from its
+// second one.
 const traceE2EPlan = `
 variable "app" {
   type = string
@@ -50,7 +53,7 @@ load {
   model             = "arrival_rate"
   rate              = 25
   duration          = "6s"
-  pre_allocated_vus = 40
+  pre_allocated_vus = 100
 }
 `
 
@@ -92,14 +95,14 @@ func TestTraceE2EFastAPI(t *testing.T) {
 	defer prom.stop()
 
 	dir := t.TempDir()
-	planFile, export := filepath.Join(dir, "traced.hcl"), filepath.Join(dir, "summary.json")
+	planFile, export, csvFile := filepath.Join(dir, "traced.hcl"), filepath.Join(dir, "summary.json"), filepath.Join(dir, "run.csv")
 	if err := os.WriteFile(planFile, []byte(traceE2EPlan), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const testID = "trace-e2e"
 	from := time.Now()
 	code, out := apply(t, exec.Command(bin, "apply", "--no-progress", "-var", "app="+app.url(), "--summary-export", export,
-		"--out", "prometheus="+scrape+",linger=3s,testid="+testID, planFile))
+		"--out", "prometheus="+scrape+",linger=3s,testid="+testID, "--out", "csv="+csvFile, planFile))
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -121,8 +124,13 @@ func TestTraceE2EFastAPI(t *testing.T) {
 	if len(seen.sampled) == 0 || len(seen.unsampled) == 0 {
 		t.Fatalf("%d sampled and %d unsampled traces; sampling 0.2 of about 150 iterations should give both", len(seen.sampled), len(seen.unsampled))
 	}
-	t.Logf("the app saw %d requests, all with a valid traceparent: %d traces sampled, %d not, %d distinct spans; loadplan: http_reqs %v",
-		seen.requests, len(seen.sampled), len(seen.unsampled), len(seen.spans), reqs)
+	// loadplan's own record of the sampled traces, the CSV's trace_id column, is the app's.
+	csvTraces := csvTraceIDs(t, csvFile)
+	if !maps.Equal(csvTraces, seen.sampled) {
+		t.Errorf("the CSV names %d sampled traces, the app saw %d: they differ", len(csvTraces), len(seen.sampled))
+	}
+	t.Logf("the app saw %d requests, all with a valid traceparent: %d traces sampled, %d not, %d distinct spans; loadplan: http_reqs %v, %d sampled traces in the CSV",
+		seen.requests, len(seen.sampled), len(seen.unsampled), len(seen.spans), reqs, len(csvTraces))
 
 	// The final scrapes (loadplan lingers 3 s; the app stays up) are in Prometheus.
 	if got := waitValue(t, prom, fmt.Sprintf(`sum(loadplan_http_reqs_total{job="loadplan",testid=%q})`, testID), reqs); got != reqs {
@@ -143,7 +151,11 @@ func TestTraceE2EFastAPI(t *testing.T) {
 	}
 	loadIDs := map[string]bool{}
 	var spikeIDs []string
+	top := loadEx[0]
 	for _, e := range loadEx {
+		if e.Value > top.Value {
+			top = e
+		}
 		loadIDs[e.TraceID] = true
 		switch {
 		case seen.unsampled[e.TraceID]:
@@ -182,10 +194,13 @@ func TestTraceE2EFastAPI(t *testing.T) {
 	}
 	t.Logf("exemplars: loadplan %d (%d traces, %d on the spike), the app %d (%d traces); %d traces in both, %d of the spike's",
 		len(loadEx), len(loadIDs), len(spikeIDs), len(appEx), len(appIDs), both, spikeFollowed)
+	// The click: the top of the spike on loadplan's panel is a trace the app's panel has too.
 	if len(spikeIDs) == 0 {
 		t.Errorf("no loadplan exemplar at or above %v s: the spike's sampled requests left none", spikeSeconds)
-	} else if spikeFollowed == 0 {
-		t.Errorf("none of the spike's exemplar traces %q is among the app's exemplars %v", spikeIDs, appIDs)
+	} else if !appIDs[top.TraceID] {
+		t.Errorf("the slowest exemplar of loadplan's panel, trace %s (%.3f s), is not among the app's exemplars %v", top.TraceID, top.Value, appIDs)
+	} else {
+		t.Logf("the slowest exemplar, %.3f s, trace %s span %s: the app received that span's request and shows the trace", top.Value, top.TraceID, top.SpanID)
 	}
 
 	checkApplicationRow(t, prom, from, to)
@@ -233,4 +248,29 @@ func checkApplicationRow(t *testing.T, prom *server, from, to time.Time) {
 	if n != 3 {
 		t.Errorf("%d Application queries answered, want 3", n)
 	}
+}
+
+// csvTraceIDs returns the trace ids of the CSV's request rows (those sampled or failed).
+func csvTraceIDs(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("%s: %d rows (%v)", file, len(rows), err)
+	}
+	col := slices.Index(rows[0], "trace_id")
+	if col < 0 {
+		t.Fatalf("%s has no trace_id column: %q", file, rows[0])
+	}
+	ids := map[string]bool{}
+	for _, r := range rows[1:] {
+		if r[0] == "http_reqs" && r[col] != "" {
+			ids[r[col]] = true
+		}
+	}
+	return ids
 }

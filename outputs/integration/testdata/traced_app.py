@@ -9,9 +9,11 @@ requests (flag 01). /metrics serves them in the OpenMetrics format, the one that
 exemplars. /seen returns every traceparent recorded ("" for a request without one), in arrival
 order; /metrics and /seen themselves are neither recorded nor counted.
 
-For two seconds, starting SPIKE_AFTER seconds after the first API request, every answer takes
-SPIKE_MS longer: a latency spike, whose exemplars the test follows from loadplan's panel to the
-app's.
+For one second, starting SPIKE_AFTER seconds after the first API request, every answer is late: a
+latency spike, whose exemplars the test follows from loadplan's panel to the app's. The n-th
+request of the spike takes SPIKE_MS + n * SPIKE_STEP_MS longer, so that a later request is a
+slower one: the app's histogram keeps the latest exemplar of a bucket, loadplan the slowest of
+each quarter second, and at the top of the spike both keep the same request.
 
 Usage: python3 traced_app.py PORT MAX_SECONDS. It binds 127.0.0.1 only and exits by itself after
 MAX_SECONDS, should the test that started it not stop it.
@@ -31,6 +33,7 @@ from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST, genera
 
 SPIKE_AFTER = 2.0
 SPIKE_MS = 300
+SPIKE_STEP_MS = 10
 
 # version 00, a non-zero trace id and span id in lowercase hex, flags (bit 0: sampled).
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -45,6 +48,7 @@ DURATION = Histogram("http_request_duration_seconds", "Latency with only few buc
 app = FastAPI()
 seen = []  # every traceparent, in arrival order; the event loop is the only writer
 first = None  # monotonic time of the first API request
+spiked = 0  # requests slowed by the spike so far
 
 
 @app.middleware("http")
@@ -72,8 +76,10 @@ async def trace_and_measure(request: Request, call_next):
 
 @app.get("/api/stocks/{symbol}")
 async def stock(symbol: str):
-    if first is not None and SPIKE_AFTER <= time.monotonic() - first < SPIKE_AFTER + 2:
-        await asyncio.sleep(SPIKE_MS / 1000)
+    global spiked
+    if first is not None and SPIKE_AFTER <= time.monotonic() - first < SPIKE_AFTER + 1:
+        spiked += 1
+        await asyncio.sleep((SPIKE_MS + spiked * SPIKE_STEP_MS) / 1000)
     return {"symbol": symbol, "price": 101.5}
 
 
