@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-test-deps.sh installs what the integration tests and the benchmark harness need, when
 # missing: the Debian packages prometheus, prometheus-pushgateway, wrk, hey, curl, chromium (with a
-# font, for the browser tests' screenshots) and nodejs/npm, influxd 1.8 (built with `go install`,
+# font, for the browser tests' screenshots), nodejs/npm, and python3-fastapi, python3-uvicorn and
+# python3-prometheus-client (the traced FastAPI app of outputs/integration), influxd 1.8 (built with `go install`,
 # which takes about 90 s on a cold cache), and playwright-core at the version pinned in
 # scripts/browser/package-lock.json (npm ci; it drives Debian's Chromium and downloads no
 # browser). It is idempotent: a second run installs nothing and only prints the versions. The
@@ -35,6 +36,18 @@ declare -A pkgs=(
 missing=()
 for pkg in "${!pkgs[@]}"; do
   if ! command -v "${pkgs[$pkg]}" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+
+# Debian package → the module /usr/bin/python3 must import (the traced app of TestTraceE2EFastAPI).
+declare -A pymods=(
+  [python3-fastapi]=fastapi
+  [python3-uvicorn]=uvicorn
+  [python3-prometheus-client]=prometheus_client
+)
+for pkg in "${!pymods[@]}"; do
+  if ! /usr/bin/python3 -c "import ${pymods[$pkg]}" >/dev/null 2>&1; then
     missing+=("$pkg")
   fi
 done
@@ -84,5 +97,6 @@ echo "hey:                    $(command -v hey)"
 echo "influxd:                $("$influxd_bin" version 2>&1 | head -1) ($influxd_bin)"
 echo "chromium:               $(chromium --version 2>/dev/null | head -1)"
 echo "node:                   $(node --version 2>&1)"
+echo "python3 fastapi:        $(/usr/bin/python3 -c 'import fastapi, uvicorn, prometheus_client; print(fastapi.__version__, "uvicorn", uvicorn.__version__)' 2>/dev/null || echo missing)"
 echo "playwright-core:        $(node -p 'require("./scripts/browser/node_modules/playwright-core/package.json").version' 2>/dev/null || echo missing)"
 echo "goreleaser:             $("$(command -v goreleaser 2>/dev/null || echo "$GOBIN_DIR/goreleaser")" --version 2>/dev/null | grep -m1 -i '^GitVersion' || echo missing)"
