@@ -25,6 +25,15 @@ variable "app" {
   type = string
 }
 
+variable "rw" {
+  type = string
+}
+
+output "prometheus_remote_write" {
+  url      = var.rw
+  interval = "1s"
+}
+
 tracing {
   sampling = 0.2
 }
@@ -93,6 +102,14 @@ func TestTraceE2EFastAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer prom.stop()
+	// The remote-write receiver, as Mimir would be: loadplan writes to it, nothing scrapes it
+	// (its one job scrapes the first Prometheus, so that it has a target to be ready with).
+	rw, err := startPrometheusJobs(promBin, t.TempDir(), map[string][]string{"prometheus": {prom.addr}},
+		"--web.enable-remote-write-receiver", "--enable-feature=exemplar-storage,native-histograms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.stop()
 
 	dir := t.TempDir()
 	planFile, export, csvFile := filepath.Join(dir, "traced.hcl"), filepath.Join(dir, "summary.json"), filepath.Join(dir, "run.csv")
@@ -101,7 +118,7 @@ func TestTraceE2EFastAPI(t *testing.T) {
 	}
 	const testID = "trace-e2e"
 	from := time.Now()
-	code, out := apply(t, exec.Command(bin, "apply", "--no-progress", "-var", "app="+app.url(), "--summary-export", export,
+	code, out := apply(t, exec.Command(bin, "apply", "--no-progress", "-var", "app="+app.url(), "-var", "rw="+rw.url()+"/api/v1/write", "--summary-export", export,
 		"--out", "prometheus="+scrape+",linger=3s,testid="+testID, "--out", "csv="+csvFile, planFile))
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -204,6 +221,7 @@ func TestTraceE2EFastAPI(t *testing.T) {
 	}
 
 	checkApplicationRow(t, prom, from, to)
+	checkRemoteWrittenExemplars(t, rw, seen, reqs, top)
 }
 
 // checkApplicationRow runs the Application row's queries of the Prometheus dashboard with
@@ -247,6 +265,37 @@ func checkApplicationRow(t *testing.T, prom *server, from, to time.Time) {
 	}
 	if n != 3 {
 		t.Errorf("%d Application queries answered, want 3", n)
+	}
+}
+
+// checkRemoteWrittenExemplars checks what the traced run remote-wrote to rw (a Prometheus with
+// the receiver, exemplar storage and native histograms, as Mimir takes them): its http_reqs
+// equal the summary's, and the latency histogram's exemplars are of sampled traces the app saw,
+// each with the span id of the request it received, none of an unsampled trace; the top of the
+// spike (top, the slowest exemplar scraped) is among them, on both the native and the classic
+// histogram.
+func checkRemoteWrittenExemplars(t *testing.T, rw *server, seen seenTraces, reqs float64, top promExemplar) {
+	t.Helper()
+	if got := waitValue(t, rw, `sum(loadplan_http_reqs_total{job=""})`, reqs); got != reqs {
+		t.Errorf("the remote-written http_reqs are %v, the summary's %v", got, reqs)
+	}
+	for _, q := range []string{`loadplan_http_req_duration_seconds{job=""}`, `loadplan_http_req_duration_seconds_bucket{job=""}`} {
+		ex, err := exemplarsOf(rw, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]bool{}
+		for _, e := range ex {
+			ids[e.TraceID] = true
+			if !seen.sampled[e.TraceID] || !seen.spans[e.TraceID+"/"+e.SpanID] {
+				t.Errorf("remote-written exemplar %s/%s: no sampled request the app received (unsampled trace: %v)",
+					e.TraceID, e.SpanID, seen.unsampled[e.TraceID])
+			}
+		}
+		if !ids[top.TraceID] {
+			t.Errorf("remote-written %s: %d exemplars, without the top of the spike, trace %s", q, len(ex), top.TraceID)
+		}
+		t.Logf("remote-written %s: %d exemplars, %d traces, the spike's top among them", q, len(ex), len(ids))
 	}
 }
 
