@@ -18,7 +18,7 @@ import (
 )
 
 // traceE2EPlan: 25 iterations/s for 6 s, each two requests to the app, one trace per iteration
-// of which a fifth are sampled. The app answers 0.3 to about 1.3 s late for one second from its
+// of which a fifth are sampled. The app answers 0.3 to about 0.8 s late for two seconds from its
 // second one.
 const traceE2EPlan = `
 variable "app" {

@@ -9,9 +9,9 @@ requests (flag 01). /metrics serves them in the OpenMetrics format, the one that
 exemplars. /seen returns every traceparent recorded ("" for a request without one), in arrival
 order; /metrics and /seen themselves are neither recorded nor counted.
 
-For one second, starting SPIKE_AFTER seconds after the first API request, every answer is late: a
-latency spike, whose exemplars the test follows from loadplan's panel to the app's. The n-th
-request of the spike takes SPIKE_MS + n * SPIKE_STEP_MS longer, so that a later request is a
+For SPIKE_FOR seconds, starting SPIKE_AFTER seconds after the first API request, every answer is
+late: a latency spike, whose exemplars the test follows from loadplan's panel to the app's. The
+n-th request of the spike takes SPIKE_MS + n * SPIKE_STEP_MS longer, so that a later request is a
 slower one: the app's histogram keeps the latest exemplar of a bucket, loadplan the slowest of
 each quarter second, and at the top of the spike both keep the same request.
 
@@ -32,8 +32,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 SPIKE_AFTER = 2.0
+SPIKE_FOR = 2.0  # 50 of the test's iterations: one is sampled but for a chance of 0.8**50
 SPIKE_MS = 300
-SPIKE_STEP_MS = 10
+SPIKE_STEP_MS = 5
 
 # version 00, a non-zero trace id and span id in lowercase hex, flags (bit 0: sampled).
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -77,7 +78,7 @@ async def trace_and_measure(request: Request, call_next):
 @app.get("/api/stocks/{symbol}")
 async def stock(symbol: str):
     global spiked
-    if first is not None and SPIKE_AFTER <= time.monotonic() - first < SPIKE_AFTER + 1:
+    if first is not None and SPIKE_AFTER <= time.monotonic() - first < SPIKE_AFTER + SPIKE_FOR:
         spiked += 1
         await asyncio.sleep((SPIKE_MS + spiked * SPIKE_STEP_MS) / 1000)
     return {"symbol": symbol, "price": 101.5}
