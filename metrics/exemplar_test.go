@@ -5,8 +5,8 @@ import "testing"
 // TestSeriesExemplarKeepsTheSlowest: within a series (one aggregation delta), the exemplar is the
 // slowest sampled sample, the later one on a tie, whatever the order of Add and Merge; unsampled
 // spans and samples without one never replace it. A latest-wins rule lost a tail request's trace
-// to any faster sampled request of the same 250 ms: at load, the exemplars on a p99 spike then
-// came from no slow request at all (TestTraceE2EFastAPI, outputs/integration).
+// to any faster sampled request of the same 250 ms: at load, a p99 outlier then left no exemplar
+// at all (TestTraceE2ETailRequestKeepsItsExemplar, outputs/integration).
 func TestSeriesExemplarKeepsTheSlowest(t *testing.T) {
 	sampled := func(n byte) *TraceSpan { s := &TraceSpan{Sampled: true}; s.TraceID[0] = n; return s }
 	slow, fast, tie := sampled(1), sampled(2), sampled(3)

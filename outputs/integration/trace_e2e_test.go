@@ -75,14 +75,16 @@ const spikeSeconds = 0.3
 // histogram with the trace id as exemplar), and a real Prometheus with exemplar storage scrapes
 // both, as jobs loadplan and app. Then:
 //   - every request the app saw carried a valid traceparent, and it saw as many as loadplan's
-//     http_reqs;
+//     http_reqs; the sampled trace ids it saw are those of loadplan's CSV;
 //   - loadplan's latency exemplars (the dashboard's "Latency percentiles" query) name only
 //     sampled traces the app saw, each with the span id of the request the app received — the
 //     backend span's parent — and none of an unsampled trace;
-//   - an exemplar on the latency spike leads to the same trace among the app's exemplars (the
+//   - the top exemplar, on the latency spike, is a trace among the app's exemplars too (the
 //     dashboard's "Application p95 latency" query with job=app): the jump from the load's panel
 //     to the backend's trace;
-//   - every panel of the dashboard's Application row has data for job=app.
+//   - every panel of the dashboard's Application row has data for job=app;
+//   - the same run, remote-written to a second Prometheus (the receiver, as Mimir), has its
+//     http_reqs there and exemplars of the app's sampled requests, the spike's top among them.
 func TestTraceE2EFastAPI(t *testing.T) {
 	bin := testkit.Binary(t)
 	promBin := findBinary("prometheus")
