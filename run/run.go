@@ -173,6 +173,11 @@ func New(p *plan.Plan, cfg Config) (*Run, error) {
 		}
 		r.outs = append(r.outs, out)
 	}
+	if out, err := otlpOutput(p, cfg, oopts); err != nil {
+		return nil, &Error{Code: ExitRuntime, Err: err}
+	} else if out != nil {
+		r.outs = append(r.outs, out)
+	}
 	r.outs = append(r.outs, cfg.Extra...)
 	r.mgr = outputs.NewManager(r.outs...)
 	e, err := executor.New(executor.Config{Plan: p, Sink: r.mgr, Scenarios: cfg.Scenarios, Duration: cfg.Duration,

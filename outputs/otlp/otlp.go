@@ -6,9 +6,10 @@
 // It is configured by a plan's `tracing { otlp_endpoint = … }`, not by an `output` block: package
 // run builds it (New) when the endpoint is set and feeds it like any output. What it exports:
 //
-//   - one span of kind client per request whose duration sample (http_req_duration, or
-//     ws_connecting for a WebSocket handshake) carries a sampled metrics.TraceSpan: its trace and
-//     span id are exactly the traceparent's, its parent the iteration's root span, its name
+//   - one span of kind client per sampled request: the executor hangs its metrics.TraceSpan on
+//     the request's duration sample (http_req_duration, or ws_connecting for a WebSocket
+//     handshake), or on its errors (ws_errors) sample when no response came. Its trace and span
+//     id are exactly the traceparent's, its parent the iteration's root span, its name
 //     "METHOD url-template", its timing phases span events;
 //   - one span of kind internal per sampled iteration whose iteration_duration sample carries the
 //     iteration's TraceSpan (its root span: SpanID the root's id, Start the iteration's start),
@@ -33,6 +34,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,6 +67,8 @@ type Config struct {
 	// Endpoint is the OTLP/HTTP traces URL (http://127.0.0.1:4318/v1/traces); without a path,
 	// TracesPath is used. It is never shown with its user info.
 	Endpoint string
+	// EndpointSecret says Endpoint came from a secret (env()): messages never show it at all.
+	EndpointSecret bool
 	// Headers go with every export (an Authorization or X-Scope-OrgID): secrets, never logged.
 	Headers map[string]string
 	// Run identifies the run (the loadplan.run resource attribute, as in the baggage), "" for none.
@@ -128,7 +132,11 @@ type record struct {
 func New(cfg Config, opts outputs.Options) (*Output, error) {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("otlp: otlp_endpoint %q: want an http(s) URL such as http://127.0.0.1:4318/v1/traces", redact(cfg.Endpoint))
+		shown := strconv.Quote(redact(cfg.Endpoint))
+		if cfg.EndpointSecret {
+			shown = "(secret)"
+		}
+		return nil, fmt.Errorf("otlp: otlp_endpoint %s: want an http(s) URL such as http://127.0.0.1:4318/v1/traces", shown)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = TracesPath
@@ -165,6 +173,10 @@ func New(cfg Config, opts outputs.Options) (*Output, error) {
 	if p, ok := u.User.Password(); ok && p != "" {
 		o.secrets = append(o.secrets, p)
 	}
+	if cfg.EndpointSecret {
+		o.shown = "(secret endpoint)"
+		o.secrets = append(o.secrets, cfg.Endpoint, o.endpoint, u.Host)
+	}
 	// The longest first, so that a secret containing another is replaced whole.
 	sort.Slice(o.secrets, func(i, j int) bool { return len(o.secrets[i]) > len(o.secrets[j]) })
 	return o, nil
@@ -185,7 +197,8 @@ func (o *Output) Name() string { return "otlp" }
 // Wants is the metrics whose samples may carry a span (outputs.SampleFilter): only their
 // samples are pushed to this output.
 func (o *Output) Wants() metrics.Mask {
-	return metrics.MaskOf(metrics.HTTPReqDuration, metrics.WSConnecting, metrics.IterationDuration)
+	return metrics.MaskOf(metrics.HTTPReqDuration, metrics.WSConnecting, metrics.Errors, metrics.WSErrors,
+		metrics.IterationDuration)
 }
 
 // Dropped returns the number of spans dropped: pushed out of the full queue, in a batch the
@@ -245,6 +258,8 @@ func (o *Output) Emit(batch []metrics.Sample) {
 		r := record{span: *s.Span, tags: s.Tags, end: s.Time, dur: s.Value, status: s.Status}
 		switch s.Metric {
 		case metrics.HTTPReqDuration, metrics.WSConnecting:
+		case metrics.Errors, metrics.WSErrors: // no response: the sample counts, its value is no time
+			r.dur = 0
 		case metrics.IterationDuration:
 			r.root = true
 		default:

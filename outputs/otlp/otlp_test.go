@@ -99,8 +99,8 @@ func TestExportsExactlyTheSampledSpans(t *testing.T) {
 				s.Status = 503
 			case 2:
 				s = traced(metrics.WSConnecting, wsTags, it, n, sampled, 0, "")
-			case 3:
-				s.Status, s.Span.Error = 0, "timeout"
+			case 3: // no response: the span is on the errors sample
+				s.Metric, s.Value, s.Label, s.Status, s.Span.Error = metrics.Errors, 1, "timeout", 0, "timeout"
 			case 4:
 				s.Status = 404
 			}
@@ -294,7 +294,7 @@ func TestDeadCollector(t *testing.T) {
 				endpoint = rcv.URL
 			}
 			var l logs
-			o := newOutput(t, Config{Endpoint: endpoint, Headers: map[string]string{"Authorization": secret},
+			o := newOutput(t, Config{Endpoint: endpoint, EndpointSecret: mode == "refused", Headers: map[string]string{"Authorization": secret},
 				BatchSize: 50, QueueSize: 200, ExportTimeout: 200 * time.Millisecond, FlushTimeout: 300 * time.Millisecond}, &l)
 			if err := o.Start(context.Background()); err != nil {
 				t.Fatal(err)
@@ -312,6 +312,10 @@ func TestDeadCollector(t *testing.T) {
 			}
 			if !strings.Contains(l.all(), fmt.Sprintf("%d spans were dropped", total)) || strings.Contains(l.all(), "s3cr3t") {
 				t.Errorf("warnings: %q", l.all())
+			}
+			if host := strings.TrimPrefix(strings.TrimSuffix(endpoint, "/v1/traces"), "http://"); mode == "refused" &&
+				(strings.Contains(l.all(), host) || !strings.Contains(l.all(), "refused")) {
+				t.Errorf("a secret endpoint was shown, or the cause was not: %q", l.all())
 			}
 		})
 	}

@@ -354,7 +354,11 @@ func (r *Report) writeNotes(b *strings.Builder) {
 	sort.Slice(drops, func(i, j int) bool { return drops[i].Output < drops[j].Output })
 	for _, d := range drops {
 		if d.Count > 0 {
-			notes = append(notes, fmt.Sprintf("output %s dropped %d points under pressure", d.Output, d.Count))
+			unit := "points"
+			if d.Output == "otlp" { // tracing's client spans (outputs/otlp)
+				unit = "spans"
+			}
+			notes = append(notes, fmt.Sprintf("output %s dropped %d %s under pressure", d.Output, d.Count, unit))
 		}
 	}
 	if len(notes) == 0 {
