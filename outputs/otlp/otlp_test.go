@@ -293,9 +293,15 @@ func TestDeadCollector(t *testing.T) {
 			if rcv != nil {
 				endpoint = rcv.URL
 			}
+			// A refusing or failing collector answers at once: bounds far longer than that keep
+			// the test from depending on the machine's speed. A hanging one is cut by the bounds.
+			bound := 20 * time.Second
+			if mode == "hang" {
+				bound = 200 * time.Millisecond
+			}
 			var l logs
 			o := newOutput(t, Config{Endpoint: endpoint, EndpointSecret: mode == "refused", Headers: map[string]string{"Authorization": secret},
-				BatchSize: 50, QueueSize: 200, ExportTimeout: 200 * time.Millisecond, FlushTimeout: 300 * time.Millisecond}, &l)
+				BatchSize: 50, QueueSize: 200, ExportTimeout: bound, FlushTimeout: bound}, &l)
 			if err := o.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -307,8 +313,11 @@ func TestDeadCollector(t *testing.T) {
 			if o.Exported() != 0 || o.Dropped() != total {
 				t.Fatalf("exported %d, dropped %d; want 0, %d", o.Exported(), o.Dropped(), total)
 			}
-			if rcv != nil && (len(rcv.Spans()) != 0 || rcv.Requests.Load() == 0) {
-				t.Errorf("receiver recorded %d spans from %d requests; want none recorded, some tried", len(rcv.Spans()), rcv.Requests.Load())
+			if rcv != nil && len(rcv.Spans()) != 0 {
+				t.Errorf("receiver recorded %d spans; want none", len(rcv.Spans()))
+			}
+			if mode == "503" && rcv.Requests.Load() == 0 {
+				t.Errorf("the failing receiver was never tried")
 			}
 			if !strings.Contains(l.all(), fmt.Sprintf("%d spans were dropped", total)) || strings.Contains(l.all(), "s3cr3t") {
 				t.Errorf("warnings: %q", l.all())
