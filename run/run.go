@@ -209,6 +209,9 @@ func (r *Run) Start(ctx context.Context) error {
 		if a, ok := o.(interface{ Addr() string }); ok && a.Addr() != "" {
 			r.cfg.Infof("%s output: http://%s/metrics", o.Name(), a.Addr())
 		}
+		if e, ok := o.(interface{ Endpoint() string }); ok && e.Endpoint() != "" {
+			r.cfg.Infof("%s output: client spans to %s", o.Name(), e.Endpoint())
+		}
 	}
 	pctx, cancel := context.WithTimeout(r.hard, preflightTimeout)
 	err := r.exec.Preflight(pctx)

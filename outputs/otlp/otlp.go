@@ -194,6 +194,10 @@ func redact(raw string) string {
 // Name returns "otlp".
 func (o *Output) Name() string { return "otlp" }
 
+// Endpoint returns the traces endpoint as it may be shown: without user info, or not at all when
+// it came from a secret.
+func (o *Output) Endpoint() string { return o.shown }
+
 // Wants is the metrics whose samples may carry a span (outputs.SampleFilter): only their
 // samples are pushed to this output.
 func (o *Output) Wants() metrics.Mask {
