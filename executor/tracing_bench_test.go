@@ -112,7 +112,8 @@ func benchPaired(b *testing.B, tr *plan.Tracing) {
 }
 
 // TestTracingAllocations: tracing costs no allocation for an unsampled request (sampling 0) on
-// the fast path, and one (its TraceSpan) for a sampled one (sampling 1); the server allocates
+// the fast path, and one (its TraceSpan) for a sampled one (sampling 1), plus its iteration's
+// root span (outputs/otlp); the server allocates
 // nothing, so the counts are the client's.
 func TestTracingAllocations(t *testing.T) {
 	if testing.Short() {
@@ -130,7 +131,7 @@ func TestTracingAllocations(t *testing.T) {
 	if unsampled > off || b3 > off {
 		t.Errorf("an unsampled traced request allocates: %.2f (b3 %.2f) against %.2f off", unsampled, b3, off)
 	}
-	if sampled > off+1 {
-		t.Errorf("a sampled request allocates %.2f, want at most off (%.2f) + 1 TraceSpan", sampled, off)
+	if sampled > off+2 {
+		t.Errorf("a sampled iteration of one request allocates %.2f, want at most off (%.2f) + 2 TraceSpans (the request's, the iteration's root)", sampled, off)
 	}
 }

@@ -180,11 +180,24 @@ load {
 			t.Errorf("trace %s carried %d requests, want the iteration's 2", id, it.n)
 		}
 	}
-	// Spans: one per sampled or failed request, on its http_req_duration sample, ids as sent.
-	if len(sink.spans) != len(sampledAtServer) {
-		t.Errorf("%d samples carry a span; the server saw %d sampled or failed requests", len(sink.spans), len(sampledAtServer))
+	// Spans: one per sampled or failed request, on its http_req_duration sample, ids as sent;
+	// and a sampled iteration's root span on its iteration_duration sample.
+	roots := 0
+	for _, x := range sink.spans {
+		if x.Metric == metrics.IterationDuration {
+			roots++
+			if _, ok := traces[hex.EncodeToString(x.Span.TraceID[:])]; !ok || !x.Span.Sampled {
+				t.Errorf("root span %+v: no sampled trace of the server's", x.Span)
+			}
+		}
+	}
+	if len(sink.spans)-roots != len(sampledAtServer) {
+		t.Errorf("%d samples carry a span; the server saw %d sampled or failed requests", len(sink.spans)-roots, len(sampledAtServer))
 	}
 	for _, x := range sink.spans {
+		if x.Metric == metrics.IterationDuration {
+			continue
+		}
 		if x.Metric != metrics.HTTPReqDuration {
 			t.Errorf("span on a %s sample", x.Metric)
 		}
@@ -245,8 +258,14 @@ load {
 	if len(ids) != 10000 {
 		t.Errorf("%d distinct trace ids for 10000 iterations", len(ids))
 	}
-	if len(sink.spans) != sampled {
-		t.Errorf("%d spans for %d sampled requests", len(sink.spans), sampled)
+	roots := 0 // a sampled iteration's root span, on its iteration_duration sample
+	for _, x := range sink.spans {
+		if x.Metric == metrics.IterationDuration {
+			roots++
+		}
+	}
+	if len(sink.spans)-roots != sampled || roots != sampled {
+		t.Errorf("%d spans and %d roots for %d sampled requests, one per iteration", len(sink.spans)-roots, roots, sampled)
 	}
 	t.Logf("sampled %d of 10000", sampled)
 }
@@ -337,9 +356,10 @@ load {
 	for _, x := range sink.spans {
 		n[x.Metric]++
 	}
-	// sampled: w3c, b3 and ws each have a span per iteration; quiet and own have none
-	if n[metrics.HTTPReqDuration] != 40 || n[metrics.WSConnecting] != 20 || len(sink.spans) != 60 {
-		t.Errorf("spans by metric %v, want 40 http_req_duration and 20 ws_connecting", n)
+	// sampled: w3c, b3 and ws each have a span per iteration; quiet and own have none; each
+	// iteration has its root span
+	if n[metrics.HTTPReqDuration] != 40 || n[metrics.WSConnecting] != 20 || n[metrics.IterationDuration] != 20 || len(sink.spans) != 80 {
+		t.Errorf("spans by metric %v, want 40 http_req_duration, 20 ws_connecting and 20 iteration_duration", n)
 	}
 }
 

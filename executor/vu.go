@@ -226,7 +226,8 @@ func (v *vu) iterate(due int64) {
 	// failure ended the iteration: it is complete, whatever the context says now.
 	end := v.iterEnd(start)
 	v.emitAt(end, metrics.Iterations, 1, v.itags, 0, "")
-	v.emitAt(end, metrics.IterationDuration, ms(end.Sub(origin)), v.itags, 0, "")
+	v.b.add(metrics.Sample{Metric: metrics.IterationDuration, Time: end.UnixNano(), Value: ms(end.Sub(origin)), Tags: v.itags,
+		Span: v.trace.RootSpan(start.UnixNano())}) // a sampled trace's root span (outputs/otlp)
 	v.iter++
 	v.iterations.Add(1)
 	if !v.owedSet {

@@ -57,7 +57,8 @@ type Sample struct {
 	// Label is the check name for checks, the error kind for errors and ws_errors, "" otherwise.
 	Label string
 	// Span is the trace context of a traced request that was sampled or failed, on its duration
-	// sample only (see TraceSpan); nil otherwise and whenever tracing is off.
+	// sample only, or a sampled iteration's root span on its iteration_duration sample (see
+	// TraceSpan); nil otherwise and whenever tracing is off.
 	Span *TraceSpan
 }
 

@@ -4,8 +4,11 @@ package metrics
 // span ids its traceparent header carried, whether the trace was sampled, and what a client span
 // needs beyond the request's own samples. The executor allocates one only for a request that is
 // sampled or failed, and hangs it on that request's duration sample (http_req_duration, or
-// ws_connecting for a WebSocket handshake); every other sample has a nil Span, so tracing off
-// costs one nil pointer per sample.
+// ws_connecting for a WebSocket handshake; errors or ws_errors when no response came), and one
+// for an iteration in which a sampled request's span was made, on its iteration_duration
+// sample: the trace's root span (SpanID the root's id, Parent zero, Start the iteration's
+// start), which outputs/otlp exports as its requests' parent. Every other sample has a nil Span,
+// so tracing off costs one nil pointer per sample.
 type TraceSpan struct {
 	TraceID [16]byte // the iteration's trace id (a fresh trace per iteration)
 	SpanID  [8]byte  // this request's span id, the parent-id of its traceparent header

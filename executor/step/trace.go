@@ -83,7 +83,9 @@ type Trace struct {
 	TraceID [16]byte
 	Root    [8]byte // the iteration's root span id: the parent of its requests' spans
 	draw    float64 // uniform in [0,1): the iteration is sampled at sampling s when draw < s
-	rng     *rand.Rand
+	// spans says a sampled request's span was made in the current trace (RootSpan).
+	spans bool
+	rng   *rand.Rand
 	// buf holds the header value of the request in flight; val is the one-element value slice
 	// the request's header map gets, reused so that a request costs no allocation (Inject).
 	buf [68]byte
@@ -117,6 +119,7 @@ func (t *Trace) Begin() {
 	}
 	putUint64(t.Root[:], t.spanID())
 	t.draw = t.rng.Float64()
+	t.spans = false
 }
 
 // Sampled reports whether the current trace is sampled under c.
@@ -204,8 +207,20 @@ func (t *Trace) format(c *TraceConf, id [8]byte, sampled bool) int {
 // that is sampled or failed). start is Unix ns; errKind the errors sample's label, "" for a
 // response; phases in ms as the request's timing samples.
 func (t *Trace) Span(id [8]byte, sampled bool, start int64, errKind string, phases [6]float32) *metrics.TraceSpan {
+	t.spans = t.spans || sampled
 	return &metrics.TraceSpan{TraceID: t.TraceID, SpanID: id, Parent: t.Root, Sampled: sampled, Start: start,
 		Error: errKind, Phases: phases}
+}
+
+// RootSpan returns the current trace's root span, for its iteration's iteration_duration sample,
+// when a sampled request's span was made in it (outputs/otlp exports it as the parent of those
+// spans); nil otherwise, and on a nil Trace (tracing off). start is Unix ns when the iteration
+// began.
+func (t *Trace) RootSpan(start int64) *metrics.TraceSpan {
+	if t == nil || !t.spans {
+		return nil
+	}
+	return &metrics.TraceSpan{TraceID: t.TraceID, SpanID: t.Root, Sampled: true, Start: start}
 }
 
 func putUint64(b []byte, v uint64) {

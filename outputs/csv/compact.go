@@ -102,5 +102,5 @@ func (e *encoder) appendOther(b []byte, s *metrics.Sample) []byte {
 	if s.Label != "" && s.Metric == metrics.Checks {
 		b = appendField(b, s.Label)
 	}
-	return e.endRow(b, s.Span)
+	return e.endRow(b, rowSpan(s))
 }

@@ -72,7 +72,16 @@ func (e *encoder) appendRow(b []byte, s *metrics.Sample) []byte {
 	} else {
 		b = append(b, ',')
 	}
-	return e.endRow(b, s.Span)
+	return e.endRow(b, rowSpan(s))
+}
+
+// rowSpan is the span whose trace id s's row carries: a request's. An iteration's root span (on
+// its iteration_duration sample, for outputs/otlp) is not written: the trace id is its requests'.
+func rowSpan(s *metrics.Sample) *metrics.TraceSpan {
+	if s.Metric == metrics.IterationDuration {
+		return nil
+	}
+	return s.Span
 }
 
 // endRow ends a row: the trace_id column when the file has it, and the newline.
