@@ -42,7 +42,7 @@ func otlpOutput(p *plan.Plan, cfg Config, opts outputs.Options) (outputs.Output,
 		}
 		servers[t.Name] = otlp.Server{Address: u.Hostname(), Port: port}
 	}
-	o, err := otlp.New(otlp.Config{Endpoint: tr.OTLPEndpoint, Headers: headers, Run: cfg.Name, Servers: servers,
+	o, err := otlp.New(otlp.Config{Endpoint: tr.OTLPEndpoint, EndpointSecret: tr.OTLPSensitive, Headers: headers, Run: cfg.Name, Servers: servers,
 		Version: cfg.Version}, opts)
 	if err != nil {
 		return nil, err
