@@ -262,6 +262,7 @@ func TestRunDeadCollector(t *testing.T) {
 			if d := otlpDrops(res); d != spans {
 				t.Errorf("otlp drops %d; the server saw %d sampled requests in %d traces", d, len(want), len(traces(want)))
 			}
+			t.Logf("server: %d requests, %d sampled in %d traces; otlp dropped %d", srv.hits.Load(), len(want), len(traces(want)), otlpDrops(res))
 			if note := fmt.Sprintf("output otlp dropped %d spans", spans); !strings.Contains(out.String(), note) {
 				t.Errorf("the summary does not say %q:\n%s", note, out.String())
 			}
