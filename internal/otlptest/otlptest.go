@@ -65,8 +65,9 @@ type Receiver struct {
 	mode    Mode
 	release chan struct{} // closed at cleanup: hanging handlers return
 
-	mu      sync.Mutex // guards spans, headers and bad
+	mu      sync.Mutex // guards spans, exports, headers and bad
 	spans   []Span
+	exports []*coltracepb.ExportTraceServiceRequest
 	headers []http.Header
 	bad     []string // requests that could not be decoded
 }
@@ -145,6 +146,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	r.spans = append(r.spans, got...)
+	r.exports = append(r.exports, &msg)
 	r.headers = append(r.headers, req.Header.Clone())
 	r.mu.Unlock()
 	out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
@@ -195,6 +197,14 @@ func (r *Receiver) Spans() []Span {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Span(nil), r.spans...)
+}
+
+// Exports returns the decoded export requests accepted so far, in the order they arrived, for a
+// test that compares whole messages (proto.Equal).
+func (r *Receiver) Exports() []*coltracepb.ExportTraceServiceRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*coltracepb.ExportTraceServiceRequest(nil), r.exports...)
 }
 
 // Headers returns the headers of every accepted export request.

@@ -40,9 +40,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-
 	"github.com/loadplan/loadplan/metrics"
 	"github.com/loadplan/loadplan/outputs"
 )
@@ -109,7 +106,7 @@ type Output struct {
 	dropped  atomic.Uint64
 	exported atomic.Uint64
 
-	exporter *otlptrace.Exporter
+	exporter *exporter
 	build    *builder // the writer goroutine's
 	stopping chan struct{}
 	done     chan struct{} // closed when the writer ended
@@ -215,22 +212,11 @@ func (o *Output) Exported() uint64 { return o.exported.Load() }
 // Start makes the exporter and starts the writer. It contacts nothing: a collector that is down
 // costs dropped spans and a warning, never the run.
 func (o *Output) Start(ctx context.Context) error {
-	headers := make(map[string]string, len(o.cfg.Headers))
-	for k, v := range o.cfg.Headers {
-		headers[k] = v
-	}
-	// Every option is given, so that no OTEL_EXPORTER_OTLP_* variable of the environment
-	// changes where spans go or what goes with them.
-	exp, err := otlptracehttp.New(ctx,
-		otlptracehttp.WithEndpointURL(o.endpoint),
-		otlptracehttp.WithHeaders(headers),
-		otlptracehttp.WithTimeout(o.cfg.ExportTimeout),
-		// Uncompressed: gzip was 4.4% of the whole process's CPU at sampling 0.1 against a
-		// loopback target (a third of the export's cost), CPU the load needs; the collector
-		// is usually near (an Alloy or Collector beside the load).
-		otlptracehttp.WithCompression(otlptracehttp.NoCompression),
-		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}), // a failed batch is counted, not retried behind our back
-	)
+	// Uncompressed: gzip was 4.4% of the whole process's CPU at sampling 0.1 against a loopback
+	// target (a third of the export's cost), CPU the load needs; the collector is usually near
+	// (an Alloy or Collector beside the load). Not retried: a failed batch is counted, not
+	// retried behind our back. No OTEL_EXPORTER_OTLP_* variable of the environment is read.
+	exp, err := newExporter(o.endpoint, o.cfg.Headers, o.cfg.ExportTimeout)
 	if err != nil {
 		return fmt.Errorf("otlp: exporter for %s: %s", o.shown, o.scrub(err))
 	}

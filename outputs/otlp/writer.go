@@ -63,12 +63,20 @@ func (o *Output) export(ctx context.Context, recs []record) bool {
 		o.exported.Add(uint64(len(recs)))
 		return true
 	}
-	total := o.dropped.Add(uint64(len(recs)))
-	if time.Since(o.lastWarn) >= warnEvery {
+	// A partial success: the collector took the batch but rejected some spans, which alone are
+	// dropped (otlptracehttp reported it as an error: the whole batch counted as dropped). The
+	// collector is up, so the writer does not back off.
+	lost, partial := uint64(len(recs)), false
+	if n, ok := errRejected(err); ok {
+		lost, partial = min(uint64(max(n, 0)), lost), true
+		o.exported.Add(uint64(len(recs)) - lost)
+	}
+	total := o.dropped.Add(lost)
+	if lost > 0 && time.Since(o.lastWarn) >= warnEvery {
 		o.lastWarn = time.Now()
 		o.logf("otlp: export to %s failed, %d spans dropped so far: %s", o.shown, total, o.scrub(err))
 	}
-	return false
+	return partial
 }
 
 // Stop exports what is queued, within FlushTimeout and ctx (Abort cuts it short), counts what
