@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,4 +206,95 @@ func FuzzExporterMatchesOTLPTraceHTTP(f *testing.F) {
 		}
 		p.check(t, bld.spans([]record{r}))
 	})
+}
+
+// answering is a loopback collector that decodes every export, counts its spans, and answers
+// with answer (given the request's span count and headers).
+func answering(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, spans int)) (*httptest.Server, *atomic.Int64) {
+	var received atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var msg coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(raw, &msg); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		n := 0
+		for _, rs := range msg.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				n += len(ss.Spans)
+			}
+		}
+		received.Add(int64(n))
+		answer(w, r, n)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &received
+}
+
+// TestPartialSuccess: a collector that takes each batch but rejects 3 of its spans: the output
+// counts exactly the rejected ones as dropped, the rest as exported.
+func TestPartialSuccess(t *testing.T) {
+	var rejected atomic.Int64
+	srv, received := answering(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+		rej := min(n, 3)
+		rejected.Add(int64(rej))
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{PartialSuccess: &coltracepb.ExportTracePartialSuccess{
+			RejectedSpans: int64(rej), ErrorMessage: "span too old"}})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(out)
+	})
+	var l logs
+	o := newOutput(t, Config{Endpoint: srv.URL, BatchSize: 10, QueueSize: 100}, &l)
+	o.Emit(sampledBatch(0, 25))
+	if err := o.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	o.Stop(context.Background())
+	if received.Load() != 25 || rejected.Load() != 9 || o.Dropped() != 9 || o.Exported() != 16 {
+		t.Fatalf("collector received %d, rejected %d; output dropped %d, exported %d; want 25, 9, 9, 16",
+			received.Load(), rejected.Load(), o.Dropped(), o.Exported())
+	}
+	if !strings.Contains(l.all(), "rejected 3 spans: span too old") {
+		t.Errorf("warnings: %q", l.all())
+	}
+}
+
+// TestRefusedWithReason: a 400 whose body quotes the request's Authorization header: every span
+// the collector saw is dropped, the warning gives the status and the body without the secret.
+func TestRefusedWithReason(t *testing.T) {
+	srv, received := answering(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		http.Error(w, "unknown tenant for "+r.Header.Get("Authorization"), http.StatusBadRequest)
+	})
+	var l logs
+	o := newOutput(t, Config{Endpoint: srv.URL, Headers: map[string]string{"Authorization": secret}, BatchSize: 10, QueueSize: 100}, &l)
+	o.Emit(sampledBatch(0, 10))
+	if err := o.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	o.Stop(context.Background())
+	if received.Load() != 10 || o.Dropped() != 10 || o.Exported() != 0 {
+		t.Fatalf("collector received %d; output dropped %d, exported %d; want 10, 10, 0", received.Load(), o.Dropped(), o.Exported())
+	}
+	if all := l.all(); !strings.Contains(all, "400 Bad Request: unknown tenant for (secret)") || strings.Contains(all, "s3cr3t") {
+		t.Errorf("warnings: %q", all)
+	}
+}
+
+// TestPartialSuccessDecoding: the hand-written decoder reads what the collector package encodes,
+// and gives up on garbage without a panic.
+func TestPartialSuccessDecoding(t *testing.T) {
+	for _, want := range []*coltracepb.ExportTracePartialSuccess{nil, {}, {RejectedSpans: 7}, {ErrorMessage: "warn"},
+		{RejectedSpans: 1 << 40, ErrorMessage: "é"}} {
+		b, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{PartialSuccess: want})
+		n, msg := partialSuccess(b)
+		if n != want.GetRejectedSpans() || msg != want.GetErrorMessage() {
+			t.Errorf("%v: decoded %d %q", want, n, msg)
+		}
+	}
+	for _, b := range [][]byte{{0x0a}, {0x0a, 5, 8}, {0xff}, {0x0a, 2, 0x08, 0xff}} {
+		if n, msg := partialSuccess(b); n != 0 || msg != "" {
+			t.Errorf("%x: decoded %d %q", b, n, msg)
+		}
+	}
 }
