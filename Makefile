@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime 200000x $(FUZZFLAGS) ./internal/h1
 	$(GO) test -run '^$$' -fuzz '^FuzzHistogram$$' -fuzztime 20000x $(FUZZFLAGS) ./metrics
 	$(GO) test -run '^$$' -fuzz '^FuzzWSFraming$$' -fuzztime 1000x $(FUZZFLAGS) ./executor/wsstep
+	$(GO) test -run '^$$' -fuzz '^FuzzExporterMatchesOTLPTraceHTTP$$' -fuzztime 2000x $(FUZZFLAGS) ./outputs/otlp
 
 # test is the project's test command: static checks, every test with the race detector
 # (integration tests start real Prometheus and InfluxDB servers on loopback), and a short fuzz run.

@@ -50,6 +50,7 @@ type pair struct {
 
 func newPair(t testing.TB) *pair {
 	p := &pair{oursRcv: otlptest.New(t, otlptest.Accept), refRcv: otlptest.New(t, otlptest.Accept)}
+	p.oursRcv.KeepExports, p.refRcv.KeepExports = true, true
 	exp, err := newExporter(p.oursRcv.URL+TracesPath, map[string]string{"Authorization": secret}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -296,5 +297,43 @@ func TestPartialSuccessDecoding(t *testing.T) {
 		if n, msg := partialSuccess(b); n != 0 || msg != "" {
 			t.Errorf("%x: decoded %d %q", b, n, msg)
 		}
+	}
+}
+
+// BenchmarkExporter is the transport alone, per span: a batch of the output's spans converted,
+// encoded and posted to a loopback server that only reads the body, by exporter and by
+// otlptracehttp in the same process.
+func BenchmarkExporter(b *testing.B) {
+	var bytesIn atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		bytesIn.Add(n)
+	}))
+	defer srv.Close()
+	o, _ := New(Config{Endpoint: srv.URL}, outputs.Options{PlanName: "bench"})
+	bld := newBuilder(o.resource(), map[string]Server{"api": {Address: "127.0.0.1", Port: 8000}})
+	recs := make([]record, DefaultBatchSize)
+	for i := range recs {
+		s := traced(metrics.HTTPReqDuration, getTags, i, i, true, 200, "")
+		recs[i] = record{span: *s.Span, tags: s.Tags, end: s.Time, dur: s.Value, status: s.Status}
+	}
+	spans := bld.spans(recs)
+	ours, _ := newExporter(srv.URL+TracesPath, nil, 5*time.Second)
+	defer ours.Shutdown(context.Background())
+	for _, exp := range []struct {
+		name string
+		exp  sdktrace.SpanExporter
+	}{{"ours", ours}, {"otlptracehttp", reference(b, srv.URL+TracesPath)}} {
+		b.Run(exp.name, func(b *testing.B) {
+			b.ReportAllocs()
+			bytesIn.Store(0)
+			for b.Loop() {
+				if err := exp.exp.ExportSpans(context.Background(), spans); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(spans)), "ns/span")
+			b.ReportMetric(float64(bytesIn.Load())/float64(b.N*len(spans)), "B/span-sent")
+		})
 	}
 }

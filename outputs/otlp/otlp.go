@@ -1,7 +1,8 @@
 // Package otlp exports a client span for every sampled traced request of a run to an
-// OpenTelemetry collector (Tempo, Alloy, the Collector, Grafana Cloud) over OTLP/HTTP, with the
-// OpenTelemetry Go SDK and its otlptracehttp exporter, so that a backend's spans (children of
-// the span id a request's traceparent carried) hang under the load generator's own.
+// OpenTelemetry collector (Tempo, Alloy, the Collector, Grafana Cloud) over OTLP/HTTP, so that
+// a backend's spans (children of the span id a request's traceparent carried) hang under the
+// load generator's own. The OpenTelemetry Go SDK builds the spans; the transport is this
+// package's own (exporter.go, convert.go).
 //
 // It is configured by a plan's `tracing { otlp_endpoint = … }`, not by an `output` block: package
 // run builds it (New) when the endpoint is set and feeds it like any output. What it exports:
@@ -27,6 +28,23 @@
 // Why not the SDK's BatchSpanProcessor: it is bounded and non-blocking too, but its drop count is
 // not observable, and creating spans on the fan-out goroutine would cost it the SDK's per-span
 // allocations; here the fan-out copies a small struct and the writer pays for the rest.
+//
+// Why not the SDK's otlptracehttp exporter: it imports the collector's service package
+// (go.opentelemetry.io/proto/otlp/collector/trace/v1), whose gRPC definitions bring grpc and
+// grpc-gateway into the binary. Measured (go build -trimpath -ldflags='-s -w' ./cmd/loadplan):
+// 25.15 MB with otlptracehttp, 18.25 MB with this package's exporter (-27%), and no grpc
+// package left. The exporter converts the SDK's spans to the trace/v1 messages and posts a
+// TracesData, whose field 1 (resource_spans) is ExportTraceServiceRequest's, so the bytes are
+// the same request; the options are those otlptracehttp had (uncompressed, not retried, one
+// timeout per export, the configured headers, no OTEL_* variable read). A differential test and
+// fuzz target (FuzzExporterMatchesOTLPTraceHTTP) hold the decoded requests equal to
+// otlptracehttp's. Its CPU, in paired runs on a shared 2-core machine: BenchmarkExporter (the
+// transport alone, 512 spans to a loopback server that only reads) 0.70 of otlptracehttp's per
+// span (median of 6 pairs, 0.66-0.78; 8.4 against 12.0 µs), 18 allocations a span against 45;
+// BenchmarkExport (the whole writer's cost with a decoding receiver in the same process) is
+// within noise, 1.03 of before (median of 7 pairs, 0.95-1.27; 32 and 31 µs a span), 110
+// allocations a span against 132: the SDK's span building and the receiver's decoding dominate
+// it. Half of the exporter's CPU left is proto.Marshal.
 package otlp
 
 import (

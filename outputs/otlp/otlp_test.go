@@ -376,7 +376,7 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // BenchmarkExport is the whole cost of a span off the load's goroutines: built, transformed,
-// encoded, compressed and posted to a loopback receiver that decodes it, per span.
+// encoded and posted (uncompressed) to a loopback receiver that decodes it, per span.
 func BenchmarkExport(b *testing.B) {
 	rcv := otlptest.New(b, otlptest.Accept)
 	o, _ := New(Config{Endpoint: rcv.URL}, outputs.Options{PlanName: "bench"})
