@@ -30,18 +30,20 @@ const maxResponse = 64 << 10
 // decodes (TestExporterMatchesOTLPTraceHTTP holds it to otlptracehttp's). Its methods are called
 // from the writer goroutine only.
 type exporter struct {
-	url     string // no user info: otlptracehttp sent none either
+	url     string
 	headers map[string]string
 	client  *http.Client
 }
 
 // newExporter makes the exporter of endpoint (an http(s) URL with its path).
 func newExporter(endpoint string, headers map[string]string, timeout time.Duration) (*exporter, error) {
-	u, err := url.Parse(endpoint)
+	p, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, err
 	}
-	u.User = nil
+	// Scheme, host and path only, as otlptracehttp's WithEndpointURL took them: no user info
+	// (no Basic auth: credentials go in Headers), no query.
+	u := url.URL{Scheme: p.Scheme, Host: p.Host, Path: p.Path}
 	h := make(map[string]string, len(headers))
 	for k, v := range headers {
 		h[k] = v

@@ -337,3 +337,22 @@ func BenchmarkExporter(b *testing.B) {
 		})
 	}
 }
+
+// TestEndpointParts: of an endpoint URL only the scheme, host and path are used, as by
+// otlptracehttp: its user info is no Basic auth and its query is not sent.
+func TestEndpointParts(t *testing.T) {
+	var got atomic.Value
+	srv, received := answering(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		got.Store(r.Method + " " + r.URL.RequestURI() + " auth=" + r.Header.Get("Authorization"))
+	})
+	var l logs
+	o := newOutput(t, Config{Endpoint: strings.Replace(srv.URL, "http://", "http://u:pw@", 1) + "/tenant/v1/traces?k=v#f"}, &l)
+	o.Emit(sampledBatch(0, 3))
+	if err := o.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	o.Stop(context.Background())
+	if received.Load() != 3 || o.Exported() != 3 || got.Load() != "POST /tenant/v1/traces auth=" {
+		t.Errorf("collector received %d spans by %q; exported %d", received.Load(), got.Load(), o.Exported())
+	}
+}
