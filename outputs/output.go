@@ -286,6 +286,16 @@ type Kind struct {
 	Files func(b *plan.OutputBlock) int
 }
 
+// RedactURL returns raw without its user info, for messages: a URL's password is a credential.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	u.User = nil
+	return u.String()
+}
+
 // CheckHTTPURL is the check of an attribute that, when set, must be an http(s) URL with a host.
 func CheckHTTPURL(b *plan.OutputBlock, name string) []plan.OutputProblem {
 	s := b.String(name)

@@ -94,7 +94,7 @@ func New(o Config, opts outputs.Options) (*Output, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("influxdb: url %q: want http(s)://host:port[/database]", redact(raw))
+		return nil, fmt.Errorf("influxdb: url %q: want http(s)://host:port[/database]", outputs.RedactURL(raw))
 	}
 	bucket := o.Bucket
 	if p := strings.Trim(u.Path, "/"); p != "" && bucket == "" {
@@ -128,15 +128,6 @@ func New(o Config, opts outputs.Options) (*Output, error) {
 	out.queueLimit = 10 * out.batchSize
 	out.agg.init()
 	return out, nil
-}
-
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable)"
-	}
-	u.User = nil
-	return u.String()
 }
 
 // Name returns "influxdb".

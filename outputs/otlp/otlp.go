@@ -147,7 +147,7 @@ type record struct {
 func New(cfg Config, opts outputs.Options) (*Output, error) {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		shown := strconv.Quote(redact(cfg.Endpoint))
+		shown := strconv.Quote(outputs.RedactURL(cfg.Endpoint))
 		if cfg.EndpointSecret {
 			shown = "(secret)"
 		}
@@ -195,15 +195,6 @@ func New(cfg Config, opts outputs.Options) (*Output, error) {
 	// The longest first, so that a secret containing another is replaced whole.
 	sort.Slice(o.secrets, func(i, j int) bool { return len(o.secrets[i]) > len(o.secrets[j]) })
 	return o, nil
-}
-
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable)"
-	}
-	u.User = nil
-	return u.String()
 }
 
 // Name returns "otlp".

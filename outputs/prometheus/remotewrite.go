@@ -99,7 +99,7 @@ type RemoteWriteConfig struct {
 func NewRemoteWrite(cfg RemoteWriteConfig, opts outputs.Options) (*RemoteWrite, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus_remote_write: url %q: want http(s)://host:port/path", redactURL(cfg.URL))
+		return nil, fmt.Errorf("prometheus_remote_write: url %q: want http(s)://host:port/path", outputs.RedactURL(cfg.URL))
 	}
 	// The scrape output checks its listen address even though it never listens: give it a valid one.
 	prom, err := New(Config{Listen: DefaultListen, TestID: cfg.TestID}, opts)
@@ -107,7 +107,7 @@ func NewRemoteWrite(cfg RemoteWriteConfig, opts outputs.Options) (*RemoteWrite, 
 		return nil, fmt.Errorf("prometheus_remote_write: %w", err)
 	}
 	rw := &RemoteWrite{
-		prom: prom, url: cfg.URL, shownURL: redactURL(cfg.URL), headers: cfg.Headers,
+		prom: prom, url: cfg.URL, shownURL: outputs.RedactURL(cfg.URL), headers: cfg.Headers,
 		interval: cfg.Interval, flushFor: cfg.FlushTimeout, logf: opts.Logf,
 		client: &http.Client{Timeout: rwWriteTimeout},
 		wake:   make(chan struct{}, 1), stopFlush: make(chan struct{}),
@@ -125,16 +125,6 @@ func NewRemoteWrite(cfg RemoteWriteConfig, opts outputs.Options) (*RemoteWrite, 
 		rw.logf = func(string, ...any) {}
 	}
 	return rw, nil
-}
-
-// redactURL drops the user info of a URL for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable)"
-	}
-	u.User = nil
-	return u.String()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
