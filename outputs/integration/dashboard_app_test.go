@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -163,33 +162,12 @@ func exemplarTargets(t *testing.T) map[string]string {
 
 // panelExemplars returns the trace_id labels of the exemplars Prometheus has for q over [from, to].
 func panelExemplars(q string, from, to time.Time) ([]string, error) {
-	v := url.Values{"query": {q}, "start": {fmt.Sprint(from.Unix())}, "end": {fmt.Sprint(to.Unix() + 1)}}
-	resp, err := http.PostForm(env.prom.url()+"/api/v1/query_exemplars", v)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Status, Error string
-		Data          []struct {
-			Exemplars []struct {
-				Labels map[string]string `json:"labels"`
-			} `json:"exemplars"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, err
-	}
-	if out.Status != "success" {
-		return nil, fmt.Errorf("query_exemplars %s: %s", q, out.Error)
-	}
+	got, err := exemplarsIn(env.prom, q, from, to)
 	var ids []string
-	for _, s := range out.Data {
-		for _, e := range s.Exemplars {
-			ids = append(ids, e.Labels["trace_id"])
-		}
+	for _, e := range got {
+		ids = append(ids, e.TraceID)
 	}
-	return ids, nil
+	return ids, err
 }
 
 // TestLatencyPanelsShowExemplars feeds loadplan's Prometheus output traced samples (sampled

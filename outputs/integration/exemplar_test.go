@@ -3,10 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -52,36 +49,14 @@ func exemplarRun(t *testing.T, target, testID string) (want []string, stop func(
 // queryExemplars asks s for the exemplars of the series q selects over the last minutes and
 // returns their trace ids, sorted.
 func queryExemplars(s *server, q string) ([]string, error) {
-	v := url.Values{"query": {q},
-		"start": {fmt.Sprint(time.Now().Add(-5 * time.Minute).Unix())}, "end": {fmt.Sprint(time.Now().Add(time.Minute).Unix())}}
-	resp, err := http.PostForm(s.url()+"/api/v1/query_exemplars", v)
+	got, err := exemplarsOf(s, q)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   []struct {
-			SeriesLabels map[string]string `json:"seriesLabels"`
-			Exemplars    []struct {
-				Labels map[string]string `json:"labels"`
-				Value  string            `json:"value"`
-			} `json:"exemplars"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, err
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("query_exemplars %q: %s", q, r.Error)
-	}
 	ids := []string{}
-	for _, d := range r.Data {
-		for _, e := range d.Exemplars {
-			if !slices.Contains(ids, e.Labels["trace_id"]) {
-				ids = append(ids, e.Labels["trace_id"])
-			}
+	for _, e := range got {
+		if !slices.Contains(ids, e.TraceID) {
+			ids = append(ids, e.TraceID)
 		}
 	}
 	slices.Sort(ids)

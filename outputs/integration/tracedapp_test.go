@@ -117,8 +117,13 @@ type promExemplar struct {
 // exemplarsOf returns the exemplars the Prometheus s holds for the series q selects, over the
 // last five minutes, as Grafana asks for a panel's.
 func exemplarsOf(s *server, q string) ([]promExemplar, error) {
-	v := url.Values{"query": {q},
-		"start": {fmt.Sprint(time.Now().Add(-5 * time.Minute).Unix())}, "end": {fmt.Sprint(time.Now().Add(time.Minute).Unix())}}
+	return exemplarsIn(s, q, time.Now().Add(-5*time.Minute), time.Now().Add(time.Minute))
+}
+
+// exemplarsIn returns the exemplars s holds for the series q selects over [from, to]: the one
+// reader of /api/v1/query_exemplars for every exemplar test.
+func exemplarsIn(s *server, q string, from, to time.Time) ([]promExemplar, error) {
+	v := url.Values{"query": {q}, "start": {fmt.Sprint(from.Unix())}, "end": {fmt.Sprint(to.Unix() + 1)}}
 	resp, err := http.PostForm(s.url()+"/api/v1/query_exemplars", v)
 	if err != nil {
 		return nil, err
