@@ -101,12 +101,38 @@ func (d *descs) desc(names []string) *prometheus.Desc {
 // mu guards series: with (Manager's goroutine) adds to it, Collect (a scrape's) reads it; the
 // values are atomic.
 type scalarVec struct {
-	typ   prometheus.ValueType
+	typ prometheus.ValueType
+	seriesSet[scalar]
+}
+
+// seriesSet is the series of one family: indexed by their label identity, kept in creation order
+// (for a stable Collect), each made on first use with the Desc of its label-name set. mu guards
+// series and order (and whatever the owner says it also guards).
+type seriesSet[S any] struct {
 	descs *descs
 
 	mu     sync.Mutex
-	series map[string]*scalar // by identity
-	order  []*scalar          // in creation order, for a stable Collect
+	series map[string]*S // by identity
+	order  []*S          // in creation order
+}
+
+func newSeriesSet[S any](name, help string, constLabels prometheus.Labels) seriesSet[S] {
+	return seriesSet[S]{descs: newDescs(name, help, constLabels), series: map[string]*S{}}
+}
+
+// with returns the series with these labels, making it with mk (given the Desc of its label
+// names) on first use.
+func (ss *seriesSet[S]) with(names, values []string, mk func(*prometheus.Desc) *S) *S {
+	id := identity(names, values)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if s := ss.series[id]; s != nil {
+		return s
+	}
+	s := mk(ss.descs.desc(names))
+	ss.series[id] = s
+	ss.order = append(ss.order, s)
+	return s
 }
 
 // scalar is one series of a scalarVec.
@@ -118,21 +144,14 @@ type scalar struct {
 }
 
 func newScalarVec(name, help string, typ prometheus.ValueType, constLabels prometheus.Labels) *scalarVec {
-	return &scalarVec{typ: typ, descs: newDescs(name, help, constLabels), series: map[string]*scalar{}}
+	return &scalarVec{typ: typ, seriesSet: newSeriesSet[scalar](name, help, constLabels)}
 }
 
 // with returns the series with these labels, making it on first use.
 func (v *scalarVec) with(names, values []string) *scalar {
-	id := identity(names, values)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if s := v.series[id]; s != nil {
-		return s
-	}
-	s := &scalar{desc: v.descs.desc(names), values: values, created: time.Now()}
-	v.series[id] = s
-	v.order = append(v.order, s)
-	return s
+	return v.seriesSet.with(names, values, func(d *prometheus.Desc) *scalar {
+		return &scalar{desc: d, values: values, created: time.Now()}
+	})
 }
 
 // add adds x (counters).

@@ -3,7 +3,6 @@ package prometheus
 import (
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,12 +37,8 @@ const (
 // collector with a Desc per label-name set. mu guards series and every trendSeries' histogram and
 // exemplars: EmitSeries writes on the Manager's goroutine, Collect reads on a scrape's.
 type trendVec struct {
-	descs *descs
 	scale float64 // sample unit → exposed unit (ms → s)
-
-	mu     sync.Mutex
-	series map[string]*trendSeries // by identity
-	order  []*trendSeries          // in creation order
+	seriesSet[trendSeries]
 }
 
 // trendSeries is one labelled histogram.
@@ -56,21 +51,14 @@ type trendSeries struct {
 }
 
 func newTrendVec(name, help string, constLabels prometheus.Labels, scale float64) *trendVec {
-	return &trendVec{descs: newDescs(name, help, constLabels), scale: scale, series: map[string]*trendSeries{}}
+	return &trendVec{scale: scale, seriesSet: newSeriesSet[trendSeries](name, help, constLabels)}
 }
 
 // with returns the series with these labels, making it on first use.
 func (tv *trendVec) with(names, values []string) *trendSeries {
-	id := identity(names, values)
-	tv.mu.Lock()
-	defer tv.mu.Unlock()
-	if ts := tv.series[id]; ts != nil {
-		return ts
-	}
-	ts := &trendSeries{desc: tv.descs.desc(names), labels: values, created: time.Now()}
-	tv.series[id] = ts
-	tv.order = append(tv.order, ts)
-	return ts
+	return tv.seriesSet.with(names, values, func(d *prometheus.Desc) *trendSeries {
+		return &trendSeries{desc: d, labels: values, created: time.Now()}
+	})
 }
 
 // add merges d, the delta of one series, into ts, and keeps its exemplar.
