@@ -2,6 +2,7 @@ package plan
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -233,7 +234,7 @@ func (l *loader) baggage(a *hcl.Attribute, sc *scope) []string {
 		}
 	}
 	// the header's order is fixed (BaggageItems), whatever the list's
-	sort.SliceStable(out, func(i, j int) bool { return indexOf(BaggageItems, out[i]) < indexOf(BaggageItems, out[j]) })
+	sort.SliceStable(out, func(i, j int) bool { return slices.Index(BaggageItems, out[i]) < slices.Index(BaggageItems, out[j]) })
 	return out
 }
 
@@ -286,13 +287,4 @@ func suggestion(given string, secret bool, candidates []string) string {
 		return " Did you mean " + strconv.Quote(s) + "?"
 	}
 	return ""
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
