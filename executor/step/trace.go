@@ -112,12 +112,12 @@ func (t *Trace) Begin() {
 	for {
 		hi, lo := t.rng.Uint64(), t.rng.Uint64()
 		if hi|lo != 0 {
-			putUint64(t.TraceID[:8], hi)
-			putUint64(t.TraceID[8:], lo)
+			binary.BigEndian.PutUint64(t.TraceID[:8], hi)
+			binary.BigEndian.PutUint64(t.TraceID[8:], lo)
 			break
 		}
 	}
-	putUint64(t.Root[:], t.spanID())
+	binary.BigEndian.PutUint64(t.Root[:], t.spanID())
 	t.draw = t.rng.Float64()
 	t.spans = false
 }
@@ -137,7 +137,7 @@ func (t *Trace) spanID() uint64 {
 // NewSpan draws the span id of one request of the current trace (each request, each redirect hop
 // and each retry has its own) and says whether it is sampled under c.
 func (t *Trace) NewSpan(c *TraceConf) (id [8]byte, sampled bool) {
-	putUint64(id[:], t.spanID())
+	binary.BigEndian.PutUint64(id[:], t.spanID())
 	return id, t.Sampled(c)
 }
 
@@ -221,12 +221,4 @@ func (t *Trace) RootSpan(start int64) *metrics.TraceSpan {
 		return nil
 	}
 	return &metrics.TraceSpan{TraceID: t.TraceID, SpanID: t.Root, Sampled: true, Start: start}
-}
-
-func putUint64(b []byte, v uint64) {
-	_ = b[7]
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(v)
-		v >>= 8
-	}
 }
